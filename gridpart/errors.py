@@ -1,0 +1,107 @@
+"""Errors raised by gridpart.
+
+Every error a user can cause derives from :class:`GridpartError`.  Input
+problems raise :class:`InputError` (also a :class:`ValueError`), which lists
+*every* problem found, each with the argument, the first offending rows and
+the fix, so a planner can repair the data in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+__all__ = ["GridpartError", "InputError", "CRSError", "SolverError", "Problem", "Problems"]
+
+_MAX_IDS = 5
+
+
+class GridpartError(Exception):
+    """Base class of every error gridpart raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem with the input.
+
+    Attributes
+    ----------
+    argument : str
+        The argument (and column) at fault, e.g. ``"households['households']"``.
+    message : str
+        What was expected and what was found.
+    rows : tuple
+        The first offending row ids (index labels), possibly empty.
+    fix : str
+        What the user should do.
+    """
+
+    argument: str
+    message: str
+    rows: tuple = ()
+    fix: str = ""
+    n_rows: int = 0
+
+    def __str__(self) -> str:
+        text = f"{self.argument}: {self.message}"
+        if self.rows:
+            shown = ", ".join(repr(r) for r in self.rows)
+            more = f" (and {self.n_rows - len(self.rows)} more)" if self.n_rows > len(self.rows) else ""
+            text += f" [rows {shown}{more}]"
+        if self.fix:
+            text += f" Fix: {self.fix}"
+        return text
+
+
+class InputError(GridpartError, ValueError):
+    """Invalid input; ``problems`` lists every problem that was found."""
+
+    def __init__(self, problems: Iterable[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem("input", problems)]
+        self.problems: list[Problem] = list(problems)
+        if len(self.problems) == 1:
+            text = str(self.problems[0])
+        else:
+            text = f"{len(self.problems)} problems with the input:\n" + "\n".join(
+                f"  - {p}" for p in self.problems
+            )
+        super().__init__(text)
+
+
+class CRSError(InputError):
+    """Missing, mixed or unusable coordinate reference systems."""
+
+
+class SolverError(GridpartError):
+    """The solver failed in a way that is not the input's fault."""
+
+
+@dataclass
+class Problems:
+    """Collects input problems, then raises them all at once.
+
+    Examples
+    --------
+    >>> problems = Problems()
+    >>> problems.add("target", "must be positive, got -3", fix="pass e.g. target=300")
+    >>> problems.raise_if_any()
+    Traceback (most recent call last):
+    ...
+    gridpart.errors.InputError: target: must be positive, got -3 Fix: pass e.g. target=300
+    """
+
+    items: list[Problem] = field(default_factory=list)
+    error: type[InputError] = InputError
+
+    def add(self, argument: str, message: str, *, rows: Iterable = (), fix: str = "") -> None:
+        rows = list(rows)
+        self.items.append(Problem(argument, message, tuple(rows[:_MAX_IDS]), fix, len(rows)))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            crs_only = all("crs" in p.argument.lower() or "CRS" in p.message for p in self.items)
+            raise (CRSError if crs_only else self.error)(self.items)
