@@ -1,0 +1,460 @@
+"""Street blocks and atoms: the faces of the noded road network.
+
+Blocks are the faces of the road centrelines (lanes included), barriers,
+community boundaries and the study-area limit, noded together and
+polygonized (as in momepy's ``enclosures``).  Slivers (the thin strips
+between a carriageway and its sidewalk, say) are merged into the neighbour
+they share most boundary with, so the blocks still tile the area.  Household
+points are attached to blocks; blocks holding more households than the band
+allows are cut into *building cells* (a Voronoi tessellation of their distinct
+household locations, clipped to the block), which become atoms of their own.
+
+All geometry here is in the metric working CRS.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+__all__ = [
+    "KIND_PRIORITY",
+    "Blocks",
+    "noded_segments",
+    "faces",
+    "blocks_from_roads",
+    "attach_households",
+    "split_big_blocks",
+    "surface_blocks",
+]
+
+log = logging.getLogger(__name__)
+
+#: When linework of several kinds coincides, the first kind here names the
+#: noded segment (a road that is also the community boundary is a road).
+KIND_PRIORITY = ("road", "street", "lane", "barrier", "community", "limit")
+
+#: Household points within this distance of a block (on a centreline, or a
+#: little outside the limit) are attached to the nearest block.
+SNAP_DISTANCE_M = 30.0
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Street blocks and the linework that bounds them (metric CRS).
+
+    Attributes
+    ----------
+    blocks : GeoDataFrame
+        One row per block: ``block_id`` (0..n-1, canonical order),
+        ``community_id``, ``area_m2``, geometry.
+    segments : GeoDataFrame
+        The noded linework: ``kind`` (road/street/lane/barrier/community/limit),
+        ``name``, ``name_en``, ``length_m``, geometry.
+    """
+
+    blocks: gpd.GeoDataFrame
+    segments: gpd.GeoDataFrame
+
+
+def noded_segments(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Node linework and give every noded piece the attributes of its source.
+
+    Parameters
+    ----------
+    lines : GeoDataFrame
+        Linear geometries with ``kind`` and ``name`` (``name_en`` optional).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per noded piece with ``kind``, ``name``, ``name_en``,
+        ``length_m``; where lines of several kinds coincide the piece takes the
+        first kind of :data:`KIND_PRIORITY`.
+    """
+    geoms = shapely.force_2d(lines.geometry.values)
+    noded = shapely.get_parts(shapely.union_all(geoms))
+    noded = noded[~shapely.is_empty(noded) & (shapely.length(noded) > 0)]
+    if len(noded) == 0:
+        return gpd.GeoDataFrame(
+            {"kind": [], "name": [], "name_en": [], "length_m": []}, geometry=[], crs=lines.crs
+        )
+    mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
+    tree = shapely.STRtree(geoms)
+    seg_idx, src_idx = tree.query(mid, predicate="dwithin", distance=1e-6)
+    priority = {k: i for i, k in enumerate(KIND_PRIORITY)}
+    kinds = lines["kind"].to_numpy()
+    names = lines["name"].to_numpy() if "name" in lines else np.full(len(lines), None)
+    names_en = lines["name_en"].to_numpy() if "name_en" in lines else np.full(len(lines), None)
+    cand = pd.DataFrame(
+        {
+            "seg": seg_idx,
+            "src": src_idx,
+            "prio": [priority.get(k, len(priority)) for k in kinds[src_idx]],
+            "unnamed": pd.isna(names[src_idx]),
+        }
+    ).sort_values(["seg", "prio", "unnamed", "src"], kind="stable")
+    best = cand.drop_duplicates("seg")
+    out_kind = np.full(len(noded), "limit", dtype=object)
+    out_name = np.full(len(noded), None, dtype=object)
+    out_name_en = np.full(len(noded), None, dtype=object)
+    out_kind[best["seg"].to_numpy()] = kinds[best["src"].to_numpy()]
+    out_name[best["seg"].to_numpy()] = names[best["src"].to_numpy()]
+    out_name_en[best["seg"].to_numpy()] = names_en[best["src"].to_numpy()]
+    return gpd.GeoDataFrame(
+        {"kind": out_kind, "name": out_name, "name_en": out_name_en, "length_m": shapely.length(noded)},
+        geometry=noded,
+        crs=lines.crs,
+    )
+
+
+def _shared_length(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Length of the common boundary of polygon pairs ``a[i]``, ``b[i]``."""
+    inter = shapely.intersection(shapely.boundary(a), shapely.boundary(b), grid_size=None)
+    return shapely.length(inter)
+
+
+def merge_into_neighbours(polys: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge the polygons flagged ``small`` into the neighbour sharing most boundary.
+
+    Returns the new polygon array and, for every input polygon, the index of the
+    output polygon it went into (``-1`` only for a small polygon with no
+    non-small neighbour, which is then kept on its own).
+    """
+    n = len(polys)
+    target = np.arange(n)
+    small_idx = np.flatnonzero(small)
+    if len(small_idx) and (~small).any():
+        big_idx = np.flatnonzero(~small)
+        tree = shapely.STRtree(polys[big_idx])
+        s, b = tree.query(polys[small_idx], predicate="intersects")
+        if len(s):
+            length = _shared_length(polys[small_idx[s]], polys[big_idx[b]])
+            cand = pd.DataFrame({"s": small_idx[s], "b": big_idx[b], "len": length})
+            cand = cand[cand["len"] > 0].sort_values(["s", "len", "b"], ascending=[True, False, True])
+            best = cand.drop_duplicates("s")
+            target[best["s"].to_numpy()] = best["b"].to_numpy()
+    groups = pd.Series(np.arange(n)).groupby(target).apply(list)
+    keep = groups.index.to_numpy()
+    merged = np.empty(len(keep), dtype=object)
+    single = groups.map(len).to_numpy() == 1
+    merged[single] = polys[keep[single]]
+    if (~single).any():
+        merged[~single] = [shapely.union_all(polys[g]) for g in groups[~single]]
+    remap = np.full(n, -1)
+    remap[keep] = np.arange(len(keep))
+    return merged, remap[target]
+
+
+def faces(segments: gpd.GeoDataFrame, *, limit, min_width_m: float = 4.0, min_area_m2: float = 150.0) -> np.ndarray:
+    """Polygonize noded linework into faces inside ``limit``, slivers merged away.
+
+    A face is a sliver when it is smaller than ``min_area_m2`` or narrower than
+    ``min_width_m`` (2·area/perimeter), the strips between carriageways and
+    sidewalks for instance.  Slivers are merged into the neighbour they share
+    most boundary with, so the faces still tile ``limit``.
+    """
+    polys = shapely.get_parts(shapely.polygonize(segments.geometry.values))
+    if len(polys) == 0:
+        return polys
+    pts = shapely.point_on_surface(polys)
+    polys = polys[shapely.covered_by(pts, limit)]
+    area = shapely.area(polys)
+    width = 2 * area / np.maximum(shapely.length(shapely.get_exterior_ring(polys)), 1e-9)
+    small = (area < min_area_m2) | (width < min_width_m)
+    merged, _ = merge_into_neighbours(polys, small)
+    # merged polygons can be multipart when a sliver only touched at a point
+    return shapely.make_valid(merged)
+
+
+def blocks_from_roads(
+    roads: gpd.GeoDataFrame,
+    *,
+    limit,
+    barriers: gpd.GeoDataFrame | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+    min_width_m: float = 4.0,
+    min_area_m2: float = 150.0,
+) -> Blocks:
+    """Blocks from road centrelines, barriers and community boundaries.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame
+        Validated roads (``kind``, ``name``) as lines, in a metric CRS.
+    limit : shapely Polygon or MultiPolygon
+        The study area (or the union of the communities); blocks tile it.
+    barriers : GeoDataFrame, optional
+        Rivers, railways, walls: they bound blocks like roads.
+    communities : GeoDataFrame, optional
+        Polygons with ``community_id``; their boundaries bound blocks and every
+        block takes the community its interior point lies in.
+
+    Returns
+    -------
+    Blocks
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> roads = gpd.GeoDataFrame({"kind": ["street"] * 2, "name": ["A", "B"]},
+    ...     geometry=[shapely.LineString([(0, 50), (100, 50)]),
+    ...               shapely.LineString([(50, 0), (50, 100)])], crs=3857)
+    >>> len(blocks_from_roads(roads, limit=shapely.box(0, 0, 100, 100)).blocks)
+    4
+    """
+    crs = roads.crs
+    parts = [roads[["kind", "name"] + (["name_en"] if "name_en" in roads else [])]
+             .set_geometry(shapely.intersection(roads.geometry.values, limit), crs=crs)]
+    if barriers is not None and len(barriers):
+        b = barriers[["kind", "name"]].set_geometry(
+            shapely.intersection(shapely.force_2d(barriers.geometry.values), limit), crs=crs
+        )
+        parts.append(b)
+    if communities is not None and len(communities):
+        rings = shapely.boundary(communities.geometry.values)
+        parts.append(gpd.GeoDataFrame({"kind": "community", "name": None}, geometry=rings, crs=crs))
+    parts.append(gpd.GeoDataFrame({"kind": ["limit"], "name": [None]}, geometry=[shapely.boundary(limit)], crs=crs))
+    lines = pd.concat(parts, ignore_index=True)
+    lines = lines[~lines.geometry.is_empty & lines.geometry.notna()]
+    lines = lines[lines.geometry.geom_type.isin(["LineString", "MultiLineString", "LinearRing"])
+                  | lines.geometry.geom_type.eq("GeometryCollection")]
+    lines = lines.set_geometry(shapely.force_2d(lines.geometry.values))
+    segments = noded_segments(lines.reset_index(drop=True))
+    polys = faces(segments, limit=limit, min_width_m=min_width_m, min_area_m2=min_area_m2)
+    polys = polys[~shapely.is_empty(polys) & (shapely.area(polys) > 0)]
+    blocks = gpd.GeoDataFrame({"area_m2": shapely.area(polys)}, geometry=polys, crs=crs)
+    blocks["community_id"] = _community_of(blocks, communities)
+    blocks = blocks[blocks["community_id"].notna()]
+    blocks = canonical_order(blocks, ["community_id"])
+    blocks.insert(0, "block_id", np.arange(len(blocks)))
+    log.info("%d blocks from %d noded segments", len(blocks), len(segments))
+    return Blocks(blocks=blocks, segments=segments)
+
+
+def _community_of(polys: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> pd.Series:
+    if communities is None or len(communities) == 0:
+        return pd.Series("1", index=polys.index, dtype=object)
+    pts = shapely.point_on_surface(polys.geometry.values)
+    tree = shapely.STRtree(communities.geometry.values)
+    p, c = tree.query(pts, predicate="within")
+    out = pd.Series(None, index=polys.index, dtype=object)
+    # a point on a shared community edge: first community wins (canonical order of ids)
+    ids = communities["community_id"].astype(str).to_numpy()
+    df = pd.DataFrame({"p": p, "cid": ids[c]}).sort_values(["p", "cid"]).drop_duplicates("p")
+    out.iloc[df["p"].to_numpy()] = df["cid"].to_numpy()
+    return out
+
+
+def canonical_order(gdf: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
+    """Sort rows by ``keys`` then by their interior point (rounded to cm) and area.
+
+    Makes ids independent of the input row order.
+    """
+    pts = shapely.point_on_surface(gdf.geometry.values)
+    order = pd.DataFrame({k: gdf[k].to_numpy() for k in keys})
+    order["_x"] = np.round(shapely.get_x(pts), 2)
+    order["_y"] = np.round(shapely.get_y(pts), 2)
+    order["_a"] = np.round(shapely.area(gdf.geometry.values), 2)
+    idx = order.sort_values(keys + ["_x", "_y", "_a"], kind="stable").index.to_numpy()
+    return gdf.iloc[idx].reset_index(drop=True)
+
+
+def attach_households(
+    households: gpd.GeoDataFrame, polys: gpd.GeoDataFrame, *, id_col: str, snap_m: float = SNAP_DISTANCE_M
+) -> tuple[pd.Series, pd.Series]:
+    """Find the polygon (``id_col``) of every household point.
+
+    Points inside (or on the edge of) a polygon take it (the smallest id on a
+    shared edge); points up to ``snap_m`` outside go to the nearest polygon;
+    the rest get ``NA`` and a reason.
+
+    Returns
+    -------
+    ids : Series
+        Index-aligned with ``households``; nullable integer.
+    reasons : Series
+        Reason text for the points left without a polygon (empty otherwise).
+    """
+    pts = households.geometry.values
+    geoms = polys.geometry.values
+    ids = polys[id_col].to_numpy()
+    tree = shapely.STRtree(geoms)
+    p, q = tree.query(pts, predicate="intersects")
+    out = np.full(len(pts), -1, dtype=np.int64)
+    if len(p):
+        df = pd.DataFrame({"p": p, "id": ids[q]}).sort_values(["p", "id"]).drop_duplicates("p")
+        out[df["p"].to_numpy()] = df["id"].to_numpy()
+    missing = np.flatnonzero(out < 0)
+    if len(missing):
+        p2, q2 = tree.query_nearest(pts[missing], max_distance=snap_m, all_matches=True, return_distance=False)
+        if len(p2):
+            df = pd.DataFrame({"p": missing[p2], "id": ids[q2]}).sort_values(["p", "id"]).drop_duplicates("p")
+            out[df["p"].to_numpy()] = df["id"].to_numpy()
+    result = pd.Series(out, index=households.index).astype("Int64")
+    result[result < 0] = pd.NA
+    reasons = pd.Series("", index=households.index, dtype=object)
+    reasons[result.isna()] = f"no block within {snap_m:g} m: outside the study area or every community"
+    return result, reasons
+
+
+def _cluster_points(xy: np.ndarray, w: np.ndarray, max_cells: int) -> np.ndarray:
+    """Group point locations into at most ``max_cells`` clusters by a square grid.
+
+    Returns a cluster label per point; identical locations always share one.
+    """
+    _, labels = np.unique(np.round(xy, 3), axis=0, return_inverse=True)
+    labels = labels.ravel()
+    if labels.max() + 1 <= max_cells:
+        return labels
+    span = max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1.0)
+    size = span / np.sqrt(max_cells)
+    while True:
+        key = np.floor((xy - xy.min(axis=0)) / size).astype(np.int64)
+        _, labels = np.unique(key, axis=0, return_inverse=True)
+        labels = labels.ravel()
+        if labels.max() + 1 <= max_cells:
+            return labels
+        size *= 1.25
+
+
+def split_big_blocks(
+    blocks: gpd.GeoDataFrame,
+    households: gpd.GeoDataFrame,
+    *,
+    max_households: float,
+    cells_per_grid: int = 8,
+    target: float,
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Cut blocks above ``max_households`` into building cells.
+
+    The distinct household locations of a big block (one building = one point;
+    households at one point stay together) seed a Voronoi tessellation clipped
+    to the block.  Cell parts cut off from their seed by the block's shape are
+    merged into the neighbouring cell, so every cell is one piece.
+
+    Parameters
+    ----------
+    blocks : GeoDataFrame
+        ``block_id``, ``community_id``, geometry; with ``households`` summed.
+    households : GeoDataFrame
+        Points with ``block_id`` and ``households``.
+    max_households : float
+        Blocks holding more are split (the band's upper limit).
+    target : float
+        Households per grid; a block gets at most ``cells_per_grid`` cells per
+        grid it could fill (dense point layers are grouped first).
+
+    Returns
+    -------
+    atoms : GeoDataFrame
+        ``atom_id`` (canonical), ``block_id``, ``community_id``, ``is_cell``, geometry.
+    household_atom : Series
+        The atom of every household with a block (index of ``households``).
+    """
+    crs = blocks.crs
+    big = blocks.loc[blocks["households"] > max_households, "block_id"].to_numpy()
+    keep = blocks[~blocks["block_id"].isin(big)]
+    cell_geoms, cell_block, cell_key = [], [], []
+    hh_cell_key = pd.Series(-1, index=households.index, dtype=np.int64)
+    geom_of = dict(zip(blocks["block_id"], blocks.geometry.values))
+    hh = households[households["block_id"].isin(big)]
+    xy_all = shapely.get_coordinates(hh.geometry.values)
+    next_key = 0
+    for bid, rows in hh.groupby("block_id", sort=True).indices.items():
+        xy = xy_all[rows]
+        w = hh["households"].to_numpy()[rows]
+        max_cells = max(2, int(np.ceil(cells_per_grid * w.sum() / target)))
+        labels = _cluster_points(xy, w, max_cells)
+        n = labels.max() + 1
+        block = geom_of[bid]
+        if n == 1:
+            cells = np.array([block])
+            seeds_lab = np.array([0])
+        else:
+            seeds = np.array([xy[labels == i].mean(axis=0) for i in range(n)])
+            vor = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=block, ordered=True)
+            cells = shapely.intersection(shapely.get_parts(vor), block)
+            parts, owner = shapely.get_parts(cells, return_index=True)
+            poly = shapely.get_type_id(parts) == 3
+            parts, owner = parts[poly], owner[poly]
+            # a part is an orphan when it does not hold its seed
+            holds = shapely.intersects(parts, shapely.points(seeds[owner]))
+            # a cell whose seed fell outside the block (a point snapped in) keeps its largest part
+            for c in set(range(n)) - set(owner[holds]):
+                cand = np.flatnonzero(owner == c)
+                if len(cand):
+                    holds[cand[np.argmax(shapely.area(parts[cand]))]] = True
+            merged, where = merge_into_neighbours(parts, ~holds)
+            cells = merged
+            # label of each merged cell = owner of the part that held the seed
+            seeds_lab = np.full(len(merged), -1)
+            seeds_lab[where[holds]] = owner[holds]
+        for j, geom in enumerate(cells):
+            cell_geoms.append(geom)
+            cell_block.append(bid)
+            cell_key.append(next_key + j)
+        lab_to_key = np.full(n, -1)
+        valid = seeds_lab >= 0
+        lab_to_key[seeds_lab[valid]] = next_key + np.flatnonzero(valid)
+        hh_cell_key.iloc[households.index.get_indexer(hh.index[rows])] = lab_to_key[labels]
+        next_key += len(cells)
+    cells = gpd.GeoDataFrame({"block_id": cell_block, "_key": cell_key}, geometry=cell_geoms, crs=crs)
+    cells["community_id"] = cells["block_id"].map(dict(zip(blocks["block_id"], blocks["community_id"])))
+    cells["is_cell"] = True
+    whole = keep[["block_id", "community_id", "geometry"]].copy()
+    whole["_key"] = -1 - whole["block_id"].to_numpy()
+    whole["is_cell"] = False
+    atoms = pd.concat([whole, cells], ignore_index=True)
+    atoms = gpd.GeoDataFrame(atoms, geometry="geometry", crs=crs)
+    atoms = canonical_order(atoms, ["community_id"])
+    atoms.insert(0, "atom_id", np.arange(len(atoms)))
+    key_to_atom = pd.Series(atoms["atom_id"].to_numpy(), index=atoms["_key"].to_numpy())
+    hh_key = hh_cell_key.copy()
+    in_whole = hh_key < 0
+    hh_key[in_whole] = -1 - households.loc[in_whole, "block_id"].astype(np.int64)
+    household_atom = pd.Series(key_to_atom.reindex(hh_key.to_numpy()).to_numpy(), index=households.index)
+    atoms = atoms.drop(columns="_key")
+    log.info("%d big blocks cut into %d building cells; %d atoms", len(big), len(cells), len(atoms))
+    return atoms, household_atom
+
+
+def surface_blocks(surfaces: gpd.GeoDataFrame, *, limit, spacing_m: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks from road-surface polygons, with the road space shared out.
+
+    The spaces between road surfaces are the blocks; every point of the road
+    surface goes to the nearest block (a Voronoi tessellation of points along
+    the block edges, dissolved per block, as in momepy's enclosed
+    tessellation), so the blocks tile ``limit`` and meet along the middle of
+    the roads.
+
+    Returns
+    -------
+    blocks : ndarray of Polygons
+        The expanded blocks.
+    cores : ndarray of Polygons
+        The spaces between the surfaces, one per block.
+    """
+    road_space = shapely.union_all(surfaces.geometry.values)
+    cores = shapely.get_parts(shapely.difference(limit, road_space))
+    cores = cores[shapely.area(cores) > 1.0]
+    rings = shapely.boundary(shapely.segmentize(cores, spacing_m))
+    pts, owner = shapely.get_parts(shapely.extract_unique_points(rings), return_index=True)
+    xy = shapely.get_coordinates(pts)
+    _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
+    first.sort()
+    vor = shapely.voronoi_polygons(shapely.multipoints(xy[first]), extend_to=limit, ordered=True)
+    cells = shapely.get_parts(vor)
+    cell_owner = owner[first]
+    expanded = (
+        gpd.GeoSeries(cells)
+        .groupby(cell_owner)
+        .agg(lambda s: shapely.union_all(s.values))
+    )
+    blocks = shapely.intersection(np.asarray(expanded.values, dtype=object), limit)
+    return blocks, cores[expanded.index.to_numpy()]

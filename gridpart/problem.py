@@ -1,0 +1,236 @@
+"""Sub-problems: one per community and connected component of the atom graph.
+
+A :class:`SubProblem` is immutable and holds everything a solver needs, in
+local indices: atom weights, centroids, edges with their cut cost, the band
+and the number of grids.  Cheap checks find what no plan can fix (an
+indivisible atom above the band, a component below it) before any solver runs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+__all__ = ["CUT_COST_PER_M", "INSIDE_COST_PER_M", "Band", "SubProblem", "build_subproblems", "grid_count"]
+
+#: Objective cost per metre of grid boundary along each edge class.  Cutting
+#: between buildings of one block (``non_road``) is dear, so it happens only
+#: when the band demands it.
+CUT_COST_PER_M: dict[str, float] = {
+    "road": 1.0, "street": 1.0, "lane": 1.0, "barrier": 1.0, "non_road": 25.0, "other": 1.0,
+}
+#: Objective cost per metre of edge of each class left *inside* a grid: a grid
+#: should not straddle an arterial or a barrier; a lane inside costs nothing.
+INSIDE_COST_PER_M: dict[str, float] = {
+    "road": 4.0, "street": 0.5, "lane": 0.0, "barrier": 4.0, "non_road": 0.0, "other": 0.0,
+}
+#: Objective cost per household (person) of deviation from the target, in the
+#: same unit as the metre costs above.
+DEVIATION_COST = 10.0
+PERSONS_DEVIATION_COST = 3.0
+
+
+@dataclass(frozen=True)
+class Band:
+    """Households band (hard where feasible) and optional persons band."""
+
+    lo: float
+    hi: float
+    centre: float
+    persons_lo: float | None = None
+    persons_hi: float | None = None
+    persons_centre: float | None = None
+    persons_hard: bool = False
+
+    @classmethod
+    def from_target(cls, target) -> "Band":
+        lo, hi = target.band
+        pb = target.persons_band
+        return cls(
+            lo=float(lo), hi=float(hi), centre=float(target.centre),
+            persons_lo=None if pb is None else float(pb[0]),
+            persons_hi=None if pb is None else float(pb[1]),
+            persons_centre=None if pb is None else float(target.persons_centre),
+            persons_hard=bool(getattr(target, "persons_hard", False)),
+        )
+
+
+@dataclass(frozen=True)
+class SubProblem:
+    """One community's connected component, in local indices 0..n-1.
+
+    Attributes
+    ----------
+    community_id, component : identify the sub-problem.
+    atoms : global atom ids, ascending.
+    weight : households per atom (int).
+    persons : persons per atom (float), NaN-free (0 where unknown).
+    xy : atom centroids in metres.
+    edges : (m, 2) local endpoints, ``edges[:, 0] < edges[:, 1]``.
+    cut_cost : objective change (int) when the edge becomes a grid boundary;
+        negative along arterials (cutting there is preferred).
+    length : edge lengths in metres.
+    band : the size band.
+    k : number of grids.
+    forced : atoms (local) that must head a grid of their own because they
+        exceed the band on their own.
+    notes : why the band cannot hold everywhere, if it cannot.
+    """
+
+    community_id: str
+    component: int
+    atoms: np.ndarray
+    weight: np.ndarray
+    persons: np.ndarray
+    xy: np.ndarray
+    edges: np.ndarray
+    cut_cost: np.ndarray
+    length: np.ndarray
+    band: Band
+    k: int
+    forced: np.ndarray
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n(self) -> int:
+        return len(self.atoms)
+
+    @property
+    def total(self) -> int:
+        return int(self.weight.sum())
+
+    @property
+    def has_persons(self) -> bool:
+        return self.band.persons_lo is not None
+
+    def neighbours(self) -> list[np.ndarray]:
+        """Adjacency lists (local indices), sorted."""
+        adj = sp.coo_matrix(
+            (np.ones(2 * len(self.edges)), (np.r_[self.edges[:, 0], self.edges[:, 1]],
+                                              np.r_[self.edges[:, 1], self.edges[:, 0]])),
+            shape=(self.n, self.n),
+        ).tocsr()
+        adj.sort_indices()
+        return [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in range(self.n)]
+
+
+def grid_count(total: float, band: Band, n_forced_weight: tuple[int, float] = (0, 0.0)) -> int:
+    """Number of grids for ``total`` households.
+
+    The count closest to ``total / centre`` among those that can put every
+    grid inside the band; atoms above the band each take a grid of their own
+    (``n_forced_weight`` = their count and their households).
+    """
+    n_forced, forced_w = n_forced_weight
+    rest = total - forced_w
+    if rest <= 0:
+        return max(1, n_forced)
+    lo_k = math.ceil(rest / band.hi)
+    hi_k = math.floor(rest / band.lo)
+    ideal = rest / band.centre
+    if lo_k <= hi_k:
+        k = min(max(round(ideal), lo_k), hi_k)
+    else:  # no count fits: the nearest to the ideal
+        k = max(1, round(ideal))
+    if n_forced and rest < band.lo / 2:
+        k = 0  # the few leftover households join the forced grids
+    return max(1, n_forced + k)
+
+
+def edge_costs(edges: pd.DataFrame) -> np.ndarray:
+    """Integer objective change for cutting each edge (cut cost − inside cost)."""
+    cost = np.zeros(len(edges))
+    for kind in CUT_COST_PER_M:
+        col = f"{kind}_m"
+        if col in edges:
+            cost += edges[col].to_numpy() * (CUT_COST_PER_M[kind] - INSIDE_COST_PER_M[kind])
+    return np.round(cost).astype(np.int64)
+
+
+def build_subproblems(
+    atoms: pd.DataFrame,
+    edges: pd.DataFrame,
+    band: Band,
+    *,
+    n_grids: int | dict | None = None,
+) -> list[SubProblem]:
+    """Split the atom graph into independent sub-problems.
+
+    Parameters
+    ----------
+    atoms : DataFrame
+        ``atom_id`` (0..n-1), ``community_id``, ``households``, ``persons``,
+        ``x``, ``y``.
+    edges : DataFrame
+        From :func:`gridpart.adjacency.atom_edges`.
+    band : Band
+    n_grids : int or dict, optional
+        Override the grid count per community (a dict maps community ids).
+
+    Returns
+    -------
+    list of SubProblem, in (community_id, component) order.
+    """
+    n = len(atoms)
+    comm = atoms["community_id"].astype(str).to_numpy()
+    a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
+    same = comm[a] == comm[b]
+    edges = edges[same].reset_index(drop=True)
+    a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
+    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    cost = edge_costs(edges)
+    weight = np.round(atoms["households"].to_numpy()).astype(np.int64)
+    persons = np.nan_to_num(atoms["persons"].to_numpy(dtype=float)) if "persons" in atoms else np.zeros(n)
+    xy = atoms[["x", "y"]].to_numpy(dtype=float)
+    # components in order of (community, smallest atom id)
+    order = pd.DataFrame({"comm": comm, "label": label, "atom": np.arange(n)})
+    firsts = order.groupby(["comm", "label"], sort=False)["atom"].min().reset_index()
+    firsts = firsts.sort_values(["comm", "atom"]).reset_index(drop=True)
+    firsts["component"] = firsts.groupby("comm").cumcount()
+    comp_of = dict(zip(zip(firsts["comm"], firsts["label"]), firsts["component"]))
+    edge_label = label[a]
+    edges_by_label = pd.Series(np.arange(len(a))).groupby(edge_label).apply(np.asarray).to_dict()
+    atoms_by_label = pd.Series(np.arange(n)).groupby(label).apply(np.asarray).to_dict()
+    subs: list[SubProblem] = []
+    comm_totals = pd.Series(weight).groupby(comm).sum()
+    for _, row in firsts.iterrows():
+        idx = atoms_by_label[row["label"]]
+        local = np.full(n, -1)
+        local[idx] = np.arange(len(idx))
+        eidx = edges_by_label.get(row["label"], np.array([], dtype=np.int64))
+        e = np.column_stack([local[a[eidx]], local[b[eidx]]]) if len(eidx) else np.zeros((0, 2), np.int64)
+        w = weight[idx]
+        forced = np.flatnonzero(w > band.hi)
+        total = int(w.sum())
+        notes: list[str] = []
+        for f in forced:
+            notes.append(
+                f"atom {int(idx[f])} holds {int(w[f])} households at one place, above the band's "
+                f"upper limit {band.hi:g}: it heads a grid of its own that is out of the band"
+            )
+        if total < band.lo:
+            notes.append(
+                f"component total {total} households is below the band's lower limit {band.lo:g}: "
+                "one grid, out of the band"
+            )
+        k = grid_count(total, band, (len(forced), float(w[forced].sum())))
+        override = n_grids.get(row["comm"]) if isinstance(n_grids, dict) else n_grids
+        if override is not None:
+            share = total / max(1, int(comm_totals[row["comm"]]))
+            k = max(1, round(int(override) * share))
+        k = min(k, len(idx))
+        subs.append(
+            SubProblem(
+                community_id=row["comm"], component=int(row["component"]), atoms=idx,
+                weight=w, persons=persons[idx], xy=xy[idx], edges=e.astype(np.int64),
+                cut_cost=cost[eidx], length=edges["length_m"].to_numpy()[eidx],
+                band=band, k=int(k), forced=forced, notes=tuple(notes),
+            )
+        )
+    return subs

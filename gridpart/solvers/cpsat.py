@@ -1,0 +1,274 @@
+"""CP-SAT model for a window of grids (or a whole small component).
+
+Model (for the grids ``G`` of a window and their atoms ``W``):
+
+* ``x[i, g]`` — atom ``i`` belongs to grid ``g``; each atom in exactly one grid.
+* Contiguity: each grid has a root atom ``r_g`` (its heaviest atom above the
+  band if it has one, else the atom nearest its weighted centre) and an order
+  ``d_g`` (shortest-path distance from the root, walking inside the current
+  grid first).  An atom may join ``g`` only next to an atom of ``g`` that is
+  closer to ``r_g`` — a sufficient condition for contiguity (Hess-style, as
+  DESIGN §5 records), which the current plan satisfies by construction, so
+  the warm start is always feasible.
+* Lexicographic objective, by dominating weights: grids out of the band,
+  then households outside the band, then size deviation from the target
+  (and persons deviation) plus the cut cost by road class
+  (:mod:`gridpart.problem`).
+
+``OPTIMAL`` means proven optimal for this model: these roots, this order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.sat.python import cp_model
+from scipy.sparse.csgraph import dijkstra
+
+from gridpart.problem import DEVIATION_COST, PERSONS_DEVIATION_COST, SubProblem
+
+__all__ = ["WindowResult", "solve_window", "labels_objective"]
+
+_STATUS = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.UNKNOWN: "UNKNOWN",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+}
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    labels: np.ndarray  # new labels for the window atoms (same grid ids)
+    status: str
+    objective: float
+    bound: float
+    start_objective: float
+    wall_s: float
+
+
+def _weights(sub: SubProblem, total: int) -> tuple[int, int]:
+    """(per household outside the band, per grid out of the band): dominating weights."""
+    rest = int(np.abs(sub.cut_cost).sum()) + int(DEVIATION_COST * (total + sub.band.centre * sub.k)) + 1
+    if sub.has_persons:
+        rest += int(PERSONS_DEVIATION_COST * (sub.persons.sum() + (sub.band.persons_centre or 0) * sub.k))
+    per_hh = rest
+    per_grid = per_hh * (total + int(sub.band.hi) + 1)
+    return per_hh, per_grid
+
+
+def _grid_terms(sub: SubProblem, sizes: np.ndarray, psizes: np.ndarray):
+    b = sub.band
+    excess = np.maximum(0, np.maximum(np.ceil(b.lo) - sizes, sizes - np.floor(b.hi)))
+    out = excess > 0
+    dev = np.abs(sizes - round(b.centre))
+    pdev = np.zeros_like(sizes, dtype=float)
+    if sub.has_persons:
+        pdev = np.abs(psizes - round(b.persons_centre))
+        if b.persons_hard:
+            pexc = np.maximum(0, np.maximum(np.ceil(b.persons_lo) - psizes, psizes - np.floor(b.persons_hi)))
+            out = out | (pexc > 0)
+    return out, excess, dev, pdev
+
+
+def labels_objective(sub: SubProblem, labels: np.ndarray, *, atoms: np.ndarray | None = None) -> float:
+    """The model's objective for a labelling, over the window ``atoms`` (default: all).
+
+    Only grids present among ``atoms`` and edges with both ends among them count.
+    """
+    atoms = np.arange(sub.n) if atoms is None else atoms
+    per_hh, per_grid = _weights(sub, int(sub.weight.sum()))
+    grids, inv = np.unique(labels[atoms], return_inverse=True)
+    sizes = np.bincount(inv, weights=sub.weight[atoms]).round()
+    psizes = np.bincount(inv, weights=np.round(sub.persons[atoms]))
+    out, excess, dev, pdev = _grid_terms(sub, sizes, psizes)
+    inside = np.zeros(sub.n, bool)
+    inside[atoms] = True
+    e = sub.edges
+    ew = inside[e[:, 0]] & inside[e[:, 1]]
+    cut = labels[e[ew, 0]] != labels[e[ew, 1]]
+    return float(
+        per_grid * out.sum() + per_hh * excess.sum() + DEVIATION_COST * dev.sum()
+        + PERSONS_DEVIATION_COST * pdev.sum() + sub.cut_cost[ew][cut].sum()
+    )
+
+
+def _roots(sub: SubProblem, atoms: np.ndarray, labels: np.ndarray, grids: np.ndarray) -> np.ndarray:
+    roots = np.empty(len(grids), dtype=np.int64)
+    forced = np.zeros(sub.n, bool)
+    forced[sub.forced] = True
+    for gi, g in enumerate(grids):
+        members = atoms[labels[atoms] == g]
+        heavy = members[forced[members]]
+        if len(heavy):
+            roots[gi] = heavy[np.argmax(sub.weight[heavy])]
+            continue
+        w = sub.weight[members].astype(float) + 1e-3
+        c = (sub.xy[members] * w[:, None]).sum(axis=0) / w.sum()
+        d = np.hypot(*(sub.xy[members] - c).T)
+        roots[gi] = members[np.lexsort((members, d))[0]]
+    return roots
+
+
+def solve_window(
+    sub: SubProblem,
+    labels: np.ndarray,
+    atoms: np.ndarray,
+    *,
+    seed: int = 0,
+    deterministic_time: float = 2.0,
+    time_limit: float = 10.0,
+    num_workers: int = 1,
+) -> WindowResult:
+    """Re-solve the grids of ``atoms`` exactly, keeping their number.
+
+    Parameters
+    ----------
+    sub : SubProblem
+    labels : ndarray
+        The current labels of all atoms of ``sub`` (a contiguous plan).
+    atoms : ndarray
+        Local atom ids of the window: every atom of the grids to re-solve.
+    seed : int
+        CP-SAT ``random_seed``.
+    deterministic_time, time_limit : float
+        CP-SAT's deterministic budget (decides the search, reproducibly) and a
+        wall-clock safety cap in seconds.
+    num_workers : int
+        CP-SAT workers (1 keeps the search deterministic).
+
+    Returns
+    -------
+    WindowResult
+        ``labels`` are the new labels of ``atoms`` (the current ones if the
+        solver found nothing better).
+    """
+    atoms = np.sort(atoms)
+    m = len(atoms)
+    local = np.full(sub.n, -1)
+    local[atoms] = np.arange(m)
+    cur = labels[atoms]
+    grids = np.unique(cur)
+    k = len(grids)
+    gidx = {g: i for i, g in enumerate(grids)}
+    cur_g = np.array([gidx[g] for g in cur])
+    e = sub.edges
+    ew = (local[e[:, 0]] >= 0) & (local[e[:, 1]] >= 0)
+    we = np.column_stack([local[e[ew, 0]], local[e[ew, 1]]])
+    wcost = sub.cut_cost[ew]
+    start_obj = labels_objective(sub, labels, atoms=atoms)
+    # order for contiguity: distance from each root, inside the current grid first
+    xy = sub.xy[atoms]
+    elen = np.hypot(*(xy[we[:, 0]] - xy[we[:, 1]]).T) + 1e-3
+    roots = local[_roots(sub, atoms, labels, grids)]
+    big = elen.sum() + 1.0
+    dist = np.empty((k, m))
+    for gi in range(k):
+        same = (cur_g[we[:, 0]] == gi) & (cur_g[we[:, 1]] == gi)
+        wgt = elen + np.where(same, 0.0, big)
+        graph = sp.coo_matrix((np.r_[wgt, wgt], (np.r_[we[:, 0], we[:, 1]], np.r_[we[:, 1], we[:, 0]])), shape=(m, m)).tocsr()
+        dist[gi] = dijkstra(graph, indices=roots[gi])
+    nbrs = [[] for _ in range(m)]
+    for a, b in we:
+        nbrs[a].append(b)
+        nbrs[b].append(a)
+
+    model = cp_model.CpModel()
+    x = {}
+    for i in range(m):
+        for gi in range(k):
+            if np.isfinite(dist[gi, i]):
+                x[i, gi] = model.new_bool_var(f"x{i}_{gi}")
+    for i in range(m):
+        model.add_exactly_one([x[i, gi] for gi in range(k) if (i, gi) in x])
+    for gi in range(k):
+        model.add(x[roots[gi], gi] == 1)
+        for i in range(m):
+            if (i, gi) not in x or i == roots[gi]:
+                continue
+            closer = [x[j, gi] for j in nbrs[i] if (j, gi) in x and dist[gi, j] < dist[gi, i]]
+            if closer:
+                model.add_bool_or(closer).only_enforce_if(x[i, gi])
+            else:
+                model.add(x[i, gi] == 0)
+    w = sub.weight[atoms].astype(int)
+    total = int(w.sum())
+    per_hh, per_grid = _weights(sub, int(sub.weight.sum()))
+    b = sub.band
+    lo, hi, centre = int(np.ceil(b.lo)), int(np.floor(b.hi)), int(round(b.centre))
+    terms = []
+    p = np.round(sub.persons[atoms]).astype(int) if sub.has_persons else None
+    # when every grid of the window is in the band, keep it so (hard); else
+    # out-of-band grids and excess households are paid for with dominating weights
+    cur_sizes = np.bincount(cur_g, weights=w, minlength=k)
+    hard = bool(np.all((cur_sizes >= lo) & (cur_sizes <= hi)))
+    for gi in range(k):
+        size = model.new_int_var(lo if hard else 0, hi if hard else total, f"size{gi}")
+        model.add(size == sum(int(w[i]) * x[i, gi] for i in range(m) if (i, gi) in x and w[i]))
+        dev = model.new_int_var(0, total + centre, f"dev{gi}")
+        model.add_abs_equality(dev, size - centre)
+        terms.append(int(DEVIATION_COST) * dev)
+        if not hard:
+            out = model.new_bool_var(f"out{gi}")
+            exc = model.new_int_var(0, total, f"exc{gi}")
+            model.add(exc >= lo - size)
+            model.add(exc >= size - hi)
+            model.add(exc == 0).only_enforce_if(out.Not())
+            terms += [per_grid * out, per_hh * exc]
+        if p is not None:
+            ptot = int(p.sum())
+            psize = model.new_int_var(0, ptot, f"psize{gi}")
+            model.add(psize == sum(int(p[i]) * x[i, gi] for i in range(m) if (i, gi) in x and p[i]))
+            pc = int(round(b.persons_centre))
+            pdev = model.new_int_var(0, ptot + pc, f"pdev{gi}")
+            model.add_abs_equality(pdev, psize - pc)
+            terms.append(int(PERSONS_DEVIATION_COST) * pdev)
+            if b.persons_hard:
+                pexc = model.new_int_var(0, ptot, f"pexc{gi}")
+                model.add(pexc >= int(np.ceil(b.persons_lo)) - psize)
+                model.add(pexc >= psize - int(np.floor(b.persons_hi)))
+                model.add(pexc == 0).only_enforce_if(out.Not())
+    for (a, c), cost in zip(we, wcost):
+        if cost == 0:
+            continue
+        cut = model.new_bool_var(f"cut{a}_{c}")
+        for gi in range(k):
+            xa, xc = x.get((a, gi)), x.get((c, gi))
+            if cost > 0:  # cut >= |xa - xc|
+                if xa is not None and xc is not None:
+                    model.add(cut >= xa - xc)
+                    model.add(cut >= xc - xa)
+                elif xa is not None:
+                    model.add(cut >= xa)
+                elif xc is not None:
+                    model.add(cut >= xc)
+            elif xa is not None and xc is not None:  # cut <= 1 - (xa and xc)
+                model.add(cut + xa + xc <= 2)
+        terms.append(int(cost) * cut)
+    model.minimize(sum(terms))
+    for (i, gi), var in x.items():
+        model.add_hint(var, int(cur_g[i] == gi))
+
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = num_workers
+    prm.random_seed = int(seed)
+    prm.max_deterministic_time = float(deterministic_time)
+    prm.max_time_in_seconds = float(time_limit)
+    status = solver.solve(model)
+    name = _STATUS.get(status, "UNKNOWN")
+    if name in ("OPTIMAL", "FEASIBLE"):
+        new = np.empty(m, dtype=np.int64)
+        for (i, gi), var in x.items():
+            if solver.boolean_value(var):
+                new[i] = grids[gi]
+        trial = labels.copy()
+        trial[atoms] = new
+        obj = labels_objective(sub, trial, atoms=atoms)
+        if obj < start_obj:
+            return WindowResult(new, name, obj, solver.best_objective_bound, start_obj, solver.wall_time)
+        return WindowResult(cur.copy(), name, start_obj, solver.best_objective_bound, start_obj, solver.wall_time)
+    return WindowResult(cur.copy(), name, start_obj, float("nan"), start_obj, solver.wall_time)
