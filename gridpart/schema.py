@@ -526,11 +526,13 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _text_column(gdf: gpd.GeoDataFrame, *candidates: str) -> list[str | None]:
+def _text_column(gdf: gpd.GeoDataFrame, *candidates: str) -> pd.Series:
+    """The first of ``candidates`` present, as an object column of str or None."""
     for column in candidates:
         if column in gdf.columns:
-            return [_text(v) for v in gdf[column]]
-    return [None] * len(gdf)
+            return pd.Series([_text(v) for v in gdf[column]], index=gdf.index, dtype=object)
+    # object dtype keeps None as None (pandas 3 would otherwise store NaN in a str column).
+    return pd.Series([None] * len(gdf), index=gdf.index, dtype=object)
 
 
 def _map_kinds(column: pd.Series, aliases: dict[str, str], argument: str, expected: Sequence[str],
@@ -544,7 +546,7 @@ def _map_kinds(column: pd.Series, aliases: dict[str, str], argument: str, expect
         kind = aliases.get(text.lower() if text else "")
         if kind is None:
             bad_rows.append(label)
-            bad_values.add(repr(value) if text is None else repr(text))
+            bad_values.add("missing values" if text is None else repr(text))
         out.append(kind)
     if bad_rows:
         accepted = ", ".join(repr(k) for k in aliases)
