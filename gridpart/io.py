@@ -1,0 +1,135 @@
+"""Plans to and from GeoPackage, written atomically.
+
+A plan file holds the layers ``grids``, ``atoms``, ``households``,
+``unplaced``, ``roads`` and the attribute tables ``edges``, ``status`` and
+``metadata`` (parameters, seed, version and working CRS as JSON).  It is
+written to a temporary file next to the target and renamed into place, so an
+interrupted write never leaves a half-written plan behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from gridpart.errors import InputError, Problems
+from gridpart.plan import GridPlan
+
+__all__ = ["write_plan", "read_plan", "atomic_path"]
+
+_SPATIAL = ("grids", "atoms", "households", "unplaced", "roads")
+_TABLES = ("edges", "status")
+
+
+class atomic_path:
+    """Context manager: a temporary path that replaces ``path`` on success.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with atomic_path(os.path.join(d, "out.txt")) as tmp:
+    ...     _ = open(tmp, "w").write("done")
+    >>> open(os.path.join(d, "out.txt")).read()
+    'done'
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def __enter__(self) -> str:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=self.path.suffix, dir=self.path.parent)
+        os.close(fd)
+        os.unlink(tmp)  # GDAL creates the file itself
+        self.tmp = tmp
+        return tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        elif os.path.exists(self.tmp):
+            os.unlink(self.tmp)
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if c == "geometry":
+            continue
+        if isinstance(out[c].dtype, pd.BooleanDtype) or out[c].dtype == bool:
+            out[c] = out[c].astype("int8")
+        elif out[c].dtype == object:
+            out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return out
+
+
+def write_plan(plan: GridPlan, path: str | os.PathLike) -> None:
+    """Write ``plan`` to a GeoPackage at ``path`` (replaced atomically).
+
+    Examples
+    --------
+    >>> import gridpart as gp, tempfile, os
+    >>> s = gp.datasets.load_sample()
+    >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
+    >>> path = os.path.join(tempfile.mkdtemp(), "plan.gpkg")
+    >>> plan.to_file(path)
+    >>> len(gp.read_plan(path).grids) == len(plan.grids)
+    True
+    """
+    layers = {
+        "grids": plan.grids, "atoms": plan.blocks, "households": plan.households,
+        "unplaced": plan.unplaced, "roads": plan.roads,
+    }
+    meta = pd.DataFrame({"key": ["params"], "value": [json.dumps(plan.params, default=str, ensure_ascii=False)]})
+    with atomic_path(path) as tmp:
+        for name, gdf in layers.items():
+            gdf = _plain(gdf.reset_index(names="_index") if name in ("households", "unplaced") else gdf)
+            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=os.path.exists(tmp))
+        for name, df in (("edges", plan.edges), ("status", plan.status), ("metadata", meta)):
+            pyogrio.write_dataframe(_plain(df), tmp, layer=name, driver="GPKG", append=True)
+
+
+def read_plan(path: str | os.PathLike) -> GridPlan:
+    """Read a plan written by :meth:`GridPlan.to_file`.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or was not written by gridpart.
+    """
+    problems = Problems()
+    path = Path(path)
+    if not path.exists():
+        problems.add("path", f"no file at {str(path)!r}", fix="check the path")
+        problems.raise_if_any()
+    names = {row[0] for row in pyogrio.list_layers(path)}
+    missing = [n for n in (*_SPATIAL, *_TABLES, "metadata") if n not in names]
+    if missing:
+        raise InputError(f"path: {str(path)!r} is not a gridpart plan (layers {missing} are missing). "
+                         "Fix: pass a file written by plan.to_file().")
+    read = {n: gpd.read_file(path, layer=n) for n in _SPATIAL}
+    tables = {n: pyogrio.read_dataframe(path, layer=n, read_geometry=False) for n in (*_TABLES, "metadata")}
+    params = json.loads(tables["metadata"].set_index("key").loc["params", "value"])
+    for n in ("households", "unplaced"):
+        df = read[n].set_index("_index")
+        df.index.name = None
+        for c in ("grid_id", "block_id", "atom_id"):
+            if c in df:
+                df[c] = df[c].astype("Int64")
+        read[n] = df
+    grids = read["grids"]
+    grids["forced"] = grids["forced"].astype(bool)
+    atoms = read["atoms"]
+    atoms["is_cell"] = atoms["is_cell"].astype(bool)
+    return GridPlan(
+        grids=grids, blocks=atoms, households=read["households"], unplaced=read["unplaced"],
+        status=tables["status"], edges=tables["edges"], roads=read["roads"], params=params,
+    )

@@ -1,0 +1,100 @@
+"""The result of a partition: :class:`GridPlan`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+__all__ = ["GridPlan"]
+
+
+@dataclass
+class GridPlan:
+    """Grids drawn for an area, with the atoms, households and solver status behind them.
+
+    Attributes
+    ----------
+    grids : GeoDataFrame
+        One row per grid, in the households' CRS: ``grid_id``, ``community_id``,
+        ``households``, ``persons``, ``n_atoms``, ``area_m2``, ``forced``
+        (out of the band whatever the plan), ``forced_reason``, geometry.
+    blocks : GeoDataFrame
+        The atoms (street blocks, or building cells of big blocks): ``atom_id``,
+        ``block_id`` (parent street block), ``community_id``, ``is_cell``,
+        ``households``, ``persons``, ``area_m2``, ``grid_id``.
+    households : GeoDataFrame
+        The input households (same index and CRS) with ``households``,
+        ``persons``, ``block_id``, ``atom_id`` and ``grid_id`` (NA if unplaced).
+    unplaced : GeoDataFrame
+        Households that could not be placed, with a ``reason``.
+    status : DataFrame
+        One row per community and component: ``status`` (OPTIMAL / FEASIBLE /
+        INFEASIBLE / UNKNOWN, for the model solved), ``method``, ``objective``,
+        ``bound``, ``gap``, ``wall_s``, ``n_atoms``, ``n_grids``, ``households``,
+        ``forced_out`` and ``notes``.
+    edges : DataFrame
+        The atom graph: ``a``, ``b`` (atom ids), lengths by road class, ``kind``, ``name``.
+    roads : GeoDataFrame
+        The noded linework the grids were cut along (``kind``, ``name``).
+    params : dict
+        The parameters, seed, version and working CRS of the run.
+    """
+
+    grids: gpd.GeoDataFrame
+    blocks: gpd.GeoDataFrame
+    households: gpd.GeoDataFrame
+    unplaced: gpd.GeoDataFrame
+    status: pd.DataFrame
+    edges: pd.DataFrame
+    roads: gpd.GeoDataFrame
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def crs(self):
+        """The CRS results are in (the households')."""
+        return self.grids.crs
+
+    def score(self):
+        """Balance, contiguity and boundary figures (see :func:`gridpart.scoring.score`)."""
+        from gridpart.scoring import score
+
+        return score(self)
+
+    def plot(self, ax=None, **kwargs):
+        """Map of the grids (see :func:`gridpart.plot.plot_plan`); returns the Axes."""
+        from gridpart.plot import plot_plan
+
+        return plot_plan(self, ax=ax, **kwargs)
+
+    def to_file(self, path, **kwargs) -> None:
+        """Write the plan to a GeoPackage (see :func:`gridpart.io.write_plan`)."""
+        from gridpart.io import write_plan
+
+        write_plan(self, path, **kwargs)
+
+    def summary(self) -> str:
+        """A few lines for a terminal: grids, band shares, status."""
+        card = self.score().summary
+        lines = [
+            f"{int(card['grids'])} grids for {int(self.households['households'].sum())} households "
+            f"in {self.grids['community_id'].nunique()} communities",
+            f"within the band: {card['share_in_band']:.1%} of grids not forced out "
+            f"({card['share_in_band_raw']:.1%} of all; {int(card['forced_out'])} forced out)",
+            f"within ±10% / ±20% of target: {card['share_within_10pct']:.1%} / {card['share_within_20pct']:.1%}",
+            f"contiguous: {card['contiguous_share']:.0%}; internal boundary on roads: {card['road_share']:.1%}",
+            f"unplaced households: {int(self.unplaced['households'].sum()) if len(self.unplaced) else 0}",
+            f"status: " + ", ".join(f"{k} {v}" for k, v in self.status["status"].value_counts().items()),
+        ]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        card = self.score().summary
+        rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v:.3g}</td></tr>" for k, v in card.items())
+        return f"<div><b>GridPlan</b><table>{rows}</table></div>"
+
+    def __repr__(self) -> str:
+        return (f"GridPlan({len(self.grids)} grids, {len(self.households)} household points, "
+                f"{len(self.unplaced)} unplaced, crs={self.crs.to_string() if self.crs else None})")

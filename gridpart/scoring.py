@@ -1,0 +1,165 @@
+"""One scorecard for every plan: balance, contiguity, shape and boundaries.
+
+Shares "within the band" are reported raw and over the grids not forced out
+of the band (DESIGN §3).  Boundary figures come from the atom graph: an edge
+between atoms of different grids is grid boundary, along its road class;
+an arterial edge inside a grid is an arterial the grid straddles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gridpart.testing import labels_contiguous
+
+__all__ = ["Scorecard", "score", "compare"]
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """Figures for one plan.
+
+    Attributes
+    ----------
+    per_grid : DataFrame
+        Indexed by ``grid_id``: ``households``, ``persons``, ``deviation``
+        (relative to the target), ``in_band``, ``forced``, ``contiguous``,
+        ``polsby_popper``, ``boundary_m``, ``road_boundary_m``,
+        ``non_road_boundary_m``, ``arterial_inside_m``.
+    summary : Series
+        ``grids``, ``forced_out``, ``share_in_band`` (grids not forced out),
+        ``share_in_band_raw``, ``share_within_10pct``, ``share_within_20pct``
+        (not forced out), their ``_raw`` versions, ``mean_abs_dev``,
+        ``max_abs_dev``, ``cv``, ``persons_cv``, ``contiguous_share``,
+        ``polsby_popper_mean``, ``road_share`` (share of internal grid boundary
+        length on roads, streets, lanes or barriers), ``non_road_cut_m``,
+        ``grids_crossing_arterials``, ``arterial_inside_m``, ``unplaced_households``.
+    """
+
+    per_grid: pd.DataFrame
+    summary: pd.Series
+
+    def _repr_html_(self) -> str:
+        return self.summary.to_frame("value")._repr_html_()
+
+
+def score(plan, *, target: float | None = None) -> Scorecard:
+    """Score a :class:`~gridpart.plan.GridPlan`.
+
+    Parameters
+    ----------
+    plan : GridPlan
+    target : float, optional
+        Households per grid for the ±10 % / ±20 % shares; default: the centre
+        of the plan's band.
+
+    Returns
+    -------
+    Scorecard
+
+    Examples
+    --------
+    >>> import gridpart as gp
+    >>> s = gp.datasets.load_sample()
+    >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, time_limit=10)
+    >>> card = gp.score(plan)
+    >>> 0 <= card.summary["share_in_band"] <= 1
+    True
+    """
+    grids = plan.grids.set_index("grid_id")
+    lo, hi = plan.params.get("band", [np.nan, np.nan])
+    centre = target if target is not None else (lo + hi) / 2
+    from gridpart.crs import working_crs  # local: scoring measures in metres
+
+    metric = plan.params.get("work_crs")
+    g_m = plan.grids.to_crs(metric) if metric else plan.grids.to_crs(working_crs(plan.grids.crs, plan.grids.total_bounds))
+    area = g_m.geometry.area.to_numpy()
+    perim = g_m.geometry.length.to_numpy()
+    pp = pd.Series(np.where(perim > 0, 4 * np.pi * area / np.maximum(perim, 1e-9) ** 2, 0.0), index=grids.index)
+
+    atoms = plan.blocks
+    grid_of_atom = pd.Series(atoms["grid_id"].to_numpy(), index=atoms["atom_id"].to_numpy())
+    e = plan.edges
+    ga = grid_of_atom.reindex(e["a"]).to_numpy()
+    gb = grid_of_atom.reindex(e["b"]).to_numpy()
+    cut = ga != gb
+    cols = {c: e[c].to_numpy() if c in e else np.zeros(len(e)) for c in
+            ("length_m", "road_m", "street_m", "lane_m", "barrier_m", "non_road_m")}
+    on_road = cols["road_m"] + cols["street_m"] + cols["lane_m"] + cols["barrier_m"]
+    both = np.r_[ga[cut], gb[cut]]
+    boundary = pd.Series(np.r_[cols["length_m"][cut]] .tolist() * 2, dtype=float).groupby(both).sum() if cut.any() else pd.Series(dtype=float)
+    road_b = pd.Series(np.r_[on_road[cut], on_road[cut]]).groupby(both).sum() if cut.any() else pd.Series(dtype=float)
+    nonroad_b = pd.Series(np.r_[cols["non_road_m"][cut], cols["non_road_m"][cut]]).groupby(both).sum() if cut.any() else pd.Series(dtype=float)
+    art_in = pd.Series(cols["road_m"][~cut]).groupby(ga[~cut]).sum() if (~cut).any() else pd.Series(dtype=float)
+
+    pos = pd.Series(np.arange(len(atoms)), index=atoms["atom_id"].to_numpy())
+    lab, uniq = pd.factorize(atoms["grid_id"], sort=True)
+    edges = np.column_stack([pos.reindex(e["a"]).to_numpy(), pos.reindex(e["b"]).to_numpy()]).astype(np.int64)
+    contiguous = pd.Series(labels_contiguous(len(atoms), edges, lab), index=uniq)
+
+    hh = grids["households"].astype(float)
+    dev = (hh - centre) / centre
+    in_band = (hh >= np.ceil(lo - 1e-9)) & (hh <= np.floor(hi + 1e-9))
+    forced = grids["forced"].astype(bool) if "forced" in grids else pd.Series(False, index=grids.index)
+    per = pd.DataFrame({
+        "community_id": grids["community_id"],
+        "households": hh,
+        "persons": grids["persons"],
+        "deviation": dev,
+        "in_band": in_band,
+        "forced": forced,
+        "contiguous": contiguous.reindex(grids.index, fill_value=True),
+        "polsby_popper": pp,
+        "boundary_m": boundary.reindex(grids.index, fill_value=0.0),
+        "road_boundary_m": road_b.reindex(grids.index, fill_value=0.0),
+        "non_road_boundary_m": nonroad_b.reindex(grids.index, fill_value=0.0),
+        "arterial_inside_m": art_in.reindex(grids.index, fill_value=0.0),
+    })
+    free = per[~per["forced"]]
+
+    def share(mask: pd.Series, rows: pd.DataFrame) -> float:
+        return float(mask.loc[rows.index].mean()) if len(rows) else float("nan")
+
+    absdev = per["deviation"].abs()
+    cut_len = float(cols["length_m"][cut].sum())
+    persons = per["persons"].astype(float)
+    summary = pd.Series({
+        "grids": float(len(per)),
+        "forced_out": float(per["forced"].sum()),
+        "share_in_band": share(per["in_band"], free),
+        "share_in_band_raw": share(per["in_band"], per),
+        "share_within_10pct": share(absdev <= 0.1 + 1e-9, free),
+        "share_within_20pct": share(absdev <= 0.2 + 1e-9, free),
+        "share_within_10pct_raw": share(absdev <= 0.1 + 1e-9, per),
+        "share_within_20pct_raw": share(absdev <= 0.2 + 1e-9, per),
+        "mean_abs_dev": float(absdev.mean()) if len(per) else float("nan"),
+        "max_abs_dev": float(absdev.max()) if len(per) else float("nan"),
+        "cv": float(hh.std(ddof=0) / hh.mean()) if len(per) and hh.mean() > 0 else float("nan"),
+        "persons_cv": float(persons.std(ddof=0) / persons.mean()) if persons.notna().any() and persons.mean() > 0 else float("nan"),
+        "contiguous_share": float(per["contiguous"].mean()) if len(per) else float("nan"),
+        "polsby_popper_mean": float(per["polsby_popper"].mean()) if len(per) else float("nan"),
+        "road_share": float(on_road[cut].sum() / cut_len) if cut_len > 0 else 1.0,
+        "non_road_cut_m": float(cols["non_road_m"][cut].sum()),
+        "grids_crossing_arterials": float((per["arterial_inside_m"] > 0).sum()),
+        "arterial_inside_m": float(per["arterial_inside_m"].sum()),
+        "unplaced_households": float(plan.unplaced["households"].sum()) if len(plan.unplaced) else 0.0,
+    })
+    return Scorecard(per_grid=per, summary=summary)
+
+
+def compare(plans: dict) -> pd.DataFrame:
+    """One table of scorecard summaries, a column per named plan.
+
+    Examples
+    --------
+    >>> import gridpart as gp
+    >>> s = gp.datasets.load_sample()
+    >>> a = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
+    >>> b = gp.partition(s.roads, s.households, study_area=s.study_area, time_limit=10)
+    >>> list(gp.compare({"seed": a, "auto": b}).columns)
+    ['seed', 'auto']
+    """
+    return pd.DataFrame({name: score(p).summary for name, p in plans.items()})

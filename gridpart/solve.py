@@ -1,0 +1,390 @@
+"""The front door: :func:`partition` and the strategy registry."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridpart import __version__
+from gridpart.adjacency import atom_edges
+from gridpart.blocks import (
+    attach_households,
+    blocks_from_roads,
+    canonical_order,
+    noded_segments,
+    split_big_blocks,
+    surface_blocks,
+)
+from gridpart.crs import prepare_crs, to_working
+from gridpart.errors import Problems
+from gridpart.plan import GridPlan
+from gridpart.problem import Band, SubProblem, build_subproblems
+from gridpart.schema import (
+    Target,
+    coerce_target,
+    read_layer,
+    validate_barriers,
+    validate_communities,
+    validate_households,
+    validate_parcels,
+    validate_roads,
+)
+from gridpart.solvers.lns import SubResult, solve_subproblem
+
+__all__ = ["partition", "register_strategy", "STRATEGIES", "DEFAULT_MARGIN_M"]
+
+log = logging.getLogger(__name__)
+
+#: Margin around the households' hull for the default study area, in metres.
+DEFAULT_MARGIN_M = 100.0
+
+StrategyFn = Callable[..., SubResult]
+STRATEGIES: dict[str, StrategyFn] = {}
+
+
+def register_strategy(name: str, fn: StrategyFn) -> None:
+    """Register a strategy: ``fn(sub: SubProblem, *, seed, time_limit) -> SubResult``.
+
+    Examples
+    --------
+    >>> from gridpart.solvers.lns import solve_subproblem
+    >>> register_strategy("seed_only", lambda sub, **kw: solve_subproblem(sub, strategy="seed", **kw))
+    >>> "seed_only" in STRATEGIES
+    True
+    """
+    STRATEGIES[name] = fn
+
+
+for _name in ("auto", "exact", "lns", "seed"):
+    register_strategy(_name, lambda sub, _s=_name, **kw: solve_subproblem(sub, strategy=_s, **kw))
+
+
+def _solve_one(args: tuple) -> SubResult:
+    sub, strategy, seed, time_limit = args
+    fn = STRATEGIES[strategy] if isinstance(strategy, str) else strategy
+    return fn(sub, seed=seed, time_limit=time_limit)
+
+
+def _limit_geometry(study_area, communities, households, crs) -> Any:
+    if study_area is not None:
+        if isinstance(study_area, (gpd.GeoDataFrame, gpd.GeoSeries)):
+            sa = study_area.to_crs(crs) if study_area.crs is not None else study_area.set_crs(crs)
+            area = shapely.union_all(shapely.make_valid(sa.geometry.values))
+        else:
+            area = study_area
+    else:
+        area = None
+    if communities is not None:
+        comm = shapely.union_all(communities.geometry.values)
+        return comm if area is None else shapely.intersection(comm, area)
+    if area is not None:
+        return area
+    pts = households.geometry.values
+    return shapely.buffer(shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(pts))), DEFAULT_MARGIN_M)
+
+
+def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units, n_grids) -> None:
+    if not (callable(strategy) or strategy in STRATEGIES):
+        problems.add("strategy", f"unknown strategy {strategy!r}; known: {sorted(STRATEGIES)}",
+                     fix="pass one of those names, or a callable registered with gp.register_strategy")
+    if not isinstance(time_limit, (int, float)) or not math.isfinite(time_limit) or time_limit <= 0:
+        problems.add("time_limit", f"must be a positive number of seconds, got {time_limit!r}", fix="e.g. time_limit=60")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        problems.add("seed", f"must be an integer, got {seed!r}", fix="e.g. seed=0")
+    if not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+        problems.add("n_jobs", f"must be a positive integer or -1 (all cores), got {n_jobs!r}", fix="e.g. n_jobs=1")
+    if units not in ("own", "merge"):
+        problems.add("units", f"must be 'own' or 'merge', got {units!r}", fix="units='own'")
+    if n_grids is not None and not isinstance(n_grids, dict):
+        if not isinstance(n_grids, (int, np.integer)) or n_grids < 1:
+            problems.add("n_grids", f"must be a positive integer or a dict by community_id, got {n_grids!r}",
+                         fix="e.g. n_grids=12")
+
+
+def _blocks_and_segments(roads, roads_are, limit, barriers, communities):
+    if roads_are == "lines":
+        b = blocks_from_roads(roads, limit=limit, barriers=barriers, communities=communities)
+        return b.blocks, b.segments
+    crs = roads.crs
+    if roads_are == "surfaces":
+        polys, _ = surface_blocks(roads, limit=limit)
+    else:  # blocks: the given polygons; the space between them is shared out like road space
+        cores = gpd.GeoDataFrame(geometry=shapely.make_valid(roads.geometry.values), crs=crs)
+        space = shapely.difference(limit, shapely.union_all(cores.geometry.values))
+        polys, _ = surface_blocks(gpd.GeoDataFrame(geometry=[space], crs=crs), limit=limit)
+    polys = shapely.get_parts(polys)
+    polys = polys[shapely.area(polys) > 1.0]
+    blocks = gpd.GeoDataFrame(geometry=polys, crs=crs)
+    # boundaries between the blocks, named by the road surface they run in
+    lines = shapely.get_parts(shapely.union_all(shapely.boundary(polys)))
+    segs = gpd.GeoDataFrame({"kind": "street", "name": None, "name_en": None}, geometry=lines, crs=crs)
+    segs = noded_segments(segs)
+    if roads_are == "surfaces":
+        mid = shapely.line_interpolate_point(segs.geometry.values, 0.5, normalized=True)
+        s, r = shapely.STRtree(roads.geometry.values).query(mid, predicate="intersects")
+        first = pd.DataFrame({"s": s, "r": r}).drop_duplicates("s")
+        segs.loc[segs.index[first["s"]], "kind"] = roads["kind"].to_numpy()[first["r"]]
+        segs.loc[segs.index[first["s"]], "name"] = roads["name"].to_numpy()[first["r"]]
+    if communities is not None:
+        cut = gpd.overlay(blocks, communities[["community_id", "geometry"]], how="intersection", keep_geom_type=True)
+        blocks = cut.explode(index_parts=False).reset_index(drop=True)
+        rings = gpd.GeoDataFrame({"kind": "community", "name": None}, geometry=shapely.boundary(communities.geometry.values), crs=crs)
+        segs = noded_segments(pd.concat([segs, rings], ignore_index=True))
+    else:
+        blocks["community_id"] = "1"
+    blocks["area_m2"] = blocks.geometry.area
+    blocks = canonical_order(blocks[blocks["area_m2"] > 1.0], ["community_id"])
+    blocks.insert(0, "block_id", np.arange(len(blocks)))
+    return blocks, segs
+
+
+def partition(
+    roads,
+    households,
+    *,
+    communities=None,
+    parcels=None,
+    target: float | tuple[float, float] | Target = 300,
+    tolerance: float = 0.2,
+    roads_are: str = "auto",
+    barriers=None,
+    study_area=None,
+    units: str = "own",
+    n_grids: int | dict | None = None,
+    strategy: str | Callable = "auto",
+    time_limit: float = 60.0,
+    seed: int = 0,
+    n_jobs: int = 1,
+    progress: bool = False,
+) -> GridPlan:
+    """Cut an area into contiguous, balanced, road-bounded grids.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame or path
+        Road centrelines (LineStrings with OSM ``highway`` + ``name``, or a
+        ``kind`` column road/street/lane), street blocks (Polygons), or road
+        surfaces (Polygons, with ``roads_are="surfaces"``).
+    households : GeoDataFrame or path
+        Points with ``households`` (default 1 per point) and optional ``persons``.
+    communities : GeoDataFrame or path, optional
+        Community polygons with ``community_id``; every grid nests in one.
+    parcels : GeoDataFrame or path, optional
+        Compounds and work units (``kind`` in {"compound", "unit"}); validated
+        and kept on the plan (grid kinds arrive with the naming module).
+    target : number, (low, high) or Target
+        Households per grid (DESIGN §3); ``gp.Target(households=300, persons=1000)``
+        balances persons too.
+    tolerance : float
+        Band half-width for a number target: ``target × (1 ± tolerance)``.
+    roads_are : {"auto", "lines", "blocks", "surfaces"}
+    barriers : GeoDataFrame or path, optional
+        Rivers, railways, walls: they bound blocks like roads.
+    study_area : GeoDataFrame, GeoSeries or shapely geometry, optional
+        Limit of the area (shapely geometries are in the households' CRS).
+        Default: the communities, else the households' hull plus 100 m.
+    units : {"own", "merge"}
+    n_grids : int or dict, optional
+        Override the number of grids (per community with a dict).
+    strategy : {"auto", "exact", "lns", "seed"} or callable
+    time_limit : float
+        Wall-clock safety cap per sub-problem, in seconds; a deterministic
+        budget decides the search, so results do not depend on machine speed.
+    seed : int
+    n_jobs : int
+        Processes for independent sub-problems (-1: all cores); results are
+        identical to a serial run.
+    progress : bool
+        Log progress at INFO level.
+
+    Returns
+    -------
+    GridPlan
+
+    Raises
+    ------
+    InputError
+        Listing every problem with the inputs and parameters at once.
+
+    Examples
+    --------
+    >>> import gridpart as gp
+    >>> s = gp.datasets.load_sample()
+    >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, time_limit=10)
+    >>> bool(plan.households["grid_id"].notna().all())
+    True
+    """
+    t_start = time.perf_counter()
+    problems = Problems()
+    roads_in = read_layer(roads, argument="roads", problems=problems)
+    hh_in = read_layer(households, argument="households", problems=problems)
+    comm_in = read_layer(communities, argument="communities", problems=problems)
+    parcels_in = read_layer(parcels, argument="parcels", problems=problems)
+    barriers_in = read_layer(barriers, argument="barriers", problems=problems)
+    road_v, roads_are = validate_roads(roads_in, roads_are=roads_are, problems=problems) if roads_in is not None else (None, roads_are)
+    hh_v = validate_households(hh_in, problems=problems) if hh_in is not None else None
+    comm_v = validate_communities(comm_in, problems=problems) if comm_in is not None else None
+    parcels_v = validate_parcels(parcels_in, problems=problems) if parcels_in is not None else None
+    barriers_v = validate_barriers(barriers_in, problems=problems) if barriers_in is not None else None
+    tgt = coerce_target(target, tolerance, problems)
+    _check_params(problems, strategy, time_limit, seed, n_jobs, units, n_grids)
+    if roads is None:
+        problems.add("roads", "is required", fix="pass road centrelines, blocks or road surfaces")
+    if households is None:
+        problems.add("households", "is required", fix="pass household points")
+    if tgt is not None and tgt.persons is not None and hh_v is not None and hh_v["persons"].isna().all():
+        problems.add("target", "asks for a persons band but households has no 'persons' column",
+                     fix="add a 'persons' column to households, or drop persons= from the Target")
+    problems.raise_if_any()
+    layers = {"households": hh_v, "roads": road_v, "communities": comm_v, "parcels": parcels_v, "barriers": barriers_v}
+    user_crs, work_crs = prepare_crs(layers, problems=problems)
+    problems.raise_if_any()
+    w = to_working(layers, work_crs)
+    hh = w["households"]
+    band = Band.from_target(tgt)
+    limit = _limit_geometry(study_area, w["communities"], hh, work_crs)
+    if isinstance(study_area, (gpd.GeoDataFrame, gpd.GeoSeries)) and study_area.crs is not None:
+        pass
+    elif study_area is not None and not isinstance(study_area, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        limit = gpd.GeoSeries([study_area], crs=user_crs).to_crs(work_crs).iloc[0]
+        if w["communities"] is not None:
+            limit = shapely.intersection(shapely.union_all(w["communities"].geometry.values), limit)
+    limit = shapely.make_valid(limit)
+
+    blocks, segments = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"])
+    t_blocks = time.perf_counter()
+    block_of, reasons = attach_households(hh, blocks, id_col="block_id")
+    hh = hh.assign(block_id=block_of)
+    placed = hh["block_id"].notna()
+    blocks["households"] = (
+        hh.loc[placed].groupby(hh.loc[placed, "block_id"].astype(np.int64))["households"].sum()
+        .reindex(blocks["block_id"], fill_value=0.0).to_numpy()
+    )
+    atoms, hh_atom = split_big_blocks(blocks, hh.loc[placed], max_households=band.hi, target=band.centre)
+    hh["atom_id"] = pd.Series(hh_atom, dtype="Int64").reindex(hh.index)
+    has_persons = hh["persons"].notna().any()
+    grouped = hh.loc[placed].groupby(hh.loc[placed, "atom_id"].astype(np.int64))
+    atoms["households"] = grouped["households"].sum().reindex(atoms["atom_id"], fill_value=0.0).to_numpy()
+    atoms["persons"] = (grouped["persons"].sum().reindex(atoms["atom_id"], fill_value=0.0).to_numpy()
+                        if has_persons else np.nan)
+    atoms["area_m2"] = atoms.geometry.area
+    cen = shapely.point_on_surface(atoms.geometry.values)
+    atoms["x"], atoms["y"] = shapely.get_x(cen), shapely.get_y(cen)
+    edges = atom_edges(atoms, segments)
+    subs = build_subproblems(atoms, edges, band, n_grids=n_grids)
+    t_graph = time.perf_counter()
+    if progress:
+        log.info("%d atoms, %d edges, %d sub-problems", len(atoms), len(edges), len(subs))
+
+    jobs = [(s, strategy, int(seed), float(time_limit)) for s in subs]
+    n_workers = (len(jobs) if n_jobs == -1 else int(n_jobs))
+    if n_workers > 1 and len(jobs) > 1 and not callable(strategy):
+        with ProcessPoolExecutor(max_workers=min(n_workers, len(jobs))) as ex:
+            results = list(ex.map(_solve_one, jobs))
+    else:
+        results = []
+        for i, job in enumerate(jobs):
+            results.append(_solve_one(job))
+            if progress:
+                log.info("solved %d/%d sub-problems", i + 1, len(jobs))
+    t_solve = time.perf_counter()
+
+    plan = _assemble(
+        atoms=atoms, edges=edges, subs=subs, results=results, hh=hh, hh_in=hh_v, reasons=reasons,
+        segments=segments, user_crs=user_crs, work_crs=work_crs, band=band, parcels=parcels_v,
+    )
+    plan.params.update(
+        target=repr(tgt), band=[band.lo, band.hi], roads_are=roads_are, strategy=str(strategy) if not callable(strategy) else getattr(strategy, "__name__", "callable"),
+        time_limit=float(time_limit), seed=int(seed), n_jobs=int(n_jobs), units=units, version=__version__,
+        work_crs=work_crs.to_string(), timings={
+            "blocks_s": t_blocks - t_start, "graph_s": t_graph - t_blocks, "solve_s": t_solve - t_graph,
+            "total_s": time.perf_counter() - t_start,
+        },
+    )
+    return plan
+
+
+def _reading_order(grids: gpd.GeoDataFrame, band_m: float) -> np.ndarray:
+    """Grid order: by community, rows north to south, west to east within a row."""
+    pts = shapely.point_on_surface(grids.geometry.values)
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    row = np.floor(-y / band_m)
+    return np.lexsort((np.round(x, 2), row, grids["community_id"].to_numpy()))
+
+
+def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult], hh, hh_in, reasons,
+              segments, user_crs, work_crs, band: Band, parcels) -> GridPlan:
+    label = np.full(len(atoms), -1, dtype=np.int64)
+    rows, offset = [], 0
+    forced_atoms = np.zeros(len(atoms), bool)
+    for sub, res in zip(subs, results):
+        label[sub.atoms] = res.labels + offset
+        forced_atoms[sub.atoms[sub.forced]] = True
+        k = int(res.labels.max()) + 1
+        rows.append({
+            "community_id": sub.community_id, "component": sub.component, "status": res.status,
+            "method": res.method, "objective": res.objective, "bound": res.bound, "gap": res.gap,
+            "wall_s": res.wall_s, "n_atoms": sub.n, "n_grids": k, "households": sub.total,
+            "windows": res.windows, "notes": "; ".join(sub.notes),
+        })
+        offset += k
+    atoms = atoms.assign(_label=label)
+    g = atoms.dissolve(by="_label", aggfunc={"community_id": "first", "households": "sum", "persons": "sum",
+                                              "atom_id": "count", "area_m2": "sum"})
+    g = g.rename(columns={"atom_id": "n_atoms"})
+    g["forced"] = atoms.groupby("_label")["atom_id"].apply(lambda s: bool(forced_atoms[s.to_numpy()].any())).reindex(g.index)
+    g["forced_reason"] = np.where(g["forced"], "holds one indivisible place above the band", "")
+    # a whole component below the band
+    comp_of = np.full(len(atoms), -1)
+    for i, sub in enumerate(subs):
+        comp_of[sub.atoms] = i
+    comp_total = np.array([s.total for s in subs])
+    g_comp = atoms.groupby("_label").apply(lambda d: comp_of[d["atom_id"].to_numpy()[0]], include_groups=False)
+    g["_comp"] = g_comp.reindex(g.index).to_numpy()
+    small = comp_total[g["_comp"].to_numpy()] < band.lo
+    g.loc[small, "forced"] = True
+    g.loc[small, "forced_reason"] = "its whole component holds fewer households than the band's lower limit"
+    height = math.sqrt(max(g["area_m2"].median(), 1.0))
+    order = _reading_order(g, height)
+    new_id = np.empty(len(g), dtype=np.int64)
+    new_id[order] = np.arange(1, len(g) + 1)
+    relabel = pd.Series(new_id, index=g.index)
+    g.insert(0, "grid_id", relabel.to_numpy())
+    g = g.sort_values("grid_id").reset_index(drop=True)
+    if not np.isfinite(g["persons"]).any() or hh["persons"].isna().all():
+        g["persons"] = np.nan
+    atoms["grid_id"] = relabel.reindex(label).to_numpy()
+    atoms = atoms.drop(columns=["_label", "x", "y"])
+    grids = g[["grid_id", "community_id", "households", "persons", "n_atoms", "area_m2", "forced",
+               "forced_reason", "geometry"]]
+    grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=work_crs).to_crs(user_crs)
+    atom_grid = pd.Series(atoms["grid_id"].to_numpy(), index=atoms["atom_id"].to_numpy())
+    out_hh = hh_in.copy()
+    out_hh["block_id"] = hh["block_id"].to_numpy()
+    out_hh["atom_id"] = hh["atom_id"].to_numpy()
+    out_hh["grid_id"] = pd.array(atom_grid.reindex(hh["atom_id"].fillna(-1).astype(np.int64)).to_numpy(), dtype="Int64")
+    out_hh.loc[hh["atom_id"].isna().to_numpy(), "grid_id"] = pd.NA
+    unplaced = out_hh[out_hh["grid_id"].isna()].copy()
+    unplaced["reason"] = reasons.reindex(unplaced.index).replace("", "not attached to any atom")
+    status = pd.DataFrame(rows)
+    forced_by_comp = g.groupby("_comp")["forced"].sum()
+    status["forced_out"] = forced_by_comp.reindex(range(len(subs)), fill_value=0).astype(int).to_numpy()
+    return GridPlan(
+        grids=grids,
+        blocks=atoms.to_crs(user_crs),
+        households=out_hh,
+        unplaced=unplaced,
+        status=status,
+        edges=edges,
+        roads=segments[segments["kind"].isin(["road", "street", "lane", "barrier"])].to_crs(user_crs),
+        params={"parcels": None if parcels is None else len(parcels)},
+    )
