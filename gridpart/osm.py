@@ -133,7 +133,7 @@ import logging
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -896,9 +896,11 @@ def estimate_households(buildings: gpd.GeoDataFrame, *, parcels: gpd.GeoDataFram
     floors = levels.fillna(by_type)
     source = pd.Series(np.where(levels.notna(), "building:levels", "default"), index=buildings.index)
 
-    utm = buildings.estimate_utm_crs()
-    metric = buildings.geometry.to_crs(utm)
-    area = pd.Series(np.asarray(metric.area, dtype=float), index=buildings.index)
+    if len(buildings):  # footprints in metres, in the buildings' UTM zone
+        metric = np.asarray(buildings.geometry.to_crs(buildings.estimate_utm_crs()).area, dtype=float)
+    else:
+        metric = np.zeros(0)
+    area = pd.Series(metric, index=buildings.index)
 
     raw = area * floors * params.efficiency / params.dwelling_m2
     if params.use_flats and "flats" in buildings.columns:

@@ -54,7 +54,10 @@ def beijing() -> OSMData:
     return read_osm(BEIJING_OSM)
 
 
-def _osm_xml(body: str, *, bounds: str = '<bounds minlat="0" minlon="0" maxlat="0.01" maxlon="0.01"/>') -> str:
+_BOUNDS = '<bounds minlat="0" minlon="0" maxlat="0.01" maxlon="0.01"/>'
+
+
+def _osm_xml(body: str, *, bounds: str = _BOUNDS) -> str:
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
             f" {bounds}\n{body}\n</osm>\n")
 
@@ -75,7 +78,8 @@ _WAYS = r"""
  <way id="102"><nd ref="9"/><nd ref="8"/><nd ref="7"/><nd ref="9"/>
   <tag k="highway" v="pedestrian"/><tag k="area" v="yes"/></way>
  <way id="103"><nd ref="9"/><nd ref="8"/><nd ref="7"/><nd ref="6"/><nd ref="9"/>
-  <tag k="building" v="apartments"/><tag k="building:levels" v="6;7"/><tag k="building:flats" v="20;22"/></way>
+  <tag k="building" v="apartments"/><tag k="building:levels" v="6;7"/>
+  <tag k="building:flats" v="20;22"/></way>
  <way id="104"><nd ref="9"/><nd ref="8"/><nd ref="999"/><nd ref="9"/><tag k="building" v="yes"/></way>
  <way id="105"><nd ref="9"/><nd ref="8"/><nd ref="7"/><nd ref="6"/><nd ref="9"/>
   <tag k="amenity" v="school"/><tag k="name" v="第一小学"/></way>
@@ -334,6 +338,13 @@ def test_geographic_input_measured_in_metres():
     assert hh.crs.to_epsg() == 4326
     assert hh["footprint_m2"].iloc[0] == pytest.approx(375.0, rel=1e-3)
     assert hh["households"].tolist() == [24]
+
+
+def test_empty_buildings_give_empty_points():
+    empty = gpd.GeoDataFrame({"building": []}, geometry=[], crs="EPSG:4326")
+    hh = estimate_households(empty)
+    assert len(hh) == 0 and hh.crs.to_epsg() == 4326
+    assert "households" in hh.columns
 
 
 def test_min_households_lifts_small_buildings():
