@@ -218,7 +218,8 @@ def blocks_from_roads(
         parts.append(b)
     if communities is not None and len(communities):
         rings = shapely.boundary(communities.geometry.values)
-        parts.append(gpd.GeoDataFrame({"kind": "community", "name": None}, geometry=rings, crs=crs))
+        parts.append(gpd.GeoDataFrame({"kind": ["community"] * len(rings), "name": [None] * len(rings)},
+                                      geometry=rings, crs=crs))
     parts.append(gpd.GeoDataFrame({"kind": ["limit"], "name": [None]}, geometry=[shapely.boundary(limit)], crs=crs))
     lines = pd.concat(parts, ignore_index=True)
     lines = lines[~lines.geometry.is_empty & lines.geometry.notna()]
@@ -379,7 +380,7 @@ def split_big_blocks(
         else:
             seeds = np.array([xy[labels == i].mean(axis=0) for i in range(n)])
             vor = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=block, ordered=True)
-            cells = shapely.intersection(shapely.get_parts(vor), block)
+            cells = shapely.intersection(shapely.make_valid(shapely.get_parts(vor)), block)
             parts, owner = shapely.get_parts(cells, return_index=True)
             poly = shapely.get_type_id(parts) == 3
             parts, owner = parts[poly], owner[poly]
@@ -448,13 +449,13 @@ def surface_blocks(surfaces: gpd.GeoDataFrame, *, limit, spacing_m: float = 5.0)
     xy = shapely.get_coordinates(pts)
     _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
     first.sort()
-    vor = shapely.voronoi_polygons(shapely.multipoints(xy[first]), extend_to=limit, ordered=True)
+    # regular (co-circular) points give degenerate Voronoi cells in GEOS; a fixed
+    # sub-centimetre jitter avoids that and keeps the result deterministic
+    jitter = np.random.default_rng(0).uniform(-0.005, 0.005, size=(len(first), 2))
+    vor = shapely.voronoi_polygons(shapely.multipoints(xy[first] + jitter), extend_to=limit, ordered=True)
     cells = shapely.get_parts(vor)
     cell_owner = owner[first]
-    expanded = (
-        gpd.GeoSeries(cells)
-        .groupby(cell_owner)
-        .agg(lambda s: shapely.union_all(s.values))
-    )
-    blocks = shapely.intersection(np.asarray(expanded.values, dtype=object), limit)
+    # dissolve the Voronoi cells per block (snapped to 1 cm: their edges are not exactly noded)
+    expanded = gpd.GeoDataFrame({"owner": cell_owner}, geometry=cells).dissolve(by="owner", grid_size=0.01)
+    blocks = shapely.intersection(expanded.geometry.values, limit)
     return blocks, cores[expanded.index.to_numpy()]

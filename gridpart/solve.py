@@ -126,7 +126,8 @@ def _blocks_and_segments(roads, roads_are, limit, barriers, communities):
     blocks = gpd.GeoDataFrame(geometry=polys, crs=crs)
     # boundaries between the blocks, named by the road surface they run in
     lines = shapely.get_parts(shapely.union_all(shapely.boundary(polys)))
-    segs = gpd.GeoDataFrame({"kind": "street", "name": None, "name_en": None}, geometry=lines, crs=crs)
+    segs = gpd.GeoDataFrame({"kind": ["street"] * len(lines), "name": [None] * len(lines),
+                             "name_en": [None] * len(lines)}, geometry=lines, crs=crs)
     segs = noded_segments(segs)
     if roads_are == "surfaces":
         mid = shapely.line_interpolate_point(segs.geometry.values, 0.5, normalized=True)
@@ -137,7 +138,9 @@ def _blocks_and_segments(roads, roads_are, limit, barriers, communities):
     if communities is not None:
         cut = gpd.overlay(blocks, communities[["community_id", "geometry"]], how="intersection", keep_geom_type=True)
         blocks = cut.explode(index_parts=False).reset_index(drop=True)
-        rings = gpd.GeoDataFrame({"kind": "community", "name": None}, geometry=shapely.boundary(communities.geometry.values), crs=crs)
+        ring_geoms = shapely.boundary(communities.geometry.values)
+        rings = gpd.GeoDataFrame({"kind": ["community"] * len(ring_geoms), "name": [None] * len(ring_geoms)},
+                                 geometry=ring_geoms, crs=crs)
         segs = noded_segments(pd.concat([segs, rings], ignore_index=True))
     else:
         blocks["community_id"] = "1"
