@@ -128,16 +128,25 @@ def solve_subproblem(
         for g in order.tolist():
             if time.perf_counter() - t0 > time_limit:
                 break
-            nb = _grid_neighbours(sub, labels).get(g, set())
             bad = _badness(sub, labels, k)
-            window = [g]
-            count = int((labels == g).sum())
-            for h in sorted(nb, key=lambda h: (-bad[h], h)):
-                size = int((labels == h).sum())
-                if len(window) >= max_window_grids or count + size > max_window_atoms:
-                    continue
-                window.append(h)
-                count += size
+            out = bad[g] >= 1e6
+            # an out-of-band grid may need its deficit or surplus spread over
+            # several grids: give it a wider window (grids by breadth-first order)
+            grid_cap = max_window_grids * 2 if out else max_window_grids
+            atom_cap = max_window_atoms * 3 // 2 if out else max_window_atoms
+            nbrs = _grid_neighbours(sub, labels)
+            counts = np.bincount(labels, minlength=k)
+            window, count, frontier = [g], int(counts[g]), [g]
+            while frontier and len(window) < grid_cap:
+                nxt = []
+                for f in frontier:
+                    for h in sorted(nbrs.get(f, set()) - set(window), key=lambda h: (-bad[h], h)):
+                        if len(window) >= grid_cap or count + counts[h] > atom_cap:
+                            continue
+                        window.append(h)
+                        count += int(counts[h])
+                        nxt.append(h)
+                frontier = nxt if out else []
             if len(window) < 2:
                 continue
             key = tuple(sorted((h, int(version[h])) for h in window))
@@ -145,7 +154,7 @@ def solve_subproblem(
                 continue
             tried.add(key)
             atoms = np.flatnonzero(np.isin(labels, window))
-            res = solve_window(sub, labels, atoms, seed=seed, deterministic_time=window_time,
+            res = solve_window(sub, labels, atoms, seed=seed, deterministic_time=window_time * (4 if out else 1),
                                time_limit=max(0.5, time_limit - (time.perf_counter() - t0)))
             windows += 1
             if res.objective < res.start_objective:
