@@ -53,7 +53,12 @@ def run_one(osm_path: str, households_path: str | None, time_limit: float, seed:
     t0 = time.perf_counter()
     osm = gp.read_osm(osm_path)
     t1 = time.perf_counter()
-    hh = gp.estimate_households(osm.buildings, parcels=osm.parcels) if households_path is None else gpd.read_file(households_path)
+    if households_path is None:
+        # DESIGN §6 default floors: 12 suits Beijing's towers, 5 Helsinki's blocks
+        params = gp.osm.HouseholdParams(default_levels=5 if "Helsinki" in osm_path else 12)
+        hh = gp.estimate_households(osm.buildings, parcels=osm.parcels, params=params)
+    else:
+        hh = gpd.read_file(households_path)
     t2 = time.perf_counter()
     plan = gp.partition(osm.roads, hh, barriers=osm.barriers, study_area=osm.study_area,
                         time_limit=time_limit, seed=seed)

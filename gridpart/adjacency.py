@@ -1,11 +1,10 @@
 """The atom graph: which atoms touch, along what, and how long.
 
-Edges are found by sampling every noded segment at regular spacing and
-looking a little to its left and right: the atoms found on either side are
-adjacent across that segment, which carries its road class and name.  Cells
-cut from one big block are adjacent across ``non_road`` edges, measured from
-their shared boundary.  Edges are aggregated per atom pair with the length
-along each road class.
+Two atoms are adjacent when their boundaries share a line.  The shared
+boundary is sampled at regular spacing and every sample takes the class and
+name of the road segment it runs along; shared boundaries along no road,
+between building cells cut from one big block, are ``non_road``.  Edges are
+aggregated per atom pair with the length along each road class.
 """
 
 from __future__ import annotations
@@ -26,45 +25,31 @@ log = logging.getLogger(__name__)
 EDGE_KINDS = ("road", "street", "lane", "barrier", "non_road", "other")
 
 
-def _side_samples(segments: gpd.GeoDataFrame, spacing_m: float, offset_m: float):
-    geoms = segments.geometry.values
-    length = shapely.length(geoms)
+def _boundary_samples(lines: np.ndarray, spacing_m: float):
+    """Points every ``spacing_m`` along each line (at least one), with their share of its length."""
+    length = shapely.length(lines)
     n = np.maximum(1, np.ceil(length / spacing_m).astype(np.int64))
-    seg = np.repeat(np.arange(len(geoms)), n)
-    start = np.repeat(np.cumsum(n) - n, n)
-    k = np.arange(len(seg)) - start
-    step = length[seg] / n[seg]
-    d = (k + 0.5) * step
-    eps = np.minimum(0.05, step / 4)
-    g = geoms[seg]
-    p0 = shapely.get_coordinates(shapely.line_interpolate_point(g, d - eps))
-    p1 = shapely.get_coordinates(shapely.line_interpolate_point(g, d + eps))
-    pm = (p0 + p1) / 2
-    t = p1 - p0
-    norm = np.hypot(t[:, 0], t[:, 1])
-    ok = norm > 0
-    normal = np.zeros_like(t)
-    normal[ok] = np.column_stack([-t[ok, 1], t[ok, 0]]) / norm[ok, None]
-    left = shapely.points(pm + offset_m * normal)
-    right = shapely.points(pm - offset_m * normal)
-    return seg[ok], step[ok], left[ok], right[ok]
-
-
-def _locate(tree: shapely.STRtree, pts: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    p, a = tree.query(pts, predicate="within")
-    out = np.full(len(pts), -1, dtype=np.int64)
-    out[p] = ids[a]
-    return out
+    owner = np.repeat(np.arange(len(lines)), n)
+    k = np.arange(len(owner)) - np.repeat(np.cumsum(n) - n, n)
+    step = length[owner] / n[owner]
+    pts = shapely.line_interpolate_point(lines[owner], (k + 0.5) * step)
+    return owner, step, pts
 
 
 def atom_edges(
     atoms: gpd.GeoDataFrame,
     segments: gpd.GeoDataFrame,
     *,
-    spacing_m: float = 10.0,
-    offset_m: float = 0.5,
+    spacing_m: float = 5.0,
+    snap_m: float = 1.0,
 ) -> pd.DataFrame:
     """Edges between atoms with the shared length along each road class.
+
+    Two atoms are adjacent when their boundaries share a line.  The shared
+    boundary is sampled every ``spacing_m``; each sample takes the class and
+    name of the nearest noded segment within ``snap_m`` (a road, street,
+    lane or barrier it runs along); samples along no segment are ``non_road``
+    between cells of one block, ``other`` elsewhere.
 
     Parameters
     ----------
@@ -72,8 +57,9 @@ def atom_edges(
         ``atom_id``, ``block_id``, geometry (metric CRS).
     segments : GeoDataFrame
         Noded linework with ``kind`` and ``name`` (see :func:`gridpart.blocks.noded_segments`).
-    spacing_m, offset_m : float
-        Sampling step along segments, and how far to each side to look.
+    spacing_m, snap_m : float
+        Sampling step along shared boundaries, and how far a sample may lie
+        from the segment it is attributed to.
 
     Returns
     -------
@@ -96,47 +82,38 @@ def atom_edges(
     """
     ids = atoms["atom_id"].to_numpy()
     geoms = atoms.geometry.values
-    tree = shapely.STRtree(geoms)
-    seg, w, left, right = _side_samples(segments, spacing_m, offset_m)
-    la, ra = _locate(tree, left, ids), _locate(tree, right, ids)
-    ok = (la >= 0) & (ra >= 0) & (la != ra)
-    kinds = segments["kind"].to_numpy()[seg[ok]]
-    kinds = np.where(np.isin(kinds, EDGE_KINDS), kinds, "other")
-    road = pd.DataFrame(
-        {
-            "a": np.minimum(la[ok], ra[ok]),
-            "b": np.maximum(la[ok], ra[ok]),
-            "kind": kinds,
-            "name": segments["name"].to_numpy()[seg[ok]],
-            "len": w[ok],
-        }
-    )
-    # cells of one block touch along non-road boundaries
-    cells = np.flatnonzero(atoms["is_cell"].to_numpy()) if "is_cell" in atoms else np.array([], int)
-    if len(cells):
-        ctree = shapely.STRtree(geoms[cells])
-        i, j = ctree.query(geoms[cells], predicate="intersects")
-        i, j = cells[i], cells[j]
-        block = atoms["block_id"].to_numpy()
-        keep = (i < j) & (block[i] == block[j])
-        i, j = i[keep], j[keep]
-        length = shapely.length(shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j])))
-        pos = length > 0.01
-        road = pd.concat(
-            [road, pd.DataFrame({"a": ids[i[pos]], "b": ids[j[pos]], "kind": "non_road", "name": None,
-                                 "len": length[pos]})],
-            ignore_index=True,
-        )
-    if road.empty:
-        cols = ["a", "b", "length_m"] + [f"{k}_m" for k in EDGE_KINDS] + ["kind", "name"]
+    block = atoms["block_id"].to_numpy() if "block_id" in atoms else ids
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    shared = shapely.line_merge(shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j])))
+    # keep the linear part (touching at points is not adjacency)
+    parts, owner = shapely.get_parts(shared, return_index=True)
+    linear = np.isin(shapely.get_type_id(parts), (1, 2))
+    parts, owner = parts[linear], owner[linear]
+    cols = ["a", "b", "length_m"] + [f"{k}_m" for k in EDGE_KINDS] + ["kind", "name"]
+    if len(parts) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("kind", "name") else float) for c in cols})
+    sample_part, w, pts = _boundary_samples(parts, spacing_m)
+    pair = owner[sample_part]
+    seg_geoms = segments.geometry.values
+    p, q = shapely.STRtree(seg_geoms).query_nearest(pts, max_distance=snap_m, all_matches=False)
+    seg_of = np.full(len(pts), -1)
+    seg_of[p] = q
+    on_seg = seg_of >= 0
+    kinds = np.where(on_seg, segments["kind"].to_numpy()[np.maximum(seg_of, 0)], None).astype(object)
+    kinds = np.where(on_seg & ~np.isin(kinds, EDGE_KINDS), "other", kinds)
+    same_block = block[i[pair]] == block[j[pair]]
+    kinds = np.where(~on_seg, np.where(same_block, "non_road", "other"), kinds)
+    names = np.where(on_seg, segments["name"].to_numpy()[np.maximum(seg_of, 0)], None)
+    road = pd.DataFrame({"a": ids[i[pair]], "b": ids[j[pair]], "kind": kinds, "name": names, "len": w})
     by_kind = road.pivot_table(index=["a", "b"], columns="kind", values="len", aggfunc="sum", fill_value=0.0)
     by_kind = by_kind.reindex(columns=list(EDGE_KINDS), fill_value=0.0)
     by_kind.columns = [f"{k}_m" for k in by_kind.columns]
     out = by_kind.reset_index()
     out.insert(2, "length_m", by_kind.sum(axis=1).to_numpy())
     out["kind"] = np.array(EDGE_KINDS)[np.argmax(by_kind.to_numpy(), axis=1)]
-    named = road.dropna(subset=["name"])
+    named = road[pd.notna(road["name"])]
     if len(named):
         nl = named.groupby(["a", "b", "name"], sort=True)["len"].sum().reset_index()
         nl = nl.sort_values(["a", "b", "len", "name"], ascending=[True, True, False, True]).drop_duplicates(["a", "b"])
@@ -145,6 +122,7 @@ def atom_edges(
         out["name"] = None
     out["name"] = out["name"].astype(object).where(out["name"].notna(), None)
     out[["a", "b"]] = out[["a", "b"]].astype(np.int64)
+    out = out[out["length_m"] > 0.05]
     return out.sort_values(["a", "b"]).reset_index(drop=True)
 
 

@@ -122,23 +122,39 @@ def _shared_length(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def merge_into_neighbours(polys: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge the polygons flagged ``small`` into the neighbour sharing most boundary.
 
+    A small polygon goes to its neighbour with the longest common boundary,
+    preferring neighbours that are not small; between small polygons only
+    towards a larger one (ties by index), so chains of slivers end in a big
+    polygon and no two polygons swap.
+
     Returns the new polygon array and, for every input polygon, the index of the
-    output polygon it went into (``-1`` only for a small polygon with no
-    non-small neighbour, which is then kept on its own).
+    output polygon it went into.  A small polygon with no neighbour along a
+    line is kept on its own.
     """
     n = len(polys)
     target = np.arange(n)
     small_idx = np.flatnonzero(small)
-    if len(small_idx) and (~small).any():
-        big_idx = np.flatnonzero(~small)
-        tree = shapely.STRtree(polys[big_idx])
+    if len(small_idx) and n > 1:
+        tree = shapely.STRtree(polys)
         s, b = tree.query(polys[small_idx], predicate="intersects")
+        s = small_idx[s]
+        keep = s != b
+        s, b = s[keep], b[keep]
         if len(s):
-            length = _shared_length(polys[small_idx[s]], polys[big_idx[b]])
-            cand = pd.DataFrame({"s": small_idx[s], "b": big_idx[b], "len": length})
-            cand = cand[cand["len"] > 0].sort_values(["s", "len", "b"], ascending=[True, False, True])
+            area = shapely.area(polys)
+            length = _shared_length(polys[s], polys[b])
+            cand = pd.DataFrame({"s": s, "b": b, "len": length, "b_small": small[b]})
+            # towards a non-small neighbour, or a larger small one
+            larger = (area[b] > area[s]) | ((area[b] == area[s]) & (b > s))
+            cand = cand[(cand["len"] > 0) & (~cand["b_small"] | larger)]
+            cand = cand.sort_values(["s", "b_small", "len", "b"], ascending=[True, True, False, True])
             best = cand.drop_duplicates("s")
             target[best["s"].to_numpy()] = best["b"].to_numpy()
+            for _ in range(64):  # follow chains small -> small -> big
+                nxt = target[target]
+                if np.array_equal(nxt, target):
+                    break
+                target = nxt
     groups = pd.Series(np.arange(n)).groupby(target).apply(list)
     keep = groups.index.to_numpy()
     merged = np.empty(len(keep), dtype=object)
