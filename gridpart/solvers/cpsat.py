@@ -71,6 +71,7 @@ def _grid_terms(sub: SubProblem, sizes: np.ndarray, psizes: np.ndarray):
         if b.persons_hard:
             pexc = np.maximum(0, np.maximum(np.ceil(b.persons_lo) - psizes, psizes - np.floor(b.persons_hi)))
             out = out | (pexc > 0)
+            excess = excess + pexc
     return out, excess, dev, pdev
 
 
@@ -200,11 +201,14 @@ def solve_window(
     b = sub.band
     lo, hi, centre = int(np.ceil(b.lo)), int(np.floor(b.hi)), int(round(b.centre))
     terms = []
-    p = np.round(sub.persons[atoms]).astype(int) if sub.has_persons else None
     # when every grid of the window is in the band, keep it so (hard); else
     # out-of-band grids and excess households are paid for with dominating weights
     cur_sizes = np.bincount(cur_g, weights=w, minlength=k)
     hard = bool(np.all((cur_sizes >= lo) & (cur_sizes <= hi)))
+    p = np.round(sub.persons[atoms]).astype(int) if sub.has_persons else None
+    if p is not None and b.persons_hard:
+        cur_p = np.bincount(cur_g, weights=p, minlength=k)
+        hard = hard and bool(np.all((cur_p >= np.ceil(b.persons_lo)) & (cur_p <= np.floor(b.persons_hi))))
     for gi in range(k):
         size = model.new_int_var(lo if hard else 0, hi if hard else total, f"size{gi}")
         model.add(size == sum(int(w[i]) * x[i, gi] for i in range(m) if (i, gi) in x and w[i]))
@@ -226,11 +230,14 @@ def solve_window(
             pdev = model.new_int_var(0, ptot + pc, f"pdev{gi}")
             model.add_abs_equality(pdev, psize - pc)
             terms.append(int(PERSONS_DEVIATION_COST) * pdev)
-            if b.persons_hard:
+            if b.persons_hard and hard:
+                model.add_linear_constraint(psize, int(np.ceil(b.persons_lo)), int(np.floor(b.persons_hi)))
+            elif b.persons_hard:
                 pexc = model.new_int_var(0, ptot, f"pexc{gi}")
                 model.add(pexc >= int(np.ceil(b.persons_lo)) - psize)
                 model.add(pexc >= psize - int(np.floor(b.persons_hi)))
                 model.add(pexc == 0).only_enforce_if(out.Not())
+                terms.append(per_hh * pexc)
     for (a, c), cost in zip(we, wcost):
         if cost == 0:
             continue
