@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -92,6 +93,32 @@ def _limit_geometry(study_area, communities, households, crs) -> Any:
     return shapely.buffer(shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(pts))), DEFAULT_MARGIN_M)
 
 
+_OSM_SUFFIXES = (".osm", ".pbf", ".osm.pbf")
+
+
+def _is_osm_path(obj) -> bool:
+    return isinstance(obj, (str, os.PathLike)) and str(obj).lower().endswith(_OSM_SUFFIXES)
+
+
+def _osm_inputs(roads, households, barriers, study_area, parcels):
+    """Roads (and barriers, study area, parcels) from an OSM file; households
+    estimated from its buildings when ``households`` is that same file."""
+    if not _is_osm_path(roads):
+        return roads, households, barriers, study_area, parcels
+    from gridpart.osm import estimate_households, read_osm
+
+    osm = read_osm(roads)
+    if _is_osm_path(households) and os.path.abspath(households) == os.path.abspath(roads):
+        households = estimate_households(osm.buildings, parcels=osm.parcels)
+    if barriers is None:
+        barriers = osm.barriers
+    if study_area is None and osm.study_area is not None:
+        study_area = gpd.GeoDataFrame(geometry=[osm.study_area], crs="EPSG:4326")
+    if parcels is None:
+        parcels = osm.parcels
+    return osm.roads, households, barriers, study_area, parcels
+
+
 def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units, n_grids) -> None:
     if not (callable(strategy) or strategy in STRATEGIES):
         problems.add("strategy", f"unknown strategy {strategy!r}; known: {sorted(STRATEGIES)}",
@@ -176,9 +203,14 @@ def partition(
     roads : GeoDataFrame or path
         Road centrelines (LineStrings with OSM ``highway`` + ``name``, or a
         ``kind`` column road/street/lane), street blocks (Polygons), or road
-        surfaces (Polygons, with ``roads_are="surfaces"``).
+        surfaces (Polygons, with ``roads_are="surfaces"``).  An ``.osm`` /
+        ``.osm.pbf`` path is read with :func:`gridpart.read_osm`, which also
+        supplies barriers, parcels and the study area (its ``<bounds>``)
+        unless they are given.
     households : GeoDataFrame or path
         Points with ``households`` (default 1 per point) and optional ``persons``.
+        The same OSM path as ``roads`` estimates them from its buildings
+        (:func:`gridpart.estimate_households`, default parameters).
     communities : GeoDataFrame or path, optional
         Community polygons with ``community_id``; every grid nests in one.
     parcels : GeoDataFrame or path, optional
@@ -227,6 +259,7 @@ def partition(
     True
     """
     t_start = time.perf_counter()
+    roads, households, barriers, study_area, parcels = _osm_inputs(roads, households, barriers, study_area, parcels)
     problems = Problems()
     roads_in = read_layer(roads, argument="roads", problems=problems)
     hh_in = read_layer(households, argument="households", problems=problems)
