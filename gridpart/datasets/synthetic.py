@@ -262,7 +262,7 @@ def synthetic_city(
     sizes = sizes[:nb].copy()
     sizes[-1] -= int(csum[nb - 1] - n_households)
     # blocks of lognormal density; some hold nobody (parks, plazas, offices)
-    density = rng.lognormal(0.0, 1.0, n_cells) * (rng.random(n_cells) >= 0.15)
+    density = rng.lognormal(0.0, 1.5, n_cells) * (rng.random(n_cells) >= 0.2)
     if density.sum() == 0:
         density[:] = 1.0
     cell = rng.choice(n_cells, size=nb, p=density / density.sum())

@@ -1,0 +1,270 @@
+"""Tests for gridpart.blocks: faces of the road network, attaching households, building cells."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gridpart.blocks import attach_households, blocks_from_roads, split_big_blocks
+from gridpart.datasets.synthetic import synthetic_city
+from strategies import atoms_and_edges, cities, study_box
+
+CRS = "EPSG:32650"
+X0, Y0 = 441_000.0, 4_427_000.0
+
+
+def _roads(lines, kinds=None, names=None) -> gpd.GeoDataFrame:
+    n = len(lines)
+    return gpd.GeoDataFrame(
+        {"kind": kinds or ["street"] * n, "name": pd.Series(names or [None] * n, dtype=object)},
+        geometry=[shapely.LineString(np.asarray(c, dtype=float) + (X0, Y0)) for c in lines],
+        crs=CRS,
+    )
+
+
+def _box(x0, y0, x1, y1):
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def _points(xy, counts=None) -> gpd.GeoDataFrame:
+    xy = np.asarray(xy, dtype=float) + (X0, Y0)
+    return gpd.GeoDataFrame({"households": counts or [1] * len(xy)}, geometry=shapely.points(xy), crs=CRS)
+
+
+def assert_tiles(polys, area_of, *, rel=1e-6):
+    """``polys`` cover ``area_of`` exactly once: the areas add up and nothing overlaps."""
+    polys = np.asarray(polys, dtype=object)
+    assert shapely.is_valid(polys).all()
+    total = shapely.area(polys).sum()
+    union = shapely.union_all(polys).area
+    assert total == pytest.approx(area_of, rel=rel), "pieces do not add up to the whole"
+    assert union == pytest.approx(total, rel=rel), "pieces overlap"
+
+
+# --------------------------------------------------------------------------- faces
+
+
+@given(cities(communities=st.just(0)))
+def test_faces_tile_the_limit(city):
+    limit = study_box(city.roads)
+    b = blocks_from_roads(city.roads, limit=limit)
+    assert len(b.blocks) >= 1
+    assert_tiles(b.blocks.geometry.values, limit.area)
+    assert b.blocks["block_id"].tolist() == list(range(len(b.blocks)))
+    assert b.blocks["area_m2"].to_numpy() == pytest.approx(b.blocks.area.to_numpy())
+    assert b.blocks.crs == city.roads.crs
+    # every noded piece keeps a class
+    assert set(b.segments["kind"]) <= {"road", "street", "lane", "limit"}
+
+
+def test_faces_tile_a_synthetic_district():
+    roads, _, comm = synthetic_city(8_000, seed=9, communities=3)
+    limit = shapely.union_all(comm.geometry.values)
+    b = blocks_from_roads(roads, limit=limit, communities=comm)
+    assert len(b.blocks) > 100
+    assert_tiles(b.blocks.geometry.values, limit.area)
+
+
+def test_slivers_between_carriageways_are_merged():
+    # a dual carriageway: two lines 3 m apart, crossed by a street
+    roads = _roads([[(0, 98.5), (300, 98.5)], [(0, 101.5), (300, 101.5)], [(150, 0), (150, 200)]],
+                   kinds=["road", "road", "street"], names=["学院路", "学院路", "成府街"])
+    limit = _box(0, 0, 300, 200)
+    b = blocks_from_roads(roads, limit=limit, min_width_m=4.0, min_area_m2=150.0)
+    assert len(b.blocks) == 4
+    assert_tiles(b.blocks.geometry.values, limit.area)
+    area = b.blocks.area.to_numpy()
+    width = 2 * area / b.blocks.geometry.exterior.length.to_numpy()
+    assert (area >= 150).all() and (width >= 4).all()
+
+
+def test_a_chain_of_slivers_ends_in_a_big_block():
+    # three parallel lines 2 m apart: two slivers side by side
+    roads = _roads([[(0, 98), (200, 98)], [(0, 100), (200, 100)], [(0, 102), (200, 102)]])
+    limit = _box(0, 0, 200, 200)
+    b = blocks_from_roads(roads, limit=limit)
+    assert len(b.blocks) == 2
+    assert_tiles(b.blocks.geometry.values, limit.area)
+
+
+@given(cities(communities=st.integers(1, 3)))
+def test_blocks_nest_in_communities(city):
+    comm = city.communities
+    limit = shapely.union_all(comm.geometry.values)
+    b = blocks_from_roads(city.roads, limit=limit, communities=comm)
+    assert_tiles(b.blocks.geometry.values, limit.area)
+    assert set(b.blocks["community_id"]) <= set(comm["community_id"])
+    geom_of = dict(zip(comm["community_id"], comm.geometry.values))
+    for cid, group in b.blocks.groupby("community_id"):
+        community = geom_of[cid]
+        inside = shapely.area(shapely.intersection(group.geometry.values, community))
+        assert inside == pytest.approx(shapely.area(group.geometry.values), rel=1e-6, abs=1e-3)
+        # the blocks of a community cover it
+        assert group.area.sum() == pytest.approx(community.area, rel=1e-6)
+    # canonical order: by community, ids 0..n-1
+    assert b.blocks["community_id"].is_monotonic_increasing
+    assert b.blocks["block_id"].tolist() == list(range(len(b.blocks)))
+
+
+def test_block_order_does_not_depend_on_road_order():
+    roads, _, _ = synthetic_city(3_000, seed=12)
+    limit = shapely.box(*roads.total_bounds)
+    a = blocks_from_roads(roads, limit=limit).blocks
+    b = blocks_from_roads(roads.sample(frac=1.0, random_state=3), limit=limit).blocks
+    assert len(a) == len(b)
+    assert np.allclose(a["area_m2"], b["area_m2"])
+    assert shapely.equals_exact(shapely.normalize(a.geometry.values), shapely.normalize(b.geometry.values),
+                                tolerance=1e-6).all()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "blocks_from_roads clips roads to the limit before noding; the clipped end usually lies a hair "
+    "inside a limit whose edges are not axis-parallel (a circle such as the default hull+100 m "
+    "buffer, a rotated box), so the road is a dangle and bounds no block: a cross of two roads "
+    "gives 1 block in a circle and 2 in a rotated square instead of 4 (19 of 20 offsets)"))
+@pytest.mark.parametrize("shape", ["circle", "rotated_square"])
+def test_roads_crossing_a_round_limit_still_bound_blocks(shape):
+    import shapely.affinity
+
+    centre = shapely.Point(X0, Y0)
+    limit = (shapely.buffer(centre, 100) if shape == "circle"
+             else shapely.affinity.rotate(_box(-100, -100, 100, 100), 17, origin=centre))
+    counts = []
+    for t in range(1, 11):  # a few positions of the cross
+        dx, dy = 0.53 * t, 0.37 * t
+        roads = _roads([[(-500, 3.3 + dy), (500, 13.7 + dy)], [(2.1 + dx, -500), (-7.9 + dx, 500)]])
+        b = blocks_from_roads(roads, limit=limit)
+        assert_tiles(b.blocks.geometry.values, limit.area)
+        counts.append(len(b.blocks))
+    assert counts == [4] * 10
+
+
+# --------------------------------------------------------------------------- attaching households
+
+
+@pytest.fixture
+def cross():
+    """A cross of two roads in a 100 m box: four blocks 0..3."""
+    roads = _roads([[(50, 0), (50, 100)], [(0, 50), (100, 50)]], kinds=["road", "street"], names=["学院路", "成府街"])
+    limit = _box(0, 0, 100, 100)
+    return roads, limit, blocks_from_roads(roads, limit=limit).blocks
+
+
+def test_points_on_a_centreline_attach_to_one_block(cross):
+    _, _, blocks = cross
+    hh = _points([(50, 25), (50, 75), (25, 50), (50, 50), (30, 30)])
+    hh.index = pd.Index([10, 20, 30, 40, 50])
+    ids, reasons = attach_households(hh, blocks, id_col="block_id")
+    assert ids.index.equals(hh.index) and ids.notna().all()
+    assert (reasons == "").all()
+    for label, pt in zip(hh.index, hh.geometry):
+        touching = blocks.loc[blocks.intersects(pt), "block_id"]
+        assert len(touching) >= 2 or label == 50
+        # the smallest id among the blocks the point touches
+        assert ids[label] == touching.min()
+
+
+def test_points_far_outside_are_left_with_a_reason(cross):
+    _, _, blocks = cross
+    hh = _points([(25, 25), (110, 50), (5_000, 5_000)])
+    ids, reasons = attach_households(hh, blocks, id_col="block_id", snap_m=30.0)
+    assert ids.iloc[0] is not pd.NA and ids.iloc[1] is not pd.NA  # inside, and 10 m outside: snapped
+    assert ids.isna().tolist() == [False, False, True]
+    assert reasons.iloc[2] != "" and "outside" in reasons.iloc[2]
+    assert (reasons.iloc[:2] == "").all()
+
+
+def test_dead_end_streets_do_not_lose_houses():
+    # a box with a middle street, and a dead-end lane into the west half
+    roads = _roads([[(0, 0), (200, 0), (200, 100), (0, 100), (0, 0)], [(100, 0), (100, 100)],
+                    [(50, 0), (50, 60)]], kinds=["street", "street", "lane"])
+    limit = _box(0, 0, 200, 100)
+    b = blocks_from_roads(roads, limit=limit)
+    assert len(b.blocks) == 2  # the dead end splits nothing
+    assert_tiles(b.blocks.geometry.values, limit.area)
+    # houses on both sides of the dead end, at its tip and on it
+    hh = _points([(45, 30), (55, 30), (50, 61), (50, 40), (150, 50)], counts=[5, 6, 7, 8, 9])
+    ids, _ = attach_households(hh, b.blocks, id_col="block_id")
+    assert ids.notna().all()
+    west = ids.iloc[:4].unique()
+    assert len(west) == 1 and west[0] != ids.iloc[4]
+
+
+# --------------------------------------------------------------------------- building cells
+
+
+def _big_block_case(roads, households, limit, target):
+    blocks, _, hh, atoms, _ = atoms_and_edges(roads, households, limit=limit, target=target)
+    return blocks, hh, atoms
+
+
+def _check_cells(blocks, hh, atoms, hi):
+    big = blocks[blocks["households"] > hi]
+    geom_of = dict(zip(blocks["block_id"], blocks.geometry.values))
+    # atoms tile the blocks: whole blocks stay, big blocks are cut into cells
+    assert_tiles(atoms.geometry.values, blocks.area.sum())
+    assert atoms["atom_id"].tolist() == list(range(len(atoms)))
+    for bid, cells in atoms.groupby("block_id"):
+        is_big = bid in set(big["block_id"])
+        assert (cells["is_cell"] == is_big).all()
+        assert_tiles(cells.geometry.values, geom_of[bid].area)
+        # every cell is one piece
+        assert (shapely.get_num_geometries(shapely.make_valid(cells.geometry.values)) == 1).all()
+        assert set(cells.geom_type) == {"Polygon"}
+    placed = hh[hh["block_id"].notna()]
+    assert placed["atom_id"].notna().all()
+    # the cell of a household lies in the household's block
+    atom_block = dict(zip(atoms["atom_id"], atoms["block_id"]))
+    assert (placed["atom_id"].astype(int).map(atom_block) == placed["block_id"].astype(int)).all()
+    # households at one point share a cell
+    xy = shapely.get_coordinates(placed.geometry.values).round(3)
+    per_point = pd.Series(placed["atom_id"].to_numpy()).groupby([xy[:, 0], xy[:, 1]]).nunique()
+    assert (per_point == 1).all()
+    # conserved: per block, per atom
+    assert atoms["households"].sum() == pytest.approx(placed["households"].sum())
+    per_block = atoms.groupby("block_id")["households"].sum()
+    assert per_block.reindex(blocks["block_id"]).to_numpy() == pytest.approx(blocks["households"].to_numpy())
+
+
+def test_split_big_blocks_on_a_synthetic_district():
+    roads, households, _ = synthetic_city(6_000, seed=21)
+    blocks, hh, atoms = _big_block_case(roads, households, shapely.box(*roads.total_bounds), 300)
+    assert (blocks["households"] > 360).sum() >= 3
+    assert atoms["is_cell"].sum() > (blocks["households"] > 360).sum()
+    _check_cells(blocks, hh, atoms, 360)
+
+
+@given(cities(communities=st.just(0), target=st.integers(30, 60), max_points=30))
+def test_split_big_blocks_properties(city):
+    _, hi = city.band
+    blocks, hh, atoms = _big_block_case(city.roads, city.households, study_box(city.roads), city.target)
+    _check_cells(blocks, hh, atoms, hi)
+
+
+def test_households_at_one_point_stay_in_one_cell():
+    roads = _roads([[(0, 0), (300, 0), (300, 200), (0, 200), (0, 0)]])
+    limit = _box(0, 0, 300, 200)
+    # 12 buildings, two rows at the same spot for each, 40 households a row
+    xy = [(20 + 25 * i, 50 + 100 * (i % 2)) for i in range(12)]
+    hh = _points(xy + xy, counts=[40] * 24)
+    blocks, hh2, atoms = _big_block_case(roads, hh, limit, 300)
+    assert len(blocks) == 1 and atoms["is_cell"].all() and len(atoms) > 1
+    _check_cells(blocks, hh2, atoms, 360)
+    first, second = hh2["atom_id"].iloc[:12].to_numpy(), hh2["atom_id"].iloc[12:].to_numpy()
+    assert (first == second).all()
+
+
+def test_split_big_blocks_returns_the_households_index():
+    roads, households, _ = synthetic_city(2_000, seed=2)
+    households.index = households.index * 3 + 5
+    blocks, _, _ = _big_block_case(roads, households, shapely.box(*roads.total_bounds), 100)
+    ids, _ = attach_households(households, blocks, id_col="block_id")
+    hh = households.assign(block_id=ids)
+    atoms, hh_atom = split_big_blocks(blocks, hh, max_households=120, target=100)
+    assert hh_atom.index.equals(hh.index)
+    assert hh_atom.notna().all()
