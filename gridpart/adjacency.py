@@ -25,6 +25,12 @@ log = logging.getLogger(__name__)
 EDGE_KINDS = ("road", "street", "lane", "barrier", "non_road", "other")
 
 
+def _empty_edges() -> pd.DataFrame:
+    cols = ["a", "b", "length_m"] + [f"{k}_m" for k in EDGE_KINDS] + ["kind", "name"]
+    dtype = {"a": np.int64, "b": np.int64, "kind": object, "name": object}
+    return pd.DataFrame({c: pd.Series(dtype=dtype.get(c, float)) for c in cols})
+
+
 def _boundary_samples(lines: np.ndarray, spacing_m: float):
     """Points every ``spacing_m`` along each line (at least one), with their share of its length."""
     length = shapely.length(lines)
@@ -91,9 +97,8 @@ def atom_edges(
     parts, owner = shapely.get_parts(shared, return_index=True)
     linear = np.isin(shapely.get_type_id(parts), (1, 2))
     parts, owner = parts[linear], owner[linear]
-    cols = ["a", "b", "length_m"] + [f"{k}_m" for k in EDGE_KINDS] + ["kind", "name"]
     if len(parts) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object if c in ("kind", "name") else float) for c in cols})
+        return _empty_edges()
     sample_part, w, pts = _boundary_samples(parts, spacing_m)
     pair = owner[sample_part]
     seg_geoms = segments.geometry.values

@@ -225,11 +225,15 @@ def blocks_from_roads(
     4
     """
     crs = roads.crs
+    # clip to a slightly larger area so that roads cross the limit and are
+    # noded with it (a road cut exactly at a curved limit would end a hair
+    # inside it and bound nothing); the bits outside are dangles
+    reach = shapely.buffer(limit, 1.0)
     parts = [roads[["kind", "name"] + (["name_en"] if "name_en" in roads else [])]
-             .set_geometry(shapely.intersection(roads.geometry.values, limit), crs=crs)]
+             .set_geometry(shapely.intersection(roads.geometry.values, reach), crs=crs)]
     if barriers is not None and len(barriers):
         b = barriers[["kind", "name"]].set_geometry(
-            shapely.intersection(shapely.force_2d(barriers.geometry.values), limit), crs=crs
+            shapely.intersection(shapely.force_2d(barriers.geometry.values), reach), crs=crs
         )
         parts.append(b)
     if communities is not None and len(communities):

@@ -163,9 +163,6 @@ def test_synthetic_district_graph_is_mostly_road_bounded():
     assert set(edges["name"].dropna()) <= set(roads["name"].dropna())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "atom_edges returns float 'a'/'b' columns when there is no edge (a single atom), and "
-    "build_subproblems then fails with IndexError: arrays used as indices must be of integer type"))
 def test_a_single_atom_has_an_empty_integer_edge_table():
     ring = shapely.LineString([(X0, Y0), (X0 + 200, Y0), (X0 + 200, Y0 + 150), (X0, Y0 + 150), (X0, Y0)])
     roads = gpd.GeoDataFrame({"kind": ["street"], "name": ["环路"]}, geometry=[ring], crs=CRS)

@@ -122,11 +122,6 @@ def test_block_order_does_not_depend_on_road_order():
                                 tolerance=1e-6).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "blocks_from_roads clips roads to the limit before noding; the clipped end usually lies a hair "
-    "inside a limit whose edges are not axis-parallel (a circle such as the default hull+100 m "
-    "buffer, a rotated box), so the road is a dangle and bounds no block: a cross of two roads "
-    "gives 1 block in a circle and 2 in a rotated square instead of 4 (19 of 20 offsets)"))
 @pytest.mark.parametrize("shape", ["circle", "rotated_square"])
 def test_roads_crossing_a_round_limit_still_bound_blocks(shape):
     import shapely.affinity
