@@ -154,7 +154,7 @@ def solve_subproblem(
                 continue
             tried.add(key)
             atoms = np.flatnonzero(np.isin(labels, window))
-            res = solve_window(sub, labels, atoms, seed=seed, deterministic_time=window_time * (4 if out else 1),
+            res = solve_window(sub, labels, atoms, seed=seed, deterministic_time=window_time * (2 if out else 1),
                                time_limit=max(0.5, time_limit - (time.perf_counter() - t0)))
             windows += 1
             if res.objective < res.start_objective:
