@@ -1,0 +1,200 @@
+"""Tests for gridpart.solvers: the tree-bisection seed, the CP-SAT window and the LNS driver."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from gridpart.problem import grid_count
+from gridpart.solvers.cpsat import labels_objective, solve_window
+from gridpart.solvers.lns import solve_subproblem
+from gridpart.solvers.seed import seed_plan
+from gridpart.testing import grid_subproblem, labels_contiguous
+from strategies import band_partition_exists, lattice_weights
+
+
+def _in_band(sub, labels) -> np.ndarray:
+    sizes = np.bincount(labels, weights=sub.weight, minlength=sub.k)
+    return (sizes >= math.ceil(sub.band.lo)) & (sizes <= math.floor(sub.band.hi))
+
+
+def _grid_neighbours(sub, labels, g) -> list[int]:
+    e = sub.edges
+    la, lb = labels[e[:, 0]], labels[e[:, 1]]
+    return sorted({int(b) for a, b in zip(la, lb) if a == g and b != g} |
+                  {int(a) for a, b in zip(la, lb) if b == g and a != g})
+
+
+# --------------------------------------------------------------------------- seed
+
+
+@given(st.integers(1, 7), st.integers(1, 7), st.data())
+def test_seed_plan_uses_exactly_k_contiguous_labels_on_uniform_lattices(rows, cols, data):
+    k = data.draw(st.integers(1, rows * cols), label="k")
+    sub = grid_subproblem(rows, cols, k=k)
+    labels = seed_plan(sub, seed=data.draw(st.integers(0, 10), label="seed"))
+    assert labels.shape == (sub.n,) and labels.dtype.kind == "i"
+    assert sorted(set(labels.tolist())) == list(range(k))
+    assert labels_contiguous(sub.n, sub.edges, labels).all()
+
+
+@given(lattice_weights(max_side=7, max_k=12), st.integers(0, 10))
+def test_seed_plan_uses_exactly_k_contiguous_labels_on_weighted_lattices(lattice, seed):
+    rows, cols, k, w = lattice
+    assume(k <= rows * cols // 4)  # the regime of real data: many atoms per grid
+    sub = grid_subproblem(rows, cols, k=k, households=w)
+    assume(len(sub.forced) == 0)
+    labels = seed_plan(sub, seed=seed)
+    assert sorted(set(labels.tolist())) == list(range(k))
+    assert labels_contiguous(sub.n, sub.edges, labels).all()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "seed_plan can return fewer than sub.k labels: _best_cut clamps k1 and k2 to the atom counts "
+    "of the two sides (k2 = min(k - k1, size)) and the lost grid is never given back; forced "
+    "atoms weigh a whole band centre in w_eff, so with light neighbours a forced atom counts as "
+    "~2 grids. Lattice 3x4, weights [1,1,20,23,1,1,24,25,1,16,25,3], target 20 "
+    "(band 16-24, atoms 7 and 10 forced), k = grid_count(...) = 7: seed 0 gives 6 labels; "
+    "lattice 2x4, weights [119,73,119,120,1,1,1,116], target 100, k = 6: seed 1 gives 5"))
+@pytest.mark.parametrize("rows, cols, weights, target, seed", [
+    (3, 4, [1, 1, 20, 23, 1, 1, 24, 25, 1, 16, 25, 3], 20, 0),
+    (2, 4, [119, 73, 119, 120, 1, 1, 1, 116], 100, 1),
+])
+def test_seed_plan_keeps_every_grid_of_grid_count(rows, cols, weights, target, seed):
+    w = np.array(weights)
+    probe = grid_subproblem(rows, cols, k=1, households=w, target=target)
+    k = grid_count(int(w.sum()), probe.band, (len(probe.forced), float(w[probe.forced].sum())))
+    sub = grid_subproblem(rows, cols, k=k, households=w, target=target)
+    labels = seed_plan(sub, seed=seed)
+    assert len(set(labels.tolist())) == k
+
+
+def test_seed_plan_is_deterministic_per_seed():
+    w = np.random.default_rng(5).integers(1, 60, 100)
+    sub = grid_subproblem(10, 10, k=6, households=w)
+    a, b = seed_plan(sub, seed=3), seed_plan(sub, seed=3)
+    assert np.array_equal(a, b)
+    assert not all(np.array_equal(a, seed_plan(sub, seed=s)) for s in range(4, 10))
+
+
+def test_forced_atoms_head_grids_of_their_own():
+    w = np.full(36, 10)
+    w[[7, 28]] = 200  # two buildings above the band
+    probe = grid_subproblem(6, 6, k=1, households=w, target=60)
+    k = grid_count(int(w.sum()), probe.band, (2, 400.0))
+    sub = grid_subproblem(6, 6, k=k, households=w, target=60)
+    labels = seed_plan(sub, seed=0)
+    assert labels[7] != labels[28]
+    assert labels_contiguous(sub.n, sub.edges, labels).all()
+
+
+# --------------------------------------------------------------------------- CP-SAT window
+
+
+@given(lattice_weights(max_side=5, max_k=5), st.integers(0, 3), st.data())
+def test_solve_window_never_worsens_and_keeps_contiguity(lattice, seed, data):
+    rows, cols, k, w = lattice
+    assume(k >= 2)
+    sub = grid_subproblem(rows, cols, k=k, households=w)
+    labels = seed_plan(sub, seed=seed)
+    g = data.draw(st.sampled_from(sorted(set(labels.tolist()))), label="grid")
+    window = [g] + _grid_neighbours(sub, labels, g)[:2]
+    atoms = np.flatnonzero(np.isin(labels, window))
+    before = labels_objective(sub, labels)
+    res = solve_window(sub, labels, atoms, seed=seed, deterministic_time=0.3, time_limit=5.0)
+    assert res.objective <= res.start_objective
+    assert res.status in ("OPTIMAL", "FEASIBLE", "UNKNOWN", "INFEASIBLE")
+    new = labels.copy()
+    new[atoms] = res.labels
+    assert set(res.labels.tolist()) == set(window)  # the same grids, none emptied
+    assert labels_contiguous(sub.n, sub.edges, new).all()
+    after = labels_objective(sub, new)
+    assert after <= before + 1e-9
+    assert after - before == pytest.approx(res.objective - res.start_objective)
+
+
+def test_whole_component_model_is_optimal_on_a_small_lattice():
+    sub = grid_subproblem(3, 4, k=2)
+    res = solve_subproblem(sub, strategy="exact", seed=0, time_limit=20)
+    assert res.status == "OPTIMAL"
+    assert res.objective == pytest.approx(res.bound)
+    assert res.gap == 0
+    assert _in_band(sub, res.labels).all()
+    assert labels_contiguous(sub.n, sub.edges, res.labels).all()
+    # two straight halves: the shortest cut
+    assert sorted(np.bincount(res.labels).tolist()) == [6, 6]
+    assert res.objective == labels_objective(sub, res.labels)
+
+
+def test_auto_solves_small_components_whole():
+    sub = grid_subproblem(4, 4, k=2)
+    res = solve_subproblem(sub, strategy="auto", seed=0, time_limit=20)
+    assert res.method.startswith("exact") and res.status == "OPTIMAL"
+
+
+@pytest.mark.parametrize("strategy", ["seed", "lns", "auto", "exact"])
+def test_same_seed_same_labels(strategy):
+    w = np.random.default_rng(2).integers(1, 40, 36)
+    rows, cols, k = (4, 4, 2) if strategy == "exact" else (6, 6, 4)
+    sub = grid_subproblem(rows, cols, k=k, households=w[: rows * cols])
+    a = solve_subproblem(sub, strategy=strategy, seed=4, time_limit=20)
+    b = solve_subproblem(sub, strategy=strategy, seed=4, time_limit=20)
+    assert np.array_equal(a.labels, b.labels)
+    assert a.objective == b.objective and a.status == b.status
+
+
+def test_a_window_stopped_by_its_deterministic_budget_is_reproducible():
+    w = np.random.default_rng(3).integers(1, 40, 64)
+    sub = grid_subproblem(8, 8, k=5, households=w)
+    labels = seed_plan(sub, seed=0)
+    atoms = np.arange(sub.n)
+    runs = [solve_window(sub, labels, atoms, seed=1, deterministic_time=0.3, time_limit=30) for _ in range(2)]
+    assert np.array_equal(runs[0].labels, runs[1].labels)
+    assert runs[0].objective == runs[1].objective
+
+
+def test_lns_improves_on_its_seed():
+    w = np.random.default_rng(7).integers(1, 40, 36)
+    sub = grid_subproblem(6, 6, k=3, households=w)
+    start = labels_objective(sub, seed_plan(sub, seed=0))
+    res = solve_subproblem(sub, strategy="lns", seed=0, time_limit=20)
+    assert res.objective <= start
+    assert res.objective == labels_objective(sub, res.labels)
+    assert labels_contiguous(sub.n, sub.edges, res.labels).all()
+    assert sorted(set(res.labels.tolist())) == list(range(sub.k))
+    assert _in_band(sub, res.labels).all()
+
+
+@given(st.integers(2, 4), st.integers(2, 4), st.data())
+def test_lns_reaches_the_band_whenever_a_plan_can(rows, cols, data):
+    n = rows * cols
+    k = data.draw(st.integers(2, max(2, n // 3)), label="k")
+    w = np.array(data.draw(st.lists(st.integers(1, 50), min_size=n, max_size=n), label="weights"))
+    sub = grid_subproblem(rows, cols, k=k, households=w)
+    assume(len(sub.forced) == 0)
+    feasible = band_partition_exists(w, sub.edges, k, math.ceil(sub.band.lo), math.floor(sub.band.hi))
+    assume(feasible)
+    res = solve_subproblem(sub, strategy="lns", seed=0, time_limit=10)
+    assert _in_band(sub, res.labels).all(), np.bincount(res.labels, weights=w)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the whole-component model fixes each grid's root and the contiguity order from the seed "
+    "plan, so its feasible set can exclude every in-band plan: on a 3x4 lattice with weights "
+    "[1,1,1,1,1,2,13,9,1,10,10,18] and k=3 (band 19-27) strategy 'exact' (and 'auto') reports "
+    "OPTIMAL with gap 0 for sizes [24, 18, 26] (objective 214807) while 'lns' finds an in-band "
+    "plan [21, 27, 20] (objective 390)"))
+@pytest.mark.parametrize("strategy", ["exact", "auto"])
+def test_exact_reaches_the_band_when_a_plan_can(strategy):
+    w = np.array([1, 1, 1, 1, 1, 2, 13, 9, 1, 10, 10, 18])
+    sub = grid_subproblem(3, 4, k=3, households=w)
+    assert band_partition_exists(w, sub.edges, 3, math.ceil(sub.band.lo), math.floor(sub.band.hi))
+    lns = solve_subproblem(sub, strategy="lns", seed=0, time_limit=10)
+    assert _in_band(sub, lns.labels).all()
+    res = solve_subproblem(sub, strategy=strategy, seed=0, time_limit=10)
+    assert _in_band(sub, res.labels).all()
+    assert res.objective <= lns.objective
