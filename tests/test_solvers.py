@@ -53,13 +53,6 @@ def test_seed_plan_uses_exactly_k_contiguous_labels_on_weighted_lattices(lattice
     assert labels_contiguous(sub.n, sub.edges, labels).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "seed_plan can return fewer than sub.k labels: _best_cut clamps k1 and k2 to the atom counts "
-    "of the two sides (k2 = min(k - k1, size)) and the lost grid is never given back; forced "
-    "atoms weigh a whole band centre in w_eff, so with light neighbours a forced atom counts as "
-    "~2 grids. Lattice 3x4, weights [1,1,20,23,1,1,24,25,1,16,25,3], target 20 "
-    "(band 16-24, atoms 7 and 10 forced), k = grid_count(...) = 7: seed 0 gives 6 labels; "
-    "lattice 2x4, weights [119,73,119,120,1,1,1,116], target 100, k = 6: seed 1 gives 5"))
 @pytest.mark.parametrize("rows, cols, weights, target, seed", [
     (3, 4, [1, 1, 20, 23, 1, 1, 24, 25, 1, 16, 25, 3], 20, 0),
     (2, 4, [119, 73, 119, 120, 1, 1, 1, 116], 100, 1),

@@ -116,7 +116,11 @@ def solve_subproblem(
         labels = labels.copy()
         labels[np.arange(sub.n)] = res.labels
         obj = labels_objective(sub, labels)
-        if res.status == "OPTIMAL" or strategy == "exact":
+        in_band = _badness(sub, labels, k) < 1e6
+        in_band[np.unique(labels[sub.forced])] = True
+        # the whole model fixes roots and orders from the seed; when it leaves a
+        # grid out of the band that need not be, windows re-rooted may do better
+        if strategy == "exact" or (res.status == "OPTIMAL" and in_band.all()):
             return SubResult(labels, res.status, "exact: " + MODEL_NAME, obj, res.bound,
                              time.perf_counter() - t0, 1, int(res.objective < res.start_objective))
     windows = improved = 0

@@ -19,19 +19,46 @@ from gridpart.problem import SubProblem
 __all__ = ["seed_plan"]
 
 
-def _subtree_sums(order: np.ndarray, pred: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _levels(order: np.ndarray, pred: np.ndarray) -> list[np.ndarray]:
+    """Nodes of a BFS tree grouped by depth (root level first)."""
+    # BFS order lists parents before children; depths follow level by level
+    frontier = order[:1]
+    levels = [frontier]
+    seen = 1
+    children = pred[order[1:]]
+    rest = order[1:]
+    while seen < len(order):
+        mask = np.isin(children, frontier)
+        frontier = rest[mask]
+        if len(frontier) == 0:
+            break
+        levels.append(frontier)
+        seen += len(frontier)
+        rest, children = rest[~mask], children[~mask]
+    return levels
+
+
+def _subtree_sums(levels: list[np.ndarray], pred: np.ndarray, w: np.ndarray) -> np.ndarray:
     s = w.astype(float).copy()
-    # children before parents: walk the BFS order backwards, level by level
-    depth = np.zeros(len(w), dtype=np.int64)
-    for v in order[1:]:
-        depth[v] = depth[pred[v]] + 1
-    for d in range(depth.max(), 0, -1):
-        nodes = order[depth[order] == d]
+    for nodes in reversed(levels[1:]):  # children before parents
         np.add.at(s, pred[nodes], s[nodes])
     return s
 
 
+def _subtree_of(v: int, levels: list[np.ndarray], pred: np.ndarray, n: int) -> np.ndarray:
+    inside = np.zeros(n, bool)
+    inside[v] = True
+    for nodes in levels[1:]:
+        inside[nodes] |= inside[pred[nodes]]
+    return inside
+
+
 def _best_cut(adj: sp.csr_matrix, w: np.ndarray, k: int, rng: np.random.Generator, tries: int):
+    """The most balanced tree cut over ``tries`` random spanning trees.
+
+    Returns ``(error, inside, k1)``: the atoms on one side, and the number of
+    grids they get; each side keeps at least as many atoms as grids.
+    """
     n = adj.shape[0]
     unit = w.sum() / k
     best = (np.inf, None, None)
@@ -43,21 +70,19 @@ def _best_cut(adj: sp.csr_matrix, w: np.ndarray, k: int, rng: np.random.Generato
         if len(order) < n:  # not connected: cut off what the tree cannot reach
             inside = np.zeros(n, bool)
             inside[order] = True
-            return (0.0, ~inside, max(1, min(k - 1, round(w[~inside].sum() / unit))))
-        s = _subtree_sums(order, pred, w)
+            k_in = int(np.clip(round(w[inside].sum() / unit), max(1, k - (n - len(order))), min(k - 1, len(order))))
+            return (0.0, inside, k_in)
+        levels = _levels(order, pred)
+        s = _subtree_sums(levels, pred, w)
+        cnt = _subtree_sums(levels, pred, np.ones(n))
         cand = order[1:]
-        k1 = np.clip(np.round(s[cand] / unit), 1, k - 1)
-        err = np.abs(s[cand] - k1 * unit)
+        lo_k = np.maximum(1, k - (n - cnt[cand]))
+        hi_k = np.minimum(k - 1, cnt[cand])
+        k1 = np.clip(np.round(s[cand] / unit), lo_k, hi_k)
+        err = np.where(lo_k <= hi_k, np.abs(s[cand] - k1 * unit), np.inf)
         j = int(np.argmin(err))
         if err[j] < best[0]:
-            v = cand[j]
-            # the subtree under v
-            inside = np.zeros(n, bool)
-            inside[v] = True
-            for u in order:
-                if pred[u] >= 0 and inside[pred[u]]:
-                    inside[u] = True
-            best = (float(err[j]), inside, int(k1[j]))
+            best = (float(err[j]), _subtree_of(cand[j], levels, pred, n), int(k1[j]))
     return best
 
 
@@ -104,12 +129,11 @@ def seed_plan(sub: SubProblem, *, seed: int = 0, tries: int = 6) -> np.ndarray:
             continue
         sub_adj = adj[nodes][:, nodes]
         err, inside, k1 = _best_cut(sub_adj, w_eff[nodes], k, rng, tries)
-        if inside is None or inside.all() or not inside.any():
+        if inside is None or inside.all() or not inside.any() or not np.isfinite(err):
             labels[nodes] = next_label
             next_label += 1
             continue
-        k1 = min(k1, int(inside.sum()))
-        k2 = min(k - k1, int((~inside).sum()))
+        k2 = k - k1
         # push the second part first so labels follow the first part depth-first
         stack.append((nodes[~inside], k2))
         stack.append((nodes[inside], k1))
