@@ -119,7 +119,9 @@ def _shared_length(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return shapely.length(inter)
 
 
-def merge_into_neighbours(polys: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def merge_into_neighbours(
+    polys: np.ndarray, small: np.ndarray, group: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Merge the polygons flagged ``small`` into the neighbour sharing most boundary.
 
     A small polygon goes to its neighbour with the longest common boundary,
@@ -129,7 +131,8 @@ def merge_into_neighbours(polys: np.ndarray, small: np.ndarray) -> tuple[np.ndar
 
     Returns the new polygon array and, for every input polygon, the index of the
     output polygon it went into.  A small polygon with no neighbour along a
-    line is kept on its own.
+    line is kept on its own.  With ``group`` (a label per polygon, such as its
+    community), polygons only merge within their group.
     """
     n = len(polys)
     target = np.arange(n)
@@ -146,7 +149,8 @@ def merge_into_neighbours(polys: np.ndarray, small: np.ndarray) -> tuple[np.ndar
             cand = pd.DataFrame({"s": s, "b": b, "len": length, "b_small": small[b]})
             # towards a non-small neighbour, or a larger small one
             larger = (area[b] > area[s]) | ((area[b] == area[s]) & (b > s))
-            cand = cand[(cand["len"] > 0) & (~cand["b_small"] | larger)]
+            same = np.ones(len(s), bool) if group is None else (group[s] == group[b])
+            cand = cand[(cand["len"] > 0) & (~cand["b_small"] | larger) & same]
             cand = cand.sort_values(["s", "b_small", "len", "b"], ascending=[True, True, False, True])
             best = cand.drop_duplicates("s")
             target[best["s"].to_numpy()] = best["b"].to_numpy()
@@ -167,13 +171,21 @@ def merge_into_neighbours(polys: np.ndarray, small: np.ndarray) -> tuple[np.ndar
     return merged, remap[target]
 
 
-def faces(segments: gpd.GeoDataFrame, *, limit, min_width_m: float = 4.0, min_area_m2: float = 150.0) -> np.ndarray:
+def faces(
+    segments: gpd.GeoDataFrame,
+    *,
+    limit,
+    communities: gpd.GeoDataFrame | None = None,
+    min_width_m: float = 4.0,
+    min_area_m2: float = 150.0,
+) -> np.ndarray:
     """Polygonize noded linework into faces inside ``limit``, slivers merged away.
 
     A face is a sliver when it is smaller than ``min_area_m2`` or narrower than
     ``min_width_m`` (2·area/perimeter), the strips between carriageways and
     sidewalks for instance.  Slivers are merged into the neighbour they share
-    most boundary with, so the faces still tile ``limit``.
+    most boundary with, inside the same community, so the faces still tile
+    ``limit`` and nest in the communities.
     """
     polys = shapely.get_parts(shapely.polygonize(segments.geometry.values))
     if len(polys) == 0:
@@ -183,7 +195,11 @@ def faces(segments: gpd.GeoDataFrame, *, limit, min_width_m: float = 4.0, min_ar
     area = shapely.area(polys)
     width = 2 * area / np.maximum(shapely.length(shapely.get_exterior_ring(polys)), 1e-9)
     small = (area < min_area_m2) | (width < min_width_m)
-    merged, _ = merge_into_neighbours(polys, small)
+    group = None
+    if communities is not None and len(communities):
+        group = _community_of(gpd.GeoDataFrame(geometry=polys, crs=communities.crs), communities).to_numpy()
+        group = pd.factorize(pd.Series(group).fillna("\0none"))[0]
+    merged, _ = merge_into_neighbours(polys, small, group)
     # merged polygons can be multipart when a sliver only touched at a point
     return shapely.make_valid(merged)
 
@@ -242,12 +258,14 @@ def blocks_from_roads(
                                       geometry=rings, crs=crs))
     parts.append(gpd.GeoDataFrame({"kind": ["limit"], "name": [None]}, geometry=[shapely.boundary(limit)], crs=crs))
     lines = pd.concat(parts, ignore_index=True)
-    lines = lines[~lines.geometry.is_empty & lines.geometry.notna()]
+    g = lines.geometry.values
+    lines = lines[~shapely.is_missing(g) & ~shapely.is_empty(g)]
     lines = lines[lines.geometry.geom_type.isin(["LineString", "MultiLineString", "LinearRing"])
                   | lines.geometry.geom_type.eq("GeometryCollection")]
     lines = lines.set_geometry(shapely.force_2d(lines.geometry.values))
     segments = noded_segments(lines.reset_index(drop=True))
-    polys = faces(segments, limit=limit, min_width_m=min_width_m, min_area_m2=min_area_m2)
+    polys = faces(segments, limit=limit, communities=communities, min_width_m=min_width_m,
+                  min_area_m2=min_area_m2)
     polys = polys[~shapely.is_empty(polys) & (shapely.area(polys) > 0)]
     blocks = gpd.GeoDataFrame({"area_m2": shapely.area(polys)}, geometry=polys, crs=crs)
     blocks["community_id"] = _community_of(blocks, communities)
