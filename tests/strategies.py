@@ -19,7 +19,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from hypothesis import assume
 from hypothesis import strategies as st
 
 __all__ = ["City", "cities", "lattice_weights", "atoms_and_edges", "study_box", "community_strip_case",
@@ -68,7 +67,6 @@ def cities(
     heavy: bool = True,
     target: st.SearchStrategy[int] | None = None,
     fill: bool = False,
-    slivers_across_communities: bool = False,
 ) -> City:
     """A random small district.
 
@@ -91,9 +89,6 @@ def cities(
         1–12 households (no heavy buildings) and the target is set so the area
         needs 2–4 grids; the band is then often reachable (``target`` is
         ignored).
-    slivers_across_communities : bool
-        Allow roads running within 5 m of an inner community boundary (off by
-        default while blocks_from_roads merges such slivers across the boundary).
     """
     nx = draw(st.integers(2, max_cells), label="nx")
     ny = draw(st.integers(2, max_cells), label="ny")
@@ -200,15 +195,6 @@ def cities(
             lo_t = lo_b if k == 0 else lo_b + tilt
             hi_t = hi_b if k == len(xb) - 2 else hi_b + tilt
             polys.append(shapely.Polygon([(lo_b, y0), (hi_b, y0), (hi_t, y1), (lo_t, y1)]))
-        if not slivers_across_communities:
-            # keep inner community boundaries at least 5 m from any road that runs
-            # along them (crossing roads are fine): the strip between such a road
-            # and the boundary is a sliver, and blocks_from_roads merges slivers
-            # across community boundaries (see test_blocks.py, the xfail there)
-            inner = shapely.union_all([shapely.boundary(p) for p in polys])
-            inner = shapely.difference(inner, shapely.box(x0 + 1, y0 + 1, x1 - 1, y1 - 1).exterior.buffer(2))
-            near = shapely.length(shapely.intersection(np.asarray(geoms, dtype=object), inner.buffer(5.0)))
-            assume(bool((near < 15.0).all()))
         comm = gpd.GeoDataFrame(
             {"community_id": [f"C{k + 1}" for k in range(len(polys))],
              "name": [f"第{k + 1}社区" for k in range(len(polys))]},

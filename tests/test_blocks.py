@@ -111,10 +111,6 @@ def test_blocks_nest_in_communities(city):
     assert b.blocks["block_id"].tolist() == list(range(len(b.blocks)))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "faces() merges slivers into the neighbour with the longest shared boundary whatever its "
-    "community: the 3-4 m strip of community B between its boundary (x=96-97) and the street at "
-    "x=100 goes into a block of community A, which then reaches 350 m2 into B (and so does its grid)"))
 def test_slivers_do_not_cross_community_boundaries():
     roads, comm = community_strip_case()
     limit = shapely.union_all(comm.geometry.values)

@@ -222,10 +222,6 @@ def test_a_study_area_of_one_block_gives_one_grid():
     assert len(plan.grids) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a sliver between a community boundary and a street 3-4 m away is merged into the block "
-    "of the neighbouring community (blocks.faces ignores communities), so grid 2 of community "
-    "A reaches 350 m2 into community B; assert_valid_plan checks nesting by community_id only"))
 def test_grids_stay_inside_their_community_near_a_boundary_street():
     roads, comm = community_strip_case()
     xy = np.array([(25, 50), (75, 50), (150, 50)], float) + (X0, Y0)

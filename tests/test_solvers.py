@@ -42,12 +42,10 @@ def test_seed_plan_uses_exactly_k_contiguous_labels_on_uniform_lattices(rows, co
     assert labels_contiguous(sub.n, sub.edges, labels).all()
 
 
-@given(lattice_weights(max_side=7, max_k=12), st.integers(0, 10))
+@given(lattice_weights(max_side=6, max_k=36), st.integers(0, 10))
 def test_seed_plan_uses_exactly_k_contiguous_labels_on_weighted_lattices(lattice, seed):
-    rows, cols, k, w = lattice
-    assume(k <= rows * cols // 4)  # the regime of real data: many atoms per grid
+    rows, cols, k, w = lattice  # any k up to the number of atoms, forced atoms included
     sub = grid_subproblem(rows, cols, k=k, households=w)
-    assume(len(sub.forced) == 0)
     labels = seed_plan(sub, seed=seed)
     assert sorted(set(labels.tolist())) == list(range(k))
     assert labels_contiguous(sub.n, sub.edges, labels).all()
@@ -175,19 +173,44 @@ def test_lns_reaches_the_band_whenever_a_plan_can(rows, cols, data):
     assert _in_band(sub, res.labels).all(), np.bincount(res.labels, weights=w)
 
 
+LATTICE_W = [1, 1, 1, 1, 1, 2, 13, 9, 1, 10, 10, 18]  # 3 x 4, k = 3
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "the whole-component model fixes each grid's root and the contiguity order from the seed "
-    "plan, so its feasible set can exclude every in-band plan: on a 3x4 lattice with weights "
-    "[1,1,1,1,1,2,13,9,1,10,10,18] and k=3 (band 19-27) strategy 'exact' (and 'auto') reports "
-    "OPTIMAL with gap 0 for sizes [24, 18, 26] (objective 214807) while 'lns' finds an in-band "
-    "plan [21, 27, 20] (objective 390)"))
-@pytest.mark.parametrize("strategy", ["exact", "auto"])
-def test_exact_reaches_the_band_when_a_plan_can(strategy):
-    w = np.array([1, 1, 1, 1, 1, 2, 13, 9, 1, 10, 10, 18])
+    "plan, so its feasible set can exclude every in-band plan (DESIGN 5 asks for the band as a "
+    "hard constraint where feasible): on a 3x4 lattice with weights [1,1,1,1,1,2,13,9,1,10,10,18] "
+    "and k=3 (band 18.13-27.2) strategy 'exact' reports OPTIMAL with gap 0 for sizes "
+    "[24, 18, 26] (objective 214807) while 'lns' finds an in-band plan [21, 27, 20] (objective 390)"))
+def test_exact_reaches_the_band_when_a_plan_can():
+    w = np.array(LATTICE_W)
     sub = grid_subproblem(3, 4, k=3, households=w)
     assert band_partition_exists(w, sub.edges, 3, math.ceil(sub.band.lo), math.floor(sub.band.hi))
     lns = solve_subproblem(sub, strategy="lns", seed=0, time_limit=10)
     assert _in_band(sub, lns.labels).all()
-    res = solve_subproblem(sub, strategy=strategy, seed=0, time_limit=10)
+    res = solve_subproblem(sub, strategy="exact", seed=0, time_limit=10)
     assert _in_band(sub, res.labels).all()
     assert res.objective <= lns.objective
+
+
+def test_auto_falls_back_to_windows_when_the_whole_model_misses_the_band():
+    # band 20-30: the whole model's plan [24, 18, 26] is two households short
+    w = np.array(LATTICE_W)
+    sub = grid_subproblem(3, 4, k=3, households=w, target=25)
+    exact = solve_subproblem(sub, strategy="exact", seed=0, time_limit=10)
+    assert not _in_band(sub, exact.labels).all()
+    res = solve_subproblem(sub, strategy="auto", seed=0, time_limit=10)
+    assert _in_band(sub, res.labels).all()
+    assert res.objective < exact.objective
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lns._badness measures a grid's excess against the raw band (18.13-27.2) while the model and "
+    "the band check use ceil(lo)..floor(hi) (19-27); a grid of 18 households is 0.13 below, its "
+    "badness 0.13e6 < 1e6 does not count as out of band, so 'auto' keeps the whole model's "
+    "OPTIMAL plan [24, 18, 26] instead of falling back to windows (which reach [21, 27, 20])"))
+def test_auto_falls_back_with_a_fractional_band():
+    w = np.array(LATTICE_W)
+    sub = grid_subproblem(3, 4, k=3, households=w)  # band 18.13-27.2
+    res = solve_subproblem(sub, strategy="auto", seed=0, time_limit=10)
+    assert _in_band(sub, res.labels).all(), np.bincount(res.labels, weights=w)
