@@ -1,0 +1,151 @@
+"""Tests for gridpart.scoring: figures on a hand-built plan, and invariance to relabelling."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+import gridpart as gp
+from gridpart.datasets.synthetic import synthetic_city
+from gridpart.plan import GridPlan
+from gridpart.scoring import compare, score
+
+CRS = "EPSG:32650"
+X0, Y0 = 441_000.0, 4_427_000.0
+
+
+@pytest.fixture
+def hand_plan() -> GridPlan:
+    """Six 100 m squares in a row, four grids (band 240-360, target 300).
+
+    ========  =====  ==========  =============================================
+    grid      atoms  households
+    ========  =====  ==========  =============================================
+    1         0, 1   300         in band; an arterial (edge 0-1) inside
+    2         2      200         below the band
+    3         3, 5   270         in band, -10 %; two pieces (not contiguous)
+    4         4      500         forced out: one building above the band
+    ========  =====  ==========  =============================================
+
+    Edges: 0-1 road, 1-2 street, 2-3 lane, 3-4 non_road, 4-5 street, 100 m each.
+    One household of 7 is unplaced.
+    """
+    squares = [shapely.box(X0 + 100 * i, Y0, X0 + 100 * (i + 1), Y0 + 100) for i in range(6)]
+    grid_of = np.array([1, 1, 2, 3, 4, 3])
+    hh_atoms = np.array([150, 150, 200, 100, 500, 170], float)
+    atoms = gpd.GeoDataFrame({
+        "atom_id": np.arange(6), "block_id": [0, 0, 1, 2, 2, 3], "community_id": "1",
+        "is_cell": [False, False, False, True, True, False], "households": hh_atoms,
+        "persons": hh_atoms * 2.5, "area_m2": 10_000.0, "grid_id": grid_of,
+    }, geometry=squares, crs=CRS)
+    grids = atoms.dissolve(by="grid_id", aggfunc={"households": "sum", "persons": "sum"}).reset_index()
+    grids["community_id"] = "1"
+    grids["forced"] = grids["grid_id"] == 4
+    grids["forced_reason"] = np.where(grids["forced"], "holds one indivisible place above the band", "")
+    pts = shapely.points(np.column_stack([X0 + 100 * np.arange(6) + 50, np.full(6, Y0 + 50)]))
+    households = gpd.GeoDataFrame({"households": hh_atoms, "persons": hh_atoms * 2.5, "atom_id": np.arange(6),
+                                   "grid_id": pd.array(grid_of, dtype="Int64")}, geometry=pts, crs=CRS)
+    unplaced = gpd.GeoDataFrame({"households": [7.0], "persons": [17.5], "reason": ["outside the study area"]},
+                                geometry=[shapely.Point(X0 + 5_000, Y0)], crs=CRS, index=[99])
+    kinds = ["road", "street", "lane", "non_road", "street"]
+    edges = pd.DataFrame({"a": [0, 1, 2, 3, 4], "b": [1, 2, 3, 4, 5], "length_m": 100.0})
+    for kind in ("road", "street", "lane", "barrier", "non_road", "other"):
+        edges[f"{kind}_m"] = [100.0 if k == kind else 0.0 for k in kinds]
+    edges["kind"] = kinds
+    edges["name"] = None
+    return GridPlan(grids=grids, blocks=atoms, households=households, unplaced=unplaced,
+                    status=pd.DataFrame({"status": ["FEASIBLE"]}), edges=edges,
+                    roads=gpd.GeoDataFrame({"kind": []}, geometry=[], crs=CRS),
+                    params={"band": [240.0, 360.0], "work_crs": CRS})
+
+
+def test_summary_figures_on_a_hand_built_plan(hand_plan):
+    s = score(hand_plan).summary
+    expected = {
+        "grids": 4, "forced_out": 1,
+        "share_in_band": 2 / 3, "share_in_band_raw": 2 / 4,
+        "share_within_10pct": 2 / 3, "share_within_20pct": 2 / 3,
+        "share_within_10pct_raw": 2 / 4, "share_within_20pct_raw": 2 / 4,
+        "mean_abs_dev": (0 + 1 / 3 + 0.1 + 2 / 3) / 4, "max_abs_dev": 2 / 3,
+        "contiguous_share": 3 / 4,
+        "road_share": 300 / 400, "non_road_cut_m": 100,
+        "grids_crossing_arterials": 1, "arterial_inside_m": 100,
+        "unplaced_households": 7,
+    }
+    for key, value in expected.items():
+        assert s[key] == pytest.approx(value), key
+    sizes = np.array([300, 200, 270, 500])
+    assert s["cv"] == pytest.approx(sizes.std() / sizes.mean())
+    assert s["persons_cv"] == pytest.approx(s["cv"])
+    pp = [4 * math.pi * 20_000 / 600**2, math.pi / 4, 4 * math.pi * 20_000 / 800**2, math.pi / 4]
+    assert s["polsby_popper_mean"] == pytest.approx(np.mean(pp))
+
+
+def test_per_grid_figures_on_a_hand_built_plan(hand_plan):
+    per = score(hand_plan).per_grid
+    assert per.index.tolist() == [1, 2, 3, 4]
+    assert per["households"].tolist() == [300, 200, 270, 500]
+    assert per["deviation"].to_numpy() == pytest.approx([0, -1 / 3, -0.1, 2 / 3])
+    assert per["in_band"].tolist() == [True, False, True, False]
+    assert per["forced"].tolist() == [False, False, False, True]
+    assert per["contiguous"].tolist() == [True, True, False, True]
+    assert per["boundary_m"].tolist() == [100, 200, 300, 200]
+    assert per["road_boundary_m"].tolist() == [100, 200, 200, 100]
+    assert per["non_road_boundary_m"].tolist() == [0, 0, 100, 100]
+    assert per["arterial_inside_m"].tolist() == [100, 0, 0, 0]
+
+
+def test_a_target_argument_moves_the_percent_shares(hand_plan):
+    s = score(hand_plan, target=270).summary
+    # grids 1 (300, +11 %), 2 (200, -26 %), 3 (270, 0 %) are not forced
+    assert s["share_within_10pct"] == pytest.approx(1 / 3)
+    assert s["share_within_20pct"] == pytest.approx(2 / 3)
+    assert s["share_in_band"] == pytest.approx(2 / 3)  # the band itself does not move
+
+
+def _relabelled(plan: GridPlan, seed: int) -> GridPlan:
+    ids = plan.grids["grid_id"].to_numpy()
+    new = dict(zip(ids, np.random.default_rng(seed).permutation(ids) + 1000))
+    grids = plan.grids.assign(grid_id=plan.grids["grid_id"].map(new)).sample(frac=1.0, random_state=seed)
+    blocks = plan.blocks.assign(grid_id=plan.blocks["grid_id"].map(new))
+    hh = plan.households.assign(grid_id=plan.households["grid_id"].map(new).astype("Int64"))
+    return GridPlan(grids=grids, blocks=blocks, households=hh, unplaced=plan.unplaced, status=plan.status,
+                    edges=plan.edges, roads=plan.roads, params=plan.params)
+
+
+def test_relabelling_grids_does_not_change_the_summary(hand_plan):
+    before = score(hand_plan)
+    after = score(_relabelled(hand_plan, 1))
+    pd.testing.assert_series_equal(before.summary, after.summary, rtol=1e-12)
+
+
+def test_relabelling_a_partition_does_not_change_its_scores():
+    roads, hh, comm = synthetic_city(3_000, seed=4, communities=2)
+    plan = gp.partition(roads, hh, communities=comm, strategy="seed")
+    before = score(plan)
+    for seed in (1, 2):
+        other = _relabelled(plan, seed)
+        after = score(other)
+        pd.testing.assert_series_equal(before.summary, after.summary, rtol=1e-9)
+        back = {new: old for old, new in zip(plan.households["grid_id"], other.households["grid_id"])}
+        per = after.per_grid.rename(index=back).sort_index()
+        pd.testing.assert_frame_equal(before.per_grid.sort_index(), per, check_names=False, rtol=1e-9)
+
+
+def test_compare_puts_plans_side_by_side(hand_plan):
+    table = compare({"hand": hand_plan, "relabelled": _relabelled(hand_plan, 3)})
+    assert list(table.columns) == ["hand", "relabelled"]
+    assert table.loc["grids", "hand"] == 4
+    pd.testing.assert_series_equal(table["hand"], table["relabelled"], check_names=False)
+
+
+def test_plan_summary_text_and_score_method(hand_plan):
+    assert score(hand_plan).summary.equals(hand_plan.score().summary)
+    text = hand_plan.summary()
+    assert "4 grids" in text and "1 forced out" in text and "unplaced households: 7" in text
+    assert "<table>" in hand_plan._repr_html_()
