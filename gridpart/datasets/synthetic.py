@@ -7,12 +7,14 @@ district, fast enough for a million households, for tests and benchmarks:
   jittered, so blocks are irregular quadrilaterals;
 * about one street line in four is an arterial (``kind="road"``, 路), the
   others are streets (街); some lines have no name;
-* some links are missing (two blocks merge, and the stubs left over are dead
-  ends), some lanes (巷) cut through a block and others end inside it;
+* some street links are missing (two blocks merge; the crossings at their
+  ends become T-junctions), some lanes (巷) cut through a block and others
+  end inside it (dead ends);
 * households sit at building points with lognormal sizes (a few buildings
   hold more than 360 households on their own) in blocks of lognormal
-  density (some blocks, parks and plazas, hold nobody), so many blocks
-  exceed a 300-household band and must be cut into building cells;
+  density (15 % of the blocks, parks and plazas, hold nobody): about 2 % of
+  the blocks hold more than 360 households and together about a quarter of
+  all households, so they must be cut into building cells;
 * a few buildings are recorded twice at the same point (two address rows);
 * optional communities split the area along street lines.
 
@@ -48,9 +50,12 @@ ORIGIN = (441_000.0, 4_427_000.0)
 
 #: Households per block on average (DESIGN §7: 1,000,000 households ≈ 20,000 blocks).
 _HOUSEHOLDS_PER_BLOCK = 50.0
-#: Median households per building and the lognormal spread of building sizes.
-_BUILDING_MEDIAN = 24.0
-_BUILDING_SIGMA = 1.1
+#: Median households per building (or entrance) and the lognormal spread of building sizes.
+_BUILDING_MEDIAN = 12.0
+_BUILDING_SIGMA = 1.2
+#: Lognormal spread of block densities, and the share of blocks without households.
+_DENSITY_SIGMA = 1.6
+_EMPTY_SHARE = 0.15
 
 _EW = [("学院", "Xueyuan"), ("知春", "Zhichun"), ("成府", "Chengfu"), ("花园", "Huayuan"),
        ("志新", "Zhixin"), ("北土城", "Beitucheng"), ("牡丹园", "Mudanyuan"), ("塔院", "Tayuan"),
@@ -261,11 +266,14 @@ def synthetic_city(
     nb = int(np.searchsorted(csum, n_households) + 1)
     sizes = sizes[:nb].copy()
     sizes[-1] -= int(csum[nb - 1] - n_households)
-    # blocks of lognormal density; some hold nobody (parks, plazas, offices)
-    density = rng.lognormal(0.0, 1.5, n_cells) * (rng.random(n_cells) >= 0.2)
+    # blocks of lognormal density; some hold nobody (parks, plazas, offices).
+    # Every other block gets one building first, the rest go by density, so a
+    # few dense blocks hold a large share of the households.
+    density = rng.lognormal(0.0, _DENSITY_SIGMA, n_cells) * (rng.random(n_cells) >= _EMPTY_SHARE)
     if density.sum() == 0:
         density[:] = 1.0
-    cell = rng.choice(n_cells, size=nb, p=density / density.sum())
+    live = rng.permutation(np.flatnonzero(density > 0))[:nb]
+    cell = np.r_[live, rng.choice(n_cells, size=nb - len(live), p=density / density.sum())]
     # a point inside the cell, away from its edges (bilinear in the quadrilateral)
     u = rng.uniform(0.12, 0.88, size=(nb, 1))
     v = rng.uniform(0.12, 0.88, size=(nb, 1))
