@@ -44,7 +44,7 @@ class City:
     def band(self) -> tuple[float, float]:
         return 0.8 * self.target, 1.2 * self.target
 
-    def __repr__(self) -> str:  # short, for hypothesis' falsifying-example report
+    def __repr__(self) -> str:  # short, for pytest reports (hypothesis prints the fields)
         comm = 0 if self.communities is None else len(self.communities)
         return (f"City(roads={len(self.roads)}, households={len(self.households)} points / "
                 f"{int(self.households['households'].sum())}, communities={comm}, "
