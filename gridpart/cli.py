@@ -1,0 +1,370 @@
+"""The ``gridpart`` command line: ``demo``, ``partition``, ``score`` and ``render``.
+
+Errors gridpart raises on purpose (:class:`~gridpart.errors.GridpartError`)
+print their message on stderr and exit with code 2, without a traceback;
+anything else is a bug and keeps its traceback.  ``-v`` logs progress to
+stderr (``-vv`` for debug detail).
+
+Examples
+--------
+>>> from gridpart.cli import main
+>>> main(["--version"])  # doctest: +SKIP
+gridpart 0.1.0
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gridpart.plan import GridPlan
+
+__all__ = ["main", "build_parser"]
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_INPUT = 2
+_OSM_SUFFIXES = (".osm", ".pbf")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_osm(path: str | None) -> bool:
+    return path is not None and str(path).lower().endswith(_OSM_SUFFIXES)
+
+
+def _same_file(a: str, b: str) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _write_png(plan: GridPlan, path: str | os.PathLike, *, title: str | None = None,
+               labels: bool = True, roads: bool = True, dpi: int = 150) -> Path:
+    """Render ``plan`` to a PNG without pyplot (no backend, no global state)."""
+    from matplotlib.figure import Figure
+
+    from gridpart.plot import plot_plan
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = Figure(figsize=(10, 10))
+    ax = fig.add_subplot()
+    plot_plan(plan, ax=ax, title=title, labels=labels, roads=roads)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def _time_text(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+class _Logging:
+    """Send gridpart's log records to stderr for the length of one command."""
+
+    def __init__(self, verbose: int):
+        self.verbose = verbose
+        self.logger = logging.getLogger("gridpart")
+
+    def __enter__(self) -> _Logging:
+        self.level = self.logger.level
+        self.handler = None
+        if self.verbose:
+            self.handler = logging.StreamHandler(sys.stderr)
+            self.handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+            self.logger.addHandler(self.handler)
+            self.logger.setLevel(logging.INFO if self.verbose == 1 else logging.DEBUG)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.handler is not None:
+            self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import gridpart as gp
+    from gridpart.plot import OSM_ATTRIBUTION, cjk_font
+
+    outdir = Path(args.outdir)
+    sample = gp.datasets.load_sample()
+    print(f"partitioning the packaged sample (Xueyuan Road, Haidian, Beijing: "
+          f"{int(sample.households['households'].sum())} households in {len(sample.households)} "
+          f"buildings) ...", file=sys.stderr)
+    t0 = time.perf_counter()
+    plan = gp.partition(sample.roads, sample.households, study_area=sample.study_area,
+                        parcels=sample.parcels, strategy=args.strategy, time_limit=args.time_limit,
+                        seed=args.seed, progress=True)
+    wall = time.perf_counter() - t0
+    plan.params["attribution"] = OSM_ATTRIBUTION
+    gpkg = outdir / "demo_grids.gpkg"
+    png = outdir / "demo_grids.png"
+    outdir.mkdir(parents=True, exist_ok=True)
+    plan.to_file(gpkg)
+    title = "学院路 Xueyuan Road (Haidian, Beijing)" if cjk_font() else "Xueyuan Road (Haidian, Beijing)"
+    _write_png(plan, png, title=f"{title}: {len(plan.grids)} grids")
+    print(plan.summary())
+    print(f"partitioned in {_time_text(wall)}")
+    print(f"wrote {gpkg}")
+    print(f"wrote {png}")
+    return EXIT_OK
+
+
+def _read_study_area(path: str | None):
+    if path is None:
+        return None
+    from gridpart.schema import read_layer
+
+    return read_layer(path, argument="study_area")
+
+
+def _cmd_partition(args: argparse.Namespace) -> int:
+    import geopandas as gpd
+
+    import gridpart as gp
+    from gridpart.errors import InputError, Problem
+    from gridpart.plot import OSM_ATTRIBUTION
+    from gridpart.schema import read_layer
+
+    roads = args.roads
+    households = args.households
+    barriers, parcels, study_area = args.barriers, args.parcels, _read_study_area(args.study_area)
+    from_osm = _is_osm(roads)
+    osm = None
+    if from_osm:
+        osm = gp.read_osm(roads)
+        roads = osm.roads
+        if barriers is None:
+            barriers = osm.barriers
+        if parcels is None:
+            parcels = osm.parcels
+        if study_area is None and osm.study_area is not None:
+            study_area = gpd.GeoDataFrame(geometry=[osm.study_area], crs="EPSG:4326")
+
+    estimate_from = None  # buildings to estimate households from
+    if households is None or (from_osm and _is_osm(households) and _same_file(households, args.roads)):
+        if osm is None:
+            raise InputError([Problem("households", "no household file was given and ROADS is not an OSM "
+                                      "file to estimate them from",
+                                      fix="pass a HOUSEHOLDS file (points with a 'households' column), "
+                                          "or an .osm/.osm.pbf file as ROADS")])
+        estimate_from = osm.buildings
+    elif args.estimate:
+        if _is_osm(households):
+            estimate_from = gp.read_osm(households).buildings
+        else:
+            estimate_from = read_layer(households, argument="buildings")
+    if estimate_from is not None:
+        parcel_frame = read_layer(parcels, argument="parcels") if isinstance(parcels, (str, os.PathLike)) else parcels
+        households = gp.estimate_households(estimate_from, parcels=parcel_frame)
+        print(f"estimated {int(households['households'].sum())} households in {len(households)} buildings "
+              "from building footprints", file=sys.stderr)
+
+    if args.band is not None:
+        target = (args.band[0], args.band[1])
+    else:
+        target = args.target
+    t0 = time.perf_counter()
+    plan = gp.partition(
+        roads, households, communities=args.communities, parcels=parcels, barriers=barriers,
+        study_area=study_area, target=target, tolerance=args.tolerance, strategy=args.strategy,
+        time_limit=args.time_limit, seed=args.seed, n_jobs=args.n_jobs, progress=True,
+    )
+    wall = time.perf_counter() - t0
+    if from_osm:
+        plan.params["attribution"] = OSM_ATTRIBUTION
+    plan.to_file(args.output)
+    print(plan.summary())
+    print(f"partitioned in {_time_text(wall)}")
+    print(f"wrote {args.output}")
+    if args.png:
+        print(f"wrote {_write_png(plan, args.png, title=args.title)}")
+    return EXIT_OK
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import gridpart as gp
+
+    plan = gp.read_plan(args.plan)
+    card = plan.score()
+    print(plan.summary())
+    print()
+    width = max(len(str(k)) for k in card.summary.index)
+    for key, value in card.summary.items():
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        print(f"{str(key):<{width}}  {text}")
+    if args.per_grid:
+        print()
+        with pd.option_context("display.max_rows", None, "display.width", 160):
+            print(card.per_grid.to_string(float_format=lambda v: f"{v:.3g}"))
+    return EXIT_OK
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    import gridpart as gp
+
+    plan = gp.read_plan(args.plan)
+    path = _write_png(plan, args.output, title=args.title, labels=not args.no_labels,
+                      roads=not args.no_roads, dpi=args.dpi)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``gridpart`` command.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["score", "plan.gpkg"])
+    >>> args.command, args.plan
+    ('score', 'plan.gpkg')
+    """
+    from gridpart import __version__
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log progress to stderr (-vv: debug detail)")
+
+    parser = argparse.ArgumentParser(
+        prog="gridpart", parents=[common],
+        description="Community management grids (网格化管理) from road networks and household points.",
+        epilog="Run 'gridpart COMMAND -h' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"gridpart {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser("demo", parents=[common], help="partition the packaged Beijing sample",
+                          description="Partition the packaged sample (Xueyuan Road, Haidian, Beijing; "
+                                      "© OpenStreetMap contributors) and write a GeoPackage and a map.")
+    demo.add_argument("-o", "--outdir", default="gridpart-demo",
+                      help="output folder (default: ./gridpart-demo)")
+    demo.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S",
+                      help="wall-clock cap per sub-problem in seconds (default 60)")
+    demo.add_argument("--strategy", default="auto", help="solver strategy (default auto)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.set_defaults(func=_cmd_demo)
+
+    part = sub.add_parser(
+        "partition", parents=[common], help="draw grids from roads and households",
+        description="Draw grids from a road network and household points. Inputs are any file GDAL "
+                    "reads (a multi-layer GeoPackage is read by the layer named like the argument), "
+                    "or an OSM .osm/.osm.pbf file as ROADS: then its barriers, parcels and bounds are "
+                    "used unless given, and HOUSEHOLDS may be the same file (or omitted) to estimate "
+                    "households from its buildings.")
+    part.add_argument("roads", metavar="ROADS", help="road centrelines (or an .osm/.osm.pbf file)")
+    part.add_argument("households", metavar="HOUSEHOLDS", nargs="?",
+                      help="household points with a 'households' column (default: estimated from the "
+                           "buildings of an OSM ROADS file)")
+    part.add_argument("-o", "--output", required=True, metavar="OUT.gpkg", help="plan GeoPackage to write")
+    part.add_argument("--png", metavar="MAP.png", help="also write a map")
+    part.add_argument("--title", help="title of the map")
+    part.add_argument("--communities", metavar="F", help="community polygons with 'community_id'")
+    part.add_argument("--parcels", metavar="F", help="compounds and work units ('kind')")
+    part.add_argument("--barriers", metavar="F", help="rivers, railways, walls")
+    part.add_argument("--study-area", metavar="F", help="polygon limiting the area")
+    size = part.add_mutually_exclusive_group()
+    size.add_argument("--target", type=_positive_float, default=300.0, metavar="N",
+                      help="households per grid (default 300)")
+    size.add_argument("--band", type=_positive_float, nargs=2, metavar=("LO", "HI"),
+                      help="explicit households band, e.g. --band 300 500")
+    part.add_argument("--tolerance", type=float, default=0.2, metavar="T",
+                      help="band = target × (1 ± T) (default 0.2)")
+    part.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S",
+                      help="wall-clock cap per sub-problem in seconds (default 60)")
+    part.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    part.add_argument("--strategy", default="auto", metavar="S",
+                      help="auto, exact, lns or seed (default auto)")
+    part.add_argument("--n-jobs", type=int, default=1, metavar="N",
+                      help="processes for independent sub-problems; -1: all cores (default 1)")
+    part.add_argument("--estimate", action="store_true",
+                      help="HOUSEHOLDS holds building footprints (or is an OSM file): estimate "
+                           "households from them")
+    part.set_defaults(func=_cmd_partition)
+
+    score = sub.add_parser("score", parents=[common], help="print the scorecard of a plan",
+                           description="Print the scorecard of a plan written by 'gridpart partition'.")
+    score.add_argument("plan", metavar="PLAN.gpkg")
+    score.add_argument("--per-grid", action="store_true", help="also print the per-grid table")
+    score.set_defaults(func=_cmd_score)
+
+    render = sub.add_parser("render", parents=[common], help="draw a plan's map",
+                            description="Draw the map of a plan written by 'gridpart partition'.")
+    render.add_argument("plan", metavar="PLAN.gpkg")
+    render.add_argument("-o", "--output", required=True, metavar="MAP.png")
+    render.add_argument("--title")
+    render.add_argument("--dpi", type=int, default=150)
+    render.add_argument("--no-labels", action="store_true", help="leave out grid labels")
+    render.add_argument("--no-roads", action="store_true", help="leave out roads")
+    render.set_defaults(func=_cmd_render)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``gridpart`` command line; return the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a usage or input error (message on stderr), 130
+        when interrupted.
+
+    Examples
+    --------
+    >>> main(["score", "no-such-plan.gpkg"])  # doctest: +SKIP
+    gridpart: error: path: no file at 'no-such-plan.gpkg' Fix: check the path
+    2
+    """
+    from gridpart.errors import GridpartError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return int(exc.code) if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
+    with _Logging(args.verbose):
+        try:
+            return args.func(args)
+        except GridpartError as exc:
+            print(f"gridpart: error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+        except FileNotFoundError as exc:
+            print(f"gridpart: error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+        except KeyboardInterrupt:
+            print("gridpart: interrupted", file=sys.stderr)
+            return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
