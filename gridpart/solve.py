@@ -306,6 +306,7 @@ def partition(
         .reindex(blocks["block_id"], fill_value=0.0).to_numpy()
     )
     atoms, hh_atom = split_big_blocks(blocks, hh.loc[placed], max_households=band.hi, target=band.centre)
+    atoms = atoms.set_geometry(_edge_matched(atoms.geometry.values))
     hh["atom_id"] = pd.Series(hh_atom, dtype="Int64").reindex(hh.index)
     has_persons = hh["persons"].notna().any()
     grouped = hh.loc[placed].groupby(hh.loc[placed, "atom_id"].astype(np.int64))
@@ -349,6 +350,23 @@ def partition(
     return plan
 
 
+def _edge_matched(geoms: np.ndarray) -> np.ndarray:
+    """The atoms as an edge-matched coverage: shared edges carry the same vertices.
+
+    Cells cut from a block put vertices on their neighbours' edges that those
+    neighbours do not have; a union of such atoms can keep a zero-width slit
+    that turns into a self-intersection once reprojected.  GEOS's coverage
+    cleaner (shapely >= 2.2) nodes them together, snapping within 1 cm.
+    """
+    clean = getattr(shapely, "coverage_clean", None)
+    if clean is None or len(geoms) == 0:
+        return geoms
+    out = clean(geoms, snapping_distance=0.01)
+    lost = shapely.is_empty(out) | ~np.isin(shapely.get_type_id(out), (3, 6))
+    out[lost] = geoms[lost]
+    return out
+
+
 def _reading_order(grids: gpd.GeoDataFrame, band_m: float) -> np.ndarray:
     """Grid order: by community, rows north to south, west to east within a row."""
     pts = shapely.point_on_surface(grids.geometry.values)
@@ -377,6 +395,16 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     g = atoms.dissolve(by="_label", aggfunc={"community_id": "first", "households": "sum", "persons": "sum",
                                               "atom_id": "count", "area_m2": "sum"})
     g = g.rename(columns={"atom_id": "n_atoms"})
+    # unions of cells cut from one block can carry slits and touching parts: make them valid
+    # and polygonal (areas are kept; nothing is snapped)
+    geom = shapely.make_valid(g.geometry.values)
+    bad = ~np.isin(shapely.get_type_id(geom), (3, 6))
+    if bad.any():
+        parts, owner = shapely.get_parts(geom[bad], return_index=True)
+        poly = np.isin(shapely.get_type_id(parts), (3, 6))
+        fixed = np.array([shapely.union_all(parts[poly & (owner == i)]) for i in range(int(bad.sum()))], dtype=object)
+        geom[bad] = fixed
+    g = g.set_geometry(geom)
     g["forced"] = atoms.groupby("_label")["atom_id"].apply(lambda s: bool(forced_atoms[s.to_numpy()].any())).reindex(g.index)
     g["forced_reason"] = np.where(g["forced"], "holds one indivisible place above the band", "")
     # a whole component below the band

@@ -103,7 +103,9 @@ def assert_valid_plan(plan, households: gpd.GeoDataFrame | None = None, *, area_
     edges = np.column_stack([pos.reindex(e["a"]).to_numpy(), pos.reindex(e["b"]).to_numpy()]).astype(np.int64)
     ok = labels_contiguous(len(atoms), edges, lab)
     assert ok.all(), f"grids {list(uniq[~ok])[:5]} are not contiguous"
-    # no overlap: the grid areas add up to the union's area
+    # no overlap: the grid areas add up to the union's area (measured in metres)
     geoms = plan.grids.geometry
+    if geoms.crs is not None and not geoms.crs.is_projected:
+        geoms = geoms.to_crs(plan.params.get("work_crs") or geoms.estimate_utm_crs())
     union = geoms.union_all().area
     assert abs(geoms.area.sum() - union) <= area_tol * max(union, 1.0) + 1e-6, "grids overlap"

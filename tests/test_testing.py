@@ -120,14 +120,7 @@ def test_each_broken_invariant_is_named(made, case):
         assert_valid_plan(broken, hh)
 
 
-GEOGRAPHIC_OVERLAP = ("assert_valid_plan measures overlap in the plan's own CRS with an absolute slack of "
-    "area_tol * max(union, 1.0) + 1e-6; in EPSG:4326 the union is ~1e-5 square degrees, so the "
-    "slack (2e-6 deg2, about 2 ha near Beijing) lets a 1 ha overlap through")
-
-
-@pytest.mark.parametrize("crs", ["EPSG:32650",
-                                 pytest.param("EPSG:4326", marks=pytest.mark.xfail(strict=True,
-                                                                                   reason=GEOGRAPHIC_OVERLAP))])
+@pytest.mark.parametrize("crs", ["EPSG:32650", "EPSG:4326"])
 def test_a_one_hectare_overlap_is_caught(crs):
     roads, hh, comm = synthetic_city(2_000, seed=3, communities=2, crs=crs)
     plan = gp.partition(roads, hh, communities=comm, strategy="seed")

@@ -279,3 +279,159 @@ def solve_window(
             return WindowResult(new, name, obj, solver.best_objective_bound, start_obj, solver.wall_time)
         return WindowResult(cur.copy(), name, start_obj, solver.best_objective_bound, start_obj, solver.wall_time)
     return WindowResult(cur.copy(), name, start_obj, float("nan"), start_obj, solver.wall_time)
+
+
+def _all_pairs_distance(sub: SubProblem) -> np.ndarray:
+    e = sub.edges
+    elen = np.hypot(*(sub.xy[e[:, 0]] - sub.xy[e[:, 1]]).T) + 1e-3
+    graph = sp.coo_matrix((np.r_[elen, elen], (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])),
+                          shape=(sub.n, sub.n)).tocsr()
+    return dijkstra(graph)
+
+
+def solve_exact(
+    sub: SubProblem,
+    hint: np.ndarray | None = None,
+    *,
+    seed: int = 0,
+    deterministic_time: float = 30.0,
+    time_limit: float = 60.0,
+    num_workers: int = 1,
+    soft: bool = False,
+    cut_cost: bool = True,
+    deviation: bool = True,
+    inertia_scale: float = 1e4,
+    radius_factor: float | None = 1.5,
+) -> WindowResult:
+    """One CP-SAT model for a whole component with free centres (Hess-style).
+
+    ``x[i, j]``: atom ``i`` belongs to the grid centred on atom ``j`` (only
+    for pairs within ``radius_factor × sqrt(n / k)`` typical edge lengths along
+    the graph); exactly ``k`` centres open; an atom joins centre ``j`` only next to an atom of the
+    same grid that is closer to ``j`` along the atom graph (a sufficient
+    contiguity condition).  The band is hard (``soft=False``) except for
+    centres on atoms above the band; the objective is the households' moment
+    of inertia about their centres (metres², scaled) plus the size deviation
+    and the cut cost of :mod:`gridpart.problem`.  Symmetry is broken by the
+    centres themselves (a grid is named by its centre).
+
+    Returns
+    -------
+    WindowResult
+        Labels 0..k-1 (by centre order), the solver's status for this model,
+        objective and bound.  ``INFEASIBLE`` with ``soft=False`` means no plan
+        of this model puts every grid in the band.
+    """
+    n, k = sub.n, sub.k
+    D = _all_pairs_distance(sub)
+    if radius_factor is not None and len(sub.edges):
+        # pairs farther apart than a few grid radii cannot share a grid in any sensible plan
+        e = sub.edges
+        step = np.median(np.hypot(*(sub.xy[e[:, 0]] - sub.xy[e[:, 1]]).T))
+        radius = radius_factor * np.sqrt(n / k) * step
+        D = np.where(D <= radius, D, np.inf)
+    forced = np.zeros(n, bool)
+    forced[sub.forced] = True
+    nbrs = sub.neighbours()
+    w = sub.weight.astype(int)
+    total = int(w.sum())
+    b = sub.band
+    lo, hi, centre = int(np.ceil(b.lo)), int(np.floor(b.hi)), int(round(b.centre))
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    for j in range(n):
+        for i in range(n):
+            if np.isfinite(D[i, j]):
+                x[i, j] = model.new_bool_var(f"x{i}_{j}")
+    y = [x[j, j] for j in range(n)]
+    model.add(sum(y) == k)
+    for j in np.flatnonzero(forced):
+        model.add(y[j] == 1)
+    by_atom: list[list] = [[] for _ in range(n)]
+    by_centre: list[list[int]] = [[] for _ in range(n)]
+    for (i, j), var in x.items():
+        by_atom[i].append(var)
+        by_centre[j].append(i)
+    for i in range(n):
+        model.add_exactly_one(by_atom[i])
+    terms = []
+    per_hh, per_grid = _weights(sub, total)
+    for j in range(n):
+        members = by_centre[j]
+        for i in members:
+            if i == j:
+                continue
+            model.add_implication(x[i, j], y[j])
+            closer = [x[m, j] for m in nbrs[i] if (m, j) in x and D[m, j] < D[i, j]]
+            if closer:
+                model.add_bool_or(closer).only_enforce_if(x[i, j])
+            else:
+                model.add(x[i, j] == 0)
+        size = model.new_int_var(0, total, f"size{j}")
+        model.add(size == sum(int(w[i]) * x[i, j] for i in members if w[i]))
+        if not forced[j]:
+            if soft:
+                exc = model.new_int_var(0, total, f"exc{j}")
+                model.add(exc >= lo - size).only_enforce_if(y[j])
+                model.add(exc >= size - hi)
+                terms.append(per_hh * exc)
+            else:
+                model.add(size >= lo).only_enforce_if(y[j])
+                model.add(size <= hi)
+        if deviation:
+            dev = model.new_int_var(0, total + centre, f"dev{j}")
+            model.add(dev >= size - centre)
+            model.add(dev >= centre - size).only_enforce_if(y[j])
+            terms.append(int(DEVIATION_COST) * dev)
+        for i in members:
+            c = int(round(w[i] * D[i, j] ** 2 / inertia_scale))
+            if c:
+                terms.append(c * x[i, j])
+    for (a, c), cost in zip(sub.edges, sub.cut_cost if cut_cost else np.zeros(len(sub.edges))):
+        if cost == 0:
+            continue
+        cut = model.new_bool_var(f"cut{a}_{c}")
+        for j in range(n):
+            xa, xc = x.get((a, j)), x.get((c, j))
+            if cost > 0:
+                if xa is not None and xc is not None:
+                    model.add(cut >= xa - xc)
+                    model.add(cut >= xc - xa)
+                elif xa is not None:
+                    model.add(cut >= xa)
+                elif xc is not None:
+                    model.add(cut >= xc)
+            elif xa is not None and xc is not None:
+                model.add(cut + xa + xc <= 2)
+        terms.append(int(cost) * cut)
+    model.minimize(sum(terms))
+    if hint is not None:
+        for g in np.unique(hint):
+            members = np.flatnonzero(hint == g)
+            heavy = members[forced[members]]
+            if len(heavy):
+                c = heavy[0]
+            else:
+                cost = (w[members][:, None] * D[np.ix_(members, members)] ** 2).sum(axis=0)
+                c = members[int(np.argmin(cost))]
+            for i in members:
+                if (i, c) in x:
+                    model.add_hint(x[i, c], 1)
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = num_workers
+    prm.random_seed = int(seed)
+    prm.max_deterministic_time = float(deterministic_time)
+    prm.max_time_in_seconds = float(time_limit)
+    prm.repair_hint = hint is not None
+    status = _STATUS.get(solver.solve(model), "UNKNOWN")
+    if status not in ("OPTIMAL", "FEASIBLE"):
+        return WindowResult(np.zeros(0, np.int64), status, float("nan"), solver.best_objective_bound,
+                            float("nan"), solver.wall_time)
+    centre_of = np.full(n, -1)
+    for (i, j), var in x.items():
+        if solver.boolean_value(var):
+            centre_of[i] = j
+    _, labels = np.unique(centre_of, return_inverse=True)
+    return WindowResult(labels.astype(np.int64), status, solver.objective_value, solver.best_objective_bound,
+                        float("nan"), solver.wall_time)

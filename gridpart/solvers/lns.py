@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gridpart.problem import SubProblem
-from gridpart.solvers.cpsat import labels_objective, solve_window
+from gridpart.solvers.cpsat import labels_objective, solve_exact, solve_window
 from gridpart.solvers.seed import seed_plan
 
 __all__ = ["SubResult", "solve_subproblem", "MODEL_NAME"]
@@ -26,6 +26,8 @@ __all__ = ["SubResult", "solve_subproblem", "MODEL_NAME"]
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "rooted-order contiguity; objective: out-of-band, excess, deviation, cut cost"
+EXACT_NAME = ("exact: free centres, closer-neighbour contiguity, pairs within 1.5 grid radii; "
+              "band hard; objective: households' moment of inertia")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class SubResult:
 def _badness(sub: SubProblem, labels: np.ndarray, k: int) -> np.ndarray:
     sizes = np.bincount(labels, weights=sub.weight, minlength=k)
     b = sub.band
-    excess = np.maximum(0, np.maximum(b.lo - sizes, sizes - b.hi))
+    # whole households, as the model counts them: a band of 18.13-27.2 holds 19-27
+    excess = np.maximum(0, np.maximum(np.ceil(b.lo - 1e-9) - sizes, sizes - np.floor(b.hi + 1e-9)))
     return excess * 1e6 + np.abs(sizes - b.centre)
 
 
@@ -78,6 +81,7 @@ def solve_subproblem(
     whole_atoms: int = 150,
     whole_grids: int = 3,
     max_passes: int = 4,
+    exact_time: float = 30.0,
 ) -> SubResult:
     """Grid labels for one sub-problem.
 
@@ -86,9 +90,12 @@ def solve_subproblem(
     sub : SubProblem
     strategy : {"auto", "exact", "lns", "seed"}
         ``seed``: the tree-bisection seed only.  ``lns``: seed, then windows.
-        ``exact``: one CP-SAT model over the whole component (with a larger
-        deterministic budget).  ``auto``: ``exact`` when the component has at
-        most ``whole_atoms`` atoms and ``whole_grids`` grids, else ``lns``.
+        ``exact``: one free-centre CP-SAT model over the whole component
+        (:func:`gridpart.solvers.cpsat.solve_exact`, objective: moment of
+        inertia, band hard where feasible) with ``exact_time`` deterministic
+        seconds, proving optimality where it can.  ``auto``: the whole
+        component as one window when it has at most ``whole_atoms`` atoms and
+        ``whole_grids`` grids, falling back to windows, else ``lns``.
     seed : int
     time_limit : float
         Wall-clock safety cap in seconds for this sub-problem.
@@ -108,20 +115,19 @@ def solve_subproblem(
     if strategy == "seed":
         obj = labels_objective(sub, labels)
         return SubResult(labels, "FEASIBLE", "seed", obj, float("nan"), time.perf_counter() - t0, 0, 0)
-    whole = strategy == "exact" or (strategy == "auto" and sub.n <= whole_atoms and k <= whole_grids)
-    if whole:
-        budget = max(window_time * 10, 5.0) if strategy == "exact" else window_time * 5
-        res = solve_window(sub, labels, np.arange(sub.n), seed=seed, deterministic_time=budget,
+    if strategy == "exact":
+        return _exact(sub, labels, seed=seed, time_limit=time_limit, t0=t0, budget=exact_time)
+    if strategy == "auto" and sub.n <= whole_atoms and k <= whole_grids:
+        res = solve_window(sub, labels, np.arange(sub.n), seed=seed, deterministic_time=window_time * 5,
                            time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
-        labels = labels.copy()
-        labels[np.arange(sub.n)] = res.labels
+        labels = res.labels.copy()
         obj = labels_objective(sub, labels)
         in_band = _badness(sub, labels, k) < 1e6
         in_band[np.unique(labels[sub.forced])] = True
         # the whole model fixes roots and orders from the seed; when it leaves a
         # grid out of the band that need not be, windows re-rooted may do better
-        if strategy == "exact" or (res.status == "OPTIMAL" and in_band.all()):
-            return SubResult(labels, res.status, "exact: " + MODEL_NAME, obj, res.bound,
+        if res.status == "OPTIMAL" and in_band.all():
+            return SubResult(labels, res.status, "whole component: " + MODEL_NAME, obj, res.bound,
                              time.perf_counter() - t0, 1, int(res.objective < res.start_objective))
     windows = improved = 0
     version = np.zeros(k, dtype=np.int64)
@@ -172,3 +178,24 @@ def solve_subproblem(
     log.debug("community %s component %d: %d windows, %d improved", sub.community_id, sub.component, windows, improved)
     return SubResult(labels, "FEASIBLE", "lns: " + MODEL_NAME, obj, float("nan"),
                      time.perf_counter() - t0, windows, improved)
+
+
+def _exact(sub: SubProblem, hint: np.ndarray, *, seed: int, time_limit: float, t0: float, budget: float) -> SubResult:
+    """The free-centre model; soft band when the hard band is infeasible; the
+    windowed search's plan (status of the exact model kept) when it finds none."""
+    left = max(1.0, time_limit - (time.perf_counter() - t0))
+    res = solve_exact(sub, hint, seed=seed, deterministic_time=budget, time_limit=left,
+                      cut_cost=False, deviation=False)
+    method = EXACT_NAME
+    if res.status == "INFEASIBLE":
+        left = max(1.0, time_limit - (time.perf_counter() - t0))
+        res = solve_exact(sub, hint, seed=seed, deterministic_time=budget, time_limit=left,
+                          cut_cost=False, deviation=False, soft=True)
+        method = EXACT_NAME.replace("band hard", "band soft (no plan of this model fits it)")
+    if res.status in ("OPTIMAL", "FEASIBLE"):
+        return SubResult(res.labels, res.status, method, res.objective, res.bound,
+                         time.perf_counter() - t0, 1, 0)
+    fallback = solve_subproblem(sub, strategy="lns", seed=seed,
+                                time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
+    return SubResult(fallback.labels, res.status, method + " (no solution in budget: lns plan)",
+                     float("nan"), res.bound, time.perf_counter() - t0, fallback.windows, fallback.improved)
