@@ -2,19 +2,23 @@
 
 Rule (DESIGN §4, "Four limits")
 -------------------------------
-1. The outer boundary of each grid (exterior rings of its parts, holes
-   ignored, rings oriented counter-clockwise) is cut into pieces of at most
-   ``spacing_m``.  Each piece faces the direction of its outward normal: east
-   when the normal is within 45° of east, and so on.  A side that no piece
-   faces (a triangle, say) takes the pieces whose normals point most nearly
-   that way.
-2. Each piece takes the label of the noded linework it runs along (the
+1. Strips narrower than ``min_width_m`` are taken off each grid first
+   (the bits of road space between two carriageways that a grid can hold);
+   a grid made only of such strips is kept whole.
+2. The outer boundary (exterior rings of the parts, holes ignored, rings
+   oriented counter-clockwise) is cut into pieces of at most ``spacing_m``.
+   A piece is on the east side when its outward normal is within 45° of east
+   *and* it lies east of the grid's centroid, and so on; pieces that face one
+   way but lie on the other side (the inner edges of an L or a U) count for
+   no side.  A side with no piece (a triangle, say) takes the pieces whose
+   normals point most nearly that way.
+3. Each piece takes the label of the noded linework it runs along (the
    nearest segment within ``snap_m`` of its midpoint): the road's name; for an
    unnamed road its class (无名路 / 无名街 / 无名巷, 无名界线 for a barrier);
    社区边界 for a community boundary or the edge of the study area; 楼栋间
    (between buildings) where it runs along no line at all, which is a cut
    inside a block.
-3. A side names the named road with most length along it when that road
+4. A side names the named road with most length along it when that road
    makes at least ``min_named_share`` of the side (a few metres of fallback
    should not hide the street a side really follows); otherwise the label
    with most length, fallbacks included.  Ties go to the label that sorts
@@ -127,6 +131,18 @@ def _labels(segments: gpd.GeoDataFrame, seg_of: np.ndarray) -> np.ndarray:
     return out
 
 
+def _opened(geoms: np.ndarray, min_width_m: float) -> np.ndarray:
+    """Geometries without the strips narrower than ``min_width_m`` (a morphological
+    opening with mitred corners); a geometry the opening would empty is kept whole."""
+    if min_width_m <= 0:
+        return geoms
+    half = min_width_m / 2
+    out = shapely.buffer(shapely.buffer(geoms, -half, join_style="mitre"), half, join_style="mitre")
+    out = shapely.intersection(out, geoms)
+    lost = shapely.is_empty(out) | (shapely.area(out) < 0.5 * shapely.area(geoms))
+    return np.where(lost, geoms, out)
+
+
 def _pieces(geoms: np.ndarray, spacing_m: float):
     """Boundary pieces of each geometry: owner, midpoint, length, outward unit normal."""
     parts, owner = shapely.get_parts(geoms, return_index=True)
@@ -153,6 +169,7 @@ def four_limits(
     spacing_m: float = 5.0,
     snap_m: float = 2.0,
     min_named_share: float = 0.25,
+    min_width_m: float = 12.0,
 ) -> pd.DataFrame:
     """The label of each side of each grid, and the four-limit text in Chinese and English.
 
@@ -170,6 +187,8 @@ def four_limits(
         How far a piece's midpoint may lie from the line it runs along.
     min_named_share : float
         Share of a side a named road must make to name it before fallbacks.
+    min_width_m : float
+        Strips narrower than this are left out (0 keeps everything).
 
     Returns
     -------
@@ -211,6 +230,8 @@ def four_limits(
                      fix="segments = segments.to_crs(grids.crs)")
     if "kind" not in segments.columns:
         problems.add("segments['kind']", "the column is missing", fix="pass noded segments with kind and name")
+    if not (isinstance(min_width_m, (int, float)) and min_width_m >= 0):
+        problems.add("min_width_m", f"must be a number of metres >= 0, got {min_width_m!r}", fix="e.g. 12")
     for name, value in (("spacing_m", spacing_m), ("snap_m", snap_m)):
         if not (isinstance(value, (int, float)) and value > 0):
             problems.add(name, f"must be a positive number of metres, got {value!r}", fix=f"e.g. {name}=5")
@@ -219,7 +240,9 @@ def four_limits(
     problems.raise_if_any()
 
     n = len(grids)
-    who, mid, length, normal = _pieces(np.asarray(grids.geometry.values, dtype=object), float(spacing_m))
+    geoms = np.asarray(grids.geometry.values, dtype=object)
+    who, mid, length, normal = _pieces(_opened(geoms, float(min_width_m)), float(spacing_m))
+    cen = shapely.get_coordinates(shapely.centroid(geoms))
     seg_geoms = segments.geometry.values
     seg_of = np.full(len(mid), -1, dtype=np.int64)
     if len(seg_geoms) and len(mid):
@@ -228,8 +251,11 @@ def four_limits(
     label = _labels(segments, seg_of)
     angle = np.degrees(np.arctan2(normal[:, 1], normal[:, 0]))
     side = np.select([(angle > -45) & (angle <= 45), (angle > 45) & (angle <= 135), (angle <= -45) & (angle > -135)],
-                     ["east", "north", "south"], "west")
-    pieces = pd.DataFrame({"grid": who, "side": side, "label": label, "len": length})
+                     ["east", "north", "south"], "west").astype(object)
+    rel = mid - cen[who] if len(who) else np.zeros((0, 2))
+    along = np.array([_SIDE_DIR[v] for v in side]).reshape(-1, 2)
+    side[(rel * along).sum(axis=1) <= 0] = None  # faces that way but lies on the other side
+    pieces = pd.DataFrame({"grid": who, "side": side, "label": label, "len": length}).dropna(subset=["side"])
     fallback_labels = set(FALLBACK_ZH.values())
     pieces["named"] = ~pieces["label"].isin(fallback_labels)
     agg = pieces.groupby(["grid", "side", "label"], sort=True).agg(len=("len", "sum"), named=("named", "first"))
