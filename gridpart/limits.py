@@ -83,7 +83,10 @@ _PUNCT = re.compile(r"[()（）·,，、\s]+")
 def romanize(name: str) -> str:
     """An English rendering of a Chinese road name: pinyin stem, direction, road type.
 
-    Names without Chinese characters are returned unchanged.
+    Names without Chinese characters are returned unchanged.  Characters are
+    read with pypinyin's phrase dictionary; a polyphonic character outside a
+    known phrase may get its commoner reading (京藏 -> "Jingcang", not
+    "Jingzang"): give ``name_en`` (OSM ``name:en``) where that matters.
 
     Examples
     --------
