@@ -234,3 +234,25 @@ def test_units_merge_lets_units_share_grids():
         gid = atoms.loc[atoms["parcel_name"] == "派出所", "grid_id"].iloc[0]
         assert ((atoms["grid_id"] == gid).sum() == 1) == alone
     assert own.grids["forced"].sum() == 1 and merged.grids["forced"].sum() == 0
+
+
+def test_big_compound_without_lanes_is_split_between_buildings_and_kept_apart():
+    # one 200 × 200 m block (no internal lanes) holding a compound of six buildings, 600 households
+    roads, hh, area = lattice_city()
+    roads = roads[~roads["name"].isin(["经3路", "纬3街"])]  # cells (2..3, 2..3) become one block
+    pts = [shapely.Point(X0 + x, Y0 + y) for x in (230, 300, 370) for y in (240, 360)]
+    inner = gpd.GeoDataFrame({"households": [100] * 6}, geometry=pts, crs=CRS)
+    outer = hh[~hh.geometry.within(box(200, 200, 400, 400))]
+    households = pd.concat([outer, inner], ignore_index=True)
+    parcels = gpd.GeoDataFrame({"kind": ["compound"], "name": ["富润家园"]}, geometry=[box(200, 200, 400, 400)],
+                               crs=CRS)
+    plan = gp.partition(roads, households, parcels=parcels, study_area=area, target=300, time_limit=2,
+                        strategy="lns")
+    atoms = plan.blocks
+    mine = atoms[atoms["parcel_name"] == "富润家园"]
+    assert mine["is_cell"].all() and mine["households"].sum() == 600
+    grids = mine["grid_id"].unique()
+    assert len(grids) == 2
+    assert set(atoms.loc[atoms["grid_id"].isin(grids), "parcel_name"]) == {"富润家园"}  # never mixed
+    assert plan.grids.set_index("grid_id").loc[grids, "households"].tolist() == [300, 300]
+    assert plan.score().summary["non_road_cut_m"] > 0  # cut between its buildings
