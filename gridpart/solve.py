@@ -25,6 +25,7 @@ from gridpart.blocks import (
     split_big_blocks,
     surface_blocks,
 )
+from gridpart.codes import reading_order
 from gridpart.crs import prepare_crs, to_working
 from gridpart.errors import Problems
 from gridpart.kinds import (
@@ -383,11 +384,9 @@ def _edge_matched(geoms: np.ndarray) -> np.ndarray:
 
 
 def _reading_order(grids: gpd.GeoDataFrame, band_m: float) -> np.ndarray:
-    """Grid order: by community, rows north to south, west to east within a row."""
-    pts = shapely.point_on_surface(grids.geometry.values)
-    x, y = shapely.get_x(pts), shapely.get_y(pts)
-    row = np.floor(-y / band_m)
-    return np.lexsort((np.round(x, 2), row, grids["community_id"].to_numpy()))
+    """Grid order: by community, rows north to south, west to east within a row (the
+    order of the grid codes, :func:`gridpart.codes.reading_order`)."""
+    return reading_order(grids.geometry.values, row_height_m=band_m, groups=grids["community_id"].astype(str))
 
 
 def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult], hh, hh_in, reasons,
