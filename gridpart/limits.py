@@ -129,7 +129,7 @@ def _labels(segments: gpd.GeoDataFrame, seg_of: np.ndarray) -> np.ndarray:
     k = kinds[seg_of[hit]]
     nm = names[seg_of[hit]]
     named = pd.notna(nm) & (pd.Series(nm).astype(str).str.strip() != "").to_numpy()
-    fall = np.array([FALLBACK_ZH.get(v, FALLBACK_ZH["limit"]) for v in k], dtype=object)
+    fall = pd.Series(k, dtype=object).map(FALLBACK_ZH).fillna(FALLBACK_ZH["limit"]).to_numpy(dtype=object)
     out[hit] = np.where(named, pd.Series(nm).astype(str).str.strip().to_numpy(), fall)
     return out
 
@@ -256,8 +256,9 @@ def four_limits(
     side = np.select([(angle > -45) & (angle <= 45), (angle > 45) & (angle <= 135), (angle <= -45) & (angle > -135)],
                      ["east", "north", "south"], "west").astype(object)
     rel = mid - cen[who] if len(who) else np.zeros((0, 2))
-    along = np.array([_SIDE_DIR[v] for v in side]).reshape(-1, 2)
-    side[(rel * along).sum(axis=1) <= 0] = None  # faces that way but lies on the other side
+    sx = np.select([side == "east", side == "west"], [1.0, -1.0], 0.0)
+    sy = np.select([side == "north", side == "south"], [1.0, -1.0], 0.0)
+    side[rel[:, 0] * sx + rel[:, 1] * sy <= 0] = None  # faces that way but lies on the other side
     pieces = pd.DataFrame({"grid": who, "side": side, "label": label, "len": length}).dropna(subset=["side"])
     fallback_labels = set(FALLBACK_ZH.values())
     pieces["named"] = ~pieces["label"].isin(fallback_labels)
