@@ -226,8 +226,9 @@ def partition(
     communities : GeoDataFrame or path, optional
         Community polygons with ``community_id``; every grid nests in one.
     parcels : GeoDataFrame or path, optional
-        Compounds and work units (``kind`` in {"compound", "unit"}); validated
-        and kept on the plan (grid kinds arrive with the naming module).
+        Compounds and work units (``kind`` in {"compound", "unit"}, optional
+        ``name``).  They decide grid kinds and keep compounds and units
+        together (rules in :mod:`gridpart.kinds`).
     target : number, (low, high) or Target
         Households per grid (DESIGN §3); ``gp.Target(households=300, persons=1000)``
         balances persons too.
@@ -240,6 +241,9 @@ def partition(
         Limit of the area (shapely geometries are in the households' CRS).
         Default: the communities, else the households' hull plus 100 m.
     units : {"own", "merge"}
+        ``"own"``: every work unit gets dedicated grids that hold nothing else
+        (专属网格; outside the band they count as forced out).  ``"merge"``:
+        units share grids with their neighbours.
     n_grids : int or dict, optional
         Override the number of grids (per community with a dict).
     strategy : {"auto", "exact", "lns", "seed"} or callable
@@ -256,6 +260,9 @@ def partition(
     Returns
     -------
     GridPlan
+        Grids carry a ``code`` (:mod:`gridpart.codes`), a ``kind``
+        (:mod:`gridpart.kinds`) and four-limit text ``limits`` / ``limits_en``
+        (:mod:`gridpart.limits`); ``plan.register()`` tabulates them.
 
     Raises
     ------
