@@ -4,10 +4,11 @@ Rules (DESIGN §4, "Grid kinds")
 -------------------------------
 **Atom parcels.**  An atom (a street block or a building cell) belongs to a
 parcel when the parcel covers at least ``min_share`` (half) of the atom's
-area.  When several do (nested parcels), a unit wins over a compound (a staff
-compound drawn inside a campus is the campus's: the unit runs its grounds,
-households included), then the larger parcel (a school inside a campus is
-the campus's), then the parcel that comes first in canonical order.
+area.  When several do (nested parcels), the smallest one decides, as in
+:func:`gridpart.osm.estimate_households`: a staff housing compound
+(家属区, ``landuse=residential``) drawn inside a campus is a compound, a
+school drawn inside a compound is a unit.  Ties go to a unit, then to the
+parcel that comes first in canonical order.
 
 **Keeping parcels together** (before the solver runs; the atom graph the
 solver sees loses the edges between a kept-apart parcel and the rest):
@@ -145,7 +146,7 @@ def atom_parcels(atoms: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, *,
     cand = pd.DataFrame({"atom": i, "parcel": j, "share": share,
                          "unit": (p["kind"].to_numpy()[j] == "unit"), "area": -shapely.area(pg[j])})
     cand = cand[cand["share"] >= min_share - 1e-9]
-    best = cand.sort_values(["atom", "unit", "area", "parcel"], ascending=[True, False, True, True])
+    best = cand.sort_values(["atom", "area", "unit", "parcel"], ascending=[True, False, False, True])
     best = best.drop_duplicates("atom")
     rows, pid = best["atom"].to_numpy(), best["parcel"].to_numpy()
     out.iloc[rows, 0] = pid

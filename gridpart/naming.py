@@ -66,10 +66,26 @@ def name_grids(
     lim = four_limits(grids, segments)
     out["limits"] = lim["limits"]
     out["limits_en"] = lim["limits_en"]
-    out["places"] = grid_places(grids, parcels)
+    out["places"] = _places(grids, atoms, parcels)
     for s in SIDES:
         out[f"limit_{s}"] = lim[s]
     return out[list(NAMING_COLUMNS)], ccodes
+
+
+def _places(grids: gpd.GeoDataFrame, atoms: pd.DataFrame, parcels, sep: str = "、") -> pd.Series:
+    """Names of the parcels the grid's atoms belong to (largest area first), then the other
+    named parcels it holds much of (:func:`gridpart.kinds.grid_places`)."""
+    overlap = grid_places(grids, parcels, sep=sep)
+    if "parcel_name" not in atoms:
+        return overlap
+    named = atoms[atoms["parcel_name"].notna()]
+    own = (named.groupby(["grid_id", "parcel_name"])["area_m2"].sum().reset_index()
+           .sort_values(["grid_id", "area_m2", "parcel_name"], ascending=[True, False, True])
+           .groupby("grid_id")["parcel_name"].agg(list))
+    first = own.reindex(grids["grid_id"].to_numpy())
+    out = [sep.join(dict.fromkeys((a if isinstance(a, list) else []) + [n for n in b.split(sep) if n]))
+           for a, b in zip(first.to_numpy(), overlap.to_numpy())]
+    return pd.Series(out, index=grids.index, dtype=object)
 
 
 def _communities(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:

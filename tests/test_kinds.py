@@ -53,14 +53,21 @@ def test_atoms_take_the_parcel_covering_half_of_them():
     assert (atom_parcels(atoms, None)["parcel_id"] == -1).all()
 
 
-def test_nested_parcels_unit_then_larger_wins():
-    atoms = cells(2)
+def test_nested_parcels_smallest_wins():
+    atoms = cells(2)  # cells 0, 1 (south row), 2, 3 (north row)
     parcels = gpd.GeoDataFrame(
-        {"kind": ["compound", "unit", "unit"], "name": ["家属区", "中国农业大学东校区", "附属小学"]},
-        geometry=[box(0, 0, 100, 100), box(-10, -10, 210, 210), box(100, 0, 200, 100)], crs=CRS)
+        {"kind": ["compound", "unit", "unit", "compound"], "name": ["家属区", "中国农业大学东校区", "附属小学", "静淑苑"]},
+        geometry=[box(0, 0, 100, 100), box(-10, -10, 210, 210), box(100, 0, 200, 100), box(0, 100, 200, 210)],
+        crs=CRS)
     out = atom_parcels(atoms, parcels)
-    # the staff compound and the school inside the campus belong to the campus
-    assert out["parcel_name"].tolist() == ["中国农业大学东校区"] * 4
+    # the staff compound and the school inside the campus are themselves; the north row is
+    # the compound drawn over the campus's north half
+    assert out["parcel_name"].tolist() == ["家属区", "附属小学", "静淑苑", "静淑苑"]
+    assert out["parcel_kind"].tolist() == ["compound", "unit", "compound", "compound"]
+    # the same polygon drawn as both: the unit wins
+    twin = gpd.GeoDataFrame({"kind": ["compound", "unit"], "name": ["a", "b"]},
+                            geometry=[box(0, 0, 100, 100)] * 2, crs=CRS)
+    assert atom_parcels(atoms, twin)["parcel_kind"].tolist() == ["unit", None, None, None]
 
 
 @given(st.randoms(use_true_random=False))
