@@ -171,3 +171,57 @@ def test_beijing_limits_and_codes(beijing):
     assert np.mean(results) >= 0.9, np.mean(results)
     table = beijing.register()
     assert len(table) == len(g) and table["网格编码"].is_monotonic_increasing
+
+
+# ------------------------------------------------------------------------------ random districts
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from strategies import cities, study_box  # noqa: E402
+
+
+@st.composite
+def city_with_parcels(draw):
+    city = draw(cities(max_cells=3, max_points=16, communities=st.integers(0, 2)))
+    x0, y0, x1, y1 = city.roads.to_crs(CRS).total_bounds
+    boxes = []
+    for _ in range(draw(st.integers(1, 3))):
+        fx = sorted(draw(st.lists(st.floats(0, 1), min_size=2, max_size=2)))
+        fy = sorted(draw(st.lists(st.floats(0, 1), min_size=2, max_size=2)))
+        boxes.append(shapely.box(x0 + fx[0] * (x1 - x0), y0 + fy[0] * (y1 - y0),
+                                 x0 + max(fx[1], fx[0] + 0.2) * (x1 - x0), y0 + max(fy[1], fy[0] + 0.2) * (y1 - y0)))
+    kinds = draw(st.lists(st.sampled_from(["unit", "compound"]), min_size=len(boxes), max_size=len(boxes)))
+    parcels = gpd.GeoDataFrame({"kind": kinds, "name": [f"地块{i}" for i in range(len(boxes))]},
+                               geometry=boxes, crs=CRS)
+    return city, parcels, draw(st.sampled_from(["own", "merge"]))
+
+
+@given(city_with_parcels())
+@settings(max_examples=8)
+def test_random_districts_are_named_consistently(case):
+    city, parcels, units = case
+    kwargs = {} if city.communities is not None else {"study_area": study_box(city.roads, 30.0)}
+    plan = gp.partition(city.roads, city.households, communities=city.communities, parcels=parcels,
+                        target=city.target, units=units, strategy="lns", time_limit=1.0, **kwargs)
+    g = plan.grids
+    assert g["kind"].isin(GRID_KINDS).all() and len(g["kind"]) == len(g)
+    assert g["limits"].str.match(ZH).all()
+    check_codes(g)
+    atoms = plan.blocks
+    if units == "own":  # a unit's atoms share their grids with no other atom
+        unit_atoms = atoms[atoms["parcel_kind"] == "unit"]
+        for pid, grids in unit_atoms.groupby("parcel_id")["grid_id"]:
+            members = atoms[atoms["grid_id"].isin(grids.unique())]
+            assert (members["parcel_id"] == pid).all()
+            assert (g.set_index("grid_id").loc[grids.unique(), "kind"] == "unit").all()
+    # every named side names a road that runs along the grid's boundary
+    gm = g.to_crs(CRS)
+    roads = city.roads.to_crs(CRS)
+    for _, row in gm.iterrows():
+        for side in SIDES:
+            label = row[f"limit_{side}"]
+            if label in FALLBACK_ZH.values():
+                continue
+            road = shapely.union_all(roads.loc[roads["name"] == label].geometry.values)
+            assert shapely.intersection(road, row.geometry.boundary.buffer(3.0)).length > 1.0, (side, label)
