@@ -445,19 +445,7 @@ class _Repair:
         gid = old["grid_id"].to_numpy(np.int64)
         ogeom = shapely.make_valid(old.geometry.values)
         tree = shapely.STRtree(ogeom)
-        # households -> old grid holding their point (ties: smallest id)
-        p, g = tree.query(hh.geometry.values, predicate="intersects")
-        first = pd.DataFrame({"p": p, "g": gid[g]}).sort_values(["p", "g"]).drop_duplicates("p")
-        hh_old = np.full(len(hh), -1, dtype=np.int64)
-        hh_old[first["p"].to_numpy()] = first["g"].to_numpy()
-        self.hh_old = pd.Series(hh_old, index=hh.index)
-        w = hh["households"].to_numpy(dtype=float)
-        aid = hh["atom_id"]
-        ok = aid.notna().to_numpy() & (hh_old >= 0)
-        st = (pd.DataFrame({"atom": aid.to_numpy()[ok].astype(np.int64), "old": hh_old[ok], "w": w[ok]})
-              .groupby(["atom", "old"], sort=True)["w"].sum().round().astype(np.int64))
-        self.stay = {k: int(v) for k, v in st.items() if v}
-        # atom -> old grid: most of its households, else most of its area
+        # atom -> old grid holding most of its area
         ag = atoms.geometry.values
         a, g = tree.query(ag, predicate="intersects")
         area = shapely.area(shapely.intersection(ag[a], ogeom[g])) if len(a) else np.zeros(0)
@@ -466,6 +454,25 @@ class _Repair:
         ref = np.full(n, -1, dtype=np.int64)
         big = by_area["area"].to_numpy() > 0.5 * shapely.area(ag[by_area["a"].to_numpy()])
         ref[by_area["a"].to_numpy()[big]] = by_area["g"].to_numpy()[big]
+        # households -> old grid holding their point (ties: smallest id); a point
+        # outside its atom (snapped onto it from a road) takes its atom's old grid
+        p, g = tree.query(hh.geometry.values, predicate="intersects")
+        first = pd.DataFrame({"p": p, "g": gid[g]}).sort_values(["p", "g"]).drop_duplicates("p")
+        hh_old = np.full(len(hh), -1, dtype=np.int64)
+        hh_old[first["p"].to_numpy()] = first["g"].to_numpy()
+        aid = hh["atom_id"]
+        has = aid.notna().to_numpy()
+        ai = aid.to_numpy()[has].astype(np.int64)
+        inside = shapely.contains(ag[ai], hh.geometry.values[has])
+        snapped = np.flatnonzero(has)[~inside]
+        hh_old[snapped] = ref[ai[~inside]]
+        self.hh_old = pd.Series(hh_old, index=hh.index)
+        w = hh["households"].to_numpy(dtype=float)
+        ok = has & (hh_old >= 0)
+        st = (pd.DataFrame({"atom": aid.to_numpy()[ok].astype(np.int64), "old": hh_old[ok], "w": w[ok]})
+              .groupby(["atom", "old"], sort=True)["w"].sum().round().astype(np.int64))
+        self.stay = {k: int(v) for k, v in st.items() if v}
+        # atom -> old grid of most of its households, where it has some
         by_hh = st.reset_index().sort_values(["atom", "w", "old"], ascending=[True, False, True]).drop_duplicates("atom")
         ref[by_hh["atom"].to_numpy()] = by_hh["old"].to_numpy()
         self.ref = ref
