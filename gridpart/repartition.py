@@ -916,6 +916,11 @@ def _changes(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, aid: np.ndarra
         [a_old.to_numpy(), atom_new.reindex(a_old.index).to_numpy()], names=["old_grid_id", "new_grid_id"]))
     flows_at = flows_at.groupby(level=[0, 1]).sum()
     carried = set(new_grids.index.tolist()) & set(ids.tolist())
+    # grids that took in atoms or households of another old grid (or of none)
+    a_new = atom_new.to_numpy()
+    took = a_new[ref.reindex(atom_new.index).to_numpy() != a_new]
+    hh_in = per_hh["new_grid_id"].notna() & (per_hh["old_grid_id"].fillna(-1) != per_hh["new_grid_id"].fillna(-1))
+    gained = set(took.tolist()) | set(per_hh.loc[hh_in, "new_grid_id"].astype(np.int64).tolist())
     fresh_source = (flows_hh.reset_index().sort_values(["new_grid_id", "households", "old_grid_id"],
                                                         ascending=[True, False, True])
                     .drop_duplicates("new_grid_id"))
@@ -934,7 +939,7 @@ def _changes(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, aid: np.ndarra
         if succ is not None:
             ncode = new_grids.at[g, "code"] if "code" in new_grids.columns else pd.NA
             ncomm = str(new_grids.at[g, "community_id"])
-            if dest == [g] and kept_hh == total:
+            if dest == [g] and kept_hh == total and g not in gained:
                 recoded = (isinstance(ocode, str) and ncode != ocode) or (isinstance(ocomm, str) and ocomm != ncomm)
                 fate = "re-coded" if recoded else "kept"
             else:
