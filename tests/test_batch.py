@@ -112,6 +112,7 @@ def test_reference_run(reference, areas):
     assert (again["status"] == "skipped").all()
 
 
+@pytest.mark.slow
 def test_killed_and_restarted_gives_identical_results(areas, reference, tmp_path):
     ref, _ = reference
     out = tmp_path / "out"
@@ -135,6 +136,7 @@ def test_killed_and_restarted_gives_identical_results(areas, reference, tmp_path
     _assert_same(ref, out)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_results(areas, reference, tmp_path):
     pytest.importorskip("distributed")
     ref, _ = reference
