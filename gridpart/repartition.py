@@ -671,7 +671,8 @@ def recode_grids(grids: pd.DataFrame, *, old_codes: pd.Series | None,
     community_codes : Series or None
         New community codes by ``community_id``.
     width : int, optional
-        Digits of the sequence number; default: from the old codes, else 3.
+        Digits of the sequence number; default: as in the old codes, else 2
+        (3 when a community has more than 99 grids).
 
     Returns
     -------
@@ -685,15 +686,15 @@ def recode_grids(grids: pd.DataFrame, *, old_codes: pd.Series | None,
     Examples
     --------
     >>> g = pd.DataFrame({"grid_id": [1, 2, 9], "community_id": ["A", "A", "B"], "carried": [True, False, True]})
-    >>> recode_grids(g, old_codes=pd.Series({1: "110108001001001", 9: "110108001002001"}),
+    >>> recode_grids(g, old_codes=pd.Series({1: "11010800100101", 9: "11010800100201"}),
     ...              community_codes=pd.Series({"A": "110108001001", "B": "110108001099"})).tolist()
-    ['110108001001001', '110108001001002', '110108001099001']
+    ['11010800100101', '11010800100102', '11010800109901']
     """
     if old_codes is None and community_codes is None:
         return None
     old_codes = None if old_codes is None else old_codes.dropna().astype(str)
-    if width is None:
-        width = 3
+    if width is None:  # as the old codes have it, else 2 (3 past 99 grids in a community)
+        width = 2 if grids.groupby("community_id").size().max() <= 99 else 3
         if old_codes is not None and community_codes is not None and len(old_codes):
             lens = old_codes.str.len() - community_codes.dropna().astype(str).str.len().max()
             if lens.between(1, 6).all() and lens.nunique() == 1:
@@ -873,11 +874,16 @@ def _carry_ids(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, communities,
         if "code" in comm.columns and comm["code"].notna().any():
             comm_codes = pd.Series(comm["code"].astype(str).to_numpy(), index=comm["community_id"].astype(str))
             comm_codes = comm_codes[comm["code"].notna().to_numpy()]
+    given = plan.params.get("community_codes")  # set by partition once gridpart.codes is in
+    if comm_codes is None and isinstance(given, dict) and given:
+        comm_codes = pd.Series({str(k): v["code"] for k, v in given.items() if isinstance(v, dict)})
     old_codes = (pd.Series(old["code"].to_numpy(), index=old["grid_id"].to_numpy())
                  if "code" in old.columns else None)
     codes = recode_grids(grids[["grid_id", "community_id", "carried"]], old_codes=old_codes,
                          community_codes=comm_codes, width=code_width)
-    if codes is not None:
+    if codes is not None and "code" in grids.columns:
+        grids["code"] = codes.to_numpy()
+    elif codes is not None:
         grids.insert(1, "code", codes.to_numpy())
     grids = grids.drop(columns="carried").sort_values("grid_id").reset_index(drop=True)
     blocks = plan.blocks.copy()

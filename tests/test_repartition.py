@@ -19,7 +19,7 @@ NEW_CODE = "110108001099"
 
 
 def _with_codes(plan, comm):
-    """Old grids carrying DESIGN §4 codes (community code + 3-digit sequence)."""
+    """Old grids carrying DESIGN §4 codes (community code + 3-digit sequence, to see the width kept)."""
     g = plan.grids.copy()
     cc = comm.set_index("community_id")["code"].reindex(g["community_id"]).to_numpy()
     seq = g.groupby("community_id").cumcount().to_numpy() + 1
@@ -109,6 +109,7 @@ def test_merger_grids_untouched_exactly_and_recoded(merger):
     # the merged community has a new code: all its grids re-coded under it, unique
     codes = ng.loc[ng["community_id"] == "C34", "code"]
     assert codes.str.startswith(NEW_CODE).all() and codes.is_unique
+    assert (codes.str.len() == len(NEW_CODE) + 3).all()  # the old codes' width is kept
     assert ng["code"].is_unique
     fates = plan.changes.grids.set_index("old_grid_id")["fate"]
     assert (fates[og.index[og["community_id"].isin(["C1", "C2"])]] == "kept").all()
@@ -230,6 +231,8 @@ def test_recode_grids_rule():
     g = pd.DataFrame({"grid_id": [1, 2, 3, 7], "community_id": ["A", "A", "B", "B"],
                       "carried": [True, False, True, True]})
     old = pd.Series({1: "11000000000101", 3: "11000000000201", 7: "11000000000302"})
+    assert recode_grids(g, old_codes=None, community_codes=pd.Series({"A": "1", "B": "2"})).tolist() == \
+        ["101", "102", "201", "202"]  # no old codes: width 2, reading order
     cc = pd.Series({"A": "110000000001", "B": "110000000099"})
     codes = recode_grids(g, old_codes=old, community_codes=cc).tolist()
     # A unchanged: 1 keeps its code, newcomer 2 gets the next number; B (merged, new code): reading order
@@ -238,3 +241,29 @@ def test_recode_grids_rule():
         recode_grids(pd.DataFrame({"grid_id": range(10), "community_id": ["A"] * 10, "carried": [False] * 10}),
                      old_codes=None, community_codes=cc, width=1)
     assert recode_grids(g, old_codes=None, community_codes=None) is None
+
+
+def test_cli_repartition(merger, tmp_path, capsys):
+    from gridpart.cli import main
+
+    roads, hh, comm, new, old, old_grids, plan = merger
+    paths = {n: tmp_path / f"{n}.gpkg" for n in ("roads", "households", "communities")}
+    roads.to_file(paths["roads"])
+    hh.to_file(paths["households"])
+    new.to_file(paths["communities"])
+    old.to_file(tmp_path / "old.gpkg")
+    out, csv = tmp_path / "new.gpkg", tmp_path / "changes.csv"
+    code = main(["repartition", str(tmp_path / "old.gpkg"), str(paths["roads"]), str(paths["households"]),
+                 "--communities", str(paths["communities"]), "-o", str(out), "--target", str(TARGET),
+                 "--time-limit", "10", "--changes-csv", str(csv)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "moved" in text and "old grids" in text
+    back = gp.read_plan(out)
+    assert back.changes.summary["moved"] == plan.changes.summary["moved"]
+    assert set(pd.read_csv(csv)["fate"]) <= set(FATES)
+    # an input error exits with 2 and names the argument
+    code = main(["repartition", str(tmp_path / "missing.gpkg"), str(paths["roads"]), str(paths["households"]),
+                 "--communities", str(paths["communities"]), "-o", str(tmp_path / "x.gpkg")])
+    assert code == 2
+    assert "old_grids" in capsys.readouterr().err
