@@ -427,7 +427,8 @@ class _Repair:
     """State shared by the ``on_atoms`` hook and the strategy :func:`partition` calls."""
 
     def __init__(self, old_grids: gpd.GeoDataFrame, *, locked: set[int], rebalance: bool,
-                 window_time: float, max_rings: int):
+                 window_time: float, max_rings: int, scope: str = "changed",
+                 old_band: tuple[float, float] | None = None):
         self.old_grids = old_grids
         self.old_community = (pd.Series(old_grids["community_id"].astype(str).to_numpy(), index=old_grids["grid_id"])
                               if "community_id" in old_grids.columns else pd.Series(dtype=object))
@@ -435,6 +436,8 @@ class _Repair:
         self.rebalance = rebalance
         self.window_time = window_time
         self.max_rings = max_rings
+        self.scope = scope
+        self.old_band = old_band
 
     # -- called once by partition with the atoms in the working CRS
     def on_atoms(self, atoms: gpd.GeoDataFrame, edges: pd.DataFrame, hh: gpd.GeoDataFrame) -> None:
@@ -516,15 +519,18 @@ class _Repair:
         owner = self.piece_owner[uniq].copy()
         locked = np.isin(owner, list(self.locked))
         bad = self._invalid(sub, labels, owner) & ~locked
-        if self._untouched(owner):  # the change did not reach this community: keep it as it was
-            bad[:] = False
+        same_band = self.old_band is None or np.allclose(self.old_band, (sub.band.lo, sub.band.hi))
+        if self.scope == "changed" and same_band and self._untouched(owner):
+            bad[:] = False  # the change did not reach this community: keep it as it was
         windows = improved = 0
         status, objective, moved = None, 0.0, 0.0
         if bad.any():
             labels, owner, locked, bad = self._split_big(sub, labels, owner, locked, bad, seed)
             win = bad.copy()
-            for ring in range(self.max_rings + 1):
-                if ring:
+            for ring in range(self.max_rings + 2):
+                if ring > self.max_rings:  # last resort: the whole component
+                    win = np.ones(len(owner), bool)
+                elif ring:
                     win = win | self._touching(sub, labels, win | bad)
                 win &= ~locked
                 atoms = np.flatnonzero(win[labels])
@@ -750,6 +756,7 @@ def repartition(
     time_limit: float = 60.0,
     window_time: float = 2.0,
     max_rings: int = 3,
+    scope: str = "changed",
     code_width: int | None = None,
     seed: int = 0,
 ) -> GridPlan:
@@ -779,7 +786,14 @@ def repartition(
         CP-SAT deterministic time per repair window (decides the search).
     max_rings : int
         How many rings of neighbouring valid grids a repair may draw in when
-        the broken grids alone cannot reach the band.
+        the broken grids alone cannot reach the band (then, as a last
+        resort, the whole community component).
+    scope : {"changed", "all"}
+        ``"changed"``: grids out of the band are repaired only in communities
+        the change reached (cut, merged, grown or shrunk) or everywhere when
+        the band differs from the old plan's (its ``params["band"]``);
+        elsewhere old grids stay as they were even out of the band.
+        ``"all"``: repaired wherever they are.
     code_width : int, optional
         Digits of the grid sequence number in codes (see :func:`recode_grids`).
     seed : int
@@ -826,6 +840,8 @@ def repartition(
             if unknown:
                 problems.add("locked", "these ids are not grids of the old plan", rows=unknown,
                              fix="pass ids from old_grids['grid_id']")
+    if scope not in ("changed", "all"):
+        problems.add("scope", f"must be 'changed' or 'all', got {scope!r}", fix="scope='changed'")
     if not isinstance(max_rings, (int, np.integer)) or max_rings < 0:
         problems.add("max_rings", f"must be a non-negative integer, got {max_rings!r}", fix="e.g. max_rings=3")
     if not isinstance(window_time, (int, float)) or not window_time > 0:
@@ -833,18 +849,40 @@ def repartition(
                      fix="e.g. window_time=2")
     problems.raise_if_any()
 
+    old_band = None
+    band_param = old_grids.params.get("band") if isinstance(old_grids, GridPlan) else None
+    if isinstance(old_grids, (str, os.PathLike)) and band_param is None:
+        band_param = _plan_band(old_grids)
+    if isinstance(band_param, (list, tuple)) and len(band_param) == 2:
+        old_band = (float(band_param[0]), float(band_param[1]))
     rep = _Repair(old, locked=locked_ids, rebalance=bool(rebalance), window_time=float(window_time),
-                  max_rings=int(max_rings))
+                  max_rings=int(max_rings), scope=scope, old_band=old_band)
     plan = partition(roads, households, communities=communities, parcels=parcels, target=target,
                      tolerance=tolerance, roads_are=roads_are, barriers=barriers, study_area=study_area,
                      strategy=rep, time_limit=time_limit, seed=seed, on_atoms=rep.on_atoms)
     plan = _carry_ids(plan, rep, old, communities, code_width)
     plan.params.update(
-        strategy="repartition", rebalance=bool(rebalance), locked=sorted(locked_ids),
+        strategy="repartition", rebalance=bool(rebalance), locked=sorted(locked_ids), scope=scope,
+        old_band=None if old_band is None else list(old_band),
         old_grids=len(old), window_time=float(window_time), max_rings=int(max_rings),
     )
     plan.params.setdefault("timings", {})["repartition_s"] = time.perf_counter() - t0
     return plan
+
+
+def _plan_band(path) -> list | None:
+    """The band a plan file was drawn with (None for other files)."""
+    import json
+
+    import pyogrio
+
+    try:
+        if "metadata" not in {row[0] for row in pyogrio.list_layers(path)}:
+            return None
+        meta = pyogrio.read_dataframe(path, layer="metadata", read_geometry=False).set_index("key")
+        return json.loads(meta.loc["params", "value"]).get("band")
+    except Exception:  # not a gridpart plan: no band known
+        return None
 
 
 def _carry_ids(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, communities, code_width) -> GridPlan:

@@ -61,6 +61,12 @@ def moved():
     return roads, hh, comm, new, old, strip, plan
 
 
+def n_out(plan) -> int:
+    """Grids out of the band that are not forced out."""
+    pg = plan.score().per_grid
+    return int((~pg["in_band"] & ~pg["forced"]).sum())
+
+
 def _mates_share(plan, mask):
     ch = plan.changes.households
     w = ch["households"].to_numpy()
@@ -137,10 +143,6 @@ def test_moved_boundary(moved):
     assert ch.summary["grids_touched"] >= 2
     # no grid is out of the band that a fresh partition gets into it
     fresh = gp.partition(roads, hh, communities=new, target=TARGET, time_limit=10, seed=0)
-    def n_out(p):
-        pg = p.score().per_grid
-        return int((~pg["in_band"] & ~pg["forced"]).sum())
-
     assert n_out(plan) <= n_out(fresh)
     assert plan.score().summary["share_in_band"] >= 0.9
     # and it keeps more households with their grid-mates than a fresh partition
@@ -267,3 +269,21 @@ def test_cli_repartition(merger, tmp_path, capsys):
                  "--communities", str(paths["communities"]), "-o", str(tmp_path / "x.gpkg")])
     assert code == 2
     assert "old_grids" in capsys.readouterr().err
+
+
+def test_smaller_target_splits_grids(merger):
+    """The standard moves from 300 to 150 households a grid: every grid splits."""
+    roads, hh, comm, new, old, old_grids, plan = merger
+    half = gp.repartition(old, roads, hh, communities=comm, target=150, time_limit=10, seed=0)
+    assert_valid_plan(half, hh)
+    fresh = gp.partition(roads, hh, communities=comm, target=150, time_limit=10, seed=0)
+    assert n_out(half) <= n_out(fresh)
+    fates = half.changes.grids["fate"]
+    assert (fates == "split").sum() >= len(old.grids) // 2
+    assert half.changes.summary["grids_new"] > 1.5 * len(old.grids)
+    # the same target on bare grids (no band known) keeps untouched communities as they are
+    same = gp.repartition(old.grids, roads, hh, communities=comm, target=150, time_limit=10, seed=0)
+    assert same.changes.summary["moved"] == 0
+    everywhere = gp.repartition(old.grids, roads, hh, communities=comm, target=150, time_limit=10, seed=0,
+                                scope="all")
+    assert (everywhere.changes.grids["fate"] == "split").sum() == (fates == "split").sum()
