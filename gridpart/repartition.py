@@ -130,8 +130,8 @@ def grid_mates_kept(old, new, weights=None) -> np.ndarray:
 
     Examples
     --------
-    >>> grid_mates_kept([1, 1, 2, 2], [7, 7, 7, 8]).tolist()
-    [True, True, False, True]
+    >>> grid_mates_kept([1, 1, 2, 2, 2], [7, 7, 7, 8, 8]).tolist()
+    [True, True, False, True, True]
     """
     old = pd.array(old, dtype="Int64")
     new = pd.array(new, dtype="Int64")
@@ -972,14 +972,19 @@ def _changes(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, aid: np.ndarra
     split_from = set(fresh_source["old_grid_id"].tolist())
     old_code = old["code"] if "code" in old.columns else pd.Series(pd.NA, index=old.index)
     old_comm = old["community_id"].astype(str) if "community_id" in old.columns else pd.Series(pd.NA, index=old.index)
+    # per old grid, looked up in O(1): where its households and atoms went
+    pairs = pd.concat([flows_hh.index.to_frame(index=False), flows_at.index.to_frame(index=False)])
+    pairs = pairs.astype(np.int64).drop_duplicates().sort_values(["old_grid_id", "new_grid_id"])
+    dests = pairs.groupby("old_grid_id")["new_grid_id"].agg(list).to_dict()
+    totals = flows_hh.groupby(level=0).sum().to_dict()
+    fl = flows_hh.reset_index()
+    stayed = fl[fl["old_grid_id"] == fl["new_grid_id"]].set_index("old_grid_id")["households"].to_dict()
     rows = []
     for g, ocode, ocomm in zip(ids.tolist(), old_code.tolist(), old_comm.tolist()):
-        fh = flows_hh.loc[g] if g in flows_hh.index.get_level_values(0) else pd.Series(dtype=float)
-        fa = flows_at.loc[g] if g in flows_at.index.get_level_values(0) else pd.Series(dtype=float)
-        dest = sorted(set(fh.index.tolist()) | set(fa.index.tolist()))
-        total = float(fh.sum())
+        dest = dests.get(g, [])
+        total = float(totals.get(g, 0.0))
         succ = g if g in carried else None
-        kept_hh = float(fh.get(g, 0.0)) if succ is not None else 0.0
+        kept_hh = float(stayed.get(g, 0.0)) if succ is not None else 0.0
         if succ is not None:
             ncode = new_grids.at[g, "code"] if "code" in new_grids.columns else pd.NA
             ncomm = str(new_grids.at[g, "community_id"])

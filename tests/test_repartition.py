@@ -287,3 +287,19 @@ def test_smaller_target_splits_grids(merger):
     everywhere = gp.repartition(old.grids, roads, hh, communities=comm, target=150, time_limit=10, seed=0,
                                 scope="all")
     assert (everywhere.changes.grids["fate"] == "split").sum() == (fates == "split").sum()
+
+
+def test_area_no_old_grid_covered_gets_new_grids(merger):
+    roads, hh, comm, new, old, old_grids, plan = merger
+    part = gp.partition(roads, hh, communities=comm[comm["community_id"] != "C1"], target=TARGET,
+                        time_limit=10, seed=0)
+    grown = gp.repartition(part, roads, hh, communities=comm, target=TARGET, time_limit=10, seed=0)
+    assert_valid_plan(grown, hh)
+    ch = grown.changes
+    _adds_up(ch, hh)
+    c1 = grown.grids[grown.grids["community_id"] == "C1"]
+    assert len(c1) >= 2 and (c1["grid_id"] > part.grids["grid_id"].max()).all()
+    in_c1 = grown.households["grid_id"].isin(c1["grid_id"])
+    assert (ch.households.loc[in_c1, "change"] == "new").all()
+    assert ch.summary["new"] == grown.households.loc[in_c1, "households"].sum()
+    assert set(ch.grids["fate"]) == {"kept"}
