@@ -189,6 +189,8 @@ def _solve_area(area: Area, out: str, options: dict[str, Any]) -> dict[str, Any]
     row: dict[str, Any] = {"name": area.name, "path": out}
     try:
         inputs = {k: _read(getattr(area, k)) for k in LAYERS}
+        if area.old_grids is not None and "::" not in area.old_grids:
+            inputs["old_grids"] = area.old_grids  # a plan file: repartition reads its band too
         common = {k: v for k, v in options.items() if k in _COMMON}
         if inputs["old_grids"] is not None:
             plan = gp.repartition(inputs["old_grids"], inputs["roads"], inputs["households"],

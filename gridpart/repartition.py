@@ -67,7 +67,8 @@ _RANK = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2, "INFEASIBLE": 3, "MODEL_INVA
 
 METHOD_KEPT = "repartition: old grids kept (all still valid)"
 METHOD_REPAIR = ("repartition: minimal-change repair (CP-SAT windows, rooted-order contiguity; objective: "
-                 "out-of-band grids, excess, households moved, then deviation and cut cost)")
+                 "out-of-band grids, excess, households moved, then deviation and cut cost; the status "
+                 "table's objective is the households moved)")
 
 
 # --------------------------------------------------------------------------- result
@@ -523,7 +524,7 @@ class _Repair:
         if self.scope == "changed" and same_band and self._untouched(owner):
             bad[:] = False  # the change did not reach this community: keep it as it was
         windows = improved = 0
-        status, objective, moved = None, 0.0, 0.0
+        status, objective = None, 0.0
         if bad.any():
             labels, owner, locked, bad = self._split_big(sub, labels, owner, locked, bad, seed)
             win = bad.copy()
@@ -541,7 +542,6 @@ class _Repair:
                 if res.status in ("OPTIMAL", "FEASIBLE"):
                     improved += int(not np.array_equal(res.labels, labels))
                     labels = res.labels
-                    objective, moved = res.objective, res.moved
                 status = res.status if status is None or _RANK[res.status] > _RANK[status] else status
                 bad = _out_of_band(sub, labels)
                 bad = np.r_[bad, np.zeros(len(owner) - len(bad), bool)] & ~locked
@@ -553,6 +553,10 @@ class _Repair:
         # drop emptied labels
         used, labels = np.unique(labels, return_inverse=True)
         owner = owner[used]
+        if windows:  # households moved from their old grid in this component
+            mine = owner[labels]
+            objective = float(sum(int(w) - self.stay.get((int(a), int(o)), 0)
+                                  for a, o, w in zip(sub.atoms.tolist(), mine.tolist(), sub.weight.tolist()) if w))
         self.atom_owner[sub.atoms] = owner[labels]
         method = METHOD_REPAIR if windows else METHOD_KEPT
         if self.rebalance:
