@@ -51,7 +51,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from gridpart.errors import InputError, Problems
 from gridpart.plan import GridPlan
-from gridpart.problem import DEVIATION_COST, SubProblem, grid_count
+from gridpart.problem import DEVIATION_COST, INNER_COST, SubProblem, grid_count
 from gridpart.solvers.lns import SubResult
 
 __all__ = ["repartition", "Changes", "grid_mates_kept", "recode_grids", "read_old_grids", "FATES"]
@@ -312,6 +312,7 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     b = sub.band
     lo, hi, centre = math.ceil(b.lo - 1e-9), math.floor(b.hi + 1e-9), int(round(b.centre))
     all_out = sub.total < b.lo
+    inner_lo, inner_hi = sub.inner_band()
 
     model = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
@@ -363,6 +364,11 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
         model.add(dev >= size - centre)
         model.add(dev >= centre - size).only_enforce_if(used)
         phase2.append(int(DEVIATION_COST) * dev)
+        if not exempt:  # households beyond ±10 % of the target pay more (as in partition)
+            far = model.new_int_var(0, total, f"far{li}")
+            model.add(far >= size - inner_hi)
+            model.add(far >= inner_lo - size).only_enforce_if(used)
+            phase2.append(int(INNER_COST) * far)
         own = int(owner[L[li]])
         if own >= 0:
             gains = [(stay.get((int(ga[i]), own), 0), x[i, li]) for i in members]
@@ -601,7 +607,7 @@ class _Repair:
             k = min(len(idx), grid_count(float(w.sum()), b, (len(forced), float(w[forced].sum()))))
             if k <= 1:
                 continue
-            part = _restrict(sub, idx, k)
+            part = sub.restrict(idx, k)
             lab = seed_plan(part, seed=seed)
             sizes = np.bincount(lab, weights=w)
             head = int(np.argmax(sizes))
@@ -639,19 +645,6 @@ class _Repair:
             labels[atoms] = res.labels
             windows += 1
         return labels, windows
-
-
-def _restrict(sub: SubProblem, idx: np.ndarray, k: int) -> SubProblem:
-    local = np.full(sub.n, -1)
-    local[idx] = np.arange(len(idx))
-    e = sub.edges
-    keep = (local[e[:, 0]] >= 0) & (local[e[:, 1]] >= 0)
-    heavy = np.flatnonzero(sub.weight[idx] > sub.band.hi)
-    return SubProblem(
-        community_id=sub.community_id, component=sub.component, atoms=sub.atoms[idx], weight=sub.weight[idx],
-        persons=sub.persons[idx], xy=sub.xy[idx], edges=np.column_stack([local[e[keep, 0]], local[e[keep, 1]]]),
-        cut_cost=sub.cut_cost[keep], length=sub.length[keep], band=sub.band, k=int(k), forced=heavy,
-    )
 
 
 # --------------------------------------------------------------------------- codes
