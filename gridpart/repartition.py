@@ -505,7 +505,6 @@ class _Repair:
         self.piece = piece
         self.piece_owner = owner
         self.atom_owner = np.full(n, -1, dtype=np.int64)
-        self.rows: dict[tuple[str, int], dict] = {}
         problems = Problems()
         split_locked = sorted(g for g in self.locked if g in set(n_pieces.index) and g not in self.intact)
         if split_locked:
