@@ -269,7 +269,7 @@ class _Window:
 
 def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window: np.ndarray,
                   stay: dict[tuple[int, int], int], *, seed: int, deterministic_time: float,
-                  time_limit: float) -> _Window:
+                  time_limit: float, max_pairs: int = 8000) -> _Window:
     """Re-solve the labels of ``window`` (local atoms, whole labels) with the move-aware model."""
     W = np.sort(window)
     m = len(W)
@@ -316,8 +316,12 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
 
     model = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
+    # small windows: any label reachable; large ones: labels within two steps
+    reach = touch if m * K > max_pairs else (touch.astype(int) @ touch.astype(int) > 0) if K > 1 else touch
+    if m * K <= max_pairs // 4:
+        reach = np.ones((K, K), bool)
     for i in range(m):
-        for li in np.flatnonzero(touch[cur[i]] & np.isfinite(dist[:, i])).tolist():
+        for li in np.flatnonzero(reach[cur[i]] & np.isfinite(dist[:, i])).tolist():
             x[i, li] = model.new_bool_var(f"x{i}_{li}")
     # contiguity (rooted order); drop the pairs that can never hold
     changed = True

@@ -303,3 +303,24 @@ def test_area_no_old_grid_covered_gets_new_grids(merger):
     assert (ch.households.loc[in_c1, "change"] == "new").all()
     assert ch.summary["new"] == grown.households.loc[in_c1, "households"].sum()
     assert set(ch.grids["fate"]) == {"kept"}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 5, 6])
+def test_invariants_on_random_mergers(seed):
+    """Any merger of two neighbouring communities: a valid plan, a table that adds up,
+    the other community exactly as it was, no grid out of the band that a fresh partition avoids."""
+    roads, hh, comm = synthetic_city(1200, seed=seed, communities=3)
+    old = gp.partition(roads, hh, communities=comm, target=150, time_limit=10, seed=seed)
+    pair = ["C1", "C2"] if seed % 2 else ["C2", "C3"]
+    new = _merge(comm, pair, "M")
+    plan = gp.repartition(old, roads, hh, communities=new, target=150, time_limit=10, seed=seed)
+    assert_valid_plan(plan, hh)
+    _adds_up(plan.changes, hh)
+    other = old.grids[~old.grids["community_id"].isin(pair)]
+    fates = plan.changes.grids.set_index("old_grid_id")["fate"]
+    assert (fates[other["grid_id"]] == "kept").all()
+    ng = plan.grids.set_index("grid_id")
+    assert ng.loc[other["grid_id"], "households"].tolist() == other["households"].tolist()
+    fresh = gp.partition(roads, hh, communities=new, target=150, time_limit=10, seed=seed)
+    assert n_out(plan) <= n_out(fresh)
+    assert plan.grids["grid_id"].is_unique
