@@ -231,8 +231,8 @@ def _cmd_repartition(args: argparse.Namespace) -> int:
     plan = gp.repartition(
         args.old, args.roads, args.households, communities=args.communities, parcels=args.parcels,
         barriers=args.barriers, study_area=_read_study_area(args.study_area), target=target,
-        tolerance=args.tolerance, locked=args.locked, rebalance=args.rebalance, time_limit=args.time_limit,
-        seed=args.seed,
+        tolerance=args.tolerance, locked=args.locked, rebalance=args.rebalance, scope=args.scope,
+        time_limit=args.time_limit, seed=args.seed,
     )
     wall = time.perf_counter() - t0
     plan.to_file(args.output)
@@ -409,6 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--study-area", metavar="F")
     rep.add_argument("--locked", type=int, nargs="+", metavar="ID", help="old grid ids that must not change")
     rep.add_argument("--rebalance", action="store_true", help="also re-balance grids that are still valid")
+    rep.add_argument("--scope", choices=("changed", "all"), default="changed",
+                     help="repair grids out of the band only where the change reached (default), or everywhere")
     rep.add_argument("--changes-csv", metavar="F.csv", help="also write the per-grid change table as CSV")
     size_options(rep)
     rep.set_defaults(func=_cmd_repartition)
