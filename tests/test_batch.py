@@ -73,8 +73,10 @@ def _results(folder: Path) -> dict[str, tuple]:
     return out
 
 
-def _assert_same(a: Path, b: Path) -> None:
+def _assert_same(a: Path, b: Path, names: list[str] | None = None) -> None:
     ra, rb = _results(a), _results(b)
+    if names is not None:
+        ra = {k: v for k, v in ra.items() if k in names}
     assert sorted(ra) == sorted(rb)
     for name in ra:
         ga, ha, ba, pa, ca = ra[name]
@@ -140,10 +142,13 @@ def test_killed_and_restarted_gives_identical_results(areas, reference, tmp_path
 def test_dask_local_cluster_gives_the_same_results(areas, reference, tmp_path):
     pytest.importorskip("distributed")
     ref, _ = reference
+    # a third of the areas (partitions and a re-partition) keeps the test short
+    subset = [a for a in find_areas(areas) if a.name in {"area00", "area03", "area07", "area10", "area15",
+                                                          "area19", "merged1"}]
     with dask_executor(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as ex:
-        table = run_batch(areas, tmp_path / "dask", executor=ex, progress=False, **OPTS)
+        table = run_batch(subset, tmp_path / "dask", executor=ex, progress=False, **OPTS)
     assert (table["status"] == "done").all(), table["error"].dropna().tolist()
-    _assert_same(ref, tmp_path / "dask")
+    _assert_same(ref, tmp_path / "dask", names=[a.name for a in subset])
 
 
 def test_any_executor_and_failures_reported(areas, tmp_path):
