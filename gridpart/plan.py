@@ -44,6 +44,9 @@ class GridPlan:
         The noded linework the grids were cut along (``kind``, ``name``).
     params : dict
         The parameters, seed, version and working CRS of the run.
+    changes : Changes or None
+        What :func:`gridpart.repartition` changed against the old plan
+        (:class:`gridpart.repartition.Changes`); ``None`` for a fresh partition.
     """
 
     grids: gpd.GeoDataFrame
@@ -54,6 +57,7 @@ class GridPlan:
     edges: pd.DataFrame
     roads: gpd.GeoDataFrame
     params: dict[str, Any] = field(default_factory=dict)
+    changes: Any = None
 
     @property
     def crs(self):
