@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import textwrap
 import unicodedata
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     import os
 
     from matplotlib.axes import Axes
+    from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
 
     from gridpart.plan import GridPlan
@@ -297,11 +299,11 @@ class _GridPages:
 
     def __init__(self, plan: GridPlan, grids_m: gpd.GeoDataFrame, roads_m: gpd.GeoDataFrame | None, *,
                  size, fontfamily, zh: bool, scale: float, attribution: str | None):
-        from matplotlib.collections import PatchCollection
+        from matplotlib.collections import LineCollection, PatchCollection
         from matplotlib.figure import Figure
         from matplotlib.patches import PathPatch
 
-        from gridpart.plot import COMMUNITY_STYLE, ROAD_STYLES, _community_outlines, _halo, grid_labels
+        from gridpart.plot import ROAD_STYLES, _community_outlines, _displayable_names, _halo, grid_labels
 
         self.grids = grids_m
         self.fontfamily = fontfamily
@@ -321,15 +323,27 @@ class _GridPages:
         self.owner = np.asarray(owner, dtype=np.int64)
         self.fills = PatchCollection(patches, facecolor=_GREY, edgecolor="white", linewidth=0.8, zorder=1)
         ax.add_collection(self.fills)
+        # roads by class; each page keeps only the lines near its view (a PDF page draws every path
+        # it holds, visible or not)
+        self.roads: list[tuple[LineCollection, shapely.STRtree, list]] = []
         if roads_m is not None and len(roads_m):
             kinds = roads_m["kind"].astype(str) if "kind" in roads_m else pd.Series("street", index=roads_m.index)
             for kind, style in ROAD_STYLES.items():
-                part = roads_m[(kinds == kind).to_numpy()]
-                if len(part):
-                    part.plot(ax=ax, color=style["color"], linewidth=style["linewidth"] * 0.8,
-                              linestyle=style["linestyle"], zorder=3)
+                lines = shapely.get_parts(roads_m.geometry.values[(kinds == kind).to_numpy()])
+                lines = lines[shapely.get_type_id(lines) == 1]
+                if len(lines):
+                    coll = LineCollection([], colors=style["color"], linewidths=style["linewidth"] * 0.8,
+                                          linestyles=style["linestyle"], zorder=3)
+                    ax.add_collection(coll)
+                    self.roads.append((coll, shapely.STRtree(lines), [np.asarray(g.coords) for g in lines]))
         if len(grids_m):
+            from gridpart.plot import COMMUNITY_STYLE
+
             _community_outlines(grids_m).plot(ax=ax, zorder=6, **{**COMMUNITY_STYLE, "linewidth": 2.0})
+        self.named = None
+        if roads_m is not None and len(roads_m) and "name" in roads_m:
+            named = _displayable_names(roads_m, fontfamily[0] if zh else None)
+            self.named = named[named["name"].notna().to_numpy()]
         names = grid_labels(grids_m).to_numpy()
         points = grids_m.geometry.representative_point()
         self.labels = [ax.text(pt.x, pt.y, name, ha="center", va="center", fontsize=7 * scale, color="#555555",
@@ -352,7 +366,7 @@ class _GridPages:
              footer: tuple[str, str]) -> Figure:
         from matplotlib.artist import Artist
 
-        from gridpart.plot import _scale_bar
+        from gridpart.plot import _halo, _scale_bar, road_name_labels
 
         for artist in self._page_artists:
             Artist.remove(artist)
@@ -377,6 +391,20 @@ class _GridPages:
         self._page_artists.append(line)
         minx, miny, maxx, maxy = shapely.bounds(geom)
         _fit_limits(ax, (minx, miny, maxx, maxy), pad=0.25, min_span=200.0)
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        view = shapely.box(x0, y0, x1, y1)
+        for coll, tree, coords in self.roads:
+            coll.set_segments([coords[k] for k in sorted(tree.query(view, predicate="intersects"))])
+        if self.named is not None:
+            near = self.named[self.named.intersects(view)]
+            if len(near):
+                near = near.set_geometry(near.geometry.intersection(view))
+                labels = road_name_labels(near, min_length_m=0.12 * (x1 - x0))
+                for row in labels.itertuples(index=False):
+                    self._page_artists.append(ax.text(
+                        row.x, row.y, row.name, ha="center", va="center", rotation=row.angle,
+                        rotation_mode="anchor", fontsize=8 * scale, color="#303030", fontstyle="italic",
+                        fontfamily=self.fontfamily, zorder=9, clip_on=True, path_effects=_halo(2.0)))
         before = set(ax.artists)
         _scale_bar(ax, self.fontfamily)
         self._page_artists += [a for a in ax.artists if a not in before]
@@ -546,7 +574,9 @@ def atlas(
     doc_title = title or "Grid atlas"
     metadata = {"Title": doc_title, "Creator": f"gridpart {__version__}", "CreationDate": None}
     credit = " · ".join(t for t in (attribution_text, f"gridpart {__version__}") if t)
-    with atomic_path(path) as tmp, PdfPages(tmp, metadata=metadata) as pdf:
+    with atomic_path(path) as tmp, PdfPages(tmp, metadata=metadata) as pdf, warnings.catch_warnings():
+        if font is None:  # said once, clearly, above: no need for one matplotlib warning per glyph
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         cover = _cover(plan, grids_m, size=size, title=title,
                        attribution=attribution, fontfamily=fontfamily, zh=zh, scale=scale)
         _footer(cover, credit, f"1 / {n_pages}", fontfamily, 7.5 * scale)

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from gridpart.plan import GridPlan
 
 __all__ = ["plot_plan", "plot_compare", "plot_sizes", "plan_html", "grid_colours", "grid_adjacency", "grid_labels",
+           "road_name_labels",
            "cjk_font", "PALETTE", "ROAD_STYLES", "OSM_ATTRIBUTION", "COMMUNITY_STYLE"]
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ def _font_family() -> list[str]:
 
 
 def _has_cjk(text: str | None) -> bool:
-    return bool(text) and bool(_CJK_TEXT.search(text))
+    return isinstance(text, str) and bool(_CJK_TEXT.search(text))
 
 
 def _warn_no_cjk_font() -> None:
@@ -471,6 +472,74 @@ def _community_outlines(grids: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return gpd.GeoSeries(shapely.boundary(np.array(geoms, dtype=object)), crs=grids.crs)
 
 
+def road_name_labels(roads: gpd.GeoDataFrame, *, min_length_m: float = 0.0,
+                     kinds: tuple[str, ...] = ("road", "street")) -> pd.DataFrame:
+    """Where to write each road name: one label per name, on its longest straight-ish piece.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame
+        Road lines in a metric CRS with ``name`` (and ``kind``).
+    min_length_m : float
+        Names whose pieces are all shorter than this are left out.
+    kinds : tuple of str
+        Road classes to label (lanes are left out by default).
+
+    Returns
+    -------
+    DataFrame
+        ``name``, ``x``, ``y``, ``angle`` (degrees, in (-90, 90]), ``length_m``,
+        sorted by length (longest first), then name.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> roads = gpd.GeoDataFrame({"name": ["学院路", "学院路"], "kind": ["road", "road"]},
+    ...     geometry=[shapely.LineString([(0, 0), (0, 100)]), shapely.LineString([(0, 100), (0, 150)])])
+    >>> road_name_labels(roads)[["name", "x", "y", "angle"]].values.tolist()
+    [['学院路', 0.0, 75.0, 90.0]]
+    """
+    columns = ["name", "x", "y", "angle", "length_m"]
+    if roads is None or len(roads) == 0 or "name" not in roads:
+        return pd.DataFrame(columns=columns)
+    names = roads["name"]
+    keep = names.notna() & (names.astype(str).str.strip() != "")
+    if "kind" in roads:
+        keep &= roads["kind"].astype(str).isin(kinds)
+    part = roads[keep.to_numpy()]
+    rows = []
+    for name, group in part.groupby(part["name"].astype(str), sort=True):
+        merged = shapely.line_merge(shapely.union_all(group.geometry.values))
+        pieces = [g for g in shapely.get_parts(merged) if g.geom_type == "LineString"]
+        if not pieces:
+            continue
+        best = max(pieces, key=lambda g: (g.length, g.wkb))
+        if best.length < min_length_m:
+            continue
+        mid = best.interpolate(0.5, normalized=True)
+        a = best.interpolate(max(best.length / 2 - best.length * 0.1, 0))
+        b = best.interpolate(min(best.length / 2 + best.length * 0.1, best.length))
+        angle = math.degrees(math.atan2(b.y - a.y, b.x - a.x))
+        if angle > 90:
+            angle -= 180
+        elif angle <= -90:
+            angle += 180
+        rows.append((name, round(mid.x, 2), round(mid.y, 2), round(angle, 1), best.length))
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values(["length_m", "name"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _displayable_names(roads: gpd.GeoDataFrame, font: str | None) -> gpd.GeoDataFrame:
+    """Roads whose ``name`` can be drawn: as is with a CJK font; without one, ``name_en`` where
+    the data has it, and Chinese-only names left out (rather than drawn as boxes)."""
+    if font is not None or "name" not in roads:
+        return roads
+    local = roads["name"]
+    if "name_en" in roads:
+        local = roads["name_en"].where(roads["name_en"].notna(), local)
+    return roads.assign(name=local.where(~local.map(_has_cjk), None))
+
+
 def plot_plan(
     plan: GridPlan,
     ax: Axes | None = None,
@@ -481,6 +550,7 @@ def plot_plan(
     figsize: tuple[float, float] = (10, 10),
     attribution: str | None = "auto",
     communities: bool = True,
+    road_names: bool = True,
 ) -> Axes:
     """Draw a plan's grids, roads and labels on a map in metres.
 
@@ -509,6 +579,10 @@ def plot_plan(
     communities : bool
         Draw community boundaries (the outline of each community's grids)
         bold and dashed over the grid boundaries.
+    road_names : bool
+        Write the names of roads and streets (one label per name, along its
+        longest piece), e.g. 学院路.  Without a CJK font, ``name_en`` is used
+        where the roads have it and Chinese-only names are left out.
 
     Returns
     -------
@@ -545,6 +619,13 @@ def plot_plan(
     if labels:
         texts += names.tolist()
     font = cjk_font()
+    road_m = _metric(plan.roads, crs) if plan.roads is not None and len(plan.roads) else None
+    name_labels = pd.DataFrame(columns=["name", "x", "y", "angle", "length_m"])
+    if roads and road_names and road_m is not None and len(grids):
+        named = _displayable_names(road_m, font)
+        minx, miny, maxx, maxy = grids.total_bounds
+        name_labels = road_name_labels(named, min_length_m=0.08 * max(maxx - minx, maxy - miny))
+        texts += name_labels["name"].tolist()
     needs_cjk = any(_has_cjk(t) for t in texts)
     if needs_cjk and font is None:
         _warn_no_cjk_font()
@@ -562,8 +643,7 @@ def plot_plan(
         grids.plot(ax=ax, color=face, edgecolor="none", linewidth=0, zorder=1)
 
     present: list[str] = []
-    if roads and plan.roads is not None and len(plan.roads):
-        road_m = _metric(plan.roads, crs)
+    if roads and road_m is not None:
         kinds = road_m["kind"].astype(str) if "kind" in road_m else pd.Series("street", index=road_m.index)
         for kind, style in ROAD_STYLES.items():
             part = road_m[(kinds == kind).to_numpy()]
@@ -592,6 +672,11 @@ def plot_plan(
             count = "–" if not np.isfinite(n) else f"{n:.0f}"
             ax.text(pt.x, pt.y, f"{name}\n{count}", ha="center", va="center", fontsize=size,
                     fontfamily=fontfamily, linespacing=1.0, zorder=10, path_effects=_halo(2.0))
+
+    for row in name_labels.itertuples(index=False):
+        ax.text(row.x, row.y, row.name, ha="center", va="center", rotation=row.angle, rotation_mode="anchor",
+                fontsize=7, color="#303030", fontstyle="italic", fontfamily=fontfamily, zorder=9,
+                clip_on=True, path_effects=_halo(2.0), gid="road_name")
 
     handles = []
     for kind in present:
