@@ -55,6 +55,8 @@ _PARCEL_KINDS = {"compound": ("小区", "compounds"), "unit": ("单位", "units"
 _HIGHLIGHT = "#fdbf6f"
 _GREY = "#e3e3e3"
 _NEIGHBOUR_GREY = "#cfcfcf"
+# labels on grid pages sit on a light box: text stays text in the PDF (a halo turns it into paths)
+_LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
 # map rectangle on a grid page and on the cover (figure fractions)
 _PAGE_MAP = (0.07, 0.38, 0.86, 0.54)
 _COVER_MAP = (0.05, 0.42, 0.70, 0.50)
@@ -184,16 +186,25 @@ def _places_text(places: dict[str, list[str]], *, zh: bool) -> str:
 
 
 def _paths(geom) -> list:
-    """matplotlib Paths of a (multi)polygon, holes included."""
+    """matplotlib Paths of a (multi)polygon, holes wound against the shell (so they stay holes
+    when paths are merged and filled with the non-zero rule)."""
     from matplotlib.path import Path as MPath
+    from shapely.geometry.polygon import orient
 
     from gridpart.plot import _polygon_parts
 
     out = []
     for poly in _polygon_parts(geom):
+        poly = orient(poly, sign=1.0)
         rings = [np.asarray(poly.exterior.coords)] + [np.asarray(r.coords) for r in poly.interiors]
         out.append(MPath.make_compound_path(*[MPath(r, closed=True) for r in rings if len(r) >= 3]))
     return out
+
+
+def _empty_path():
+    from matplotlib.path import Path as MPath
+
+    return MPath(np.zeros((0, 2)))
 
 
 def _fit_limits(ax: Axes, bounds: tuple[float, float, float, float], *, pad: float, min_span: float) -> None:
@@ -295,64 +306,66 @@ def _cover(plan: GridPlan, grids: gpd.GeoDataFrame, *, size, title, attribution,
 
 
 class _GridPages:
-    """One figure re-used for every grid page: base layers drawn once, per page only the highlight changes."""
+    """One figure re-used for every grid page.
+
+    The furniture (north arrow, attribution, community outline) is drawn once;
+    per page, the grid fills and the roads are rebuilt from the features near
+    the page's view, merged into one compound path per colour or road class
+    (a PDF page writes every path it holds, visible or not, so this keeps
+    pages small and fast to write).
+    """
 
     def __init__(self, plan: GridPlan, grids_m: gpd.GeoDataFrame, roads_m: gpd.GeoDataFrame | None, *,
                  size, fontfamily, zh: bool, scale: float, attribution: str | None):
-        from matplotlib.collections import LineCollection, PatchCollection
         from matplotlib.figure import Figure
         from matplotlib.patches import PathPatch
 
-        from gridpart.plot import ROAD_STYLES, _community_outlines, _displayable_names, _halo, grid_labels
+        from gridpart.plot import (
+            COMMUNITY_STYLE,
+            ROAD_STYLES,
+            _community_outlines,
+            _displayable_names,
+            _halo,
+            _north_arrow,
+            grid_labels,
+        )
 
         self.grids = grids_m
         self.fontfamily = fontfamily
-        self.zh = zh
         self.scale = scale
         self.fig = Figure(figsize=size)
-        self.ax = self.fig.add_axes(_PAGE_MAP)
-        ax = self.ax
+        self.ax = ax = self.fig.add_axes(_PAGE_MAP)
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_xticks([])
         ax.set_yticks([])
-        patches, owner = [], []
-        for i, geom in enumerate(grids_m.geometry.values):
-            for path in _paths(geom):
-                patches.append(PathPatch(path))
-                owner.append(i)
-        self.owner = np.asarray(owner, dtype=np.int64)
-        self.fills = PatchCollection(patches, facecolor=_GREY, edgecolor="white", linewidth=0.8, zorder=1)
-        ax.add_collection(self.fills)
-        # roads by class; each page keeps only the lines near its view (a PDF page draws every path
-        # it holds, visible or not)
-        self.roads: list[tuple[LineCollection, shapely.STRtree, list]] = []
+        # grid fills: one patch per fill colour, rebuilt per page
+        self.grid_paths = [_paths(geom) for geom in grids_m.geometry.values]
+        self.grid_tree = shapely.STRtree(grids_m.geometry.values)
+        self.fills = {colour: ax.add_patch(PathPatch(_empty_path(), facecolor=colour, edgecolor="white",
+                                                     linewidth=0.8, zorder=1))
+                      for colour in (_GREY, _NEIGHBOUR_GREY, _HIGHLIGHT)}
+        # roads by class: one patch per class, rebuilt per page from the lines near the view
+        self.roads: list[tuple[PathPatch, shapely.STRtree, list]] = []
         if roads_m is not None and len(roads_m):
             kinds = roads_m["kind"].astype(str) if "kind" in roads_m else pd.Series("street", index=roads_m.index)
             for kind, style in ROAD_STYLES.items():
                 lines = shapely.get_parts(roads_m.geometry.values[(kinds == kind).to_numpy()])
                 lines = lines[shapely.get_type_id(lines) == 1]
                 if len(lines):
-                    coll = LineCollection([], colors=style["color"], linewidths=style["linewidth"] * 0.8,
-                                          linestyles=style["linestyle"], zorder=3)
-                    ax.add_collection(coll)
-                    self.roads.append((coll, shapely.STRtree(lines), [np.asarray(g.coords) for g in lines]))
+                    patch = ax.add_patch(PathPatch(_empty_path(), fill=False, edgecolor=style["color"],
+                                                   linewidth=style["linewidth"] * 0.8,
+                                                   linestyle=style["linestyle"], capstyle="round",
+                                                   joinstyle="round", zorder=3))
+                    self.roads.append((patch, shapely.STRtree(lines), [np.asarray(g.coords) for g in lines]))
         if len(grids_m):
-            from gridpart.plot import COMMUNITY_STYLE
-
             _community_outlines(grids_m).plot(ax=ax, zorder=6, **{**COMMUNITY_STYLE, "linewidth": 2.0})
+        (self.outline,) = ax.plot([], [], color="black", linewidth=2.6, zorder=7)
         self.named = None
         if roads_m is not None and len(roads_m) and "name" in roads_m:
             named = _displayable_names(roads_m, fontfamily[0] if zh else None)
             self.named = named[named["name"].notna().to_numpy()]
-        names = grid_labels(grids_m).to_numpy()
-        points = grids_m.geometry.representative_point()
-        self.labels = [ax.text(pt.x, pt.y, name, ha="center", va="center", fontsize=7 * scale, color="#555555",
-                               fontfamily=fontfamily, zorder=10, clip_on=True, visible=False,
-                               path_effects=_halo(2.0))
-                       for name, pt in zip(names, points)]
-        self.names = names
-        from gridpart.plot import _north_arrow
-
+        self.names = grid_labels(grids_m).to_numpy()
+        self.points = grids_m.geometry.representative_point()
         ax.set_xlabel("")
         ax.set_ylabel("")
         _north_arrow(ax, ["DejaVu Sans"])
@@ -365,46 +378,50 @@ class _GridPages:
     def draw(self, i: int, neighbours: list[int], info: list[tuple[str, str]], heading: str,
              footer: tuple[str, str]) -> Figure:
         from matplotlib.artist import Artist
+        from matplotlib.path import Path as MPath
 
-        from gridpart.plot import _halo, _scale_bar, road_name_labels
+        from gridpart.plot import _scale_bar, road_name_labels
 
         for artist in self._page_artists:
             Artist.remove(artist)
         self._page_artists = []
         ax, fig, scale = self.ax, self.fig, self.scale
-        colours = np.full(len(self.grids), _GREY, dtype=object)
-        colours[neighbours] = _NEIGHBOUR_GREY
-        colours[i] = _HIGHLIGHT
-        self.fills.set_facecolor(list(colours[self.owner]))
-        for j, label in enumerate(self.labels):
-            label.set_visible(j == i or j in neighbours)
-            label.set_color("black" if j == i else "#555555")
-            label.set_fontsize((10 if j == i else 7) * scale)
         geom = self.grids.geometry.values[i]
-        (line,) = ax.plot(*np.array([[np.nan, np.nan]]).T, color="black", linewidth=2.6, zorder=7)
-        xs, ys = [], []
+        _fit_limits(ax, tuple(shapely.bounds(geom)), pad=0.25, min_span=200.0)
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        view = shapely.box(x0, y0, x1, y1)
+
+        colour_of = dict.fromkeys(neighbours, _NEIGHBOUR_GREY) | {i: _HIGHLIGHT}
+        near = sorted(int(k) for k in self.grid_tree.query(view, predicate="intersects"))
+        for colour, patch in self.fills.items():
+            paths = [p for k in near if colour_of.get(k, _GREY) == colour for p in self.grid_paths[k]]
+            patch.set_path(MPath.make_compound_path(*paths) if paths else _empty_path())
+        for patch, tree, coords in self.roads:
+            lines = [MPath(coords[k]) for k in sorted(tree.query(view, predicate="intersects"))]
+            patch.set_path(MPath.make_compound_path(*lines) if lines else _empty_path())
+        xs: list[float] = []
+        ys: list[float] = []
         for part in shapely.get_parts(shapely.boundary(geom)):
             x, y = np.asarray(part.coords).T
             xs += [*x, np.nan]
             ys += [*y, np.nan]
-        line.set_data(xs, ys)
-        self._page_artists.append(line)
-        minx, miny, maxx, maxy = shapely.bounds(geom)
-        _fit_limits(ax, (minx, miny, maxx, maxy), pad=0.25, min_span=200.0)
-        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-        view = shapely.box(x0, y0, x1, y1)
-        for coll, tree, coords in self.roads:
-            coll.set_segments([coords[k] for k in sorted(tree.query(view, predicate="intersects"))])
+        self.outline.set_data(xs, ys)
+
+        for k in [i, *neighbours]:
+            pt = self.points.iloc[k]
+            self._page_artists.append(ax.text(
+                pt.x, pt.y, self.names[k], ha="center", va="center", fontsize=(10 if k == i else 7) * scale,
+                color="black" if k == i else "#555555", fontfamily=self.fontfamily, zorder=10, clip_on=True,
+                bbox=_LABEL_BOX))
         if self.named is not None:
-            near = self.named[self.named.intersects(view)]
-            if len(near):
-                near = near.set_geometry(near.geometry.intersection(view))
-                labels = road_name_labels(near, min_length_m=0.12 * (x1 - x0))
-                for row in labels.itertuples(index=False):
+            close = self.named[self.named.intersects(view)]
+            if len(close):
+                close = close.set_geometry(close.geometry.intersection(view))
+                for row in road_name_labels(close, min_length_m=0.12 * (x1 - x0)).itertuples(index=False):
                     self._page_artists.append(ax.text(
                         row.x, row.y, row.name, ha="center", va="center", rotation=row.angle,
                         rotation_mode="anchor", fontsize=8 * scale, color="#303030", fontstyle="italic",
-                        fontfamily=self.fontfamily, zorder=9, clip_on=True, path_effects=_halo(2.0)))
+                        fontfamily=self.fontfamily, zorder=9, clip_on=True, bbox=_LABEL_BOX))
         before = set(ax.artists)
         _scale_bar(ax, self.fontfamily)
         self._page_artists += [a for a in ax.artists if a not in before]
