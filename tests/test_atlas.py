@@ -43,7 +43,16 @@ def _text(reader, page: int) -> str:
     return reader.pages[page].extract_text() or ""
 
 
-def test_cover_plus_one_page_per_grid(plan, sample, tmp_path):
+@pytest.fixture(scope="module")
+def coarse(sample) -> gp.GridPlan:
+    """Fewer, bigger grids: a whole atlas that prints quickly."""
+    return gp.partition(sample.roads, sample.households, study_area=sample.study_area, strategy="seed",
+                        target=1200, time_limit=5)
+
+
+def test_cover_plus_one_page_per_grid(coarse, sample, tmp_path):
+    plan = coarse
+    assert 8 <= len(plan.grids) <= 30
     out = plan.atlas(tmp_path / "atlas.pdf", parcels=sample.parcels)
     reader = pypdf.PdfReader(out)
     assert len(reader.pages) == 1 + len(plan.grids)
