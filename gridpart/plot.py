@@ -754,8 +754,9 @@ def plot_sizes(
     Returns
     -------
     matplotlib.axes.Axes
-        The band (of the first plan) is shaded and its centre marked; grids
-        forced out of the band are counted too.
+        The band is shaded and its centre marked (when the plans' bands
+        differ, each plan's band is shaded in its colour); grids forced out
+        of the band are counted too.
 
     Examples
     --------
@@ -774,31 +775,36 @@ def plot_sizes(
 
         _, ax = plt.subplots(figsize=figsize)
     sizes = {name: p.grids["households"].to_numpy(dtype=float) for name, p in named.items()}
-    first = next(iter(named.values()))
-    band = first.params.get("band") if first.params else None
+    bands = {name: tuple(float(b) for b in p.params["band"]) for name, p in named.items()
+             if p.params and p.params.get("band") is not None and len(p.params["band"]) == 2}
     values = np.concatenate([v[np.isfinite(v)] for v in sizes.values()]) if sizes else np.zeros(0)
     lo_all = float(values.min()) if len(values) else 0.0
     hi_all = float(values.max()) if len(values) else 1.0
-    if band and len(band) == 2:
-        lo, hi = float(band[0]), float(band[1])
-        centre = (lo + hi) / 2
-        step = max(centre * 0.05, 1.0)
-        lo_all, hi_all = min(lo_all, lo), max(hi_all, hi)
+    if bands:
+        lo_all = min(lo_all, *(b[0] for b in bands.values()))
+        hi_all = max(hi_all, *(b[1] for b in bands.values()))
+        first = next(iter(bands.values()))
+        step = max((first[0] + first[1]) / 2 * 0.05, 1.0)
     else:
-        lo = hi = centre = None
         step = max((hi_all - lo_all) / 20, 1.0)
     if bins is None:
         edges = np.arange(math.floor(lo_all / step) * step, hi_all + step * 1.001, step)
     else:
         edges = np.linspace(lo_all, hi_all + 1e-9, int(bins) + 1)
-    if lo is not None:
-        ax.axvspan(lo, hi, color="#b2df8a", alpha=0.45, zorder=0, label=f"band {lo:g}–{hi:g}")
-        ax.axvline(centre, color="#33a02c", linewidth=1.2, linestyle="--", zorder=1, label=f"target {centre:g}")
     colours = ["#1f78b4", "#e31a1c", "#ff7f00", "#6a3d9a", "#33a02c", "#b15928"]
+    colour_of = {name: colours[k % len(colours)] for k, name in enumerate(sizes)}
+    if len(set(bands.values())) == 1:  # one band for all: shade it, mark its centre
+        lo, hi = next(iter(bands.values()))
+        ax.axvspan(lo, hi, color="#b2df8a", alpha=0.45, zorder=0, label=f"band {lo:g}–{hi:g}")
+        ax.axvline((lo + hi) / 2, color="#33a02c", linewidth=1.2, linestyle="--", zorder=1,
+                   label=f"target {(lo + hi) / 2:g}")
+    else:  # each plan's own band, in its colour
+        for name, (lo, hi) in bands.items():
+            ax.axvspan(lo, hi, color=colour_of[name], alpha=0.10, zorder=0, label=f"{name}: band {lo:g}–{hi:g}")
     many = len(sizes) > 1
     for k, (name, v) in enumerate(sizes.items()):
         ax.hist(v[np.isfinite(v)], bins=edges, histtype="step" if many else "stepfilled",
-                color=colours[k % len(colours)], alpha=1.0 if many else 0.75, linewidth=1.8, zorder=2 + k,
+                color=colour_of[name], alpha=1.0 if many else 0.75, linewidth=1.8, zorder=2 + k,
                 label=f"{name} ({len(v)} grids)")
     ax.set_xlabel("households per grid")
     ax.set_ylabel("grids")

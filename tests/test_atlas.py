@@ -142,3 +142,11 @@ def test_warns_without_cjk_font_when_text_is_chinese(coded, tmp_path, monkeypatc
         gatlas.atlas(dataclasses.replace(coded, grids=coded.grids.drop(columns="limits")),
                      tmp_path / "nofont2.pdf", grids=[1])
     assert not [w for w in caught if "CJK font" in str(w.message)]
+
+
+def test_plan_read_back_prints(coarse, tmp_path):
+    coarse.to_file(tmp_path / "plan.gpkg")
+    back = gp.read_plan(tmp_path / "plan.gpkg")
+    reader = pypdf.PdfReader(back.atlas(tmp_path / "back.pdf", grids=[1]))
+    assert len(reader.pages) == 2
+    assert "Grid 1" in _text(reader, 1)

@@ -265,7 +265,11 @@ def test_plot_sizes_and_compare(plan):
                           time_limit=5)
     ax = gp.plot_sizes({"300": plan, "400": bigger})
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "band 240–360" in legend and f"300 ({len(plan.grids)} grids)" in legend
+    # different targets: each plan's band in its own colour
+    assert "300: band 240–360" in legend and "400: band 320–480" in legend
+    assert f"300 ({len(plan.grids)} grids)" in legend
+    same = [t.get_text() for t in gp.plot_sizes([plan, plan]).get_legend().get_texts()]
+    assert "band 240–360" in same and "target 300" in same
     x0, x1 = ax.get_xlim()
     sizes = np.r_[plan.grids["households"], bigger.grids["households"]]
     assert x0 <= min(sizes.min(), 240) and x1 >= max(sizes.max(), 360)
