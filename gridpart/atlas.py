@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     import os
 
     from matplotlib.axes import Axes
-    from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
 
     from gridpart.plan import GridPlan

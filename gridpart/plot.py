@@ -43,9 +43,9 @@ if TYPE_CHECKING:
 
     from gridpart.plan import GridPlan
 
-__all__ = ["plot_plan", "plot_compare", "plot_sizes", "plan_html", "grid_colours", "grid_adjacency", "grid_labels",
-           "road_name_labels",
-           "cjk_font", "PALETTE", "ROAD_STYLES", "OSM_ATTRIBUTION", "COMMUNITY_STYLE"]
+__all__ = ["plot_plan", "plot_compare", "plot_sizes", "plan_html", "grid_colours", "grid_adjacency",
+           "grid_labels", "road_name_labels", "cjk_font", "PALETTE", "ROAD_STYLES", "OSM_ATTRIBUTION",
+           "COMMUNITY_STYLE", "CJK_FONT_ENV"]
 
 log = logging.getLogger(__name__)
 
