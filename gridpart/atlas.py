@@ -127,19 +127,21 @@ def _as_names(value: Any) -> list[str]:
 def _places(grids_m: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, crs) -> dict[int, dict[str, list[str]]]:
     """Names of compounds and units in each grid: ``{grid_id: {"compound": [...], "unit": [...]}}``.
 
-    A parcel is listed in every grid holding at least a quarter of its area
-    (so a compound split between grids shows in each part).  Parcels without
-    a name are listed as "unnamed".  Columns ``compounds``, ``units`` or
-    ``places`` on the grids are used as given.
+    Columns ``compounds``, ``units`` or ``places`` on the grids (as
+    :func:`gridpart.partition` writes them) are used as given, names split at
+    "、" or ";".  Otherwise a parcel is listed in every grid holding at least a
+    quarter of its area (so a compound split between grids shows in each
+    part); parcels without a name are listed as "unnamed".
     """
     out: dict[int, dict[str, list[str]]] = {int(g): {} for g in grids_m["grid_id"]}
+    given = [c for c in ("compounds", "units", "places") if c in grids_m]
     for column, kind in (("compounds", "compound"), ("units", "unit"), ("places", "place")):
         if column in grids_m:
             for gid, value in zip(grids_m["grid_id"], grids_m[column]):
                 names = _as_names(value)
                 if names:
                     out[int(gid)].setdefault(kind, []).extend(names)
-    if parcels is None or len(parcels) == 0 or "kind" not in parcels:
+    if given or parcels is None or len(parcels) == 0 or "kind" not in parcels:
         return out
     p = parcels.to_crs(crs) if parcels.crs is not None and crs is not None else parcels
     geoms = shapely.make_valid(p.geometry.values)
@@ -168,7 +170,7 @@ def _places(grids_m: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, crs) ->
 
 def _places_text(places: dict[str, list[str]], *, zh: bool) -> str:
     parts = []
-    for kind, (zh_word, en_word) in (*_PARCEL_KINDS.items(), ("place", ("其他", "places"))):
+    for kind, (zh_word, en_word) in (*_PARCEL_KINDS.items(), ("place", ("", ""))):
         names = places.get(kind, [])
         if not names:
             continue
@@ -176,6 +178,9 @@ def _places_text(places: dict[str, list[str]], *, zh: bool) -> str:
         named = [n for n in names if n != "unnamed"]
         if unnamed:
             named.append(f"{unnamed} unnamed")
+        if kind == "place":  # names as given by the plan, kind unknown here
+            parts.append(("、" if zh else ", ").join(named))
+            continue
         word = f"{zh_word} {en_word}" if zh else en_word
         parts.append(f"{word}: " + ", ".join(named))
     return "; ".join(parts) if parts else "none known"
@@ -458,8 +463,10 @@ def _grid_info(row: pd.Series, name: str, places: dict[str, list[str]], *, zh: b
     info.append((label("面积", "Area"), _area_text(float(row.get("area_m2", np.nan)))))
     if bool(row.get("forced", False)):
         info.append((label("说明", "Note"), f"forced out of the band: {row.get('forced_reason', '')}".strip()))
-    if "limits" in row.index and isinstance(row["limits"], str) and row["limits"].strip():
-        info.append((label("四至", "Four limits"), row["limits"]))
+    limits = row.get("limits") if zh else (row.get("limits_en") if isinstance(row.get("limits_en"), str)
+                                          else row.get("limits"))
+    if isinstance(limits, str) and limits.strip():
+        info.append((label("四至", "Four limits"), limits))
     if has_places:
         info.append((label("小区/单位", "Compounds, units"), _places_text(places, zh=zh)))
     return info

@@ -139,8 +139,11 @@ def test_warns_without_cjk_font_when_text_is_chinese(coded, tmp_path, monkeypatc
     monkeypatch.setattr(gplot, "_warned", set())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        gatlas.atlas(dataclasses.replace(coded, grids=coded.grids.drop(columns="limits")),
-                     tmp_path / "nofont2.pdf", grids=[1])
+        plain = coded.grids.drop(columns=[c for c in coded.grids if c in ("limits", "places")])
+        plain["limits_en"] = "East: Xueyuan Road; South: Qinghua East Road"  # used without a CJK font
+        reader = pypdf.PdfReader(gatlas.atlas(dataclasses.replace(coded, grids=plain), tmp_path / "nofont2.pdf",
+                                              grids=[1]))
+    assert "East: Xueyuan Road" in _text(reader, 1)
     assert not [w for w in caught if "CJK font" in str(w.message)]
 
 
