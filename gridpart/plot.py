@@ -330,13 +330,19 @@ def grid_colours(plan: GridPlan, *, palette: tuple[str, ...] = PALETTE) -> pd.Se
     return pd.Series([colours[index[int(i)]] for i in ids], index=pd.Index(ids, name="grid_id"), name="colour")
 
 
-def grid_labels(grids: gpd.GeoDataFrame) -> pd.Series:
+def grid_labels(grids: gpd.GeoDataFrame, *, short: bool = False) -> pd.Series:
     """The name each grid is labelled with: its ``code`` where the column holds one, else its ``grid_id``.
 
     Parameters
     ----------
     grids : GeoDataFrame
-        ``plan.grids`` (any frame with ``grid_id`` and optionally ``code``).
+        ``plan.grids`` (any frame with ``grid_id`` and optionally ``code``
+        and ``community_id``).
+    short : bool
+        Drop the part of the codes that all grids of a community share (the
+        community's code), keeping the sequence number: what a map of one
+        district needs, where 14-digit codes would crowd the labels.  A
+        community with a single coded grid keeps its full code.
 
     Returns
     -------
@@ -346,16 +352,30 @@ def grid_labels(grids: gpd.GeoDataFrame) -> pd.Series:
     Examples
     --------
     >>> import geopandas as gpd
-    >>> grids = gpd.GeoDataFrame({"grid_id": [1, 2], "code": ["110108001001001", None]})
+    >>> grids = gpd.GeoDataFrame({"grid_id": [1, 2, 3], "community_id": ["a", "a", "a"],
+    ...                           "code": ["11010800100101", "11010800100102", None]})
     >>> grid_labels(grids).tolist()
-    ['110108001001001', '2']
+    ['11010800100101', '11010800100102', '3']
+    >>> grid_labels(grids, short=True).tolist()
+    ['01', '02', '3']
     """
     ids = grids["grid_id"].astype(str)
     if "code" not in grids:
         return ids.rename("label")
     code = grids["code"]
     has = code.notna() & (code.astype(str).str.strip() != "")
-    return ids.where(~has, code.astype(str)).rename("label")
+    text = code.astype(str).where(has, ids)
+    if short and has.any():
+        import os
+
+        community = grids["community_id"].astype(str) if "community_id" in grids else pd.Series("", index=grids.index)
+        for _, rows in text[has].groupby(community[has], sort=False):
+            if len(rows) < 2:
+                continue
+            prefix = os.path.commonprefix(rows.tolist())
+            keep = max(min(len(c) for c in rows) - len(prefix), 2)
+            text.loc[rows.index] = [c[-keep:] for c in rows]
+    return text.rename("label")
 
 
 # --------------------------------------------------------------------------- map furniture
@@ -458,6 +478,12 @@ def _work_crs(plan: GridPlan):
     return working_crs(plan.grids.crs, plan.grids.total_bounds)
 
 
+def _label_kind(grids: gpd.GeoDataFrame, full_codes: bool) -> str:
+    if "code" not in grids or not grids["code"].notna().any():
+        return "grid id"
+    return "code" if full_codes else "code (sequence in community)"
+
+
 def _attribution(plan: GridPlan, attribution: str | None) -> str | None:
     if attribution == "auto":
         return (plan.params.get("attribution") if plan.params else None) or OSM_ATTRIBUTION
@@ -551,6 +577,7 @@ def plot_plan(
     attribution: str | None = "auto",
     communities: bool = True,
     road_names: bool = True,
+    full_codes: bool = False,
 ) -> Axes:
     """Draw a plan's grids, roads and labels on a map in metres.
 
@@ -583,6 +610,9 @@ def plot_plan(
         Write the names of roads and streets (one label per name, along its
         longest piece), e.g. 学院路.  Without a CJK font, ``name_en`` is used
         where the roads have it and Chinese-only names are left out.
+    full_codes : bool
+        Label grids with their whole code; by default only the sequence
+        number within the community (see :func:`grid_labels`).
 
     Returns
     -------
@@ -612,7 +642,7 @@ def plot_plan(
     grids = _metric(plan.grids, crs)
     if len(grids):
         grids = grids.set_geometry(_tidy(grids.geometry))
-    names = grid_labels(grids) if len(grids) else pd.Series(dtype=str)
+    names = grid_labels(grids, short=not full_codes) if len(grids) else pd.Series(dtype=str)
     texts = [title or ""]
     attribution_text = _attribution(plan, attribution)
     texts.append(attribution_text or "")
@@ -691,7 +721,7 @@ def plot_plan(
         handles.append(Patch(facecolor="white", edgecolor="#444444", hatch="///", label="forced out of band"))
     legend = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
                        framealpha=0.9,
-                       title=(f"label: {'code' if 'code' in grids else 'grid id'} / households"
+                       title=(f"label: {_label_kind(grids, full_codes)} / households"
                               if labels else None), title_fontsize=7,
                        prop={"family": fontfamily, "size": 8})
     legend.set_zorder(30)

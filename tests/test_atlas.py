@@ -43,6 +43,12 @@ def _text(reader, page: int) -> str:
     return reader.pages[page].extract_text() or ""
 
 
+def _heading(plan: gp.GridPlan, gid: int) -> str:
+    """A grid page's heading: its code where the plan has codes, else its id."""
+    labels = gplot.grid_labels(plan.grids)
+    return f"Grid {labels[(plan.grids['grid_id'] == gid).to_numpy()].iloc[0]}"
+
+
 @pytest.fixture(scope="module")
 def coarse(sample) -> gp.GridPlan:
     """Fewer, bigger grids: a whole atlas that prints quickly."""
@@ -60,7 +66,7 @@ def test_cover_plus_one_page_per_grid(coarse, sample, tmp_path):
     # pages follow grid_id order, each names its grid and the attribution
     for page, gid in ((1, 1), (len(plan.grids), int(plan.grids["grid_id"].max()))):
         text = _text(reader, page)
-        assert f"Grid {gid}" in text
+        assert _heading(plan, gid) in text
         assert "OpenStreetMap contributors" in text
     assert reader.metadata.title == "Grid atlas"
 
@@ -71,27 +77,33 @@ def test_selected_grids_and_a3(plan, tmp_path):
     assert len(reader.pages) == 3
     width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
     assert (round(width / 72, 2), round(height / 72, 2)) == gatlas.PAPER_SIZES["A3"]
-    assert "Grid 1" in _text(reader, 1) and "Grid 3" in _text(reader, 2)
+    assert _heading(plan, 1) in _text(reader, 1) and _heading(plan, 3) in _text(reader, 2)
     a4 = pypdf.PdfReader(gatlas.atlas(plan, tmp_path / "a4.pdf", grids=[1]))
     assert round(float(a4.pages[0].mediabox.upper_right[0]) / 72, 2) == gatlas.PAPER_SIZES["A4"][0]
 
 
 def test_grid_page_facts(coded, sample, tmp_path):
-    reader = pypdf.PdfReader(coded.atlas(tmp_path / "coded.pdf", grids=[32], parcels=sample.parcels))
+    # the places come from the parcels when the plan carries no places column
+    plain = dataclasses.replace(coded, grids=coded.grids.drop(columns=["places"], errors="ignore"))
+    work = coded.params["work_crs"]
+    places = gatlas._places(plain.grids.to_crs(work), sample.parcels, work)
+    gid = next(g for g, p in sorted(places.items()) if p.get("unit"))
+    reader = pypdf.PdfReader(plain.atlas(tmp_path / "coded.pdf", grids=[gid], parcels=sample.parcels))
     text = _text(reader, 1).replace("\n", " ")
-    row = coded.grids.set_index("grid_id").loc[32]
+    row = plain.grids.set_index("grid_id").loc[gid]
     assert row["code"] in text
     assert f"{row['households']:,.0f}" in text
     assert "street" in text
+    flat = text.replace(" ", "")
     if gplot.cjk_font() is not None:
-        assert "东至学院路" in text.replace(" ", "")
-    # a compound or unit of the sample lies in grid 32 (the campus of 中国农业大学东校区)
-    places = gatlas._places(coded.grids.to_crs(coded.params["work_crs"]), sample.parcels,
-                            coded.params["work_crs"])[32]
-    assert places, "expected named places in grid 32"
-    first = next(iter(places.values()))[0]
+        assert "东至学院路" in flat
+        assert places[gid]["unit"][0].replace(" ", "") in flat
+    # with the plan's own places column, that is what the page lists
+    named = coded.grids.assign(places=["甲小区、乙学校"] * len(coded.grids))
+    reader = pypdf.PdfReader(dataclasses.replace(coded, grids=named).atlas(tmp_path / "named.pdf", grids=[gid],
+                                                                           parcels=sample.parcels))
     if gplot.cjk_font() is not None:
-        assert first.replace(" ", "") in text.replace(" ", "")
+        assert "甲小区、乙学校" in _text(reader, 1).replace(" ", "")
 
 
 def test_places_split_parcel_listed_in_each_part():
@@ -134,8 +146,9 @@ def test_errors_name_the_argument(plan, tmp_path):
 def test_warns_without_cjk_font_when_text_is_chinese(coded, tmp_path, monkeypatch):
     monkeypatch.setattr(gplot, "_font_cache", {"name": None})
     monkeypatch.setattr(gplot, "_warned", set())
+    chinese_only = coded.grids.drop(columns=["limits_en"], errors="ignore")  # no English four limits
     with pytest.warns(UserWarning, match="no CJK font"):
-        coded.atlas(tmp_path / "nofont.pdf", grids=[1])
+        dataclasses.replace(coded, grids=chinese_only).atlas(tmp_path / "nofont.pdf", grids=[1])
     monkeypatch.setattr(gplot, "_warned", set())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -152,4 +165,4 @@ def test_plan_read_back_prints(coarse, tmp_path):
     back = gp.read_plan(tmp_path / "plan.gpkg")
     reader = pypdf.PdfReader(back.atlas(tmp_path / "back.pdf", grids=[1]))
     assert len(reader.pages) == 2
-    assert "Grid 1" in _text(reader, 1)
+    assert _heading(back, 1) in _text(reader, 1)

@@ -66,7 +66,8 @@ def test_labels_one_per_grid(plan):
     ax = plan.plot()
     labels = [t.get_text() for t in ax.texts if "\n" in t.get_text()]
     assert len(labels) == len(plan.grids)
-    expected = {f"{g}\n{h:.0f}" for g, h in zip(plan.grids["grid_id"], plan.grids["households"])}
+    names = gplot.grid_labels(plan.grids, short=True)  # code sequences where the plan has codes, else ids
+    expected = {f"{g}\n{h:.0f}" for g, h in zip(names, plan.grids["households"])}
     assert set(labels) == expected
 
 
@@ -207,11 +208,15 @@ def test_labels_use_code_when_present(plan):
     grids["code"] = [f"1101080170{g:02d}" for g in grids["grid_id"]]
     grids.loc[grids.index[0], "code"] = None  # a grid without a code keeps its id
     coded = dataclasses.replace(plan, grids=grids)
-    ax = coded.plot(road_names=False)
+    ax = coded.plot(road_names=False, full_codes=True)
     labels = {t.get_text().split("\n")[0] for t in ax.texts if "\n" in t.get_text()}
     expected = set(grids["code"].iloc[1:]) | {str(grids["grid_id"].iloc[0])}
     assert labels == expected
     assert "code" in ax.get_legend().get_title().get_text()
+    # by default only the sequence after the community's shared prefix
+    ax = coded.plot(road_names=False)
+    labels = {t.get_text().split("\n")[0] for t in ax.texts if "\n" in t.get_text()}
+    assert labels == {c[-2:] for c in grids["code"].iloc[1:]} | {str(grids["grid_id"].iloc[0])}
 
 
 def test_community_outlines(plan):
