@@ -292,6 +292,8 @@ def _cover(plan: GridPlan, grids: gpd.GeoDataFrame, *, size, title, attribution,
     legend = ax.get_legend()
     if legend is not None:  # keep the legend on the page: to the right of the map, top-aligned
         legend.set_bbox_to_anchor((1.02, 1.0), transform=ax.transAxes)
+        title_text = legend.get_title()
+        title_text.set_text(title_text.get_text().replace("label: ", "label:\n").replace(" / ", "\n/ "))
     rows = _summary_rows(plan, grids, zh=zh)
     table_ax = fig.add_axes((0.08, 0.05, 0.84, 0.33))
     table_ax.set_axis_off()
@@ -368,7 +370,7 @@ class _GridPages:
         if roads_m is not None and len(roads_m) and "name" in roads_m:
             named = _displayable_names(roads_m, fontfamily[0] if zh else None)
             self.named = named[named["name"].notna().to_numpy()]
-        self.names = grid_labels(grids_m).to_numpy()
+        self.names = grid_labels(grids_m, short=True).to_numpy()  # the heading carries the full code
         self.points = grids_m.geometry.representative_point()
         ax.set_xlabel("")
         ax.set_ylabel("")
