@@ -912,8 +912,15 @@ def plot_compare(
 # --------------------------------------------------------------------------- Jupyter
 
 
+_HTML_MAX_GRIDS = 2000
+_HTML_MAX_ROADS = 20_000
+
+
 def plan_html(plan: GridPlan, *, image: bool = True, size_in: float = 4.0, dpi: int = 72) -> str:
     """HTML for Jupyter: a summary table and a small static map (an inline PNG).
+
+    The map is left out (with a note) for plans of more than 2,000 grids or
+    20,000 road pieces, so that showing a city-sized plan stays quick.
 
     Parameters
     ----------
@@ -964,6 +971,11 @@ def plan_html(plan: GridPlan, *, image: bool = True, size_in: float = 4.0, dpi: 
     table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html_lib.escape(k)}</th>"
                     f"<td style='text-align:left'>{html_lib.escape(v)}</td></tr>" for k, v in rows)
     picture = ""
+    n_roads = len(plan.roads) if plan.roads is not None else 0
+    if image and (len(plan.grids) > _HTML_MAX_GRIDS or n_roads > _HTML_MAX_ROADS):
+        image = False
+        picture = (f"<div style='color:#666'>map left out of this summary ({len(plan.grids)} grids, "
+                   f"{n_roads} road pieces): plan.plot() draws it</div>")
     if image and len(plan.grids):
         from matplotlib.figure import Figure
 
@@ -972,7 +984,7 @@ def plan_html(plan: GridPlan, *, image: bool = True, size_in: float = 4.0, dpi: 
             ax = fig.add_subplot()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # the full map warns; this thumbnail need not
-                plot_plan(plan, ax=ax, labels=len(plan.grids) <= 30)
+                plot_plan(plan, ax=ax, labels=len(plan.grids) <= 30, road_names=False)
             legend = ax.get_legend()
             if legend is not None:
                 legend.remove()

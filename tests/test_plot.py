@@ -312,3 +312,9 @@ def test_without_cjk_font_road_names_fall_back_to_english(plan, monkeypatch):
     names = [t.get_text() for t in ax.texts if t.get_gid() == "road_name"]
     assert "Xueyuan Road" in names
     assert not [n for n in names if gplot._has_cjk(n)]
+
+
+def test_repr_html_leaves_out_the_map_of_big_plans(plan, monkeypatch):
+    monkeypatch.setattr(gplot, "_HTML_MAX_GRIDS", len(plan.grids) - 1)
+    html = plan._repr_html_()
+    assert "data:image/png" not in html and "plan.plot()" in html and "<table" in html
