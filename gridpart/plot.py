@@ -80,6 +80,7 @@ _CJK_FILES = re.compile(r"(cjk|wqy|wenquanyi|simhei|sourcehan|droidsansfallback|
                         re.IGNORECASE)
 _CJK_TEXT = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
 _ROUND_LENGTHS = (1, 2, 5)
+_MAX_ROAD_NAMES = 20
 
 _font_cache: dict[str, str | None] = {}
 _warned: set[str] = set()
@@ -608,7 +609,7 @@ def plot_plan(
         bold and dashed over the grid boundaries.
     road_names : bool
         Write the names of roads and streets (one label per name, along its
-        longest piece), e.g. 学院路.  Without a CJK font, ``name_en`` is used
+        longest piece; the 20 longest), e.g. 学院路.  Without a CJK font, ``name_en`` is used
         where the roads have it and Chinese-only names are left out.
     full_codes : bool
         Label grids with their whole code; by default only the sequence
@@ -654,7 +655,9 @@ def plot_plan(
     if roads and road_names and road_m is not None and len(grids):
         named = _displayable_names(road_m, font)
         minx, miny, maxx, maxy = grids.total_bounds
-        name_labels = road_name_labels(named, min_length_m=0.08 * max(maxx - minx, maxy - miny))
+        # the longest few only: a wall map names its main roads, not every street
+        name_labels = road_name_labels(named, min_length_m=0.08 * max(maxx - minx, maxy - miny)).head(
+            _MAX_ROAD_NAMES)
         texts += name_labels["name"].tolist()
     needs_cjk = any(_has_cjk(t) for t in texts)
     if needs_cjk and font is None:
