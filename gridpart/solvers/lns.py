@@ -133,7 +133,7 @@ def solve_subproblem(
     whole_grids: int = 3,
     max_passes: int = 8,
     polish_passes: int | None = None,
-    exact_time: float = 30.0,
+    exact_time: float = 120.0,
     n_jobs: int = 1,
     reach: int | None = 2,
 ) -> SubResult:
