@@ -6,7 +6,10 @@ Rule (DESIGN §4, "Four limits")
    (the bits of road space between two carriageways that a grid can hold);
    a grid made only of such strips is kept whole.
 2. The outer boundary (exterior rings of the parts, holes ignored, rings
-   oriented counter-clockwise) is cut into pieces of at most ``spacing_m``.
+   oriented counter-clockwise) is cut into pieces: its own edges, cut to at
+   most ``spacing_m``.  Grids are unions of faces of the noded linework, so
+   their vertices fall where one road meets another and an edge runs along
+   one road; each piece is labelled at its midpoint and weighs its length.
    A piece is on the east side when its outward normal is within 45° of east
    *and* it lies east of the grid's centroid, and so on; pieces that face one
    way but lie on the other side (the inner edges of an L or a U) count for
@@ -121,17 +124,14 @@ def romanize(name: str) -> str:
     return " ".join(w for w in (" ".join(words), direction, suffix) if w)
 
 
-def _labels(segments: gpd.GeoDataFrame, seg_of: np.ndarray) -> np.ndarray:
-    kinds = segments["kind"].to_numpy().astype(object)
-    names = segments["name"].to_numpy().astype(object) if "name" in segments else np.full(len(segments), None)
-    out = np.full(len(seg_of), FALLBACK_ZH["none"], dtype=object)
-    hit = seg_of >= 0
-    k = kinds[seg_of[hit]]
-    nm = names[seg_of[hit]]
-    named = pd.notna(nm) & (pd.Series(nm).astype(str).str.strip() != "").to_numpy()
-    fall = pd.Series(k, dtype=object).map(FALLBACK_ZH).fillna(FALLBACK_ZH["limit"]).to_numpy(dtype=object)
-    out[hit] = np.where(named, pd.Series(nm).astype(str).str.strip().to_numpy(), fall)
-    return out
+def _segment_labels(segments: gpd.GeoDataFrame) -> np.ndarray:
+    """The label every segment gives the boundary along it: its name, else its class fallback."""
+    kinds = pd.Series(segments["kind"].to_numpy(), dtype=object)
+    names = (pd.Series(segments["name"].to_numpy(), dtype=object) if "name" in segments
+             else pd.Series([None] * len(segments), dtype=object))
+    clean = names.where(names.notna(), "").astype(str).str.strip()
+    fall = kinds.map(FALLBACK_ZH).fillna(FALLBACK_ZH["limit"])
+    return np.where(clean.to_numpy() != "", clean.to_numpy(), fall.to_numpy()).astype(object)
 
 
 def _opened(geoms: np.ndarray, min_width_m: float) -> np.ndarray:
@@ -169,7 +169,7 @@ def four_limits(
     grids: gpd.GeoDataFrame,
     segments: gpd.GeoDataFrame,
     *,
-    spacing_m: float = 5.0,
+    spacing_m: float = 50.0,
     snap_m: float = 2.0,
     min_named_share: float = 0.25,
     min_width_m: float = 12.0,
@@ -185,7 +185,7 @@ def four_limits(
         (road/street/lane/barrier/community/limit), ``name``, optional
         ``name_en`` (as :func:`gridpart.blocks.noded_segments` returns).
     spacing_m : float
-        Length of the boundary pieces.
+        Longest boundary piece, in metres.
     snap_m : float
         How far a piece's midpoint may lie from the line it runs along.
     min_named_share : float
@@ -251,7 +251,7 @@ def four_limits(
     if len(seg_geoms) and len(mid):
         p, q = shapely.STRtree(seg_geoms).query_nearest(shapely.points(mid), max_distance=snap_m, all_matches=False)
         seg_of[p] = q
-    label = _labels(segments, seg_of)
+    label = np.where(seg_of >= 0, _segment_labels(segments)[np.maximum(seg_of, 0)], FALLBACK_ZH["none"])
     angle = np.degrees(np.arctan2(normal[:, 1], normal[:, 0]))
     side = np.select([(angle > -45) & (angle <= 45), (angle > 45) & (angle <= 135), (angle <= -45) & (angle > -135)],
                      ["east", "north", "south"], "west").astype(object)
@@ -281,8 +281,10 @@ def four_limits(
             col.iloc[top["grid"].to_numpy()] = top["label"].to_numpy()
         out[s] = col.fillna(FALLBACK_ZH["limit"]).to_numpy()
     en_names = _english_names(segments)
+    labels = pd.unique(out[list(SIDES)].to_numpy().ravel())
+    english = {v: _english(v, en_names) for v in labels}
     for s in SIDES:
-        out[f"{s}_en"] = [_english(v, en_names) for v in out[s]]
+        out[f"{s}_en"] = out[s].map(english)
     out["limits"] = limits_text(out, language="zh")
     out["limits_en"] = limits_text(out, language="en")
     out.index = grids.index

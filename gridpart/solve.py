@@ -519,8 +519,9 @@ def _name_grids(g, atoms, subs, segments, parcels, communities, band: Band):
         hh = g["households"].to_numpy()
         out = (hh < np.ceil(band.lo - 1e-9)) | (hh > np.floor(band.hi + 1e-9))
         mark = dedicated[g["_comp"].to_numpy()] & (out | g["forced"].to_numpy(dtype=bool))
+        indivisible = g["forced_reason"].to_numpy() == "holds one indivisible place above the band"
         g.loc[mark, "forced"] = True
-        g.loc[mark, "forced_reason"] = DEDICATED_REASON
+        g.loc[mark & ~indivisible, "forced_reason"] = DEDICATED_REASON
     cols, codes = name_grids(g, atoms, segments, parcels=parcels, communities=communities)
     g = g.join(cols)
     community_codes = {str(k): {"code": r["code"], "code_source": r["code_source"],
