@@ -1,4 +1,4 @@
-"""The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render``, ``repartition`` and ``batch``.
+"""The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render`` (map and atlas), ``register``, ``repartition`` and ``batch``.
 
 Errors gridpart raises on purpose (:class:`~gridpart.errors.GridpartError`)
 print their message on stderr and exit with code 2, without a traceback;
@@ -243,6 +243,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
     path = _write_png(plan, args.output, title=args.title, labels=not args.no_labels,
                       roads=not args.no_roads, dpi=args.dpi)
     print(f"wrote {path}")
+    if args.atlas:
+        atlas = plan.atlas(args.atlas, paper=args.paper, title=args.title)
+        print(f"wrote {atlas} ({1 + len(plan.grids)} pages, {args.paper})")
     return EXIT_OK
 
 
@@ -417,6 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--dpi", type=int, default=150)
     render.add_argument("--no-labels", action="store_true", help="leave out grid labels")
     render.add_argument("--no-roads", action="store_true", help="leave out roads")
+    render.add_argument("--atlas", metavar="ATLAS.pdf", help="also write the PDF atlas: cover + one page per grid")
+    render.add_argument("--paper", choices=["A4", "A3"], default="A4", help="atlas paper size (default A4)")
     render.set_defaults(func=_cmd_render)
 
     def size_options(p: argparse.ArgumentParser) -> None:

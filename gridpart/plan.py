@@ -76,6 +76,18 @@ class GridPlan:
 
         return plot_plan(self, ax=ax, **kwargs)
 
+    def atlas(self, path, **kwargs):
+        """Write a PDF atlas: cover + one page per grid (see :func:`gridpart.atlas.atlas`); returns the path."""
+        from gridpart.atlas import atlas
+
+        return atlas(self, path, **kwargs)
+
+    def explore(self, **kwargs):
+        """Interactive Leaflet map (see :func:`gridpart.explore.explore`); needs ``gridpart[explore]``."""
+        from gridpart.explore import explore
+
+        return explore(self, **kwargs)
+
     def to_file(self, path, **kwargs) -> None:
         """Write the plan to a GeoPackage (see :func:`gridpart.io.write_plan`)."""
         from gridpart.io import write_plan
@@ -110,9 +122,10 @@ class GridPlan:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        card = self.score().summary
-        rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v:.3g}</td></tr>" for k, v in card.items())
-        return f"<div><b>GridPlan</b><table>{rows}</table></div>"
+        """Summary table and a small static map (see :func:`gridpart.plot.plan_html`)."""
+        from gridpart.plot import plan_html
+
+        return plan_html(self)
 
     def __repr__(self) -> str:
         return (f"GridPlan({len(self.grids)} grids, {len(self.households)} household points, "
