@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Mapping
 
 import geopandas as gpd
@@ -194,7 +195,8 @@ def grid_codes(grids: gpd.GeoDataFrame, codes: Mapping[str, str] | pd.Series, *,
         Community id (str) -> 12-digit community code.
     width : {2, 3}, optional
         Digits of the sequence number.  Default: 2, or 3 when a community has
-        more than 99 grids.
+        more than 99 grids (more digits, with a warning, beyond 999: a city
+        partitioned without community boundaries).
     row_height_m : float, optional
         Height of a row band; default about one grid's height (square root of
         the median grid area).
@@ -229,7 +231,12 @@ def grid_codes(grids: gpd.GeoDataFrame, codes: Mapping[str, str] | pd.Series, *,
     if width is not None and width not in (2, 3):
         problems.add("width", f"must be 2 or 3 digits, got {width!r}", fix="width=2 (up to 99 grids) or width=3")
     elif width is None:
-        width = 2 if (counts.max() if len(counts) else 0) <= 99 else 3
+        most = int(counts.max()) if len(counts) else 0
+        width = 2 if most <= 99 else 3 if most <= 999 else len(str(most))
+        if width > 3:  # a whole city given as one community: no standard width numbers it
+            warnings.warn(f"community {counts.index[0]!r} has {most} grids: their codes use {width} digits; "
+                          "give the community boundaries (communities=) for standard 2- or 3-digit codes",
+                          UserWarning, stacklevel=2)
     if width in (2, 3):
         over = counts[counts > 10 ** width - 1]
         if len(over):

@@ -148,3 +148,17 @@ def test_reading_order_empty_and_groups():
     boxes = [shapely.box(0, 0, 1, 1), shapely.box(5, 5, 6, 6), shapely.box(0, 5, 1, 6)]
     # group "b" comes after group "a" whatever the geometry
     assert reading_order(boxes, groups=["b", "a", "a"], row_height_m=1).tolist() == [2, 1, 0]
+
+
+def test_a_community_of_more_than_999_grids_gets_wider_codes_with_a_warning():
+    import geopandas as gpd
+    import shapely
+
+    from gridpart.codes import grid_codes
+
+    cells = [shapely.box(441000 + 10 * i, 4427000 + 10 * j, 441010 + 10 * i, 4427010 + 10 * j)
+             for j in range(20) for i in range(55)]
+    grids = gpd.GeoDataFrame({"community_id": ["1"] * len(cells)}, geometry=cells, crs=32650)
+    with pytest.warns(UserWarning, match="1100 grids"):
+        out = grid_codes(grids, pd.Series({"1": "110108015001"}))
+    assert out["code"].str.len().eq(16).all() and out["code"].is_unique
