@@ -54,12 +54,14 @@ def _write_png(plan: GridPlan, path: str | os.PathLike, *, title: str | None = N
 
     from gridpart.plot import plot_plan
 
+    from gridpart.io import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig = Figure(figsize=(10, 10))
     ax = fig.add_subplot()
     plot_plan(plan, ax=ax, title=title, labels=labels, roads=roads)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    with atomic_path(path) as tmp:  # an interrupted render leaves no half-written PNG
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".").lower() or "png")
     return path
 
 

@@ -31,6 +31,11 @@ _TABLES = ("edges", "status")
 class atomic_path:
     """Context manager: a temporary path that replaces ``path`` on success.
 
+    The temporary file lives next to ``path`` (same file system, so the final
+    ``os.replace`` is atomic).  On any exception, ``KeyboardInterrupt``
+    included, it is removed with its SQLite side files and ``path`` is left as
+    it was: absent, or the previous complete file.
+
     Examples
     --------
     >>> import os, tempfile
@@ -55,8 +60,14 @@ class atomic_path:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             os.replace(self.tmp, self.path)
-        elif os.path.exists(self.tmp):
-            os.unlink(self.tmp)
+            return
+        # failed or interrupted (KeyboardInterrupt included): remove the temporary file
+        # and the side files SQLite (GeoPackage) may leave next to it
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            try:
+                os.unlink(self.tmp + suffix)
+            except FileNotFoundError:
+                pass
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
