@@ -99,6 +99,10 @@ _RANK = {"road": 0, "street": 1, "lane": 2}
 #: (a total or an id read as a count) and would overflow the solver's integer model.
 MAX_HOUSEHOLDS_PER_ROW = 1_000_000
 
+#: Column names (lower case) that look like household counts under another name.
+_HOUSEHOLD_COLUMN_ALIASES = frozenset({"households", "household", "hh", "n_households", "num_households",
+                                       "nhouseholds", "户数", "住户数", "户"})
+
 #: Communities may overlap by at most this share of the smaller one's area; such
 #: slivers are given to the community whose id sorts first (a repair).  More is an error.
 MAX_COMMUNITY_OVERLAP = 0.05
@@ -851,6 +855,14 @@ def validate_households(households: Any, *,
                                          "results cannot be matched back to rows.",
                      rows=labels, fix="households = households.reset_index(drop=True)")
 
+    if "households" not in households.columns:
+        alike = [c for c in households.columns if str(c).strip().lower() in _HOUSEHOLD_COLUMN_ALIASES]
+        if alike:
+            problems.add("households['households']",
+                         f"the column is missing, but {alike[0]!r} looks like household counts; "
+                         "without a 'households' column every point counts as one household.",
+                         fix=f"households = households.rename(columns={{{alike[0]!r}: 'households'}}), "
+                             f"or drop {alike[0]!r} to count one household per point")
     counts = _numeric_column(households, "households", problems, default=1.0)
     persons = _numeric_column(households, "persons", problems, default=np.nan)
     if counts is not None:
@@ -896,8 +908,8 @@ def _numeric_column(gdf: gpd.GeoDataFrame, column: str, problems: Problems, *,
     ok = True
     if text.any():
         found = sorted({repr(v) for v in series[text]})[:5]
-        problems.add(argument, f"expected numbers; found {int(text.sum())} rows of text such as "
-                               f"{', '.join(found)}.",
+        problems.add(argument, f"expected numbers; found {int(text.sum())} rows that are not numbers, "
+                               f"such as {', '.join(found)}.",
                      rows=index[text], fix=f"clean the column, e.g. households[{column!r}] = "
                                            f"pd.to_numeric(households[{column!r}], errors='coerce')"
                                            " and then fill or drop the NaN rows")

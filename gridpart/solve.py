@@ -488,8 +488,10 @@ def partition(
     band = Band.from_target(tgt)
     limit = shapely.make_valid(_limit_geometry(area, w["communities"], hh, work_crs))
     if limit.is_empty or limit.area < 1.0:
-        problems.add("study_area", "does not overlap the communities, so there is no area to partition.",
-                     fix="pass a study area that covers the communities, or leave it out")
+        what = "does not overlap the communities" if w["communities"] is not None else "covers less than 1 m²"
+        problems.add("study_area", f"{what}, so there is no area to partition.",
+                     fix="pass a study area that covers the households (and communities), in its own CRS, "
+                         "or leave it out")
         problems.raise_if_any()
 
     blocks, segments = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"])

@@ -378,6 +378,14 @@ CASES: list[Case] = [
         "+proj=tmerc +lat_0=0 +lon_0=116.3 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs")), "ok"),
     Case("households in EPSG:3857 holding degrees", lambda: base(
         households=_declare(_ll(base_households()), "EPSG:3857")), "error", "households.crs", match="degrees"),
+    Case("households counts under another column name", lambda: base(households=base_households().rename(
+        columns={"households": "Households"})), "error", "households['households']", match="rename"),
+    Case("households counts as lists", lambda: base(households=_with(base_households(), "households", pd.Series(
+        [[1, 2]] * 12, index=base_households().index, dtype=object))), "error", "households['households']", rows=True),
+    Case("households beyond the projection's range", lambda: base(households=_set_geom(
+        base_households(), 0, Point(1e12, 1e12))), "error", "households.geometry", rows=True, match="earth"),
+    Case("households in a 16-bit count column", lambda: base(households=_with(
+        base_households(), "households", np.full(12, 25, dtype=np.int16))), "ok"),
     Case("one building above the band", lambda: base(households=_hh_plus((50, 50), households=500)), "ok",
          why="its grid is reported as forced out"),
     Case("all households in one building", lambda: base(households=base_households().iloc[[0]]), "ok"),
@@ -415,6 +423,14 @@ CASES: list[Case] = [
     Case("communities one inside the other", lambda: base(communities=_geoms(base_communities(), [
         box(*_xy(-10, -10), *_xy(W + 10, H + 10)), box(*_xy(150, -10), *_xy(300, H + 10))]), study_area=None),
          "error", "communities.geometry", rows=True, match="overlap"),
+    Case("communities touching at a corner only", lambda: base(communities=_geoms(base_communities(), [
+        box(*_xy(-10, -10), *_xy(150, 100)), box(*_xy(150, 100), *_xy(W + 10, H + 10))]), study_area=None), "ok",
+         unplaced=3, why="the other quarters belong to no community: unplaced with a reason"),
+    Case("a sliver community narrower than a street", lambda: base(communities=gpd.GeoDataFrame(
+        {"community_id": ["A", "B", "S"]}, geometry=[box(*_xy(-10, -10), *_xy(150, H + 10)),
+                                                     box(*_xy(150.5, -10), *_xy(W + 10, H + 10)),
+                                                     box(*_xy(150, -10), *_xy(150.5, H + 10))], crs=CRS),
+        study_area=None), "ok"),
     Case("communities with a gap", lambda: base(communities=_geoms(base_communities(), [
         box(*_xy(-10, -10), *_xy(140, H + 10)), box(*_xy(160, -10), *_xy(W + 10, H + 10))]), study_area=None),
          "ok", why="blocks in the gap belong to no community; their households are unplaced with a reason"),
@@ -514,6 +530,8 @@ CASES: list[Case] = [
          "ok"),
     Case("study area not overlapping the communities", lambda: base(
         communities=base_communities(), study_area=box(*_xy(2000, 2000), *_xy(2100, 2100))),
+         "error", "study_area"),
+    Case("study area smaller than a square metre", lambda: base(study_area=box(*_xy(0, 0), *_xy(0.5, 0.5))),
          "error", "study_area"),
     Case("study area far away", lambda: base(study_area=box(*_xy(9000, 9000), *_xy(9500, 9500))),
          "error", "households", match="outside"),
