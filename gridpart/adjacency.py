@@ -31,22 +31,30 @@ def _empty_edges() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=dtype.get(c, float)) for c in cols})
 
 
-def _boundary_samples(lines: np.ndarray, spacing_m: float):
-    """Points every ``spacing_m`` along each line (at least one), with their share of its length."""
-    length = shapely.length(lines)
-    n = np.maximum(1, np.ceil(length / spacing_m).astype(np.int64))
-    owner = np.repeat(np.arange(len(lines)), n)
-    k = np.arange(len(owner)) - np.repeat(np.cumsum(n) - n, n)
-    step = length[owner] / n[owner]
-    pts = shapely.line_interpolate_point(lines[owner], (k + 0.5) * step)
-    return owner, step, pts
+def _piece_samples(lines: np.ndarray, max_piece_m: float):
+    """The midpoint of every straight piece of each line, with the piece's length.
+
+    Block boundaries are made of pieces of noded segments, so one point per
+    piece tells which segment it runs along; pieces longer than
+    ``max_piece_m`` are cut in equal parts, each sampled at its middle.
+    """
+    xy, part = shapely.get_coordinates(lines, return_index=True)
+    same = part[1:] == part[:-1]
+    a, b, owner = xy[:-1][same], xy[1:][same], part[:-1][same]
+    length = np.hypot(*(b - a).T)
+    n = np.maximum(1, np.ceil(length / max_piece_m).astype(np.int64))
+    rep = np.repeat(np.arange(len(a)), n)
+    k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
+    t = ((k + 0.5) / n[rep])[:, None]
+    mid = a[rep] + (b[rep] - a[rep]) * t
+    return owner[rep], length[rep] / n[rep], shapely.points(mid)
 
 
 def atom_edges(
     atoms: gpd.GeoDataFrame,
     segments: gpd.GeoDataFrame,
     *,
-    spacing_m: float = 5.0,
+    spacing_m: float = 50.0,
     snap_m: float = 1.0,
 ) -> pd.DataFrame:
     """Edges between atoms with the shared length along each road class.
@@ -55,7 +63,9 @@ def atom_edges(
     boundary is sampled every ``spacing_m``; each sample takes the class and
     name of the nearest noded segment within ``snap_m`` (a road, street,
     lane or barrier it runs along); samples along no segment are ``non_road``
-    between cells of one block, ``other`` elsewhere.
+    between cells of one block, ``other`` elsewhere.  Block boundaries are
+    pieces of the noded segments, so one sample per straight piece (pieces
+    longer than ``spacing_m`` cut in equal parts) is exact there.
 
     Parameters
     ----------
@@ -64,8 +74,8 @@ def atom_edges(
     segments : GeoDataFrame
         Noded linework with ``kind`` and ``name`` (see :func:`gridpart.blocks.noded_segments`).
     spacing_m, snap_m : float
-        Sampling step along shared boundaries, and how far a sample may lie
-        from the segment it is attributed to.
+        Longest straight piece sampled by one point, and how far a sample may
+        lie from the segment it is attributed to.
 
     Returns
     -------
@@ -99,7 +109,7 @@ def atom_edges(
     parts, owner = parts[linear], owner[linear]
     if len(parts) == 0:
         return _empty_edges()
-    sample_part, w, pts = _boundary_samples(parts, spacing_m)
+    sample_part, w, pts = _piece_samples(parts, spacing_m)
     pair = owner[sample_part]
     seg_geoms = segments.geometry.values
     p, q = shapely.STRtree(seg_geoms).query_nearest(pts, max_distance=snap_m, all_matches=False)

@@ -71,9 +71,16 @@ for _name in ("auto", "exact", "lns", "seed"):
     register_strategy(_name, lambda sub, _s=_name, **kw: solve_subproblem(sub, strategy=_s, **kw))
 
 
+#: Sub-problems with at least this many grids spread their LNS windows over
+#: the workers themselves; smaller ones are spread over the workers whole.
+WINDOW_PARALLEL_GRIDS = 40
+
+
 def _solve_one(args: tuple) -> SubResult:
-    sub, strategy, seed, time_limit = args
+    sub, strategy, seed, time_limit, *rest = args
     fn = STRATEGIES[strategy] if isinstance(strategy, str) else strategy
+    if rest and rest[0] > 1:
+        return fn(sub, seed=seed, time_limit=time_limit, n_jobs=rest[0])
     return fn(sub, seed=seed, time_limit=time_limit)
 
 
@@ -521,17 +528,27 @@ def partition(
     if progress:
         log.info("%d atoms, %d edges, %d sub-problems", len(atoms), len(edges), len(subs))
 
-    jobs = [(s, strategy, int(seed), float(time_limit)) for s in subs]
-    n_workers = (len(jobs) if n_jobs == -1 else int(n_jobs))
+    n_workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+    # large components use the workers for their windows (one at a time);
+    # the others are shared out whole; either way the plan does not depend on n_jobs
+    large = [i for i, s in enumerate(subs)
+             if n_workers > 1 and strategy in ("auto", "lns") and s.k >= WINDOW_PARALLEL_GRIDS]
+    small = [i for i in range(len(subs)) if i not in set(large)]
+    results: list[SubResult | None] = [None] * len(subs)
+    for i in large:
+        results[i] = _solve_one((subs[i], strategy, int(seed), float(time_limit), n_workers))
+        if progress:
+            log.info("solved sub-problem %s/%d (%d grids)", subs[i].community_id, subs[i].component, subs[i].k)
+    jobs = [(subs[i], strategy, int(seed), float(time_limit)) for i in small]
     if n_workers > 1 and len(jobs) > 1 and not callable(strategy):
         with ProcessPoolExecutor(max_workers=min(n_workers, len(jobs))) as ex:
-            results = list(ex.map(_solve_one, jobs))
+            for i, res in zip(small, ex.map(_solve_one, jobs)):
+                results[i] = res
     else:
-        results = []
-        for i, job in enumerate(jobs):
-            results.append(_solve_one(job))
+        for done, (i, job) in enumerate(zip(small, jobs)):
+            results[i] = _solve_one(job)
             if progress:
-                log.info("solved %d/%d sub-problems", i + 1, len(jobs))
+                log.info("solved %d/%d sub-problems", done + 1, len(jobs))
     t_solve = time.perf_counter()
 
     plan = _assemble(

@@ -208,3 +208,68 @@ def test_auto_falls_back_with_a_fractional_band():
     sub = grid_subproblem(3, 4, k=3, households=w)  # band 18.13-27.2
     res = solve_subproblem(sub, strategy="auto", seed=0, time_limit=10)
     assert _in_band(sub, res.labels).all(), np.bincount(res.labels, weights=w)
+
+
+# --------------------------------------------------------------------------- city scale
+
+
+@given(lattice_weights(max_side=5, max_k=5), st.integers(0, 3), st.integers(1, 2), st.data())
+def test_a_window_with_short_reach_moves_atoms_at_most_that_far(lattice, seed, reach, data):
+    rows, cols, k, w = lattice
+    assume(k >= 2)
+    sub = grid_subproblem(rows, cols, k=k, households=w)
+    labels = seed_plan(sub, seed=seed)
+    g = data.draw(st.sampled_from(sorted(set(labels.tolist()))), label="grid")
+    window = [g] + _grid_neighbours(sub, labels, g)[:2]
+    atoms = np.flatnonzero(np.isin(labels, window))
+    res = solve_window(sub, labels, atoms, seed=seed, deterministic_time=0.3, time_limit=5.0, reach=reach)
+    assert res.objective <= res.start_objective
+    new = labels.copy()
+    new[atoms] = res.labels
+    assert labels_contiguous(sub.n, sub.edges, new).all()
+    # an atom that changed grid lies within `reach` steps of its new grid's old atoms
+    adj = [[] for _ in range(sub.n)]
+    for a, b in sub.edges:
+        adj[a].append(b)
+        adj[b].append(a)
+    for i in np.flatnonzero(new != labels):
+        frontier, seen = {int(i)}, {int(i)}
+        for _ in range(reach):
+            frontier = {j for f in frontier for j in adj[f]} - seen
+            seen |= frontier
+        assert any(labels[j] == new[i] for j in seen), (i, new[i])
+
+
+def test_restricting_a_sub_problem_keeps_its_inner_edges_and_forced_atoms():
+    w = np.full(16, 10)
+    w[5] = 500
+    sub = grid_subproblem(4, 4, k=3, households=w)
+    part = sub.restrict(np.array([0, 1, 4, 5, 8]), 2)
+    assert part.n == 5 and part.k == 2
+    assert part.forced.tolist() == [3]  # atom 5 -> local 3
+    assert sorted(map(tuple, part.edges.tolist())) == [(0, 1), (0, 2), (1, 3), (2, 3), (2, 4)]
+    assert part.total == 540
+
+
+def test_the_inner_band_is_ten_percent_inside_the_band():
+    sub = grid_subproblem(3, 3, k=3, households=100, target=300)
+    assert sub.inner_band() == (270, 330)
+    narrow = grid_subproblem(3, 3, k=3, households=100, target=300, tolerance=0.05)
+    assert narrow.inner_band() == (285, 315)
+
+
+def test_lns_prefers_grids_within_ten_percent():
+    # 6x6 lattice of 25 households, 3 grids of 300: each grid can hold exactly 12 atoms
+    sub = grid_subproblem(6, 6, k=3, households=25, target=300)
+    res = solve_subproblem(sub, strategy="lns", seed=0, time_limit=20)
+    sizes = np.bincount(res.labels, weights=sub.weight)
+    assert np.all(np.abs(sizes - 300) <= 30), sizes
+
+
+def test_parallel_windows_give_the_serial_plan():
+    w = np.random.default_rng(3).integers(5, 60, 100)
+    sub = grid_subproblem(10, 10, k=12, households=w)
+    a = solve_subproblem(sub, strategy="lns", seed=1, time_limit=60, n_jobs=1, polish_passes=1)
+    b = solve_subproblem(sub, strategy="lns", seed=1, time_limit=60, n_jobs=2, polish_passes=1)
+    assert a.windows == b.windows and a.windows > 1
+    np.testing.assert_array_equal(a.labels, b.labels)

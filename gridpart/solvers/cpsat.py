@@ -12,8 +12,8 @@ Model (for the grids ``G`` of a window and their atoms ``W``):
   the warm start is always feasible.
 * Lexicographic objective, by dominating weights: grids out of the band,
   then households outside the band, then size deviation from the target
-  (and persons deviation) plus the cut cost by road class
-  (:mod:`gridpart.problem`).
+  (plus a surcharge per household beyond ±10 % of it, and persons
+  deviation) plus the cut cost by road class (:mod:`gridpart.problem`).
 
 ``OPTIMAL`` means proven optimal for this model: these roots, this order.
 """
@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from ortools.sat.python import cp_model
 from scipy.sparse.csgraph import dijkstra
 
-from gridpart.problem import DEVIATION_COST, PERSONS_DEVIATION_COST, SubProblem
+from gridpart.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem
 
 __all__ = ["WindowResult", "solve_window", "labels_objective"]
 
@@ -52,7 +52,8 @@ class WindowResult:
 
 def _weights(sub: SubProblem, total: int) -> tuple[int, int]:
     """(per household outside the band, per grid out of the band): dominating weights."""
-    rest = int(np.abs(sub.cut_cost).sum()) + int(DEVIATION_COST * (total + sub.band.centre * sub.k)) + 1
+    rest = (int(np.abs(sub.cut_cost).sum()) + int((DEVIATION_COST + INNER_COST) * (total + sub.band.centre * sub.k))
+            + 1)
     if sub.has_persons:
         rest += int(PERSONS_DEVIATION_COST * (sub.persons.sum() + (sub.band.persons_centre or 0) * sub.k))
     per_hh = rest
@@ -64,7 +65,9 @@ def _grid_terms(sub: SubProblem, sizes: np.ndarray, psizes: np.ndarray):
     b = sub.band
     excess = np.maximum(0, np.maximum(np.ceil(b.lo) - sizes, sizes - np.floor(b.hi)))
     out = excess > 0
-    dev = np.abs(sizes - round(b.centre))
+    ilo, ihi = sub.inner_band()
+    dev = np.abs(sizes - round(b.centre)) * DEVIATION_COST + INNER_COST * np.maximum(
+        0, np.maximum(ilo - sizes, sizes - ihi))
     pdev = np.zeros_like(sizes, dtype=float)
     if sub.has_persons:
         pdev = np.abs(psizes - round(b.persons_centre))
@@ -92,7 +95,7 @@ def labels_objective(sub: SubProblem, labels: np.ndarray, *, atoms: np.ndarray |
     ew = inside[e[:, 0]] & inside[e[:, 1]]
     cut = labels[e[ew, 0]] != labels[e[ew, 1]]
     return float(
-        per_grid * out.sum() + per_hh * excess.sum() + DEVIATION_COST * dev.sum()
+        per_grid * out.sum() + per_hh * excess.sum() + dev.sum()
         + PERSONS_DEVIATION_COST * pdev.sum() + sub.cut_cost[ew][cut].sum()
     )
 
@@ -123,6 +126,7 @@ def solve_window(
     deterministic_time: float = 2.0,
     time_limit: float = 10.0,
     num_workers: int = 1,
+    reach: int | None = None,
 ) -> WindowResult:
     """Re-solve the grids of ``atoms`` exactly, keeping their number.
 
@@ -140,6 +144,11 @@ def solve_window(
         wall-clock safety cap in seconds.
     num_workers : int
         CP-SAT workers (1 keeps the search deterministic).
+    reach : int, optional
+        An atom may join a grid only within ``reach`` steps of the grid's
+        current atoms (``None``: anywhere in the window).  Two steps keep
+        every useful exchange between neighbouring grids and make the model
+        several times smaller.
 
     Returns
     -------
@@ -179,9 +188,11 @@ def solve_window(
 
     model = cp_model.CpModel()
     x = {}
+    # each step out of the current grid costs ``big``: the number of steps is dist // big
+    limit = np.inf if reach is None else (reach + 1) * big
     for i in range(m):
         for gi in range(k):
-            if np.isfinite(dist[gi, i]):
+            if dist[gi, i] < limit:
                 x[i, gi] = model.new_bool_var(f"x{i}_{gi}")
     for i in range(m):
         model.add_exactly_one([x[i, gi] for gi in range(k) if (i, gi) in x])
@@ -200,6 +211,7 @@ def solve_window(
     per_hh, per_grid = _weights(sub, int(sub.weight.sum()))
     b = sub.band
     lo, hi, centre = int(np.ceil(b.lo)), int(np.floor(b.hi)), int(round(b.centre))
+    ilo, ihi = sub.inner_band()
     terms = []
     # when every grid of the window is in the band, keep it so (hard); else
     # out-of-band grids and excess households are paid for with dominating weights
@@ -215,6 +227,10 @@ def solve_window(
         dev = model.new_int_var(0, total + centre, f"dev{gi}")
         model.add_abs_equality(dev, size - centre)
         terms.append(int(DEVIATION_COST) * dev)
+        inner = model.new_int_var(0, total + centre, f"inner{gi}")
+        model.add(inner >= ilo - size)
+        model.add(inner >= size - ihi)
+        terms.append(int(INNER_COST) * inner)
         if not hard:
             out = model.new_bool_var(f"out{gi}")
             exc = model.new_int_var(0, total, f"exc{gi}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,22 +52,72 @@ class SubResult:
 
 
 def _badness(sub: SubProblem, labels: np.ndarray, k: int) -> np.ndarray:
+    """Per grid: households outside the band (×1e6), beyond ±10 % (×1e3), then deviation."""
     sizes = np.bincount(labels, weights=sub.weight, minlength=k)
     b = sub.band
     # whole households, as the model counts them: a band of 18.13-27.2 holds 19-27
     excess = np.maximum(0, np.maximum(np.ceil(b.lo - 1e-9) - sizes, sizes - np.floor(b.hi + 1e-9)))
-    return excess * 1e6 + np.abs(sizes - b.centre)
+    ilo, ihi = sub.inner_band()
+    inner = np.maximum(0, np.maximum(ilo - sizes, sizes - ihi))
+    bad = excess * 1e6 + inner * 1e3 + np.abs(sizes - b.centre)
+    # a grid headed by an atom above the band cannot do better
+    bad[np.unique(labels[sub.forced])] = 0.0
+    return bad
 
 
-def _grid_neighbours(sub: SubProblem, labels: np.ndarray) -> dict[int, set[int]]:
+def _grid_neighbours(sub: SubProblem, labels: np.ndarray, k: int) -> list[np.ndarray]:
+    """Neighbouring grids of each grid, ascending."""
     e = sub.edges
     la, lb = labels[e[:, 0]], labels[e[:, 1]]
     diff = la != lb
-    out: dict[int, set[int]] = {}
-    for a, b in zip(la[diff].tolist(), lb[diff].tolist()):
-        out.setdefault(a, set()).add(b)
-        out.setdefault(b, set()).add(a)
+    pairs = np.unique(np.r_[la[diff] * k + lb[diff], lb[diff] * k + la[diff]])
+    src, dst = pairs // k, pairs % k
+    cuts = np.searchsorted(src, np.arange(k + 1))
+    return [dst[cuts[g]:cuts[g + 1]] for g in range(k)]
+
+
+def _windows(sub: SubProblem, labels: np.ndarray, k: int, candidates: np.ndarray, bad: np.ndarray,
+             max_grids: int, max_atoms: int) -> list[list[int]]:
+    """Disjoint windows around ``candidates`` (worst first): each a grid and its
+    neighbours, breadth first; out-of-band grids get twice the grids and 1.5×
+    the atoms, so a deficit can be spread over several grids."""
+    nbrs = _grid_neighbours(sub, labels, k)
+    counts = np.bincount(labels, minlength=k)
+    used = np.zeros(k, bool)
+    out: list[list[int]] = []
+    for g in candidates.tolist():
+        if used[g]:
+            continue
+        far = bad[g] >= 1e6
+        grid_cap = max_grids + 2 if far else max_grids
+        atom_cap = max_atoms * 3 // 2 if far else max_atoms
+        window, count, frontier = [g], int(counts[g]), [g]
+        used[g] = True
+        while frontier and len(window) < grid_cap:
+            nxt = []
+            for f in frontier:
+                cand = nbrs[f][~used[nbrs[f]]]
+                for h in cand[np.lexsort((cand, -bad[cand]))].tolist():
+                    if len(window) >= grid_cap or count + counts[h] > atom_cap:
+                        continue
+                    window.append(h)
+                    used[h] = True
+                    count += int(counts[h])
+                    nxt.append(h)
+            frontier = nxt if far else []
+        if len(window) >= 2:
+            out.append(window)
+        else:
+            used[g] = False
     return out
+
+
+def _solve_window_task(args) -> tuple[np.ndarray, float, float]:
+    """Worker: one window as its own small sub-problem (picklable, no shared state)."""
+    wsub, wlabels, seed, budget, cap, reach = args
+    res = solve_window(wsub, wlabels, np.arange(wsub.n), seed=seed, deterministic_time=budget, time_limit=cap,
+                       reach=reach)
+    return res.labels, res.objective, res.start_objective
 
 
 def solve_subproblem(
@@ -77,11 +128,14 @@ def solve_subproblem(
     time_limit: float = 60.0,
     window_time: float = 0.5,
     max_window_atoms: int = 160,
-    max_window_grids: int = 3,
+    max_window_grids: int = 5,
     whole_atoms: int = 150,
     whole_grids: int = 3,
-    max_passes: int = 4,
+    max_passes: int = 8,
+    polish_passes: int | None = None,
     exact_time: float = 30.0,
+    n_jobs: int = 1,
+    reach: int | None = 2,
 ) -> SubResult:
     """Grid labels for one sub-problem.
 
@@ -129,51 +183,11 @@ def solve_subproblem(
         if res.status == "OPTIMAL" and in_band.all():
             return SubResult(labels, res.status, "whole component: " + MODEL_NAME, obj, res.bound,
                              time.perf_counter() - t0, 1, int(res.objective < res.start_objective))
-    windows = improved = 0
-    version = np.zeros(k, dtype=np.int64)
-    tried: set[tuple] = set()
-    for _ in range(max_passes):
-        progress = False
-        order = np.lexsort((np.arange(k), -_badness(sub, labels, k)))
-        for g in order.tolist():
-            if time.perf_counter() - t0 > time_limit:
-                break
-            bad = _badness(sub, labels, k)
-            out = bad[g] >= 1e6
-            # an out-of-band grid may need its deficit or surplus spread over
-            # several grids: give it a wider window (grids by breadth-first order)
-            grid_cap = max_window_grids * 2 if out else max_window_grids
-            atom_cap = max_window_atoms * 3 // 2 if out else max_window_atoms
-            nbrs = _grid_neighbours(sub, labels)
-            counts = np.bincount(labels, minlength=k)
-            window, count, frontier = [g], int(counts[g]), [g]
-            while frontier and len(window) < grid_cap:
-                nxt = []
-                for f in frontier:
-                    for h in sorted(nbrs.get(f, set()) - set(window), key=lambda h: (-bad[h], h)):
-                        if len(window) >= grid_cap or count + counts[h] > atom_cap:
-                            continue
-                        window.append(h)
-                        count += int(counts[h])
-                        nxt.append(h)
-                frontier = nxt if out else []
-            if len(window) < 2:
-                continue
-            key = tuple(sorted((h, int(version[h])) for h in window))
-            if key in tried:
-                continue
-            tried.add(key)
-            atoms = np.flatnonzero(np.isin(labels, window))
-            res = solve_window(sub, labels, atoms, seed=seed, deterministic_time=window_time * (2 if out else 1),
-                               time_limit=max(0.5, time_limit - (time.perf_counter() - t0)))
-            windows += 1
-            if res.objective < res.start_objective:
-                labels[atoms] = res.labels
-                version[window] += 1
-                improved += 1
-                progress = True
-        if not progress or time.perf_counter() - t0 > time_limit:
-            break
+    labels, windows, improved = _search(
+        sub, labels, k, seed=seed, t0=t0, time_limit=time_limit, window_time=window_time,
+        max_window_grids=max_window_grids, max_window_atoms=max_window_atoms, max_passes=max_passes,
+        polish_passes=(polish_passes if polish_passes is not None else _default_polish(k)), n_jobs=n_jobs,
+        reach=reach)
     obj = labels_objective(sub, labels)
     log.debug("community %s component %d: %d windows, %d improved", sub.community_id, sub.component, windows, improved)
     return SubResult(labels, "FEASIBLE", "lns: " + MODEL_NAME, obj, float("nan"),
@@ -199,3 +213,77 @@ def _exact(sub: SubProblem, hint: np.ndarray, *, seed: int, time_limit: float, t
                                 time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
     return SubResult(fallback.labels, res.status, method + " (no solution in budget: lns plan)",
                      float("nan"), res.bound, time.perf_counter() - t0, fallback.windows, fallback.improved)
+
+
+def _default_polish(k: int) -> int:
+    """Passes over every grid after the repairs: all for a district, none at city scale."""
+    return 4 if k <= 150 else 2 if k <= 400 else 1 if k <= 1000 else 0
+
+
+def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float, time_limit: float,
+            window_time: float, max_window_grids: int, max_window_atoms: int, max_passes: int,
+            polish_passes: int, n_jobs: int, reach: int | None) -> tuple[np.ndarray, int, int]:
+    """Large-neighbourhood search in rounds of disjoint windows.
+
+    Repair passes free the grids outside ±10 % (worst first) with their
+    neighbours; polish passes then free every grid.  Above 150 grids, repairs
+    first let atoms move one step at most (small models, solved fast), then
+    ``reach`` steps; up to 150 grids atoms move anywhere in their window.  Each pass is one round of windows that share no grid, solved in
+    parallel with ``n_jobs`` (disjoint windows do not interact, so the plan
+    does not depend on ``n_jobs``); every improvement is kept.  A phase ends
+    after its passes or at the first pass that improves nothing.
+    """
+    labels = labels.copy()
+    windows = improved = 0
+    tried: set[tuple] = set()
+    version = np.zeros(k, dtype=np.int64)
+    if k <= 150:  # a district: atoms move anywhere in their window
+        phases = [("repair", None, max_passes), ("polish", None, polish_passes)]
+    else:  # a city keeps its models small
+        phases = [("repair", 1, max_passes), ("repair", reach, max_passes), ("polish", reach, polish_passes)]
+    pool = None
+    try:
+        for phase, rch, passes in phases:
+            for _ in range(passes):
+                if time.perf_counter() - t0 > time_limit:
+                    return labels, windows, improved
+                bad = _badness(sub, labels, k)
+                todo = np.lexsort((np.arange(k), -bad))
+                if phase == "repair":
+                    todo = todo[bad[todo] >= 1e3]
+                if len(todo) == 0:
+                    break
+                batch = _windows(sub, labels, k, todo, bad, max_window_grids, max_window_atoms)
+                tasks, keys = [], []
+                for window in batch:
+                    key = (rch, *sorted((h, int(version[h])) for h in window))
+                    if key in tried:
+                        continue
+                    tried.add(key)
+                    atoms = np.flatnonzero(np.isin(labels, window))
+                    budget = window_time * (1.5 if bad[window[0]] >= 1e6 else 1)
+                    cap = max(0.5, time_limit - (time.perf_counter() - t0))
+                    tasks.append((sub.restrict(atoms, len(window)), labels[atoms], seed, budget, cap, rch))
+                    keys.append((window, atoms))
+                if n_jobs > 1 and len(tasks) > 1:
+                    if pool is None:
+                        pool = ProcessPoolExecutor(max_workers=n_jobs)
+                    chunk = max(1, len(tasks) // (4 * n_jobs))
+                    results = list(pool.map(_solve_window_task, tasks, chunksize=chunk))
+                else:
+                    results = [_solve_window_task(t) for t in tasks]
+                progress = False
+                log.debug("%s reach=%s: %d windows, %.1f s", phase, rch, len(tasks), time.perf_counter() - t0)
+                for (window, atoms), (new, obj, start) in zip(keys, results):
+                    windows += 1
+                    if obj < start:
+                        labels[atoms] = new
+                        version[window] += 1
+                        improved += 1
+                        progress = True
+                if not progress:
+                    break
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return labels, windows, improved
