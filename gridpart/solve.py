@@ -303,6 +303,12 @@ def _check_placement(hh, blocks, block_of, problems: Problems) -> None:
     out = block_of.isna().to_numpy()
     if not out.any():
         return
+    if len(blocks) == 0:
+        problems.add("roads", "no block was formed inside the area to partition, so no household can be placed.",
+                     rows=hh.index[out],
+                     fix="check roads_are (road surfaces that cover the whole area leave no block), the study "
+                         "area and the communities")
+        problems.raise_if_any()
     w = hh["households"].to_numpy(dtype=float)
     w = w if w.sum() > 0 else np.ones(len(w))
     share = float(w[out].sum() / w.sum())

@@ -295,6 +295,9 @@ CASES: list[Case] = [
                                                                              [" Road", "STREET ", "街", "巷"])), "ok"),
     Case("roads with tiny segments", lambda: base(roads=_roads_plus(LineString([_xy(60, 60), _xy(60.001, 60)]))),
          "ok"),
+    Case("road surfaces covering the whole area", lambda: base(roads=gpd.GeoDataFrame(
+        {"kind": ["street"]}, geometry=[study().buffer(10)], crs=CRS), roads_are="surfaces"),
+         "error", "roads", rows=True, match="no block"),
     Case("roads_are unknown", lambda: base(roads_are="centrelines"), "error", "roads_are"),
     Case("roads_are=blocks for lines", lambda: base(roads_are="blocks"), "error", "roads.geometry", rows=True),
     # ---------------------------------------------------------------- households
