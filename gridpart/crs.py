@@ -418,6 +418,11 @@ def _placeable_rows(gdf: gpd.GeoDataFrame, name: str, problems: Problems) -> np.
     if crs.is_geographic or not present.any():
         return present
     transformer = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
+    box = (b[present, 0].min(), b[present, 1].min(), b[present, 2].max(), b[present, 3].max())
+    corners = transformer.transform([box[0], box[0], box[2], box[2]], [box[1], box[3], box[1], box[3]],
+                                    errcheck=False)
+    if np.isfinite(corners).all() and (np.abs(corners[1]) <= 90).all():
+        return present  # the whole extent is placeable: no need to look at every row
     ok = present.copy()
     for xs, ys in ((b[:, 0], b[:, 1]), (b[:, 2], b[:, 3])):
         lon, lat = transformer.transform(xs[present], ys[present], errcheck=False)
