@@ -82,6 +82,25 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _index_as_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The index as column ``_index`` (a MultiIndex as ``_index_0``, ``_index_1``, ...)."""
+    if isinstance(gdf.index, pd.MultiIndex):
+        return gdf.reset_index(names=[f"_index_{i}" for i in range(gdf.index.nlevels)])
+    return gdf.reset_index(names="_index")
+
+
+def _index_from_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`_index_as_columns`."""
+    if "_index" in df.columns:
+        df = df.set_index("_index")
+        df.index.name = None
+        return df
+    levels = sorted((c for c in df.columns if str(c).startswith("_index_")), key=lambda c: int(c[7:]))
+    df = df.set_index(levels)
+    df.index.names = [None] * len(levels)
+    return df
+
+
 def write_plan(plan: GridPlan, path: str | os.PathLike) -> None:
     """Write ``plan`` to a GeoPackage at ``path`` (replaced atomically).
 
@@ -102,7 +121,7 @@ def write_plan(plan: GridPlan, path: str | os.PathLike) -> None:
     meta = pd.DataFrame({"key": ["params"], "value": [json.dumps(plan.params, default=str, ensure_ascii=False)]})
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
-            gdf = _plain(gdf.reset_index(names="_index") if name in ("households", "unplaced") else gdf)
+            gdf = _plain(_index_as_columns(gdf) if name in ("households", "unplaced") else gdf)
             pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=os.path.exists(tmp))
         for name, df in (("edges", plan.edges), ("status", plan.status), ("metadata", meta)):
             pyogrio.write_dataframe(_plain(df), tmp, layer=name, driver="GPKG", append=True)
@@ -130,8 +149,7 @@ def read_plan(path: str | os.PathLike) -> GridPlan:
     tables = {n: pyogrio.read_dataframe(path, layer=n, read_geometry=False) for n in (*_TABLES, "metadata")}
     params = json.loads(tables["metadata"].set_index("key").loc["params", "value"])
     for n in ("households", "unplaced"):
-        df = read[n].set_index("_index")
-        df.index.name = None
+        df = _index_from_columns(read[n])
         for c in ("grid_id", "block_id", "atom_id"):
             if c in df:
                 df[c] = df[c].astype("Int64")
