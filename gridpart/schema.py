@@ -366,6 +366,10 @@ def _read_file(path: str | os.PathLike, *, argument: str, layer: str | int | Non
     try:
         if layer is None:
             names = [str(n) for n in pyogrio.list_layers(text)[:, 0]]
+            if not names:
+                problems.add(argument, f"{text!r} holds no layers (is it a folder or an empty data source?).",
+                             fix="pass the path of a GeoPackage, GeoJSON or Shapefile, or a GeoDataFrame")
+                return None
             if len(names) > 1:
                 if argument not in names:
                     problems.add(argument, f"{text!r} holds {len(names)} layers {names} and none "

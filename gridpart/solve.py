@@ -113,7 +113,7 @@ def _osm_inputs(roads, households, barriers, study_area, parcels):
         return roads, households, barriers, study_area, parcels
     from gridpart.osm import estimate_households, read_osm
 
-    osm = read_osm(roads)
+    osm = _read_osm_checked(roads, read_osm)
     if _is_osm_path(households) and os.path.abspath(households) == os.path.abspath(roads):
         households = estimate_households(osm.buildings, parcels=osm.parcels)
     if barriers is None:
@@ -123,6 +123,24 @@ def _osm_inputs(roads, households, barriers, study_area, parcels):
     if parcels is None:
         parcels = osm.parcels
     return osm.roads, households, barriers, study_area, parcels
+
+
+def _read_osm_checked(path, read_osm):
+    """``read_osm(path)``, with a missing or unreadable file reported as an InputError on ``roads``."""
+    from gridpart.errors import GridpartError
+
+    problems = Problems()
+    try:
+        return read_osm(path)
+    except GridpartError:
+        raise
+    except FileNotFoundError:
+        problems.add("roads", f"OSM file not found: {os.fspath(path)!r} (working directory {os.getcwd()!r}).",
+                     fix="check the path")
+    except (OSError, ValueError, RuntimeError) as exc:  # GDAL/pyogrio parse errors are RuntimeErrors
+        problems.add("roads", f"could not read the OSM file {os.fspath(path)!r}: {type(exc).__name__}: {exc}",
+                     fix="check that it is a complete .osm (XML) or .osm.pbf file, e.g. re-download the extract")
+    problems.raise_if_any()
 
 
 def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units, n_grids) -> None:

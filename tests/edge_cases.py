@@ -182,6 +182,20 @@ def _parcels(**kw: Any) -> gpd.GeoDataFrame:
                             crs=CRS)
 
 
+def _file(name: str, content: bytes | None = None, layer: gpd.GeoDataFrame | None = None) -> str:
+    """A file in a fresh temporary folder (written on demand by the case)."""
+    import os
+    import tempfile
+
+    path = os.path.join(tempfile.mkdtemp(prefix="gridpart-case-"), name)
+    if layer is not None:
+        layer.to_file(path)
+    elif content is not None:
+        with open(path, "wb") as f:
+            f.write(content)
+    return path
+
+
 # --------------------------------------------------------------------------- the catalogue
 
 CASES: list[Case] = [
@@ -238,6 +252,20 @@ CASES: list[Case] = [
     Case("roads not a GeoDataFrame", lambda: base(roads=[LineString([(0, 0), (1, 1)])]), "error", "roads"),
     Case("roads a plain DataFrame", lambda: base(roads=pd.DataFrame(base_roads())), "error", "roads"),
     Case("roads path that does not exist", lambda: base(roads="/nonexistent/roads.gpkg"), "error", "roads"),
+    Case("roads OSM file missing", lambda: base(roads="/nonexistent/district.osm.pbf"), "error", "roads",
+         match="not found"),
+    Case("roads OSM file truncated", lambda: base(roads=_file("cut.osm", b"<?xml version='1.0'?><osm><node id=")),
+         "error", "roads"),
+    Case("households path is an empty folder", lambda: base(households=_file("x").rsplit("/", 1)[0]), "error",
+         "households"),
+    Case("households path is a folder of files", lambda: base(households=_file(
+        "hh.shp", b"\x00\x01garbage").rsplit("/", 1)[0]), "error", "households"),
+    Case("households path is a CSV without geometry", lambda: base(households=_file(
+        "hh.csv", pd.DataFrame(base_households().drop(columns="geometry")).to_csv().encode())),
+         "error", "households", match="geometry"),
+    Case("households path is an empty file", lambda: base(households=_file("hh.gpkg", b"")), "error", "households"),
+    Case("households path is a GeoJSON", lambda: base(households=_file("hh.geojson", layer=base_households())),
+         "ok", why="read with its CRS; the index becomes 0..n-1"),
     Case("roads empty", lambda: base(roads=base_roads().iloc[:0]), "error", "roads"),
     Case("roads missing", lambda: base(roads=None), "error", "roads"),
     Case("roads with a None geometry", lambda: base(roads=_set_geom(base_roads(), 3, None)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -71,7 +72,10 @@ def test_case(name):
         return
     assert not isinstance(result, Exception), f"expected a plan, got {type(result).__name__}: {result}"
     plan = result
-    _check_lossless(plan, kwargs["households"])
+    households = kwargs["households"]
+    if not isinstance(households, gpd.GeoDataFrame):
+        households = gpd.read_file(households)
+    _check_lossless(plan, households)
     repairs = plan.params["repairs"]
     if case.expect == "repair":
         recorded = [r for r in repairs if r["argument"].startswith(case.argument)]
