@@ -21,6 +21,8 @@ from shapely, pandas, pyproj or OR-Tools, a lost household) fails it.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,12 +184,12 @@ def _parcels(**kw: Any) -> gpd.GeoDataFrame:
                             crs=CRS)
 
 
+_TMP = tempfile.TemporaryDirectory(prefix="gridpart-cases-")  # removed when the interpreter exits
+
+
 def _file(name: str, content: bytes | None = None, layer: gpd.GeoDataFrame | None = None) -> str:
     """A file in a fresh temporary folder (written on demand by the case)."""
-    import os
-    import tempfile
-
-    path = os.path.join(tempfile.mkdtemp(prefix="gridpart-case-"), name)
+    path = os.path.join(tempfile.mkdtemp(dir=_TMP.name), name)
     if layer is not None:
         layer.to_file(path)
     elif content is not None:
