@@ -197,3 +197,25 @@ def test_undeclared_gcj02_roads_are_diagnosed():
     with pytest.raises(gp.InputError, match="GCJ-02") as info:
         gp.partition(**base(roads=web(roads), communities=web(base_communities()), study_area=None))
     assert "'communities': 'gcj02'" in str(info.value)
+
+
+def test_command_line_coords_option(tmp_path, capsys):
+    from edge_cases import base_communities
+
+    from gridpart.cli import main
+
+    base, roads, hh = _scene()
+    ll = hh.to_crs("EPSG:4326")
+    web = ll.set_geometry(from_wgs84(ll.geometry.values, "gcj02"), crs="EPSG:4326")
+    paths = {name: str(tmp_path / f"{name}.gpkg") for name in ("roads", "hh", "comm")}
+    roads.to_file(paths["roads"])
+    web.to_file(paths["hh"])
+    base_communities().to_file(paths["comm"])
+    out = tmp_path / "grids.gpkg"
+    argv = ["partition", paths["roads"], paths["hh"], "--communities", paths["comm"], "-o", str(out),
+            "--strategy", "seed", "--time-limit", "2", "--target", "100"]
+    assert main(argv) == 2
+    assert "coords={'households': 'gcj02'}" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(argv + ["--coords", "households=gcj02"]) == 0
+    assert gp.read_plan(out).params["coords"] == {"households": "gcj02"}
