@@ -28,7 +28,6 @@ import logging
 import math
 import numbers
 import os
-import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path

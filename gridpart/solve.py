@@ -28,7 +28,7 @@ from gridpart.blocks import (
 )
 from gridpart.coords import convert_layer, coords_by_layer
 from gridpart.crs import prepare_crs, to_working
-from gridpart.errors import InputError, Problems
+from gridpart.errors import Problems
 from gridpart.plan import GridPlan
 from gridpart.problem import Band, SubProblem, build_subproblems
 from gridpart.schema import (
@@ -176,7 +176,10 @@ def _check_n_grids(n_grids, communities, problems: Problems):
     known = ["1"] if communities is None else [str(v) for v in communities["community_id"]]
     out, unknown, bad = {}, [], []
     for key, value in n_grids.items():
-        text = str(int(key)) if isinstance(key, float) and key.is_integer() else str(key).strip()
+        candidates = [str(key), str(key).strip()]
+        if isinstance(key, (float, np.floating)) and float(key).is_integer():
+            candidates.append(str(int(key)))
+        text = next((c for c in candidates if c in known), str(key))
         if text not in known:
             unknown.append(key)
         if not _positive_int(value):
