@@ -918,9 +918,9 @@ def _numeric_column(gdf: gpd.GeoDataFrame, column: str, problems: Problems, *,
                                            " and then fill or drop the NaN rows")
         ok = False
     if not pd.api.types.is_numeric_dtype(series) and not text.any():
-        as_text = np.array([isinstance(v, (str, bytes)) for v in series], dtype=bool)
-        problems.repair(argument, "holds numbers stored as text; converted to float.",
-                        rows=index[as_text], stacklevel=5)
+        stored = np.array([not _is_number(v) for v in series], dtype=bool)
+        problems.repair(argument, "holds numbers stored as text (or other objects, such as Decimal); "
+                                  "converted to float.", rows=index[stored & ~missing], stacklevel=5)
     values = numeric.to_numpy(dtype=float, na_value=np.nan)
     if missing.any():
         problems.add(argument, f"{int(missing.sum())} rows are missing (NaN/None).",

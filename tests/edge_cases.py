@@ -366,7 +366,11 @@ CASES: list[Case] = [
          "error", "households['households']", rows=True),
     Case("households numbers as text", lambda: base(households=_with(
         base_households(), "households", pd.Series(["25"] * 12, dtype=object, index=base_households().index))),
-         "ok", why="converted to numbers with a UserWarning"),
+         "repair", "households['households']", warns="text", why="converted to numbers"),
+    Case("households as Decimal objects", lambda: base(households=_with(
+        base_households(), "households", pd.Series([__import__("decimal").Decimal("25")] * 12, dtype=object,
+                                                   index=base_households().index))),
+         "repair", "households['households']", warns="Decimal"),
     Case("households True/False", lambda: base(households=_with(base_households(), "households", True)),
          "error", "households['households']"),
     Case("households infinite", lambda: base(households=_with(base_households(), "households",
