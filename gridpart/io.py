@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from gridpart.errors import InputError, Problems
 from gridpart.plan import GridPlan
@@ -72,12 +73,24 @@ class atomic_path:
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
+    active = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else "geometry"
     for c in out.columns:
-        if c == "geometry":
+        if c == active:
             continue
-        if isinstance(out[c].dtype, pd.BooleanDtype) or out[c].dtype == bool:
+        dtype = out[c].dtype
+        if isinstance(dtype, gpd.array.GeometryDtype):  # a second geometry column: as WKT text
+            out[c] = pd.Series(shapely.to_wkt(np.asarray(out[c].values, dtype=object)), index=out.index,
+                               dtype=object)
+        elif isinstance(dtype, pd.BooleanDtype) or dtype == bool:
             out[c] = out[c].astype("int8")
-        elif out[c].dtype == object:
+        elif isinstance(dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object).map(lambda v: None if pd.isna(v) else str(v))
+        elif not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype)
+                  or pd.api.types.is_string_dtype(dtype)) or pd.api.types.is_complex_dtype(dtype):
+            # anything GeoPackage has no type for (periods, intervals, complex numbers) as text
+            out[c] = out[c].astype(object).map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                                               else str(v))
+        elif dtype == object:
             out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
     return out
 

@@ -143,6 +143,26 @@ def _read_osm_checked(path, read_osm):
     problems.raise_if_any()
 
 
+#: Columns gridpart writes on ``plan.households``; user columns of these names are replaced.
+_HOUSEHOLD_OUTPUT_COLUMNS = ("households", "persons", "block_id", "atom_id", "grid_id", "reason")
+
+
+def _with_user_columns(validated: gpd.GeoDataFrame, given: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The validated households with the user's other columns back (addresses, names, ids).
+
+    ``plan.households`` is "the input households with grid_id": the user's
+    columns come first, in their order, then gridpart's; the geometry is the
+    validated one (2D, converted from web-map coordinates where asked).
+    """
+    keep = [c for c in given.columns if c != given.geometry.name and c not in _HOUSEHOLD_OUTPUT_COLUMNS
+            and c not in validated.columns]
+    if not keep:
+        return validated
+    extra = pd.DataFrame({c: given[c].to_numpy() for c in keep}, index=validated.index)
+    out = pd.concat([extra, pd.DataFrame(validated)], axis=1)
+    return gpd.GeoDataFrame(out, geometry=validated.geometry.name, crs=validated.crs)
+
+
 def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units, n_grids) -> None:
     if not (callable(strategy) or (isinstance(strategy, str) and strategy in STRATEGIES)):
         problems.add("strategy", f"unknown strategy {strategy!r}; known: {sorted(STRATEGIES)}",
@@ -579,7 +599,8 @@ def partition(
     t_solve = time.perf_counter()
 
     plan = _assemble(
-        atoms=atoms, edges=edges, subs=subs, results=results, hh=hh, hh_in=hh_v, reasons=reasons,
+        atoms=atoms, edges=edges, subs=subs, results=results, hh=hh, hh_in=_with_user_columns(hh_v, hh_in),
+        reasons=reasons,
         segments=segments, user_crs=user_crs, work_crs=work_crs, band=band, parcels=parcels_v,
     )
     plan.params.update(

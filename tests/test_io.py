@@ -157,3 +157,23 @@ def _no_warning_check():
     import contextlib
 
     return contextlib.nullcontext()
+
+
+def test_the_households_own_columns_come_back_and_survive_the_file(tmp_path):
+    from edge_cases import base, base_households
+
+    hh = base_households()
+    hh["address"] = [f"学院路{i}号" for i in range(len(hh))]
+    hh["kind"] = pd.Categorical(["楼", "院"] * (len(hh) // 2))
+    hh["month"] = pd.period_range("2020-01", periods=len(hh), freq="M")
+    hh["centroid"] = hh.geometry
+    hh["grid_id"] = 99  # a stale result column is replaced, not kept
+    plan = gp.partition(**base(households=hh))
+    assert_valid_plan(plan, hh)
+    assert plan.households["address"].tolist() == hh["address"].tolist()
+    assert plan.households["grid_id"].ne(99).all()
+    plan.to_file(tmp_path / "plan.gpkg")
+    back = gp.read_plan(tmp_path / "plan.gpkg")
+    assert back.households["address"].tolist() == hh["address"].tolist()
+    assert back.households["month"].tolist() == [str(p) for p in hh["month"]]
+    assert back.households["centroid"].str.startswith("POINT").all()
