@@ -192,7 +192,7 @@ def _cmd_partition(args: argparse.Namespace) -> int:
     plan = gp.partition(
         roads, households, communities=args.communities, parcels=parcels, barriers=barriers,
         study_area=study_area, target=target, tolerance=args.tolerance, strategy=args.strategy,
-        time_limit=args.time_limit, seed=args.seed, n_jobs=args.n_jobs, progress=True,
+        time_limit=args.time_limit, seed=args.seed, n_jobs=args.n_jobs, progress=True, units=args.units,
         coords=_coords_option(args.coords),
     )
     wall = time.perf_counter() - t0
@@ -204,6 +204,29 @@ def _cmd_partition(args: argparse.Namespace) -> int:
     print(f"wrote {args.output}")
     if args.png:
         print(f"wrote {_write_png(plan, args.png, title=args.title)}")
+    return EXIT_OK
+
+
+def _cmd_register(args: argparse.Namespace) -> int:
+    import gridpart as gp
+    from gridpart.errors import InputError, Problem
+
+    plan = gp.read_plan(args.plan)
+    if args.code is not None or args.width is not None:
+        ids = sorted(plan.grids["community_id"].astype(str).unique())
+        codes: dict[str, str] = {}
+        for item in args.code or []:
+            if "=" in item:
+                cid, code = item.split("=", 1)
+            elif len(ids) == 1:
+                cid, code = ids[0], item
+            else:
+                raise InputError([Problem("--code", f"the plan has {len(ids)} communities; say which one "
+                                          f"{item!r} is for", fix=f"--code {ids[0]}={item}")])
+            codes[cid.strip()] = code.strip()
+        plan = gp.recode(plan, codes=codes or None, width=args.width)
+    path = gp.write_register(plan, args.output, language=args.language)
+    print(f"wrote {path} ({len(plan.grids)} grids)")
     return EXIT_OK
 
 
@@ -323,7 +346,21 @@ def build_parser() -> argparse.ArgumentParser:
     part.add_argument("--estimate", action="store_true",
                       help="HOUSEHOLDS holds building footprints (or is an OSM file): estimate "
                            "households from them")
+    part.add_argument("--units", choices=("own", "merge"), default="own",
+                      help="work units get dedicated grids (own, default) or share grids (merge)")
     part.set_defaults(func=_cmd_partition)
+
+    reg = sub.add_parser("register", parents=[common], help="write a plan's register (网格登记表)",
+                         description="Write the register of a plan written by 'gridpart partition': one row "
+                                     "per grid with code, kind, households, persons and four limits (四至).")
+    reg.add_argument("plan", metavar="PLAN.gpkg")
+    reg.add_argument("-o", "--output", required=True, metavar="OUT.xlsx|OUT.csv",
+                     help=".xlsx (needs openpyxl) or .csv (UTF-8 with BOM)")
+    reg.add_argument("--language", choices=("zh", "en"), default="zh")
+    reg.add_argument("--code", action="append", metavar="[ID=]CODE",
+                     help="12-digit community code (ID=CODE for each of several communities)")
+    reg.add_argument("--width", type=int, metavar="W", help="digits of the grid sequence number: 2 or 3")
+    reg.set_defaults(func=_cmd_register)
 
     score = sub.add_parser("score", parents=[common], help="print the scorecard of a plan",
                            description="Print the scorecard of a plan written by 'gridpart partition'.")

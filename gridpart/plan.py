@@ -18,9 +18,12 @@ class GridPlan:
     Attributes
     ----------
     grids : GeoDataFrame
-        One row per grid, in the households' CRS: ``grid_id``, ``community_id``,
-        ``households``, ``persons``, ``n_atoms``, ``area_m2``, ``forced``
-        (out of the band whatever the plan), ``forced_reason``, geometry.
+        One row per grid, in the households' CRS: ``grid_id``, ``code``,
+        ``community_id``, ``kind`` (unit/compound/street), ``households``,
+        ``persons``, ``n_atoms``, ``area_m2``, ``forced`` (out of the band
+        whatever the plan), ``forced_reason``, ``limits`` (四至, Chinese),
+        ``limits_en``, ``places`` (compounds and units inside),
+        ``limit_east`` … ``limit_north`` (side labels), geometry.
     blocks : GeoDataFrame
         The atoms (street blocks, or building cells of big blocks): ``atom_id``,
         ``block_id`` (parent street block), ``community_id``, ``is_cell``,
@@ -74,6 +77,18 @@ class GridPlan:
         from gridpart.io import write_plan
 
         write_plan(self, path, **kwargs)
+
+    def register(self, *, language: str = "zh") -> pd.DataFrame:
+        """The street office's register, one row per grid (see :func:`gridpart.register.register`)."""
+        from gridpart.register import register
+
+        return register(self, language=language)
+
+    def to_register(self, path, *, language: str = "zh"):
+        """Write the register to ``.csv`` (UTF-8 with BOM) or ``.xlsx`` (see :func:`gridpart.register.write_register`)."""
+        from gridpart.register import write_register
+
+        return write_register(self, path, language=language)
 
     def summary(self) -> str:
         """A few lines for a terminal: grids, band shares, status."""

@@ -26,9 +26,21 @@ from gridpart.blocks import (
     split_big_blocks,
     surface_blocks,
 )
+from gridpart.codes import reading_order
 from gridpart.coords import convert_layer, coords_by_layer
 from gridpart.crs import prepare_crs, to_working
 from gridpart.errors import Problems
+from gridpart.kinds import (
+    DEDICATED_REASON,
+    atom_parcels,
+    compound_subproblems,
+    dedicated_subproblems,
+    is_dedicated,
+    labels_in_band,
+    separation_groups,
+    solver_edges,
+)
+from gridpart.naming import NAMING_COLUMNS, name_grids
 from gridpart.plan import GridPlan
 from gridpart.problem import Band, SubProblem, build_subproblems
 from gridpart.schema import (
@@ -444,8 +456,9 @@ def partition(
     communities : GeoDataFrame or path, optional
         Community polygons with ``community_id``; every grid nests in one.
     parcels : GeoDataFrame or path, optional
-        Compounds and work units (``kind`` in {"compound", "unit"}); validated
-        and kept on the plan (grid kinds arrive with the naming module).
+        Compounds and work units (``kind`` in {"compound", "unit"}, optional
+        ``name``).  They decide grid kinds and keep compounds and units
+        together (rules in :mod:`gridpart.kinds`).
     target : number, (low, high) or Target
         Households per grid (DESIGN §3); ``gp.Target(households=300, persons=1000)``
         balances persons too.
@@ -458,6 +471,9 @@ def partition(
         Limit of the area (shapely geometries are in the households' CRS).
         Default: the communities, else the households' hull plus 100 m.
     units : {"own", "merge"}
+        ``"own"``: every work unit gets dedicated grids that hold nothing else
+        (专属网格; outside the band they count as forced out).  ``"merge"``:
+        units share grids with their neighbours.
     n_grids : int or dict, optional
         Override the number of grids (per community with a dict).
     strategy : {"auto", "exact", "lns", "seed"} or callable
@@ -480,6 +496,9 @@ def partition(
     Returns
     -------
     GridPlan
+        Grids carry a ``code`` (:mod:`gridpart.codes`), a ``kind``
+        (:mod:`gridpart.kinds`) and four-limit text ``limits`` / ``limits_en``
+        (:mod:`gridpart.limits`); ``plan.register()`` tabulates them.
 
     Raises
     ------
@@ -570,7 +589,10 @@ def partition(
     cen = shapely.point_on_surface(atoms.geometry.values)
     atoms["x"], atoms["y"] = shapely.get_x(cen), shapely.get_y(cen)
     edges = atom_edges(atoms, segments)
-    subs = build_subproblems(atoms, edges, band, n_grids=n_grids)
+    atoms, solver_e, groups = _parcel_policy(atoms, edges, w["parcels"], band, units, n_grids,
+                                             lambda sub: _solve_one((sub, strategy, int(seed), float(time_limit))))
+    subs = build_subproblems(atoms, solver_e, band, n_grids=n_grids)
+    subs = dedicated_subproblems(subs, groups, atoms["parcel_kind"].to_numpy())
     t_graph = time.perf_counter()
     if progress:
         log.info("%d atoms, %d edges, %d sub-problems", len(atoms), len(edges), len(subs))
@@ -602,6 +624,7 @@ def partition(
         atoms=atoms, edges=edges, subs=subs, results=results, hh=hh, hh_in=_with_user_columns(hh_v, hh_in),
         reasons=reasons,
         segments=segments, user_crs=user_crs, work_crs=work_crs, band=band, parcels=parcels_v,
+        parcels_work=w["parcels"], communities=w["communities"],
     )
     plan.params.update(
         target=repr(tgt), band=[band.lo, band.hi], roads_are=roads_are, strategy=str(strategy) if not callable(strategy) else getattr(strategy, "__name__", "callable"),
@@ -633,15 +656,14 @@ def _edge_matched(geoms: np.ndarray) -> np.ndarray:
 
 
 def _reading_order(grids: gpd.GeoDataFrame, band_m: float) -> np.ndarray:
-    """Grid order: by community, rows north to south, west to east within a row."""
-    pts = shapely.point_on_surface(grids.geometry.values)
-    x, y = shapely.get_x(pts), shapely.get_y(pts)
-    row = np.floor(-y / band_m)
-    return np.lexsort((np.round(x, 2), row, grids["community_id"].to_numpy()))
+    """Grid order: by community, rows north to south, west to east within a row (the
+    order of the grid codes, :func:`gridpart.codes.reading_order`)."""
+    return reading_order(grids.geometry.values, row_height_m=band_m, groups=grids["community_id"].astype(str))
 
 
 def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult], hh, hh_in, reasons,
-              segments, user_crs, work_crs, band: Band, parcels) -> GridPlan:
+              segments, user_crs, work_crs, band: Band, parcels, parcels_work=None,
+              communities=None) -> GridPlan:
     label = np.full(len(atoms), -1, dtype=np.int64)
     rows, offset = [], 0
     forced_atoms = np.zeros(len(atoms), bool)
@@ -693,8 +715,9 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
         g["persons"] = np.nan
     atoms["grid_id"] = relabel.reindex(label).to_numpy()
     atoms = atoms.drop(columns=["_label", "x", "y"])
-    grids = g[["grid_id", "community_id", "households", "persons", "n_atoms", "area_m2", "forced",
-               "forced_reason", "geometry"]]
+    g, community_codes = _name_grids(g, atoms, subs, segments, parcels_work, communities, band)
+    grids = g[["grid_id", "code", "community_id", "kind", "households", "persons", "n_atoms", "area_m2",
+               "forced", "forced_reason", "limits", *NAMING_COLUMNS[3:], "geometry"]]
     grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=work_crs).to_crs(user_crs)
     atom_grid = pd.Series(atoms["grid_id"].to_numpy(), index=atoms["atom_id"].to_numpy())
     out_hh = hh_in.copy()
@@ -715,5 +738,41 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
         status=status,
         edges=edges,
         roads=segments[segments["kind"].isin(["road", "street", "lane", "barrier"])].to_crs(user_crs),
-        params={"parcels": None if parcels is None else len(parcels)},
+        params={"parcels": None if parcels is None else len(parcels), "community_codes": community_codes},
     )
+
+
+def _parcel_policy(atoms, edges, parcels, band: Band, units: str, n_grids, solve_one):
+    """Atoms with their parcel (``parcel_id``, ``parcel_kind``, ``parcel_name``), the
+    edges the solver sees (kept-apart units and compounds cut off) and the group
+    of every atom (:mod:`gridpart.kinds`).  A compound is kept apart only when,
+    solved alone, all its grids are in the band."""
+    atoms = atoms.join(atom_parcels(atoms, parcels))
+    groups = separation_groups(atoms, band, units=units)
+    kinds = atoms["parcel_kind"].to_numpy()
+    if (groups[kinds == "compound"] >= 0).any():
+        trial = build_subproblems(atoms, solver_edges(edges, groups, atoms["atom_id"].to_numpy()), band,
+                                  n_grids=n_grids)
+        for i in compound_subproblems(trial, groups, kinds):
+            if not labels_in_band(trial[i], solve_one(trial[i]).labels):
+                groups[trial[i].atoms] = -1
+    return atoms, solver_edges(edges, groups, atoms["atom_id"].to_numpy()), groups
+
+
+def _name_grids(g, atoms, subs, segments, parcels, communities, band: Band):
+    """Dedicated unit grids marked forced; kind, code, four limits and places added
+    (:mod:`gridpart.naming`); community codes for the plan's params."""
+    dedicated = is_dedicated(subs)
+    if dedicated.any():
+        hh = g["households"].to_numpy()
+        out = (hh < np.ceil(band.lo - 1e-9)) | (hh > np.floor(band.hi + 1e-9))
+        mark = dedicated[g["_comp"].to_numpy()] & (out | g["forced"].to_numpy(dtype=bool))
+        indivisible = g["forced_reason"].to_numpy() == "holds one indivisible place above the band"
+        g.loc[mark, "forced"] = True
+        g.loc[mark & ~indivisible, "forced_reason"] = DEDICATED_REASON
+    cols, codes = name_grids(g, atoms, segments, parcels=parcels, communities=communities)
+    g = g.join(cols)
+    community_codes = {str(k): {"code": r["code"], "code_source": r["code_source"],
+                                "name": None if pd.isna(r["name"]) else str(r["name"])}
+                       for k, r in codes.iterrows()}
+    return g, community_codes

@@ -318,3 +318,13 @@ def test_beijing_reference_households(shared_data):
     card = plan.score().summary
     assert card["contiguous_share"] == 1.0
     assert card["forced_out"] >= 5  # five buildings above 360 households
+
+
+@pytest.mark.slow
+def test_exact_proves_a_district_of_eight_grids_optimal():
+    roads, hh, _ = synthetic_city(2_400, seed=1)
+    plan = gp.partition(roads, hh, strategy="exact", seed=0, time_limit=120)
+    assert_valid_plan(plan, hh)
+    st = plan.status.iloc[0]
+    assert st["n_grids"] == 8 and st["status"] == "OPTIMAL" and st["gap"] == 0
+    assert plan.score().summary["share_in_band"] == 1.0

@@ -97,6 +97,7 @@ def synthetic_city(
     seed: int = 0,
     communities: int = 0,
     crs="EPSG:32650",
+    block_households: float = _HOUSEHOLDS_PER_BLOCK,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """Roads, households and (optionally) communities of a synthetic city.
 
@@ -112,6 +113,9 @@ def synthetic_city(
     crs : str or pyproj.CRS
         CRS of the layers.  The city is drawn in EPSG:32650 (UTM 50N, near
         Beijing) and reprojected when another CRS is asked for.
+    block_households : float
+        Households per street block on average (50, DESIGN §7); smaller
+        values draw a finer street net (more atoms per grid).
 
     Returns
     -------
@@ -142,7 +146,9 @@ def synthetic_city(
     rng = np.random.default_rng(seed)
 
     # ---- street lines: irregular spacing, jittered crossings
-    n_blocks = max(4.0, n_households / _HOUSEHOLDS_PER_BLOCK, 2.0 * communities)
+    if not block_households > 0:
+        raise ValueError(f"block_households must be positive, got {block_households!r}")
+    n_blocks = max(4.0, n_households / block_households, 2.0 * communities)
     nx = max(2, int(math.ceil(math.sqrt(n_blocks * 1.25))))
     ny = max(2, int(math.ceil(n_blocks / nx)))
     if communities > nx:

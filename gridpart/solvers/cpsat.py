@@ -318,6 +318,7 @@ def solve_exact(
     deviation: bool = True,
     inertia_scale: float = 1e4,
     radius_factor: float | None = 1.5,
+    parameters: dict | None = None,
 ) -> WindowResult:
     """One CP-SAT model for a whole component with free centres (Hess-style).
 
@@ -391,9 +392,9 @@ def solve_exact(
                 model.add(exc >= lo - size).only_enforce_if(y[j])
                 model.add(exc >= size - hi)
                 terms.append(per_hh * exc)
-            else:
-                model.add(size >= lo).only_enforce_if(y[j])
-                model.add(size <= hi)
+            else:  # linear in y (not half-reified): a much tighter LP bound
+                model.add(size >= lo * y[j])
+                model.add(size <= hi * y[j])
         if deviation:
             dev = model.new_int_var(0, total + centre, f"dev{j}")
             model.add(dev >= size - centre)
@@ -440,6 +441,8 @@ def solve_exact(
     prm.max_deterministic_time = float(deterministic_time)
     prm.max_time_in_seconds = float(time_limit)
     prm.repair_hint = hint is not None
+    for key, value in (parameters or {}).items():
+        setattr(prm, key, value)
     status = _STATUS.get(solver.solve(model), "UNKNOWN")
     if status not in ("OPTIMAL", "FEASIBLE"):
         return WindowResult(np.zeros(0, np.int64), status, float("nan"), solver.best_objective_bound,

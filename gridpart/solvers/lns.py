@@ -133,7 +133,7 @@ def solve_subproblem(
     whole_grids: int = 3,
     max_passes: int = 8,
     polish_passes: int | None = None,
-    exact_time: float = 30.0,
+    exact_time: float = 120.0,
     n_jobs: int = 1,
     reach: int | None = 2,
 ) -> SubResult:
@@ -215,6 +215,10 @@ def _exact(sub: SubProblem, hint: np.ndarray, *, seed: int, time_limit: float, t
                      float("nan"), res.bound, time.perf_counter() - t0, fallback.windows, fallback.improved)
 
 
+#: Up to this many grids, window models let atoms move anywhere in the window.
+SMALL_GRIDS = 150
+
+
 def _default_polish(k: int) -> int:
     """Passes over every grid after the repairs: all for a district, none at city scale."""
     return 4 if k <= 150 else 2 if k <= 400 else 1 if k <= 1000 else 0
@@ -237,10 +241,10 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
     windows = improved = 0
     tried: set[tuple] = set()
     version = np.zeros(k, dtype=np.int64)
-    if k <= 150:  # a district: atoms move anywhere in their window
-        phases = [("repair", None, max_passes), ("polish", None, polish_passes)]
-    else:  # a city keeps its models small
-        phases = [("repair", 1, max_passes), ("repair", reach, max_passes), ("polish", reach, polish_passes)]
+    # repairs with small models first (atoms move one step, then ``reach``);
+    # a district then polishes with atoms free to move anywhere in the window
+    phases = [("repair", 1, max_passes), ("repair", reach, max_passes),
+              ("polish", None if k <= SMALL_GRIDS else reach, polish_passes)]
     pool = None
     try:
         for phase, rch, passes in phases:

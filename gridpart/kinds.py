@@ -1,0 +1,385 @@
+"""Parcels and grid kinds: 单位型 (unit), 小区型 (compound), 街巷型 (street).
+
+Rules (DESIGN §4, "Grid kinds")
+-------------------------------
+**Atom parcels.**  An atom (a street block or a building cell) belongs to a
+parcel when the parcel covers at least ``min_share`` (half) of the atom's
+area.  When several do (nested parcels), the smallest one decides, as in
+:func:`gridpart.osm.estimate_households`: a staff housing compound
+(家属区, ``landuse=residential``) drawn inside a campus is a compound, a
+school drawn inside a compound is a unit.  Ties go to a unit, then to the
+parcel that comes first in canonical order.
+
+**Keeping parcels together** (before the solver runs; the atom graph the
+solver sees loses the edges between a kept-apart parcel and the rest):
+
+* ``units="own"``: every unit's atoms are cut off from the others, so each
+  connected piece of a unit (per community) gets dedicated grids (专属网格)
+  of its own whatever its size: one grid for a unit with few or no
+  households, and as many as the band asks for a unit that houses more than
+  the band's upper limit (a campus with staff housing is split like any
+  other area rather than left as one grid of thousands of households).  A
+  dedicated grid outside the band is forced out of it (DESIGN §3), with the
+  reason :data:`DEDICATED_REASON`.
+* ``units="merge"``: units are open blocks for the solver; the kind rule below
+  still names the grids they dominate ``unit``.
+* A compound whose households can fill whole grids inside the band on their
+  own is cut off from the outside, so it is split only inside (along its
+  internal lanes, which cost the solver least, else between its buildings)
+  and never mixed with outside blocks.  "Can" is checked twice: by the
+  total (some ``k >= 1`` with ``k × lo <= households <= k × hi``,
+  :func:`separation_groups`), then by solving the compound alone
+  (:func:`gridpart.solve.partition` does it) and keeping it apart only when
+  every grid it gets is inside the band or holds an indivisible building
+  above it.  A compound that cannot (fewer households than the band's lower
+  limit, an awkward total such as 1.2 × the upper limit, or buildings too
+  lumpy to share out) stays connected: the band demands that it share a grid.
+
+**Grid kind.**  The class (unit, compound, or street for atoms in no parcel)
+holding most of a grid's households; for a grid without households, most of
+its area.  Ties go to unit, then compound, then street.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridpart.blocks import canonical_order
+from gridpart.errors import Problems
+from gridpart.problem import Band, SubProblem
+
+__all__ = [
+    "GRID_KINDS",
+    "KIND_ZH",
+    "atom_parcels",
+    "separation_groups",
+    "solver_edges",
+    "dedicated_subproblems",
+    "grid_kinds",
+    "grid_places",
+]
+
+#: Grid kinds in order of precedence.
+GRID_KINDS = ("unit", "compound", "street")
+#: Chinese names of the grid kinds.
+KIND_ZH = {"unit": "单位型", "compound": "小区型", "street": "街巷型"}
+
+#: Reason recorded on a unit's dedicated grid.
+DEDICATED_REASON = "dedicated grid of a work unit (units='own'): not sized by the band"
+
+
+def _check_gdf(gdf, argument: str, columns: tuple[str, ...], problems: Problems) -> bool:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        problems.add(argument, f"expected a GeoDataFrame, got {type(gdf).__name__}", fix="pass a GeoDataFrame")
+        return False
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        problems.add(argument, f"missing columns {missing}", fix=f"add {missing}")
+    if gdf.crs is not None and gdf.crs.is_geographic:
+        problems.add(f"{argument}.crs", f"is geographic ({gdf.crs.to_string()}); areas need metres",
+                     fix="project it, e.g. gdf.to_crs(gdf.estimate_utm_crs())")
+    return not missing
+
+
+def atom_parcels(atoms: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, *,
+                 min_share: float = 0.5) -> pd.DataFrame:
+    """The parcel each atom belongs to (see the module rules).
+
+    Parameters
+    ----------
+    atoms : GeoDataFrame
+        Atom polygons in a projected CRS.
+    parcels : GeoDataFrame or None
+        ``kind`` in {"compound", "unit"}, optional ``name``, same CRS.
+    min_share : float
+        Share of an atom's area a parcel must cover.
+
+    Returns
+    -------
+    DataFrame
+        Index of ``atoms``: ``parcel_id`` (int, -1 for none; ids follow the
+        parcels' canonical order, so they do not depend on row order),
+        ``parcel_kind`` ("unit", "compound" or None), ``parcel_name``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> atoms = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)], crs=32650)
+    >>> parcels = gpd.GeoDataFrame({"kind": ["unit"], "name": ["某小学"]},
+    ...     geometry=[shapely.box(-1, -1, 12, 11)], crs=32650)
+    >>> atom_parcels(atoms, parcels)["parcel_kind"].tolist()
+    ['unit', None]
+    """
+    problems = Problems()
+    _check_gdf(atoms, "atoms", (), problems)
+    if parcels is not None:
+        _check_gdf(parcels, "parcels", ("kind",), problems)
+        if isinstance(parcels, gpd.GeoDataFrame) and "kind" in parcels and len(parcels):
+            bad = ~parcels["kind"].isin(["compound", "unit"])
+            if bad.any():
+                problems.add("parcels['kind']", "expected 'compound' or 'unit'", rows=parcels.index[bad],
+                             fix="set kind to 'compound' (小区) or 'unit' (单位)")
+        if isinstance(parcels, gpd.GeoDataFrame) and isinstance(atoms, gpd.GeoDataFrame) and parcels.crs != atoms.crs:
+            problems.add("parcels.crs", f"{parcels.crs} differs from the atoms' {atoms.crs}",
+                         fix="parcels = parcels.to_crs(atoms.crs)")
+    if not (isinstance(min_share, (int, float)) and 0 < min_share <= 1):
+        problems.add("min_share", f"must lie in (0, 1], got {min_share!r}", fix="e.g. min_share=0.5")
+    problems.raise_if_any()
+    out = pd.DataFrame({"parcel_id": np.full(len(atoms), -1, dtype=np.int64),
+                        "parcel_kind": pd.Series([None] * len(atoms), dtype=object).to_numpy(),
+                        "parcel_name": pd.Series([None] * len(atoms), dtype=object).to_numpy()},
+                       index=atoms.index)
+    if parcels is None or len(parcels) == 0 or len(atoms) == 0:
+        return out
+    p = canonical_parcels(parcels)
+    pg = p.geometry.values
+    ag = np.asarray(atoms.geometry.values, dtype=object)
+    i, j = shapely.STRtree(pg).query(ag, predicate="intersects")
+    if len(i) == 0:
+        return out
+    share = shapely.area(shapely.intersection(ag[i], pg[j])) / np.maximum(shapely.area(ag[i]), 1e-9)
+    cand = pd.DataFrame({"atom": i, "parcel": j, "share": share,
+                         "unit": (p["kind"].to_numpy()[j] == "unit"), "area": -shapely.area(pg[j])})
+    cand = cand[cand["share"] >= min_share - 1e-9]
+    best = cand.sort_values(["atom", "area", "unit", "parcel"], ascending=[True, False, False, True])
+    best = best.drop_duplicates("atom")
+    rows, pid = best["atom"].to_numpy(), best["parcel"].to_numpy()
+    out.iloc[rows, 0] = pid
+    out.iloc[rows, 1] = p["kind"].to_numpy()[pid]
+    names = p["name"].to_numpy() if "name" in p else np.full(len(p), None)
+    out.iloc[rows, 2] = names[pid]
+    out["parcel_name"] = out["parcel_name"].astype(object).where(out["parcel_name"].notna(), None)
+    return out
+
+
+def canonical_parcels(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Parcels in canonical order (by interior point and area), with ``parcel_id`` 0..n-1."""
+    p = canonical_order(parcels.reset_index(drop=True), [])
+    p.insert(0, "parcel_id", np.arange(len(p)))
+    return p
+
+
+def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own") -> np.ndarray:
+    """Which atoms the solver keeps apart from the rest: a group id per atom, -1 for open atoms.
+
+    Parameters
+    ----------
+    atoms : DataFrame
+        ``community_id``, ``households``, ``parcel_id``, ``parcel_kind`` (from
+        :func:`atom_parcels`).
+    band : Band
+    units : {"own", "merge"}
+
+    Returns
+    -------
+    ndarray of int
+        The parcel id for atoms of a kept-apart unit or compound, else -1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gridpart.problem import Band
+    >>> atoms = pd.DataFrame({"community_id": "1", "households": [300, 0, 100],
+    ...     "parcel_id": [0, 1, -1], "parcel_kind": ["compound", "unit", None]})
+    >>> separation_groups(atoms, Band(240, 360, 300)).tolist()
+    [0, 1, -1]
+    >>> separation_groups(atoms, Band(240, 360, 300), units="merge").tolist()
+    [0, -1, -1]
+    """
+    if units not in ("own", "merge"):
+        problems = Problems()
+        problems.add("units", f"must be 'own' or 'merge', got {units!r}", fix="units='own'")
+        problems.raise_if_any()
+    pid = atoms["parcel_id"].to_numpy()
+    kind = atoms["parcel_kind"].to_numpy()
+    group = np.full(len(atoms), -1, dtype=np.int64)
+    if units == "own":
+        unit = kind == "unit"
+        group[unit] = pid[unit]
+    comp = kind == "compound"
+    if comp.any():
+        df = pd.DataFrame({"pid": pid[comp], "comm": atoms["community_id"].astype(str).to_numpy()[comp],
+                           "hh": np.round(atoms["households"].to_numpy(dtype=float)[comp])})
+        total = df.groupby(["pid", "comm"])["hh"].transform("sum").to_numpy()
+        lo, hi = float(band.lo), float(band.hi)
+        fits = (total >= np.ceil(lo - 1e-9)) & (np.ceil(total / hi - 1e-9) <= np.floor(total / lo + 1e-9))
+        idx = np.flatnonzero(comp)
+        group[idx[fits]] = pid[idx[fits]]
+    return group
+
+
+def solver_edges(edges: pd.DataFrame, group: np.ndarray, atom_ids: np.ndarray) -> pd.DataFrame:
+    """The edges the solver sees: those between atoms of the same group.
+
+    Parameters
+    ----------
+    edges : DataFrame
+        ``a``, ``b`` atom ids.
+    group : ndarray
+        Group per atom (from :func:`separation_groups`), aligned with ``atom_ids``.
+    atom_ids : ndarray
+        The atom id of each row of ``group``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> e = pd.DataFrame({"a": [0, 1], "b": [1, 2]})
+    >>> solver_edges(e, np.array([-1, -1, 4]), np.array([0, 1, 2]))["b"].tolist()
+    [1]
+    """
+    g = pd.Series(group, index=atom_ids)
+    keep = g.reindex(edges["a"]).to_numpy() == g.reindex(edges["b"]).to_numpy()
+    return edges[keep].reset_index(drop=True)
+
+
+def dedicated_subproblems(subs: list[SubProblem], group: np.ndarray, kinds: np.ndarray) -> list[SubProblem]:
+    """Note on every sub-problem made only of one unit's atoms that its grids are dedicated.
+
+    Parameters
+    ----------
+    subs : list of SubProblem
+    group : ndarray
+        Group per atom id (from :func:`separation_groups`).
+    kinds : ndarray
+        ``parcel_kind`` per atom id.
+
+    Returns
+    -------
+    list of SubProblem
+        The same sub-problems; dedicated ones carry a note (read by
+        :func:`is_dedicated`).
+    """
+    out = []
+    for sub in subs:
+        g = group[sub.atoms]
+        if len(g) and g[0] >= 0 and (g == g[0]).all() and (kinds[sub.atoms] == "unit").all():
+            note = f"work unit parcel {int(g[0])}: dedicated grid(s), shared with no other block (units='own')"
+            sub = dataclasses.replace(sub, notes=sub.notes + (note,))
+        out.append(sub)
+    return out
+
+
+def compound_subproblems(subs: list[SubProblem], group: np.ndarray, kinds: np.ndarray) -> list[int]:
+    """Positions of the sub-problems made only of one kept-apart compound's atoms."""
+    out = []
+    for i, sub in enumerate(subs):
+        g = group[sub.atoms]
+        if len(g) and g[0] >= 0 and (g == g[0]).all() and (kinds[sub.atoms] == "compound").all():
+            out.append(i)
+    return out
+
+
+def labels_in_band(sub: SubProblem, labels: np.ndarray) -> bool:
+    """Whether every grid of ``labels`` is inside the band or holds an atom above it.
+
+    Examples
+    --------
+    >>> from gridpart.testing import grid_subproblem
+    >>> sub = grid_subproblem(1, 4, k=2, households=150)
+    >>> labels_in_band(sub, np.array([0, 0, 1, 1])), labels_in_band(sub, np.array([0, 1, 1, 1]))
+    (True, False)
+    """
+    labels = np.asarray(labels)
+    size = np.bincount(labels, weights=sub.weight.astype(float))
+    ok = (size >= np.ceil(sub.band.lo - 1e-9)) & (size <= np.floor(sub.band.hi + 1e-9))
+    if len(sub.forced):
+        ok[np.unique(labels[sub.forced])] = True
+    return bool(ok.all())
+
+
+def is_dedicated(subs: list[SubProblem]) -> np.ndarray:
+    """Whether each sub-problem is a unit's dedicated grid (see :func:`dedicated_subproblems`)."""
+    return np.array([any("dedicated grid" in n for n in s.notes) for s in subs], dtype=bool)
+
+
+def grid_kinds(atoms: pd.DataFrame) -> pd.Series:
+    """The kind of every grid (see the module rules).
+
+    Parameters
+    ----------
+    atoms : DataFrame
+        ``grid_id``, ``households``, ``area_m2`` and ``parcel_kind``.
+
+    Returns
+    -------
+    Series
+        Indexed by ``grid_id`` (sorted): "unit", "compound" or "street".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> atoms = pd.DataFrame({"grid_id": [1, 1, 2], "households": [100, 200, 0],
+    ...     "area_m2": [1.0, 1.0, 5.0], "parcel_kind": ["compound", None, "unit"]})
+    >>> grid_kinds(atoms).to_dict()
+    {1: 'street', 2: 'unit'}
+    """
+    kind = pd.Series(atoms["parcel_kind"].to_numpy(), dtype=object).fillna("street").to_numpy()
+    df = pd.DataFrame({"grid": atoms["grid_id"].to_numpy(), "kind": kind,
+                       "hh": atoms["households"].to_numpy(dtype=float),
+                       "area": atoms["area_m2"].to_numpy(dtype=float)})
+    by = df.pivot_table(index="grid", columns="kind", values=["hh", "area"], aggfunc="sum", fill_value=0.0)
+    hh = by["hh"].reindex(columns=list(GRID_KINDS), fill_value=0.0) if "hh" in by else None
+    area = by["area"].reindex(columns=list(GRID_KINDS), fill_value=0.0)
+    hh = hh if hh is not None else area * 0
+    use = np.where(hh.sum(axis=1).to_numpy()[:, None] > 0, hh.to_numpy(), area.to_numpy())
+    # argmax takes the first maximum: unit, then compound, then street
+    return pd.Series(np.array(GRID_KINDS, dtype=object)[np.argmax(use, axis=1)], index=hh.index.rename("grid_id"))
+
+
+def grid_places(grids: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, *,
+                min_share: float = 0.25, sep: str = "、") -> pd.Series:
+    """Names of the compounds and units inside each grid.
+
+    A named parcel is listed in a grid holding at least ``min_share`` of the
+    parcel's area inside the plan (parcels reaching out of the area count
+    by their part inside), largest overlap first.
+
+    Parameters
+    ----------
+    grids : GeoDataFrame
+        Grid polygons, projected CRS.
+    parcels : GeoDataFrame or None
+        ``kind``, ``name``; same CRS.
+    min_share : float
+    sep : str
+        Separator of the names.
+
+    Returns
+    -------
+    Series of str (empty string where none), index of ``grids``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> g = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)], crs=32650)
+    >>> p = gpd.GeoDataFrame({"kind": ["compound", "unit"], "name": ["静淑苑", "某小学"]},
+    ...     geometry=[shapely.box(1, 1, 9, 9), shapely.box(8, 1, 19, 9)], crs=32650)
+    >>> grid_places(g, p).tolist()
+    ['静淑苑', '某小学']
+    """
+    out = pd.Series("", index=grids.index, dtype=object)
+    if parcels is None or len(parcels) == 0 or len(grids) == 0 or "name" not in parcels:
+        return out
+    p = canonical_parcels(parcels)
+    p = p[p["name"].notna() & (p["name"].astype(str).str.strip() != "")]
+    if len(p) == 0:
+        return out
+    gg = np.asarray(grids.geometry.values, dtype=object)
+    pg = p.geometry.values
+    inside = shapely.area(shapely.intersection(pg, shapely.union_all(gg)))
+    i, j = shapely.STRtree(gg).query(pg, predicate="intersects")
+    if len(i) == 0:
+        return out
+    a = shapely.area(shapely.intersection(pg[i], gg[j]))
+    df = pd.DataFrame({"grid": j, "name": p["name"].astype(str).str.strip().to_numpy()[i], "a": a,
+                       "share": a / np.maximum(inside[i], 1e-9)})
+    df = df[(df["share"] >= min_share) & (df["a"] > 0)]
+    df = df.sort_values(["grid", "a", "name"], ascending=[True, False, True]).drop_duplicates(["grid", "name"])
+    joined = df.groupby("grid")["name"].agg(sep.join)
+    out.iloc[joined.index.to_numpy()] = joined.to_numpy()
+    return out
