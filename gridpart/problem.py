@@ -138,6 +138,49 @@ class SubProblem:
             band=self.band, k=int(k), forced=np.sort(forced[forced >= 0]), notes=self.notes,
         )
 
+    def contract(self, glue: np.ndarray) -> tuple["SubProblem", np.ndarray]:
+        """Merge atoms that must stay together into one atom each.
+
+        ``glue`` holds a group id per atom (-1: alone); atoms of one group
+        should be connected.  Returns the contracted sub-problem and, for each
+        atom, its index in it (labels expand with ``labels[index]``).
+
+        Examples
+        --------
+        >>> from gridpart.testing import grid_subproblem
+        >>> sub = grid_subproblem(2, 3, k=2)
+        >>> small, index = sub.contract(np.array([0, 0, -1, -1, -1, -1]))
+        >>> small.n, index.tolist()
+        (5, [0, 0, 1, 2, 3, 4])
+        """
+        glue = np.asarray(glue)
+        key = np.where(glue >= 0, glue, -1 - np.arange(self.n))
+        _, first, index = np.unique(key, return_index=True, return_inverse=True)
+        # number the merged atoms by their first member, so the order follows the atoms
+        rank = np.empty(len(first), dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+        index = rank[index]
+        m = len(first)
+        weight = np.bincount(index, weights=self.weight, minlength=m).round().astype(self.weight.dtype)
+        persons = np.bincount(index, weights=self.persons, minlength=m)
+        w = self.weight.astype(float) + 1e-6
+        xy = np.column_stack([np.bincount(index, weights=self.xy[:, d] * w, minlength=m)
+                              for d in range(2)]) / np.bincount(index, weights=w, minlength=m)[:, None]
+        a, b = index[self.edges[:, 0]], index[self.edges[:, 1]]
+        keep = a != b
+        lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
+        pair, inv = np.unique(lo * m + hi, return_inverse=True)
+        edges = np.column_stack([pair // m, pair % m]).astype(np.int64)
+        cut = np.bincount(inv, weights=self.cut_cost[keep], minlength=len(pair)).round().astype(np.int64)
+        length = np.bincount(inv, weights=self.length[keep], minlength=len(pair))
+        forced = np.unique(index[self.forced])
+        first_atom = np.sort(first)
+        return SubProblem(
+            community_id=self.community_id, component=self.component, atoms=self.atoms[first_atom],
+            weight=weight, persons=persons, xy=xy, edges=edges, cut_cost=cut, length=length,
+            band=self.band, k=self.k, forced=forced, notes=self.notes,
+        ), index
+
     def neighbours(self) -> list[np.ndarray]:
         """Adjacency lists (local indices), sorted."""
         adj = sp.coo_matrix(

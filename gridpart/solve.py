@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -14,7 +15,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
+from scipy.sparse.csgraph import connected_components
 
 from gridpart import __version__
 from gridpart.adjacency import atom_edges
@@ -593,6 +596,10 @@ def partition(
                                              lambda sub: _solve_one((sub, strategy, int(seed), float(time_limit))))
     subs = build_subproblems(atoms, solver_e, band, n_grids=n_grids)
     subs = dedicated_subproblems(subs, groups, atoms["parcel_kind"].to_numpy())
+    # a compound that fits in one grid stays whole: its atoms are solved as one
+    glue = _compound_glue(atoms, solver_e, groups, band)
+    contracted = [s.contract(glue[s.atoms]) if (glue[s.atoms] >= 0).any() else (s, None) for s in subs]
+    contracted = [(c, i) if c.n >= c.k else (s, None) for s, (c, i) in zip(subs, contracted)]
     t_graph = time.perf_counter()
     if progress:
         log.info("%d atoms, %d edges, %d sub-problems", len(atoms), len(edges), len(subs))
@@ -600,15 +607,16 @@ def partition(
     n_workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
     # large components use the workers for their windows (one at a time);
     # the others are shared out whole; either way the plan does not depend on n_jobs
-    large = [i for i, s in enumerate(subs)
+    solved = [c for c, _ in contracted]
+    large = [i for i, s in enumerate(solved)
              if n_workers > 1 and strategy in ("auto", "lns") and s.k >= WINDOW_PARALLEL_GRIDS]
-    small = [i for i in range(len(subs)) if i not in set(large)]
+    small = [i for i in range(len(solved)) if i not in set(large)]
     results: list[SubResult | None] = [None] * len(subs)
     for i in large:
-        results[i] = _solve_one((subs[i], strategy, int(seed), float(time_limit), n_workers))
+        results[i] = _solve_one((solved[i], strategy, int(seed), float(time_limit), n_workers))
         if progress:
             log.info("solved sub-problem %s/%d (%d grids)", subs[i].community_id, subs[i].component, subs[i].k)
-    jobs = [(subs[i], strategy, int(seed), float(time_limit)) for i in small]
+    jobs = [(solved[i], strategy, int(seed), float(time_limit)) for i in small]
     if n_workers > 1 and len(jobs) > 1 and not callable(strategy):
         with ProcessPoolExecutor(max_workers=min(n_workers, len(jobs))) as ex:
             for i, res in zip(small, ex.map(_solve_one, jobs)):
@@ -618,6 +626,8 @@ def partition(
             results[i] = _solve_one(job)
             if progress:
                 log.info("solved %d/%d sub-problems", done + 1, len(jobs))
+    results = [r if index is None else dataclasses.replace(r, labels=r.labels[index])
+               for r, (_, index) in zip(results, contracted)]
     t_solve = time.perf_counter()
 
     plan = _assemble(
@@ -636,6 +646,35 @@ def partition(
         },
     )
     return plan
+
+
+def _compound_glue(atoms: pd.DataFrame, edges: pd.DataFrame, groups: np.ndarray, band: Band) -> np.ndarray:
+    """A group id per atom for compounds that fit in one grid (-1 elsewhere).
+
+    Compounds not kept apart (DESIGN §4) whose households do not exceed the
+    band stay whole: each connected part of such a compound (within its
+    community) is solved as one atom.
+    """
+    n = len(atoms)
+    glue = np.full(n, -1, dtype=np.int64)
+    if "parcel_kind" not in atoms:
+        return glue
+    cand = (atoms["parcel_kind"].to_numpy() == "compound") & (groups < 0)
+    if not cand.any():
+        return glue
+    key = pd.Series(list(zip(atoms["community_id"].astype(str), atoms["parcel_id"])), index=atoms.index)
+    total = atoms["households"].groupby(key.to_numpy()).transform("sum").to_numpy()
+    cand &= total <= np.floor(band.hi + 1e-9)
+    if not cand.any():
+        return glue
+    # connected parts of each compound: edges inside one compound only
+    code = pd.factorize(key.to_numpy())[0]
+    a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
+    inside = cand[a] & cand[b] & (code[a] == code[b])
+    graph = sp.coo_matrix((np.ones(int(inside.sum())), (a[inside], b[inside])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    glue[cand] = comp[cand]
+    return glue
 
 
 def _edge_matched(geoms: np.ndarray) -> np.ndarray:

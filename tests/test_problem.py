@@ -171,3 +171,24 @@ def test_band_from_target():
     band = Band.from_target(Target(households=(300, 500)))
     assert (band.lo, band.hi, band.centre) == (300, 500, 400)
     assert band.persons_lo is None
+
+
+@given(st.integers(2, 5), st.integers(2, 5), st.data())
+def test_contracting_glued_atoms_keeps_totals_and_adjacency(rows, cols, data):
+    from gridpart.testing import grid_subproblem
+
+    n = rows * cols
+    w = np.array(data.draw(st.lists(st.integers(0, 50), min_size=n, max_size=n), label="w"))
+    sub = grid_subproblem(rows, cols, k=2, households=w)
+    # glue a horizontal run of atoms in the first row (connected)
+    run = data.draw(st.integers(2, cols), label="run")
+    glue = np.full(n, -1)
+    glue[:run] = 7
+    small, index = sub.contract(glue)
+    assert small.n == n - run + 1 and small.total == sub.total
+    assert len(set(index[:run].tolist())) == 1
+    np.testing.assert_array_equal(np.bincount(index, weights=sub.weight), small.weight)
+    # an edge between two merged atoms exists iff some pair of their members touched
+    pairs = {tuple(sorted((int(index[a]), int(index[b])))) for a, b in sub.edges if index[a] != index[b]}
+    assert pairs == set(map(tuple, small.edges.tolist()))
+    assert (small.edges[:, 0] < small.edges[:, 1]).all()
