@@ -4,9 +4,12 @@ Every validator takes a layer as the user gave it and returns a *new*
 GeoDataFrame (input index and CRS kept) with gridpart's columns, or ``None``
 when the layer has problems.  Problems are added to a
 :class:`~gridpart.errors.Problems` collector so that every mistake in every
-argument is reported at once; data that can be repaired safely (invalid
-polygons, single-part MultiPoints, Z coordinates) is repaired, with a
-``UserWarning`` or a log record.
+argument is reported at once.  Data that can be repaired safely is repaired:
+invalid polygons, rows of roads/parcels/barriers without geometry, zero-length
+roads, sliver overlaps between communities and counts stored as text each get
+a :class:`~gridpart.errors.RepairWarning` and a record with every affected id
+(``Problems.repairs``, which ``partition`` puts in ``plan.params["repairs"]``);
+single-part MultiPoints and Z coordinates are simplified with a log record.
 
 Examples
 --------
