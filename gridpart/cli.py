@@ -1,4 +1,4 @@
-"""The ``gridpart`` command line: ``demo``, ``partition``, ``score`` and ``render``.
+"""The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render`` (map and atlas), ``register``, ``repartition`` and ``batch``.
 
 Errors gridpart raises on purpose (:class:`~gridpart.errors.GridpartError`)
 print their message on stderr and exit with code 2, without a traceback;
@@ -257,7 +257,69 @@ def _cmd_render(args: argparse.Namespace) -> int:
     path = _write_png(plan, args.output, title=args.title, labels=not args.no_labels,
                       roads=not args.no_roads, dpi=args.dpi)
     print(f"wrote {path}")
+    if args.atlas:
+        atlas = plan.atlas(args.atlas, paper=args.paper, title=args.title)
+        print(f"wrote {atlas} ({1 + len(plan.grids)} pages, {args.paper})")
     return EXIT_OK
+
+
+def _cmd_repartition(args: argparse.Namespace) -> int:
+    import gridpart as gp
+
+    target = (args.band[0], args.band[1]) if args.band is not None else args.target
+    t0 = time.perf_counter()
+    plan = gp.repartition(
+        args.old, args.roads, args.households, communities=args.communities, parcels=args.parcels,
+        barriers=args.barriers, study_area=_read_study_area(args.study_area), target=target,
+        tolerance=args.tolerance, locked=args.locked, rebalance=args.rebalance, scope=args.scope,
+        time_limit=args.time_limit, seed=args.seed,
+    )
+    wall = time.perf_counter() - t0
+    plan.to_file(args.output)
+    s = plan.changes.summary
+    print(plan.summary())
+    print(f"households kept in their grid: {int(s['kept'])} of {int(s['kept'] + s['moved'])} "
+          f"({s['share_kept']:.1%}); moved: {int(s['moved'])}; new: {int(s['new'])}; "
+          f"unplaced: {int(s['unplaced'])}")
+    fates = ", ".join(f"{k} {int(s[f'grids_{k.replace(chr(45), chr(95))}'])}" for k in
+                      ("kept", "re-coded", "resized", "split", "merged", "dissolved"))
+    print(f"old grids: {int(s['grids_old'])} ({fates}); new grids: {int(s['grids_new'])}")
+    print(f"re-partitioned in {_time_text(wall)}")
+    print(f"wrote {args.output} (plan, and the change table in layers changes_grids, changes_households)")
+    if args.changes_csv:
+        path = Path(args.changes_csv)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        plan.changes.grids.to_csv(path, index=False)
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from gridpart.batch import dask_executor, find_areas, run_batch
+
+    areas = find_areas(*args.sources)
+    options = {"tolerance": args.tolerance, "time_limit": args.time_limit, "seed": args.seed,
+               "target": (args.band[0], args.band[1]) if args.band is not None else args.target}
+    if args.strategy != "auto":
+        options["strategy"] = args.strategy
+    if args.rebalance:
+        options["rebalance"] = True
+    t0 = time.perf_counter()
+    if args.dask:
+        address = None if args.dask == "local" else args.dask
+        kwargs = {} if address else {"n_workers": args.n_jobs or 1, "threads_per_worker": 1}
+        with dask_executor(address, **kwargs) as ex:
+            table = run_batch(areas, args.output, executor=ex, progress=not args.no_progress,
+                              overwrite=args.overwrite, **options)
+    else:
+        table = run_batch(areas, args.output, n_jobs=args.n_jobs, progress=not args.no_progress,
+                          overwrite=args.overwrite, **options)
+    counts = table["status"].value_counts()
+    print(f"{len(table)} areas: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+          + f" in {_time_text(time.perf_counter() - t0)}; wrote {args.output}")
+    for _, row in table[table["status"] == "failed"].iterrows():
+        print(f"  {row['name']}: {str(row['error']).splitlines()[0]}", file=sys.stderr)
+    return EXIT_OK if not (table["status"] == "failed").any() else 1
 
 
 # --------------------------------------------------------------------------- parser
@@ -376,7 +438,61 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--dpi", type=int, default=150)
     render.add_argument("--no-labels", action="store_true", help="leave out grid labels")
     render.add_argument("--no-roads", action="store_true", help="leave out roads")
+    render.add_argument("--atlas", metavar="ATLAS.pdf", help="also write the PDF atlas: cover + one page per grid")
+    render.add_argument("--paper", choices=["A4", "A3"], default="A4", help="atlas paper size (default A4)")
     render.set_defaults(func=_cmd_render)
+
+    def size_options(p: argparse.ArgumentParser) -> None:
+        group = p.add_mutually_exclusive_group()
+        group.add_argument("--target", type=_positive_float, default=300.0, metavar="N",
+                           help="households per grid (default 300)")
+        group.add_argument("--band", type=_positive_float, nargs=2, metavar=("LO", "HI"),
+                           help="explicit households band, e.g. --band 300 500")
+        p.add_argument("--tolerance", type=float, default=0.2, metavar="T",
+                       help="band = target × (1 ± T) (default 0.2)")
+        p.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S",
+                       help="wall-clock cap per sub-problem in seconds (default 60)")
+        p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+
+    rep = sub.add_parser(
+        "repartition", parents=[common], help="re-draw grids after communities merge or move",
+        description="Re-draw an old plan's grids for new community boundaries, changing as few "
+                    "households' grid as possible; writes the new plan with its change table "
+                    "(layers changes_grids, changes_households, changes_summary).")
+    rep.add_argument("old", metavar="OLD.gpkg", help="the old plan (or a file of its grids)")
+    rep.add_argument("roads", metavar="ROADS")
+    rep.add_argument("households", metavar="HOUSEHOLDS")
+    rep.add_argument("--communities", required=True, metavar="NEW.gpkg", help="the new community polygons")
+    rep.add_argument("-o", "--output", required=True, metavar="NEW_GRIDS.gpkg")
+    rep.add_argument("--parcels", metavar="F")
+    rep.add_argument("--barriers", metavar="F")
+    rep.add_argument("--study-area", metavar="F")
+    rep.add_argument("--locked", type=int, nargs="+", metavar="ID", help="old grid ids that must not change")
+    rep.add_argument("--rebalance", action="store_true", help="also re-balance grids that are still valid")
+    rep.add_argument("--scope", choices=("changed", "all"), default="changed",
+                     help="repair grids out of the band only where the change reached (default), or everywhere")
+    rep.add_argument("--changes-csv", metavar="F.csv", help="also write the per-grid change table as CSV")
+    size_options(rep)
+    rep.set_defaults(func=_cmd_repartition)
+
+    bat = sub.add_parser(
+        "batch", parents=[common], help="solve many areas, one plan file each (restartable)",
+        description="Partition (or, where an area has an old plan, re-partition) many areas "
+                    "independently: area GeoPackages (layers roads, households, communities, "
+                    "old_grids) or area folders (roads.*, households.*, communities.*, old.gpkg), "
+                    "or folders of them. Each plan is written to OUTDIR/NAME.gpkg atomically; run "
+                    "the same command again after an interruption and finished areas are skipped.")
+    bat.add_argument("sources", metavar="SOURCE", nargs="+", help="area files or folders")
+    bat.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    bat.add_argument("--n-jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores)")
+    bat.add_argument("--dask", metavar="ADDRESS", help="run on a dask.distributed scheduler; 'local' "
+                                                       "starts a local cluster (needs gridpart[dask])")
+    bat.add_argument("--strategy", default="auto", metavar="S", help="auto, exact, lns or seed (default auto)")
+    bat.add_argument("--rebalance", action="store_true", help="re-partitions: re-balance valid grids too")
+    bat.add_argument("--overwrite", action="store_true", help="solve every area again")
+    bat.add_argument("--no-progress", action="store_true", help="no progress bar")
+    size_options(bat)
+    bat.set_defaults(func=_cmd_batch)
     return parser
 
 

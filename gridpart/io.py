@@ -138,6 +138,32 @@ def write_plan(plan: GridPlan, path: str | os.PathLike) -> None:
             pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=os.path.exists(tmp))
         for name, df in (("edges", plan.edges), ("status", plan.status), ("metadata", meta)):
             pyogrio.write_dataframe(_plain(df), tmp, layer=name, driver="GPKG", append=True)
+        if getattr(plan, "changes", None) is not None:  # gp.repartition's change table
+            for name, df in _change_layers(plan.changes).items():
+                pyogrio.write_dataframe(_plain(df), tmp, layer=name, driver="GPKG", append=True)
+
+
+def _change_layers(changes) -> dict[str, pd.DataFrame]:
+    hh = changes.households.reset_index(names="_index")
+    summary = changes.summary.rename_axis("key").reset_index(name="value")
+    return {"changes_grids": changes.grids, "changes_households": hh, "changes_summary": summary}
+
+
+def _read_changes(path, names: set[str]):
+    if not {"changes_grids", "changes_households", "changes_summary"} <= names:
+        return None
+    from gridpart.repartition import Changes
+
+    grids = pyogrio.read_dataframe(path, layer="changes_grids", read_geometry=False)
+    for c in ("old_grid_id", "new_grid_id"):
+        grids[c] = grids[c].astype("Int64")
+    hh = pyogrio.read_dataframe(path, layer="changes_households", read_geometry=False).set_index("_index")
+    hh.index.name = None
+    for c in ("old_grid_id", "new_grid_id"):
+        hh[c] = hh[c].astype("Int64")
+    hh["keeps_mates"] = hh["keeps_mates"].astype(bool)
+    summary = pyogrio.read_dataframe(path, layer="changes_summary", read_geometry=False)
+    return Changes(grids=grids, households=hh, summary=summary.set_index("key")["value"].rename_axis(None))
 
 
 def read_plan(path: str | os.PathLike) -> GridPlan:
@@ -174,4 +200,5 @@ def read_plan(path: str | os.PathLike) -> GridPlan:
     return GridPlan(
         grids=grids, blocks=atoms, households=read["households"], unplaced=read["unplaced"],
         status=tables["status"], edges=tables["edges"], roads=read["roads"], params=params,
+        changes=_read_changes(path, names),
     )

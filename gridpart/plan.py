@@ -44,6 +44,9 @@ class GridPlan:
         The noded linework the grids were cut along (``kind``, ``name``).
     params : dict
         The parameters, seed, version and working CRS of the run.
+    changes : Changes or None
+        What :func:`gridpart.repartition` changed against the old plan
+        (:class:`gridpart.repartition.Changes`); ``None`` for a fresh partition.
     """
 
     grids: gpd.GeoDataFrame
@@ -54,6 +57,7 @@ class GridPlan:
     edges: pd.DataFrame
     roads: gpd.GeoDataFrame
     params: dict[str, Any] = field(default_factory=dict)
+    changes: Any = None
 
     @property
     def crs(self):
@@ -71,6 +75,18 @@ class GridPlan:
         from gridpart.plot import plot_plan
 
         return plot_plan(self, ax=ax, **kwargs)
+
+    def atlas(self, path, **kwargs):
+        """Write a PDF atlas: cover + one page per grid (see :func:`gridpart.atlas.atlas`); returns the path."""
+        from gridpart.atlas import atlas
+
+        return atlas(self, path, **kwargs)
+
+    def explore(self, **kwargs):
+        """Interactive Leaflet map (see :func:`gridpart.explore.explore`); needs ``gridpart[explore]``."""
+        from gridpart.explore import explore
+
+        return explore(self, **kwargs)
 
     def to_file(self, path, **kwargs) -> None:
         """Write the plan to a GeoPackage (see :func:`gridpart.io.write_plan`)."""
@@ -106,9 +122,10 @@ class GridPlan:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        card = self.score().summary
-        rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v:.3g}</td></tr>" for k, v in card.items())
-        return f"<div><b>GridPlan</b><table>{rows}</table></div>"
+        """Summary table and a small static map (see :func:`gridpart.plot.plan_html`)."""
+        from gridpart.plot import plan_html
+
+        return plan_html(self)
 
     def __repr__(self) -> str:
         return (f"GridPlan({len(self.grids)} grids, {len(self.households)} household points, "

@@ -439,6 +439,7 @@ def partition(
     seed: int = 0,
     n_jobs: int = 1,
     progress: bool = False,
+    on_atoms: Callable[[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame], None] | None = None,
     coords: str | dict | None = None,
 ) -> GridPlan:
     """Cut an area into contiguous, balanced, road-bounded grids.
@@ -489,6 +490,11 @@ def partition(
         identical to a serial run.
     progress : bool
         Log progress at INFO level.
+    on_atoms : callable, optional
+        Called once as ``on_atoms(atoms, edges, households)`` when the atom
+        graph is built, before any solver runs (atoms and households in the
+        working CRS, households with ``atom_id``); it must not change them.
+        :func:`gridpart.repartition` uses it to map an old plan onto the atoms.
     coords : {None, "wgs84", "gcj02", "bd09"} or dict, optional
         Web-map coordinates: ``"gcj02"`` (Amap, Tencent) or ``"bd09"`` (Baidu)
         converts every layer given (lon/lat, or Web Mercator) to WGS-84 before
@@ -592,6 +598,8 @@ def partition(
     cen = shapely.point_on_surface(atoms.geometry.values)
     atoms["x"], atoms["y"] = shapely.get_x(cen), shapely.get_y(cen)
     edges = atom_edges(atoms, segments)
+    if on_atoms is not None:
+        on_atoms(atoms, edges, hh)
     atoms, solver_e, groups = _parcel_policy(atoms, edges, w["parcels"], band, units, n_grids,
                                              lambda sub: _solve_one((sub, strategy, int(seed), float(time_limit))))
     subs = build_subproblems(atoms, solver_e, band, n_grids=n_grids)

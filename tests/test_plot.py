@@ -66,7 +66,8 @@ def test_labels_one_per_grid(plan):
     ax = plan.plot()
     labels = [t.get_text() for t in ax.texts if "\n" in t.get_text()]
     assert len(labels) == len(plan.grids)
-    expected = {f"{g}\n{h:.0f}" for g, h in zip(plan.grids["grid_id"], plan.grids["households"])}
+    names = gplot.grid_labels(plan.grids, short=True)  # code sequences where the plan has codes, else ids
+    expected = {f"{g}\n{h:.0f}" for g, h in zip(names, plan.grids["households"])}
     assert set(labels) == expected
 
 
@@ -140,7 +141,7 @@ def test_warns_once_without_cjk_font(plan, monkeypatch):
     monkeypatch.setattr(gplot, "_warned", set())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        plan.plot(title="Xueyuan Road")  # no CJK text: no warning
+        plan.plot(title="Xueyuan Road", road_names=False)  # no CJK text: no warning
     assert not [w for w in caught if "CJK font" in str(w.message)]
     with pytest.warns(UserWarning, match="no CJK font"):
         plan.plot(title=CHINESE_TITLE)
@@ -156,3 +157,164 @@ def test_plan_read_back_plots(plan, tmp_path):
     back = gp.read_plan(path)
     assert gplot.grid_colours(back).equals(gplot.grid_colours(plan))
     assert isinstance(back.plot(), Axes)
+
+
+# --------------------------------------------------------------------------- issue 5 additions
+
+
+def test_font_has_chinese_glyphs():
+    """The test extra brings a CJK font (mplfonts), so a missing font is a failure here, not a skip."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    font = gplot.cjk_font()
+    assert font is not None, 'no CJK font: pip install "gridpart[cjk]" or apt-get install fonts-noto-cjk'
+    path = font_manager.findfont(font_manager.FontProperties(family=font), fallback_to_default=False)
+    face = FT2Font(path)
+    assert all(face.get_char_index(ord(ch)) for ch in "学院路东南西北至网格，")
+
+
+def test_chinese_road_names_render_without_missing_glyphs(plan):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ax = plan.plot(title=CHINESE_TITLE, figsize=(6, 6))
+        px = _pixels(ax)
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "missing from font" in m or "CJK font" in m], messages
+    names = [t.get_text() for t in ax.texts if t.get_gid() == "road_name"]
+    assert "学院路" in names and len(names) >= 5
+    assert px.std() > 20
+
+
+def test_road_name_labels_one_per_name():
+    import geopandas as gpd
+    import shapely
+
+    roads = gpd.GeoDataFrame(
+        {"name": ["东路", "东路", "北街", None, "小巷"], "kind": ["road", "road", "street", "street", "lane"]},
+        geometry=[shapely.LineString([(0, 0), (0, 100)]), shapely.LineString([(0, 100), (0, 300)]),
+                  shapely.LineString([(0, 300), (200, 300)]), shapely.LineString([(5, 5), (50, 5)]),
+                  shapely.LineString([(10, 10), (10, 90)])], crs="EPSG:32650")
+    labels = gplot.road_name_labels(roads)
+    assert labels["name"].tolist() == ["东路", "北街"]  # longest first; lanes and unnamed left out
+    east = labels.iloc[0]
+    assert (east["x"], east["y"], east["angle"]) == (0.0, 150.0, 90.0)
+    assert labels.iloc[1]["angle"] == 0.0
+    assert gplot.road_name_labels(roads, min_length_m=250)["name"].tolist() == ["东路"]
+
+
+def test_labels_use_code_when_present(plan):
+    grids = plan.grids.copy()
+    grids["code"] = [f"1101080170{g:02d}" for g in grids["grid_id"]]
+    grids.loc[grids.index[0], "code"] = None  # a grid without a code keeps its id
+    coded = dataclasses.replace(plan, grids=grids)
+    ax = coded.plot(road_names=False, full_codes=True)
+    labels = {t.get_text().split("\n")[0] for t in ax.texts if "\n" in t.get_text()}
+    expected = set(grids["code"].iloc[1:]) | {str(grids["grid_id"].iloc[0])}
+    assert labels == expected
+    assert "code" in ax.get_legend().get_title().get_text()
+    # by default only the sequence after the community's shared prefix
+    ax = coded.plot(road_names=False)
+    labels = {t.get_text().split("\n")[0] for t in ax.texts if "\n" in t.get_text()}
+    assert labels == {c[-2:] for c in grids["code"].iloc[1:]} | {str(grids["grid_id"].iloc[0])}
+
+
+def test_community_outlines(plan):
+    two = plan.grids.copy()
+    two["community_id"] = np.where(two["grid_id"] <= len(two) // 2, "A", "B")
+    lines = gplot._community_outlines(two.to_crs(plan.params["work_crs"]))
+    assert len(lines) == 2
+    ax = dataclasses.replace(plan, grids=two).plot(road_names=False)
+    assert "community boundary" in [t.get_text() for t in ax.get_legend().get_texts()]
+    ax = plan.plot(communities=False, road_names=False)
+    assert "community boundary" not in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_cjk_font_from_environment(monkeypatch):
+    from matplotlib import font_manager
+
+    font = gplot.cjk_font()
+    assert font is not None
+    path = font_manager.findfont(font_manager.FontProperties(family=font), fallback_to_default=False)
+    monkeypatch.setattr(gplot, "_font_cache", {})
+    monkeypatch.setenv(gplot.CJK_FONT_ENV, path)
+    assert gplot.cjk_font() == font or "CJK" in gplot.cjk_font()
+    monkeypatch.setattr(gplot, "_font_cache", {})
+    monkeypatch.setenv(gplot.CJK_FONT_ENV, "/nonexistent/font.otf")
+    assert gplot.cjk_font() is not None  # falls back to the other places
+
+
+def test_packaged_cjk_fonts_are_found(monkeypatch):
+    pytest.importorskip("mplfonts")
+    files = gplot._packaged_cjk_files()
+    assert files and "SansCJK" in files[0]
+    # with matplotlib knowing no CJK font, the packaged one is used (the system is not scanned)
+    known = {"calls": 0}
+
+    def no_known_until_added():
+        known["calls"] += 1
+        return [] if known["calls"] == 1 else ["Noto Sans CJK SC"]
+
+    monkeypatch.setattr(gplot, "_font_cache", {})
+    monkeypatch.setattr(gplot, "_known_cjk_names", no_known_until_added)
+    monkeypatch.setattr(gplot, "_system_cjk_files", lambda: pytest.fail("system fonts scanned first"))
+    added = []
+    monkeypatch.setattr(gplot, "_add_font_files", lambda paths: added.extend(paths) or [])
+    assert gplot.cjk_font() == "Noto Sans CJK SC"
+    assert added == files
+
+
+def test_plot_sizes_and_compare(plan):
+    s = gp.datasets.load_sample()
+    bigger = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed", target=400,
+                          time_limit=5)
+    ax = gp.plot_sizes({"300": plan, "400": bigger})
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    # different targets: each plan's band in its own colour
+    assert "300: band 240–360" in legend and "400: band 320–480" in legend
+    assert f"300 ({len(plan.grids)} grids)" in legend
+    same = [t.get_text() for t in gp.plot_sizes([plan, plan]).get_legend().get_texts()]
+    assert "band 240–360" in same and "target 300" in same
+    x0, x1 = ax.get_xlim()
+    sizes = np.r_[plan.grids["households"], bigger.grids["households"]]
+    assert x0 <= min(sizes.min(), 240) and x1 >= max(sizes.max(), 360)
+    single = gp.plot_sizes(plan)  # one plan: one filled histogram whose bars hold every grid
+    (poly,) = [p for p in single.patches if p.get_label().startswith("300") or "grids" in p.get_label()]
+    assert poly.get_path().vertices[:, 1].max() >= 1
+    fig = gp.plot_compare({"300": plan, "400": bigger})
+    assert len(fig.axes) == 3
+    titles = [a.get_title() for a in fig.axes[:2]]
+    assert titles[0].startswith(f"300: {len(plan.grids)} grids") and titles[1].startswith("400:")
+    assert fig.axes[0].get_legend() is None and fig.axes[1].get_legend() is not None
+    with pytest.raises(gp.InputError, match="GridPlan"):
+        gp.plot_compare({"a": plan, "b": "not a plan"})
+
+
+def test_repr_html_has_table_and_map(plan):
+    import base64
+    import re
+
+    html = plan._repr_html_()
+    assert "<table" in html and "within the band" in html
+    data = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
+    assert data is not None
+    png = base64.b64decode(data.group(1))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_without_cjk_font_road_names_fall_back_to_english(plan, monkeypatch):
+    monkeypatch.setattr(gplot, "_font_cache", {"name": None})
+    monkeypatch.setattr(gplot, "_warned", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ax = plan.plot()
+    assert not [w for w in caught if "CJK font" in str(w.message)]  # nothing would be drawn as boxes
+    names = [t.get_text() for t in ax.texts if t.get_gid() == "road_name"]
+    assert "Xueyuan Road" in names
+    assert not [n for n in names if gplot._has_cjk(n)]
+
+
+def test_repr_html_leaves_out_the_map_of_big_plans(plan, monkeypatch):
+    monkeypatch.setattr(gplot, "_HTML_MAX_GRIDS", len(plan.grids) - 1)
+    html = plan._repr_html_()
+    assert "data:image/png" not in html and "plan.plot()" in html and "<table" in html

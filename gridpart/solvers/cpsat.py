@@ -429,7 +429,9 @@ def solve_exact(
             if len(heavy):
                 c = heavy[0]
             else:
-                cost = (w[members][:, None] * D[np.ix_(members, members)] ** 2).sum(axis=0)
+                d = D[np.ix_(members, members)]
+                d = np.where(np.isfinite(d), d, 1e12)  # pairs pruned from the model: never a centre
+                cost = ((w[members][:, None] + 1e-6) * d ** 2).sum(axis=0)
                 c = members[int(np.argmin(cost))]
             for i in members:
                 if (i, c) in x:

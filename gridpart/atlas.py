@@ -1,0 +1,619 @@
+"""A printable atlas of a plan: :func:`atlas` writes a PDF (the 图纸 a street office files).
+
+Page 1 is a cover: the whole map (as :func:`gridpart.plot.plot_plan` draws
+it) and a table of summary figures.  Then one page per grid, in ``grid_id``
+order (reading order: north to south, west to east): the grid's map with
+every other grid greyed and its neighbours labelled, roads by class, a scale
+bar, a north arrow and the attribution line; under the map the grid's code,
+kind, households, persons, area, its four-limit (四至) text where the plan
+has a ``limits`` column, and the compounds and units inside it where they are
+known (``parcels=``, or ``compounds`` / ``units`` / ``places`` columns).
+
+Pages are vector PDF; the output is byte-for-byte the same for the same plan
+(no creation date is written).  Chinese text needs a CJK font (see
+:func:`gridpart.plot.cjk_font`); without one the labels are in English and a
+warning says what to install.
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+import unicodedata
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridpart.errors import Problems
+
+if TYPE_CHECKING:
+    import os
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from gridpart.plan import GridPlan
+
+__all__ = ["atlas", "PAPER_SIZES", "KIND_NAMES"]
+
+log = logging.getLogger(__name__)
+
+#: Paper sizes in inches, portrait (width, height).
+PAPER_SIZES: dict[str, tuple[float, float]] = {"A4": (8.27, 11.69), "A3": (11.69, 16.54)}
+
+#: Grid kinds (DESIGN §4) with their Chinese names.
+KIND_NAMES: dict[str, str] = {"unit": "单位型", "compound": "小区型", "street": "街巷型"}
+
+_PARCEL_KINDS = {"compound": ("小区", "compounds"), "unit": ("单位", "units")}
+_HIGHLIGHT = "#fdbf6f"
+_GREY = "#e3e3e3"
+_NEIGHBOUR_GREY = "#cfcfcf"
+# labels on grid pages sit on a light box: text stays text in the PDF (a halo turns it into paths)
+_LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
+# map rectangle on a grid page and on the cover (figure fractions)
+_PAGE_MAP = (0.07, 0.38, 0.86, 0.54)
+_COVER_MAP = (0.05, 0.42, 0.70, 0.50)
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def _text_width(text: str) -> int:
+    """Display width: East Asian wide and full-width characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrap ``text`` to ``width`` columns; CJK text (no spaces) wraps between characters.
+
+    Examples
+    --------
+    >>> _wrap("东至学院路，南至清华东路", 12)
+    ['东至学院路，', '南至清华东路']
+    >>> _wrap("East: Xueyuan Road; South: Qinghua East Road", 24)
+    ['East: Xueyuan Road;', 'South: Qinghua East Road']
+    """
+    lines: list[str] = []
+    for para in str(text).splitlines() or [""]:
+        if _text_width(para) == len(para):  # no wide characters: wrap at spaces
+            lines += textwrap.wrap(para, width) or [""]
+            continue
+        line = ""
+        for ch in para:
+            if _text_width(line + ch) > width:
+                lines.append(line)
+                line = ch.lstrip()
+            else:
+                line += ch
+        lines.append(line)
+    return lines
+
+
+def _area_text(m2: float) -> str:
+    if not np.isfinite(m2):
+        return "–"
+    if m2 >= 10_000:
+        return f"{m2:,.0f} m² ({m2 / 10_000:.2f} ha)"
+    return f"{m2:,.0f} m²"
+
+
+def _count_text(value: Any) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return f"{v:,.0f}" if np.isfinite(v) else "–"
+
+
+# --------------------------------------------------------------------------- places inside grids
+
+
+def _as_names(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.replace("；", ";").replace("、", ";").split(";") if v.strip()]
+    if isinstance(value, Iterable):
+        return [str(v) for v in value if v is not None and str(v).strip()]
+    return [str(value)]
+
+
+def _places(grids_m: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, crs) -> dict[int, dict[str, list[str]]]:
+    """Names of compounds and units in each grid: ``{grid_id: {"compound": [...], "unit": [...]}}``.
+
+    Columns ``compounds``, ``units`` or ``places`` on the grids (as
+    :func:`gridpart.partition` writes them) are used as given, names split at
+    "、" or ";".  Otherwise a parcel is listed in every grid holding at least a
+    quarter of its area (so a compound split between grids shows in each
+    part); parcels without a name are listed as "unnamed".
+    """
+    out: dict[int, dict[str, list[str]]] = {int(g): {} for g in grids_m["grid_id"]}
+    given = [c for c in ("compounds", "units", "places") if c in grids_m]
+    for column, kind in (("compounds", "compound"), ("units", "unit"), ("places", "place")):
+        if column in grids_m:
+            for gid, value in zip(grids_m["grid_id"], grids_m[column]):
+                names = _as_names(value)
+                if names:
+                    out[int(gid)].setdefault(kind, []).extend(names)
+    if given or parcels is None or len(parcels) == 0 or "kind" not in parcels:
+        return out
+    p = parcels.to_crs(crs) if parcels.crs is not None and crs is not None else parcels
+    geoms = shapely.make_valid(p.geometry.values)
+    area = shapely.area(geoms)
+    tree = shapely.STRtree(geoms)
+    g_geoms = grids_m.geometry.values
+    gi, pi = tree.query(g_geoms, predicate="intersects")
+    if len(gi) == 0:
+        return out
+    shared = shapely.area(shapely.intersection(g_geoms[gi], geoms[pi]))
+    keep = (area[pi] > 0) & (shared >= 0.25 * area[pi])
+    names = p["name"] if "name" in p else pd.Series(None, index=p.index)
+    kinds = p["kind"].astype(str).to_numpy()
+    gids = grids_m["grid_id"].to_numpy()
+    for g, i in sorted(zip(gi[keep], pi[keep]), key=lambda t: (t[0], -area[t[1]], t[1])):
+        kind = kinds[i]
+        if kind not in _PARCEL_KINDS:
+            continue
+        name = names.iloc[i]
+        label = str(name).strip() if isinstance(name, str) and name.strip() else "unnamed"
+        bucket = out[int(gids[g])].setdefault(kind, [])
+        if label == "unnamed" or label not in bucket:
+            bucket.append(label)
+    return out
+
+
+def _places_text(places: dict[str, list[str]], *, zh: bool) -> str:
+    parts = []
+    for kind, (zh_word, en_word) in (*_PARCEL_KINDS.items(), ("place", ("", ""))):
+        names = places.get(kind, [])
+        if not names:
+            continue
+        unnamed = names.count("unnamed")
+        named = [n for n in names if n != "unnamed"]
+        if unnamed:
+            named.append(f"{unnamed} unnamed")
+        if kind == "place":  # names as given by the plan, kind unknown here
+            parts.append(("、" if zh else ", ").join(named))
+            continue
+        word = f"{zh_word} {en_word}" if zh else en_word
+        parts.append(f"{word}: " + ", ".join(named))
+    return "; ".join(parts) if parts else "none known"
+
+
+# --------------------------------------------------------------------------- drawing helpers
+
+
+def _paths(geom) -> list:
+    """matplotlib Paths of a (multi)polygon, holes wound against the shell (so they stay holes
+    when paths are merged and filled with the non-zero rule)."""
+    from matplotlib.path import Path as MPath
+    from shapely.geometry.polygon import orient
+
+    from gridpart.plot import _polygon_parts
+
+    out = []
+    for poly in _polygon_parts(geom):
+        poly = orient(poly, sign=1.0)
+        rings = [np.asarray(poly.exterior.coords)] + [np.asarray(r.coords) for r in poly.interiors]
+        out.append(MPath.make_compound_path(*[MPath(r, closed=True) for r in rings if len(r) >= 3]))
+    return out
+
+
+def _empty_path():
+    from matplotlib.path import Path as MPath
+
+    return MPath(np.zeros((0, 2)))
+
+
+def _fit_limits(ax: Axes, bounds: tuple[float, float, float, float], *, pad: float, min_span: float) -> None:
+    """Limits around ``bounds`` with the axes' aspect ratio, so metres stay square."""
+    minx, miny, maxx, maxy = bounds
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    w = max(maxx - minx, min_span) * (1 + 2 * pad)
+    h = max(maxy - miny, min_span) * (1 + 2 * pad)
+    bbox = ax.get_position()
+    fig_w, fig_h = ax.figure.get_size_inches()
+    box_ratio = (bbox.height * fig_h) / (bbox.width * fig_w)
+    if h / w > box_ratio:
+        w = h / box_ratio
+    else:
+        h = w * box_ratio
+    ax.set_xlim(cx - w / 2, cx + w / 2)
+    ax.set_ylim(cy - h / 2, cy + h / 2)
+
+
+def _footer(fig: Figure, left: str, right: str, fontfamily: list[str], size: float) -> list:
+    return [
+        fig.text(0.05, 0.015, left, ha="left", va="bottom", fontsize=size, color="#444444", fontfamily=fontfamily),
+        fig.text(0.95, 0.015, right, ha="right", va="bottom", fontsize=size, color="#444444",
+                 fontfamily=fontfamily),
+    ]
+
+
+def _summary_rows(plan: GridPlan, grids: gpd.GeoDataFrame, *, zh: bool) -> list[tuple[str, str]]:
+    def label(zh_text: str, en_text: str) -> str:
+        return f"{zh_text} {en_text}" if zh else en_text
+
+    card = plan.score().summary
+    band = plan.params.get("band") if plan.params else None
+    hh = float(plan.households["households"].sum()) if "households" in plan.households else float("nan")
+    persons = grids["persons"].astype(float) if "persons" in grids else pd.Series(dtype=float)
+    rows = [
+        (label("网格数", "Grids"), f"{len(grids)}"),
+        (label("社区数", "Communities"), f"{grids['community_id'].nunique()}" if "community_id" in grids else "–"),
+        (label("户数", "Households"), _count_text(hh)),
+        (label("人口", "Persons"), _count_text(persons.sum()) if persons.notna().any() else "–"),
+        (label("户数区间", "Band (households)"),
+         f"{band[0]:g}–{band[1]:g}" if band and len(band) == 2 else "–"),
+        (label("区间内", "Within the band"),
+         f"{card['share_in_band']:.0%} of grids not forced out ({card['share_in_band_raw']:.0%} of all)"),
+        (label("无法达标", "Forced out of the band"), f"{int(card['forced_out'])}"),
+        (label("每格户数", "Households per grid"),
+         f"min {grids['households'].min():,.0f} · median {grids['households'].median():,.0f} · "
+         f"max {grids['households'].max():,.0f}" if len(grids) else "–"),
+        (label("连通", "Contiguous"), f"{card['contiguous_share']:.0%}"),
+        (label("沿路边界", "Internal boundary on roads"), f"{card['road_share']:.0%}"),
+        (label("未分配户数", "Unplaced households"), _count_text(card["unplaced_households"])),
+    ]
+    if "kind" in grids:
+        counts = grids["kind"].astype(str).value_counts()
+        text = ", ".join(f"{KIND_NAMES.get(k, k) + ' ' if zh else ''}{k} {n}" for k, n in sorted(counts.items()))
+        rows.append((label("类型", "Kinds"), text))
+    if plan.status is not None and len(plan.status) and "status" in plan.status:
+        rows.append((label("求解状态", "Solver status"),
+                     ", ".join(f"{k} {v}" for k, v in plan.status["status"].value_counts().sort_index().items())))
+    params = plan.params or {}
+    run = " · ".join(f"{k} {params[k]}" for k in ("strategy", "seed", "work_crs", "version") if k in params)
+    if run:
+        rows.append((label("参数", "Run"), run))
+    return rows
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _cover(plan: GridPlan, grids: gpd.GeoDataFrame, *, size, title, attribution, fontfamily, zh,
+           scale: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    from gridpart.plot import plot_plan
+
+    fig = Figure(figsize=size)
+    heading = title or ("网格图册 Grid atlas" if zh else "Grid atlas")
+    fig.text(0.5, 0.965, heading, ha="center", va="top", fontsize=18 * scale, fontfamily=fontfamily)
+    ax = fig.add_axes(_COVER_MAP)
+    plot_plan(plan, ax=ax, attribution=attribution)
+    legend = ax.get_legend()
+    if legend is not None:  # keep the legend on the page: to the right of the map, top-aligned
+        legend.set_bbox_to_anchor((1.02, 1.0), transform=ax.transAxes)
+        title_text = legend.get_title()
+        title_text.set_text(title_text.get_text().replace("label: ", "label:\n").replace(" / ", "\n/ "))
+    rows = _summary_rows(plan, grids, zh=zh)
+    table_ax = fig.add_axes((0.08, 0.05, 0.84, 0.33))
+    table_ax.set_axis_off()
+    table = table_ax.table(cellText=[[v] for _, v in rows], rowLabels=[k for k, _ in rows],
+                           colWidths=[0.62], loc="upper right", cellLoc="left", rowLoc="left",
+                           edges="horizontal")
+    table.auto_set_font_size(False)
+    table.set_fontsize(8.5 * scale)
+    for cell in table.get_celld().values():
+        cell.get_text().set_fontfamily(fontfamily)
+        cell.set_height(1.0 / (len(rows) + 2))
+        cell.set_edgecolor("#bbbbbb")
+    table_ax.set_title("概况 Summary" if zh else "Summary", fontfamily=fontfamily, fontsize=11 * scale,
+                       loc="left")
+    return fig
+
+
+class _GridPages:
+    """One figure re-used for every grid page.
+
+    The furniture (north arrow, attribution, community outline) is drawn once;
+    per page, the grid fills and the roads are rebuilt from the features near
+    the page's view, merged into one compound path per colour or road class
+    (a PDF page writes every path it holds, visible or not, so this keeps
+    pages small and fast to write).
+    """
+
+    def __init__(self, plan: GridPlan, grids_m: gpd.GeoDataFrame, roads_m: gpd.GeoDataFrame | None, *,
+                 size, fontfamily, zh: bool, scale: float, attribution: str | None):
+        from matplotlib.figure import Figure
+        from matplotlib.patches import PathPatch
+
+        from gridpart.plot import (
+            COMMUNITY_STYLE,
+            ROAD_STYLES,
+            _community_outlines,
+            _displayable_names,
+            _halo,
+            _north_arrow,
+            grid_labels,
+        )
+
+        self.grids = grids_m
+        self.fontfamily = fontfamily
+        self.scale = scale
+        self.fig = Figure(figsize=size)
+        self.ax = ax = self.fig.add_axes(_PAGE_MAP)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        # grid fills: one patch per fill colour, rebuilt per page
+        self.grid_paths = [_paths(geom) for geom in grids_m.geometry.values]
+        self.grid_tree = shapely.STRtree(grids_m.geometry.values)
+        self.fills = {colour: ax.add_patch(PathPatch(_empty_path(), facecolor=colour, edgecolor="white",
+                                                     linewidth=0.8, zorder=1))
+                      for colour in (_GREY, _NEIGHBOUR_GREY, _HIGHLIGHT)}
+        # roads by class: one patch per class, rebuilt per page from the lines near the view
+        self.roads: list[tuple[PathPatch, shapely.STRtree, list]] = []
+        if roads_m is not None and len(roads_m):
+            kinds = roads_m["kind"].astype(str) if "kind" in roads_m else pd.Series("street", index=roads_m.index)
+            for kind, style in ROAD_STYLES.items():
+                lines = shapely.get_parts(roads_m.geometry.values[(kinds == kind).to_numpy()])
+                lines = lines[shapely.get_type_id(lines) == 1]
+                if len(lines):
+                    patch = ax.add_patch(PathPatch(_empty_path(), fill=False, edgecolor=style["color"],
+                                                   linewidth=style["linewidth"] * 0.8,
+                                                   linestyle=style["linestyle"], capstyle="round",
+                                                   joinstyle="round", zorder=3))
+                    self.roads.append((patch, shapely.STRtree(lines), [np.asarray(g.coords) for g in lines]))
+        if len(grids_m):
+            _community_outlines(grids_m).plot(ax=ax, zorder=6, **{**COMMUNITY_STYLE, "linewidth": 2.0})
+        (self.outline,) = ax.plot([], [], color="black", linewidth=2.6, zorder=7)
+        self.named = None
+        if roads_m is not None and len(roads_m) and "name" in roads_m:
+            named = _displayable_names(roads_m, fontfamily[0] if zh else None)
+            self.named = named[named["name"].notna().to_numpy()]
+        self.names = grid_labels(grids_m, short=True).to_numpy()  # the heading carries the full code
+        self.points = grids_m.geometry.representative_point()
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        _north_arrow(ax, ["DejaVu Sans"])
+        if attribution:
+            ax.text(0.995, 0.005, attribution, transform=ax.transAxes, ha="right", va="bottom",
+                    fontsize=7 * scale, color="#333333", fontfamily=fontfamily, zorder=20,
+                    path_effects=_halo(2.0))
+        self._page_artists: list = []
+
+    def draw(self, i: int, neighbours: list[int], info: list[tuple[str, str]], heading: str,
+             footer: tuple[str, str]) -> Figure:
+        from matplotlib.artist import Artist
+        from matplotlib.path import Path as MPath
+
+        from gridpart.plot import _scale_bar, road_name_labels
+
+        for artist in self._page_artists:
+            Artist.remove(artist)
+        self._page_artists = []
+        ax, fig, scale = self.ax, self.fig, self.scale
+        geom = self.grids.geometry.values[i]
+        _fit_limits(ax, tuple(shapely.bounds(geom)), pad=0.25, min_span=200.0)
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        view = shapely.box(x0, y0, x1, y1)
+
+        colour_of = dict.fromkeys(neighbours, _NEIGHBOUR_GREY) | {i: _HIGHLIGHT}
+        near = sorted(int(k) for k in self.grid_tree.query(view, predicate="intersects"))
+        for colour, patch in self.fills.items():
+            paths = [p for k in near if colour_of.get(k, _GREY) == colour for p in self.grid_paths[k]]
+            patch.set_path(MPath.make_compound_path(*paths) if paths else _empty_path())
+        for patch, tree, coords in self.roads:
+            lines = [MPath(coords[k]) for k in sorted(tree.query(view, predicate="intersects"))]
+            patch.set_path(MPath.make_compound_path(*lines) if lines else _empty_path())
+        xs: list[float] = []
+        ys: list[float] = []
+        for part in shapely.get_parts(shapely.boundary(geom)):
+            x, y = np.asarray(part.coords).T
+            xs += [*x, np.nan]
+            ys += [*y, np.nan]
+        self.outline.set_data(xs, ys)
+
+        for k in [i, *neighbours]:
+            pt = self.points.iloc[k]
+            self._page_artists.append(ax.text(
+                pt.x, pt.y, self.names[k], ha="center", va="center", fontsize=(10 if k == i else 7) * scale,
+                color="black" if k == i else "#555555", fontfamily=self.fontfamily, zorder=10, clip_on=True,
+                bbox=_LABEL_BOX))
+        if self.named is not None:
+            close = self.named[self.named.intersects(view)]
+            if len(close):
+                close = close.set_geometry(close.geometry.intersection(view))
+                for row in road_name_labels(close, min_length_m=0.12 * (x1 - x0)).itertuples(index=False):
+                    self._page_artists.append(ax.text(
+                        row.x, row.y, row.name, ha="center", va="center", rotation=row.angle,
+                        rotation_mode="anchor", fontsize=8 * scale, color="#303030", fontstyle="italic",
+                        fontfamily=self.fontfamily, zorder=9, clip_on=True, bbox=_LABEL_BOX))
+        before = set(ax.artists)
+        _scale_bar(ax, self.fontfamily)
+        self._page_artists += [a for a in ax.artists if a not in before]
+        self._page_artists.append(fig.text(0.5, 0.965, heading, ha="center", va="top", fontsize=16 * scale,
+                                           fontfamily=self.fontfamily))
+        y = 0.345
+        width = int(62 * (fig.get_size_inches()[0] / PAPER_SIZES["A4"][0]) / scale)
+        for key, value in info:
+            lines = _wrap(value, width)
+            self._page_artists.append(fig.text(0.08, y, key, ha="left", va="top", fontsize=10 * scale,
+                                               fontfamily=self.fontfamily, color="#444444"))
+            self._page_artists.append(fig.text(0.34, y, "\n".join(lines), ha="left", va="top",
+                                               fontsize=10 * scale, fontfamily=self.fontfamily,
+                                               linespacing=1.35))
+            y -= 0.024 * len(lines) + 0.010
+        self._page_artists += _footer(fig, *footer, self.fontfamily, 7.5 * scale)
+        return fig
+
+
+def _grid_info(row: pd.Series, name: str, places: dict[str, list[str]], *, zh: bool,
+               has_places: bool) -> list[tuple[str, str]]:
+    def label(zh_text: str, en_text: str) -> str:
+        return f"{zh_text} {en_text}" if zh else en_text
+
+    info = [(label("编码", "Code"), name if name != str(row["grid_id"]) else f"{name} (grid id; no code)")]
+    if "code" in row.index and name != str(row["grid_id"]):
+        info.append((label("编号", "Grid id"), str(row["grid_id"])))
+    if "community_id" in row.index:
+        info.append((label("社区", "Community"), str(row["community_id"])))
+    if "kind" in row.index and isinstance(row["kind"], str):
+        info.append((label("类型", "Kind"), f"{KIND_NAMES.get(row['kind'], '')} {row['kind']}".strip()
+                     if zh else row["kind"]))
+    info.append((label("户数", "Households"), _count_text(row.get("households"))))
+    info.append((label("人口", "Persons"), _count_text(row.get("persons"))))
+    info.append((label("面积", "Area"), _area_text(float(row.get("area_m2", np.nan)))))
+    if bool(row.get("forced", False)):
+        info.append((label("说明", "Note"), f"forced out of the band: {row.get('forced_reason', '')}".strip()))
+    limits = row.get("limits") if zh else (row.get("limits_en") if isinstance(row.get("limits_en"), str)
+                                          else row.get("limits"))
+    if isinstance(limits, str) and limits.strip():
+        info.append((label("四至", "Four limits"), limits))
+    if has_places:
+        info.append((label("小区/单位", "Compounds, units"), _places_text(places, zh=zh)))
+    return info
+
+
+# --------------------------------------------------------------------------- the atlas
+
+
+def atlas(
+    plan: GridPlan,
+    path: str | os.PathLike,
+    *,
+    paper: str = "A4",
+    grids: Iterable[int] | None = None,
+    parcels: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    attribution: str | None = "auto",
+) -> Path:
+    """Write a PDF atlas: a cover page, then one page per grid.
+
+    Parameters
+    ----------
+    plan : GridPlan
+        The plan to print.
+    path : str or path-like
+        The PDF to write (replaced atomically: a failed run leaves no partial file).
+    paper : {"A4", "A3"}
+        Paper size, portrait.
+    grids : iterable of int, optional
+        ``grid_id`` values to print a page for (default: every grid), in
+        ``grid_id`` order.  The cover always shows the whole plan.
+    parcels : GeoDataFrame, optional
+        Compounds and units (``kind`` in {"compound", "unit"}, ``name``): each
+        grid page lists those with at least a quarter of their area inside the
+        grid.  Default: ``plan.parcels`` when the plan carries them.
+    title : str, optional
+        Title of the cover (default "Grid atlas", with 网格图册 when a CJK
+        font is available).
+    attribution : str or None
+        As in :func:`gridpart.plot.plot_plan`: ``"auto"`` prints
+        "© OpenStreetMap contributors" unless the plan names another source.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    gridpart.errors.InputError
+        For an unknown paper size or grid ids the plan does not hold.
+
+    Warns
+    -----
+    UserWarning
+        Once per session, when the atlas holds Chinese text and no CJK font is found.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import gridpart as gp
+    >>> s = gp.datasets.load_sample()
+    >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
+    >>> out = plan.atlas(os.path.join(tempfile.mkdtemp(), "atlas.pdf"), grids=[1, 2], parcels=s.parcels)
+    >>> out.read_bytes()[:5]
+    b'%PDF-'
+    """
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from gridpart import __version__
+    from gridpart.io import atomic_path
+    from gridpart.plot import (
+        _attribution,
+        _has_cjk,
+        _metric,
+        _tidy,
+        _warn_no_cjk_font,
+        _work_crs,
+        cjk_font,
+        grid_adjacency,
+        grid_labels,
+    )
+
+    problems = Problems()
+    key = str(paper).upper()
+    if key not in PAPER_SIZES:
+        problems.add("paper", f"unknown paper size {paper!r}", fix=f"use one of {', '.join(PAPER_SIZES)}")
+    all_ids = plan.grids["grid_id"].astype(int).tolist()
+    if grids is None:
+        wanted = sorted(all_ids)
+    else:
+        wanted = sorted({int(g) for g in grids})
+        missing = [g for g in wanted if g not in set(all_ids)]
+        if missing:
+            problems.add("grids", "grid ids not in the plan", rows=missing,
+                         fix="pass values of plan.grids['grid_id']")
+    problems.raise_if_any()
+
+    size = PAPER_SIZES[key]
+    scale = 1.0 if key == "A4" else 1.3
+    font = cjk_font()
+    zh = font is not None
+    fontfamily = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
+    attribution_text = _attribution(plan, attribution)
+
+    crs = _work_crs(plan)
+    grids_m = _metric(plan.grids, crs).reset_index(drop=True)
+    if len(grids_m):
+        grids_m = grids_m.set_geometry(_tidy(grids_m.geometry))
+    roads_m = _metric(plan.roads, crs) if plan.roads is not None else None
+    if parcels is None:
+        parcels = getattr(plan, "parcels", None)
+        if not isinstance(parcels, gpd.GeoDataFrame):
+            parcels = None
+    places = _places(grids_m, parcels, crs)
+    has_places = parcels is not None or any(c in grids_m for c in ("compounds", "units", "places"))
+    names = grid_labels(grids_m)
+    graph = grid_adjacency(plan)
+    pos = {int(g): i for i, g in enumerate(grids_m["grid_id"])}
+
+    infos = {g: _grid_info(grids_m.iloc[pos[g]], names.iloc[pos[g]], places[g], zh=zh, has_places=has_places)
+             for g in wanted}
+    texts = [title or "", attribution_text or ""] + [v for info in infos.values() for _, v in info]
+    if font is None and any(_has_cjk(t) for t in texts):
+        _warn_no_cjk_font()
+
+    n_pages = 1 + len(wanted)
+    doc_title = title or "Grid atlas"
+    metadata = {"Title": doc_title, "Creator": f"gridpart {__version__}", "CreationDate": None}
+    credit = " · ".join(t for t in (attribution_text, f"gridpart {__version__}") if t)
+    with atomic_path(path) as tmp, PdfPages(tmp, metadata=metadata) as pdf, warnings.catch_warnings():
+        if font is None:  # said once, clearly, above: no need for one matplotlib warning per glyph
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        cover = _cover(plan, grids_m, size=size, title=title,
+                       attribution=attribution, fontfamily=fontfamily, zh=zh, scale=scale)
+        _footer(cover, credit, f"1 / {n_pages}", fontfamily, 7.5 * scale)
+        pdf.savefig(cover)
+        if wanted:
+            pages = _GridPages(plan, grids_m, roads_m, size=size, fontfamily=fontfamily, zh=zh, scale=scale,
+                               attribution=attribution_text)
+            for page, g in enumerate(wanted, start=2):
+                i = pos[g]
+                neighbours = [pos[n] for n in sorted(graph.neighbors(g)) if n in pos]
+                heading = (f"网格 Grid {names.iloc[i]}" if zh else f"Grid {names.iloc[i]}")
+                fig = pages.draw(i, neighbours, infos[g], heading, (credit, f"{page} / {n_pages}"))
+                pdf.savefig(fig)
+    log.info("atlas: %d pages written to %s", n_pages, path)
+    return Path(path)

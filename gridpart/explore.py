@@ -1,0 +1,206 @@
+"""An interactive map of a plan: :func:`explore` returns a :class:`folium.Map`.
+
+Layers (switchable): grids (filled like :func:`gridpart.plot.plot_plan`,
+with a tooltip per grid), blocks (the atoms), roads by class, and household
+points.  By default the map has **no background tiles**, so it shows
+everything it needs from the plan itself and fetches no map tiles; pass
+``tiles="OpenStreetMap"`` (or any folium tile name or URL) to add a
+background.  The browser still loads Leaflet's JavaScript and CSS the way
+folium sets it up (from a CDN unless ``folium.Map.default_js`` /
+``default_css`` point elsewhere).
+
+folium is an optional dependency: ``pip install "gridpart[explore]"``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gridpart.errors import Problems
+
+if TYPE_CHECKING:
+    import folium
+
+    from gridpart.plan import GridPlan
+
+__all__ = ["explore", "LAYERS"]
+
+log = logging.getLogger(__name__)
+
+#: The layers :func:`explore` can draw, in drawing order.
+LAYERS: tuple[str, ...] = ("grids", "blocks", "roads", "households")
+
+_ROAD_WEIGHTS = {"road": 5.0, "street": 3.0, "lane": 1.5, "barrier": 2.0}
+
+
+def _require_folium():
+    try:
+        import folium
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError('plan.explore() needs folium: pip install "gridpart[explore]"') from exc
+    return folium
+
+
+def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        return gdf
+    return gdf.to_crs("EPSG:4326")
+
+
+def _plain_columns(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    """Keep ``columns`` (those present), as JSON-friendly values; floats rounded for tooltips."""
+    keep = [c for c in columns if c in gdf.columns]
+    out = gpd.GeoDataFrame(index=gdf.index, geometry=gdf.geometry.values, crs=gdf.crs)
+    for c in keep:
+        col = gdf[c]
+        if pd.api.types.is_bool_dtype(col):
+            out[c] = col.astype(bool).map({True: "yes", False: "no"})
+        elif pd.api.types.is_integer_dtype(col):
+            out[c] = col.astype("Int64").astype(str).replace("<NA>", "–")
+        elif pd.api.types.is_float_dtype(col):
+            out[c] = col.map(lambda v: "–" if not np.isfinite(v) else f"{v:,.0f}")
+        else:
+            out[c] = col.astype(str).replace({"None": "–", "nan": "–", "<NA>": "–"})
+    return out
+
+
+def explore(
+    plan: GridPlan,
+    *,
+    tiles: str | None = None,
+    layers: tuple[str, ...] | list[str] = ("grids", "roads"),
+    attribution: str | None = "auto",
+    width: str | int = "100%",
+    height: str | int = 600,
+) -> folium.Map:
+    """An interactive Leaflet map of the plan (folium), for Jupyter or a browser.
+
+    Parameters
+    ----------
+    plan : GridPlan
+        The plan to show.
+    tiles : str, optional
+        Background tiles (a folium tile name such as ``"OpenStreetMap"`` or
+        ``"CartoDB positron"``, or a URL template).  Default None: no tiles,
+        nothing is fetched for the background.
+    layers : sequence of str
+        Which of ``"grids"``, ``"blocks"``, ``"roads"``, ``"households"`` to
+        draw shown; the others (from :data:`LAYERS`) are added hidden, to be
+        switched on in the layer control.
+    attribution : str or None
+        Shown in the map's attribution control: ``"auto"`` is
+        "© OpenStreetMap contributors" unless the plan names another source.
+    width, height : str or int
+        Size of the map in the notebook.
+
+    Returns
+    -------
+    folium.Map
+        Displays itself in Jupyter; ``.save("map.html")`` writes a page.
+
+    Raises
+    ------
+    gridpart.errors.InputError
+        For unknown layer names.
+    ImportError
+        When folium is not installed.
+
+    Examples
+    --------
+    >>> import gridpart as gp
+    >>> s = gp.datasets.load_sample()
+    >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
+    >>> m = plan.explore()
+    >>> type(m).__name__
+    'Map'
+    """
+    from gridpart.plot import ROAD_STYLES, _attribution, grid_colours, grid_labels
+
+    problems = Problems()
+    unknown = [name for name in layers if name not in LAYERS]
+    if unknown:
+        problems.add("layers", "unknown layer names", rows=unknown, fix=f"use some of {', '.join(LAYERS)}")
+    problems.raise_if_any()
+    folium = _require_folium()
+    credit = _attribution(plan, attribution) or ""
+
+    grids = _wgs84(plan.grids)
+    if len(grids):
+        minx, miny, maxx, maxy = grids.total_bounds
+    else:
+        minx, miny, maxx, maxy = _wgs84(plan.households).total_bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, width=width, height=height,
+                   control_scale=True, zoom_start=15)
+    if tiles:
+        folium.TileLayer(tiles, name="background", control=True).add_to(m)
+
+    def shown(name: str) -> bool:
+        return name in layers
+
+    # grids: filled by the adjacency colouring, tooltip with the register fields the plan has
+    if len(grids):
+        colours = grid_colours(plan)
+        g = grids.assign(label=grid_labels(grids).to_numpy(),
+                         _colour=colours.reindex(grids["grid_id"].to_numpy()).to_numpy())
+        fields = [c for c in ("label", "grid_id", "community_id", "kind", "households", "persons", "area_m2",
+                              "forced", "limits") if c in g.columns]
+        if "code" not in grids:
+            fields.remove("label")
+        data = _plain_columns(g, fields + ["_colour"])
+        aliases = {"label": "code", "area_m2": "area (m²)", "community_id": "community", "limits": "四至 limits"}
+        folium.GeoJson(
+            data.__geo_interface__, name="grids", show=shown("grids"), attribution=credit,
+            style_function=lambda f: {"fillColor": f["properties"]["_colour"], "color": "#000000",
+                                      "weight": 2, "fillOpacity": 0.55},
+            highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.75},
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[aliases.get(f, f) for f in fields],
+                                          sticky=True),
+        ).add_to(m)
+
+    if plan.blocks is not None and len(plan.blocks):
+        blocks = _plain_columns(_wgs84(plan.blocks), ["atom_id", "block_id", "grid_id", "households", "is_cell"])
+        folium.GeoJson(
+            blocks.__geo_interface__, name="blocks", show=shown("blocks"),
+            style_function=lambda f: {"color": "#555555", "weight": 0.8, "fillOpacity": 0.0},
+            tooltip=folium.GeoJsonTooltip(fields=[c for c in blocks.columns if c != "geometry"]),
+        ).add_to(m)
+
+    if plan.roads is not None and len(plan.roads):
+        roads = _wgs84(plan.roads)
+        roads = _plain_columns(roads.assign(kind=roads["kind"].astype(str) if "kind" in roads else "street"),
+                               ["name", "kind"])
+        colours = {k: v["color"] for k, v in ROAD_STYLES.items()}
+        folium.GeoJson(
+            roads.__geo_interface__, name="roads", show=shown("roads"),
+            style_function=lambda f: {"color": colours.get(f["properties"]["kind"], "#7a7a7a"),
+                                      "weight": _ROAD_WEIGHTS.get(f["properties"]["kind"], 2.0),
+                                      "opacity": 0.9},
+            tooltip=folium.GeoJsonTooltip(fields=[c for c in ("name", "kind") if c in roads.columns]),
+        ).add_to(m)
+
+    hh = plan.households
+    if hh is not None and len(hh):
+        points = hh[hh.geometry.geom_type == "Point"]
+        pts = _plain_columns(_wgs84(points), ["households", "persons", "grid_id", "name"])
+        folium.GeoJson(
+            pts.__geo_interface__, name="households", show=shown("households"),
+            marker=folium.CircleMarker(radius=3, weight=1, color="#08306b", fill=True, fill_opacity=0.8),
+            tooltip=folium.GeoJsonTooltip(fields=[c for c in pts.columns if c != "geometry"]),
+        ).add_to(m)
+
+    folium.LayerControl(collapsed=True).add_to(m)
+    m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
+    return m
+
+
+def _feature_count(m: Any, name: str) -> int:
+    """Number of features in the layer called ``name`` (for tests and checks)."""
+    for child in m._children.values():
+        if getattr(child, "layer_name", None) == name and hasattr(child, "data"):
+            return len(child.data.get("features", []))
+    return 0

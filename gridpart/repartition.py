@@ -1,0 +1,1022 @@
+"""Re-partitioning with as few changes as possible after communities merge or move.
+
+When communities merge or their boundaries move, the old grids no longer
+nest in the new communities, and some fall out of the band.
+:func:`repartition` draws a new plan from the old grids, the (new) community
+boundaries, the roads and the households, in three priorities:
+
+1. every grid is **valid** again: inside one community, contiguous, within
+   the band where any plan can be (DESIGN §3 "forced out");
+2. as few **households as possible change grid**;
+3. then grids are **balanced and compact** (size deviation and cut cost by
+   road class, as :func:`gridpart.partition` counts them).
+
+How: the old plan is mapped onto the new atoms (each household falls in the
+old grid that holds its point; each atom takes the old grid of most of its
+households, else of most of its area).  Per community and component, the old
+grids cut into pieces by the new boundaries are the starting labels.  Grids
+still valid are kept exactly as they were; the rest (pieces of cut grids,
+grids out of the band, atoms no old grid covered) are re-solved by a CP-SAT
+model whose objective is lexicographic: grids out of the band, then
+households outside it, then households moved away from their old grid, then
+(in a second solve that keeps the first optimum) deviation and cut cost.  If
+that leaves a grid out of the band that need not be, the window widens by
+one ring of neighbouring valid grids at a time.  ``locked`` grids never take
+part.
+
+The result is a :class:`~gridpart.plan.GridPlan` whose grids keep their old
+``grid_id`` where they carry on an old grid (new grids get new ids above the
+old ones) and whose ``changes`` (:class:`Changes`) say, per old grid, what
+became of it and, per household, where it went.
+
+Grid codes follow the merge rule of DESIGN §4 in :func:`recode_grids`, the
+one function to replace once :mod:`gridpart.codes` exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from ortools.sat.python import cp_model
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from gridpart.errors import InputError, Problems
+from gridpart.plan import GridPlan
+from gridpart.problem import DEVIATION_COST, INNER_COST, SubProblem, grid_count
+from gridpart.solvers.lns import SubResult
+
+__all__ = ["repartition", "Changes", "grid_mates_kept", "recode_grids", "read_old_grids", "FATES"]
+
+log = logging.getLogger(__name__)
+
+#: What can become of an old grid (``Changes.grids["fate"]``).
+FATES = ("kept", "re-coded", "resized", "split", "merged", "dissolved")
+
+_STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE",
+           cp_model.UNKNOWN: "UNKNOWN", cp_model.MODEL_INVALID: "MODEL_INVALID"}
+_RANK = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2, "INFEASIBLE": 3, "MODEL_INVALID": 4}
+
+METHOD_KEPT = "repartition: old grids kept (all still valid)"
+METHOD_REPAIR = ("repartition: minimal-change repair (CP-SAT windows, rooted-order contiguity; objective: "
+                 "out-of-band grids, excess, households moved, then deviation and cut cost; the status "
+                 "table's objective is the households moved)")
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a re-partition changed.
+
+    Attributes
+    ----------
+    grids : DataFrame
+        One row per old grid: ``old_grid_id``, ``old_code``, ``old_community_id``,
+        ``fate`` (one of :data:`FATES`), ``new_grid_id`` (the grid that carries
+        it on, NA when merged or dissolved), ``new_grids`` (every new grid that
+        holds some of its households or atoms, ``;``-separated), ``new_code``,
+        ``new_community_id``, ``households`` (in it today), ``households_kept``
+        (still in ``new_grid_id``) and ``households_moved``.
+    households : DataFrame
+        Indexed like the input households: ``households``, ``old_grid_id``
+        (NA when no old grid held the point), ``new_grid_id`` (NA when
+        unplaced), ``change`` (``kept``, ``moved``, ``new``: no old grid, or
+        ``unplaced``) and ``keeps_mates`` (stays in the new grid that matches
+        its old grid, see :func:`grid_mates_kept`).
+    summary : Series
+        ``households`` (all), ``kept``, ``moved``, ``new``, ``unplaced`` (they
+        add up to ``households``), ``share_kept`` (kept over those with an
+        old grid), ``share_mates_kept``, ``grids_old``, ``grids_new``,
+        ``grids_touched`` (old grids resized, split, merged or dissolved) and
+        one count per fate.
+    """
+
+    grids: pd.DataFrame
+    households: pd.DataFrame
+    summary: pd.Series
+
+    def _repr_html_(self) -> str:
+        return self.summary.to_frame("value")._repr_html_()
+
+
+def grid_mates_kept(old, new, weights=None) -> np.ndarray:
+    """Which households keep their grid-mates: a label-free measure of change.
+
+    An old grid and a new grid *match* when each is the other's largest
+    overlap (in households); a household keeps its grid-mates when its old
+    grid and its new grid match.  An unchanged grid keeps all its households;
+    a grid split in two halves keeps one half; two grids merged keep the
+    larger.
+
+    Parameters
+    ----------
+    old, new : array-like
+        Old and new grid per household (NA: none; such households do not keep).
+    weights : array-like, optional
+        Households per row (default 1).
+
+    Returns
+    -------
+    ndarray of bool
+
+    Examples
+    --------
+    >>> grid_mates_kept([1, 1, 2, 2, 2], [7, 7, 7, 8, 8]).tolist()
+    [True, True, False, True, True]
+    """
+    old = pd.array(old, dtype="Int64")
+    new = pd.array(new, dtype="Int64")
+    w = np.ones(len(old)) if weights is None else np.asarray(weights, dtype=float)
+    ok = ~(pd.isna(old) | pd.isna(new))
+    out = np.zeros(len(old), dtype=bool)
+    if not ok.any():
+        return out
+    df = pd.DataFrame({"old": np.asarray(old[ok], dtype=np.int64), "new": np.asarray(new[ok], dtype=np.int64),
+                       "w": w[ok]})
+    flow = df.groupby(["old", "new"])["w"].sum().reset_index()
+    # largest overlap each way; ties go to the smaller id (sorted, first kept)
+    best_new = flow.sort_values(["old", "w", "new"], ascending=[True, False, True]).drop_duplicates("old")
+    best_old = flow.sort_values(["new", "w", "old"], ascending=[True, False, True]).drop_duplicates("new")
+    mutual = best_new.merge(best_old, on=["old", "new"])[["old", "new"]]
+    key = pd.MultiIndex.from_frame(df[["old", "new"]])
+    out[np.flatnonzero(ok)] = key.isin(pd.MultiIndex.from_frame(mutual))
+    return out
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def read_old_grids(old, *, problems: Problems | None = None) -> gpd.GeoDataFrame | None:
+    """The old plan's grids from a GridPlan, a GeoDataFrame or a file.
+
+    A file written by :meth:`GridPlan.to_file` is read by its ``grids`` layer;
+    any other file GDAL reads must hold the grids (``grid_id``, polygons).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> g = gpd.GeoDataFrame({"grid_id": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs=3857)
+    >>> len(read_old_grids(g))
+    1
+    """
+    own = problems is None
+    problems = Problems() if own else problems
+    grids = None
+    if isinstance(old, GridPlan):
+        grids = old.grids
+    elif isinstance(old, gpd.GeoDataFrame):
+        grids = old
+    elif isinstance(old, (str, os.PathLike)):
+        if not os.path.exists(old):
+            problems.add("old_grids", f"no file at {str(old)!r}", fix="pass the old plan's GeoPackage or its grids")
+        else:
+            import pyogrio
+
+            layers = {row[0] for row in pyogrio.list_layers(old)}
+            grids = gpd.read_file(old, layer="grids" if "grids" in layers else None)
+    else:
+        problems.add("old_grids", f"must be a GridPlan, a GeoDataFrame or a path, got {type(old).__name__}",
+                     fix="pass plan.grids or the file written by plan.to_file()")
+    if grids is not None:
+        if "grid_id" not in grids.columns:
+            problems.add("old_grids", f"has no 'grid_id' column (columns: {list(grids.columns)[:8]})",
+                         fix="pass the grids of a gridpart plan, or add a unique integer 'grid_id'")
+        else:
+            ids = pd.to_numeric(grids["grid_id"], errors="coerce")
+            bad = ids.isna() | (ids != ids.round())
+            if bad.any():
+                problems.add("old_grids['grid_id']", "must be integers", rows=grids.index[bad],
+                             fix="give every old grid an integer id")
+            dup = ids.duplicated(keep=False) & ~bad
+            if dup.any():
+                problems.add("old_grids['grid_id']", "must be unique", rows=grids.index[dup],
+                             fix="give every old grid its own id")
+        if grids.crs is None:
+            problems.add("old_grids", "has no CRS", fix="set it with old_grids.set_crs(...)")
+        types = shapely.get_type_id(grids.geometry.values)
+        poly = np.isin(types, (3, 6))
+        if not poly.all():
+            problems.add("old_grids", "must be Polygons or MultiPolygons", rows=grids.index[~poly],
+                         fix="drop the other geometries")
+    if own:
+        problems.raise_if_any()
+    if grids is None or problems:
+        return None
+    grids = grids.copy()
+    grids["grid_id"] = pd.to_numeric(grids["grid_id"]).astype(np.int64)
+    return grids
+
+
+# --------------------------------------------------------------------------- the repair
+
+
+def _components(n: int, edges: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    e = edges[keep]
+    g = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
+    return connected_components(g, directed=False)[1]
+
+
+def _roots(sub: SubProblem, atoms: np.ndarray, labels: np.ndarray, grids: np.ndarray) -> np.ndarray:
+    """Root per grid: its heaviest atom above the band, else the atom nearest its weighted centre."""
+    forced = np.zeros(sub.n, bool)
+    forced[sub.forced] = True
+    roots = np.empty(len(grids), dtype=np.int64)
+    for gi, g in enumerate(grids):
+        members = atoms[labels[atoms] == g]
+        heavy = members[forced[members]]
+        if len(heavy):
+            roots[gi] = heavy[np.lexsort((heavy, -sub.weight[heavy]))[0]]
+            continue
+        w = sub.weight[members].astype(float) + 1e-3
+        c = (sub.xy[members] * w[:, None]).sum(axis=0) / w.sum()
+        d = np.hypot(*(sub.xy[members] - c).T)
+        roots[gi] = members[np.lexsort((members, d))[0]]
+    return roots
+
+
+def _out_of_band(sub: SubProblem, labels: np.ndarray) -> np.ndarray:
+    """Per label 0..max: out of the band although some plan could avoid it."""
+    k = int(labels.max()) + 1
+    sizes = np.bincount(labels, weights=sub.weight, minlength=k)
+    used = np.bincount(labels, minlength=k) > 0
+    b = sub.band
+    out = used & ((sizes < math.ceil(b.lo - 1e-9)) | (sizes > math.floor(b.hi + 1e-9)))
+    heavy = np.zeros(k, bool)
+    heavy[labels[sub.forced]] = True
+    out &= ~heavy
+    if sub.total < b.lo:  # one grid, out of the band whatever the plan
+        out[:] = used.sum() > 1
+    return out
+
+
+@dataclass
+class _Window:
+    labels: np.ndarray
+    status: str
+    objective: float
+    moved: float
+
+
+def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window: np.ndarray,
+                  stay: dict[tuple[int, int], int], *, seed: int, deterministic_time: float,
+                  time_limit: float, max_pairs: int = 8000) -> _Window:
+    """Re-solve the labels of ``window`` (local atoms, whole labels) with the move-aware model."""
+    W = np.sort(window)
+    m = len(W)
+    ga = sub.atoms[W]  # global atom ids: ``stay`` is keyed by them
+    local = np.full(sub.n, -1)
+    local[W] = np.arange(m)
+    L = np.unique(labels[W])
+    K = len(L)
+    cur = np.searchsorted(L, labels[W])
+    e = sub.edges
+    inw = (local[e[:, 0]] >= 0) & (local[e[:, 1]] >= 0)
+    we = np.column_stack([local[e[inw, 0]], local[e[inw, 1]]])
+    wcost = sub.cut_cost[inw]
+    xy = sub.xy[W]
+    elen = np.hypot(*(xy[we[:, 0]] - xy[we[:, 1]]).T) + 1e-3 if len(we) else np.zeros(0)
+    big = float(elen.sum()) + 1.0
+    roots = local[_roots(sub, W, labels, L)]
+    dist = np.full((K, m), np.inf)
+    for li in range(K):
+        same = (cur[we[:, 0]] == li) & (cur[we[:, 1]] == li)
+        wgt = elen + np.where(same, 0.0, big)
+        graph = sp.coo_matrix((np.r_[wgt, wgt], (np.r_[we[:, 0], we[:, 1]], np.r_[we[:, 1], we[:, 0]])),
+                              shape=(m, m)).tocsr()
+        dist[li] = dijkstra(graph, indices=roots[li])
+    # labels that touch: an atom may only move to its own label or a touching one
+    touch = np.eye(K, dtype=bool)
+    if len(we):
+        touch[cur[we[:, 0]], cur[we[:, 1]]] = True
+        touch[cur[we[:, 1]], cur[we[:, 0]]] = True
+    nbrs: list[list[int]] = [[] for _ in range(m)]
+    for a, c in we.tolist():
+        nbrs[a].append(c)
+        nbrs[c].append(a)
+
+    w = sub.weight[W].astype(np.int64)
+    total = int(w.sum())
+    forced = np.zeros(sub.n, bool)
+    forced[sub.forced] = True
+    fw = forced[W]
+    b = sub.band
+    lo, hi, centre = math.ceil(b.lo - 1e-9), math.floor(b.hi + 1e-9), int(round(b.centre))
+    all_out = sub.total < b.lo
+    inner_lo, inner_hi = sub.inner_band()
+
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    # small windows: any label reachable; large ones: labels within two steps
+    reach = touch if m * K > max_pairs else (touch.astype(int) @ touch.astype(int) > 0) if K > 1 else touch
+    if m * K <= max_pairs // 4:
+        reach = np.ones((K, K), bool)
+    for i in range(m):
+        for li in np.flatnonzero(reach[cur[i]] & np.isfinite(dist[:, i])).tolist():
+            x[i, li] = model.new_bool_var(f"x{i}_{li}")
+    # contiguity (rooted order); drop the pairs that can never hold
+    changed = True
+    while changed:
+        changed = False
+        for (i, li) in list(x):
+            if i == roots[li]:
+                continue
+            if not any((j, li) in x and dist[li, j] < dist[li, i] for j in nbrs[i]):
+                del x[i, li]
+                changed = True
+    for i in range(m):
+        model.add_exactly_one([x[i, li] for li in range(K) if (i, li) in x])
+    per_hh = total + 1
+    per_grid = per_hh * (total + hi + 1)
+    phase1, phase2 = [], []
+    for li in range(K):
+        r = int(roots[li])
+        used = x[r, li]
+        members = [i for i in range(m) if (i, li) in x]
+        for i in members:
+            if i == r:
+                continue
+            model.add_implication(x[i, li], used)
+            closer = [x[j, li] for j in nbrs[i] if (j, li) in x and dist[li, j] < dist[li, i]]
+            model.add_bool_or(closer).only_enforce_if(x[i, li])
+        heavy = [x[i, li] for i in members if fw[i]]
+        if len(heavy) > 1:
+            model.add(sum(heavy) <= 1)
+        size = model.new_int_var(0, total, f"size{li}")
+        model.add(size == sum(int(w[i]) * x[i, li] for i in members if w[i]))
+        exempt = bool(fw[r])
+        cap = max(hi, int(w[r])) if exempt else hi
+        exc = model.new_int_var(0, total, f"exc{li}")
+        model.add(exc >= size - cap)
+        if not exempt:
+            model.add(exc >= lo - size).only_enforce_if(used)
+        out = model.new_bool_var(f"out{li}")
+        model.add(exc == 0).only_enforce_if(out.Not())
+        if all_out:
+            model.add(out == used)
+        phase1 += [per_grid * out, per_hh * exc]
+        dev = model.new_int_var(0, total + centre, f"dev{li}")
+        model.add(dev >= size - centre)
+        model.add(dev >= centre - size).only_enforce_if(used)
+        phase2.append(int(DEVIATION_COST) * dev)
+        if not exempt:  # households beyond ±10 % of the target pay more (as in partition)
+            far = model.new_int_var(0, total, f"far{li}")
+            model.add(far >= size - inner_hi)
+            model.add(far >= inner_lo - size).only_enforce_if(used)
+            phase2.append(int(INNER_COST) * far)
+        own = int(owner[L[li]])
+        if own >= 0:
+            gains = [(stay.get((int(ga[i]), own), 0), x[i, li]) for i in members]
+            phase1 += [-s * v for s, v in gains if s]
+    for (a, c), cost in zip(we.tolist(), wcost.tolist()):
+        if cost == 0:
+            continue
+        cut = model.new_bool_var(f"cut{a}_{c}")
+        for li in range(K):
+            xa, xc = x.get((a, li)), x.get((c, li))
+            if cost > 0:
+                if xa is not None and xc is not None:
+                    model.add(cut >= xa - xc)
+                    model.add(cut >= xc - xa)
+                elif xa is not None:
+                    model.add(cut >= xa)
+                elif xc is not None:
+                    model.add(cut >= xc)
+            elif xa is not None and xc is not None:
+                model.add(cut + xa + xc <= 2)
+        phase2.append(int(cost) * cut)
+    for (i, li), var in x.items():
+        model.add_hint(var, int(cur[i] == li))
+
+    def run(budget: float) -> tuple[str, cp_model.CpSolver]:
+        solver = cp_model.CpSolver()
+        prm = solver.parameters
+        prm.num_workers = 1
+        prm.random_seed = int(seed)
+        prm.max_deterministic_time = float(budget)
+        prm.max_time_in_seconds = float(max(time_limit, 0.5))
+        return _STATUS.get(solver.solve(model), "UNKNOWN"), solver
+
+    def labels_from(solver: cp_model.CpSolver) -> np.ndarray:
+        new = labels.copy()
+        for (i, li), var in x.items():
+            if solver.boolean_value(var):
+                new[W[i]] = L[li]
+        return new
+
+    obj1 = sum(phase1)
+    model.minimize(obj1)
+    status1, solver = run(deterministic_time)
+    if status1 not in ("OPTIMAL", "FEASIBLE"):
+        return _Window(labels, status1, float("nan"), float("nan"))
+    best1 = int(round(solver.objective_value))
+    first = labels_from(solver)
+    # phase 2: balance and compactness without giving up any of phase 1
+    model.clear_hints()
+    for (i, li), var in x.items():
+        model.add_hint(var, int(solver.boolean_value(var)))
+    model.add(obj1 <= best1)
+    model.minimize(sum(phase2))
+    status2, solver2 = run(deterministic_time / 2)
+    new = labels_from(solver2) if status2 in ("OPTIMAL", "FEASIBLE") else first
+    status = status1 if _RANK[status1] >= _RANK.get(status2, 4) else status2
+    moved_atoms = sum(int(w[i]) - stay.get((int(ga[i]), int(owner[new[W[i]]])), 0)
+                      for i in range(m) if w[i])
+    return _Window(new, status, float(best1), float(moved_atoms))
+
+
+class _Repair:
+    """State shared by the ``on_atoms`` hook and the strategy :func:`partition` calls."""
+
+    def __init__(self, old_grids: gpd.GeoDataFrame, *, locked: set[int], rebalance: bool,
+                 window_time: float, max_rings: int, scope: str = "changed",
+                 old_band: tuple[float, float] | None = None):
+        self.old_grids = old_grids
+        self.old_community = (pd.Series(old_grids["community_id"].astype(str).to_numpy(), index=old_grids["grid_id"])
+                              if "community_id" in old_grids.columns else pd.Series(dtype=object))
+        self.locked = locked
+        self.rebalance = rebalance
+        self.window_time = window_time
+        self.max_rings = max_rings
+        self.scope = scope
+        self.old_band = old_band
+
+    # -- called once by partition with the atoms in the working CRS
+    def on_atoms(self, atoms: gpd.GeoDataFrame, edges: pd.DataFrame, hh: gpd.GeoDataFrame) -> None:
+        n = len(atoms)
+        if not np.array_equal(atoms["atom_id"].to_numpy(), np.arange(n)):
+            raise AssertionError("atoms are expected in atom_id order")
+        old = self.old_grids.to_crs(atoms.crs)
+        gid = old["grid_id"].to_numpy(np.int64)
+        ogeom = shapely.make_valid(old.geometry.values)
+        tree = shapely.STRtree(ogeom)
+        # atom -> old grid holding most of its area
+        ag = atoms.geometry.values
+        a, g = tree.query(ag, predicate="intersects")
+        area = shapely.area(shapely.intersection(ag[a], ogeom[g])) if len(a) else np.zeros(0)
+        by_area = (pd.DataFrame({"a": a, "g": gid[g], "area": area})
+                   .sort_values(["a", "area", "g"], ascending=[True, False, True]).drop_duplicates("a"))
+        ref = np.full(n, -1, dtype=np.int64)
+        big = by_area["area"].to_numpy() > 0.5 * shapely.area(ag[by_area["a"].to_numpy()])
+        ref[by_area["a"].to_numpy()[big]] = by_area["g"].to_numpy()[big]
+        # households -> old grid holding their point (ties: smallest id); a point
+        # outside its atom (snapped onto it from a road) takes its atom's old grid
+        p, g = tree.query(hh.geometry.values, predicate="intersects")
+        first = pd.DataFrame({"p": p, "g": gid[g]}).sort_values(["p", "g"]).drop_duplicates("p")
+        hh_old = np.full(len(hh), -1, dtype=np.int64)
+        hh_old[first["p"].to_numpy()] = first["g"].to_numpy()
+        aid = hh["atom_id"]
+        has = aid.notna().to_numpy()
+        ai = aid.to_numpy()[has].astype(np.int64)
+        inside = shapely.contains(ag[ai], hh.geometry.values[has])
+        snapped = np.flatnonzero(has)[~inside]
+        hh_old[snapped] = ref[ai[~inside]]
+        self.hh_old = pd.Series(hh_old, index=hh.index)
+        w = hh["households"].to_numpy(dtype=float)
+        ok = has & (hh_old >= 0)
+        st = (pd.DataFrame({"atom": aid.to_numpy()[ok].astype(np.int64), "old": hh_old[ok], "w": w[ok]})
+              .groupby(["atom", "old"], sort=True)["w"].sum().round().astype(np.int64))
+        self.stay = {k: int(v) for k, v in st.items() if v}
+        # atom -> old grid of most of its households, where it has some
+        by_hh = st.reset_index().sort_values(["atom", "w", "old"], ascending=[True, False, True]).drop_duplicates("atom")
+        ref[by_hh["atom"].to_numpy()] = by_hh["old"].to_numpy()
+        self.ref = ref
+        # pieces: atoms of one old grid, one community, connected
+        comm = atoms["community_id"].astype(str).to_numpy()
+        ea, eb = edges["a"].to_numpy(), edges["b"].to_numpy()
+        e = np.column_stack([ea, eb])
+        piece = _components(n, e, (ref[ea] == ref[eb]) & (comm[ea] == comm[eb]))
+        weight = atoms["households"].to_numpy(dtype=float)
+        pw = np.bincount(piece, weights=weight)
+        pn = np.bincount(piece)
+        pieces = pd.DataFrame({"piece": np.arange(len(pw)), "w": pw, "n": pn})
+        pieces["old"] = pd.Series(ref).groupby(piece).first().reindex(pieces["piece"]).to_numpy()
+        held = pieces[pieces["old"] >= 0].sort_values(["old", "w", "n", "piece"], ascending=[True, False, False, True])
+        owner = np.full(len(pw), -1, dtype=np.int64)
+        heads = held.drop_duplicates("old")
+        owner[heads["piece"].to_numpy()] = heads["old"].to_numpy()
+        n_pieces = held.groupby("old").size()
+        self.intact = set(n_pieces.index[n_pieces == 1].tolist())
+        self.piece = piece
+        self.piece_owner = owner
+        self.atom_owner = np.full(n, -1, dtype=np.int64)
+        problems = Problems()
+        split_locked = sorted(g for g in self.locked if g in set(n_pieces.index) and g not in self.intact)
+        if split_locked:
+            problems.add("locked", "these grids no longer fit whole in one new community (or in one piece)",
+                         rows=split_locked, fix="unlock them, or move the community boundary around them")
+        gone = sorted(self.locked - set(n_pieces.index.tolist()))
+        if gone:
+            problems.add("locked", "these grids hold no atom of the new area", rows=gone,
+                         fix="unlock them, or extend the study area to cover them")
+        problems.raise_if_any()
+
+    # -- the strategy: one community component
+    def __call__(self, sub: SubProblem, *, seed: int = 0, time_limit: float = 60.0) -> SubResult:
+        t0 = time.perf_counter()
+        _, labels = np.unique(self.piece[sub.atoms], return_inverse=True)
+        labels = labels.astype(np.int64)
+        uniq = np.unique(self.piece[sub.atoms])
+        owner = self.piece_owner[uniq].copy()
+        locked = np.isin(owner, list(self.locked))
+        bad = self._invalid(sub, labels, owner) & ~locked
+        same_band = self.old_band is None or np.allclose(self.old_band, (sub.band.lo, sub.band.hi))
+        if self.scope == "changed" and same_band and self._untouched(owner):
+            bad[:] = False  # the change did not reach this community: keep it as it was
+        windows = improved = 0
+        status, objective = None, 0.0
+        if bad.any():
+            labels, owner, locked, bad = self._split_big(sub, labels, owner, locked, bad, seed)
+            win = bad.copy()
+            for ring in range(self.max_rings + 2):
+                if ring > self.max_rings:  # last resort: the whole component
+                    win = np.ones(len(owner), bool)
+                elif ring:
+                    win = win | self._touching(sub, labels, win | bad)
+                win &= ~locked
+                atoms = np.flatnonzero(win[labels])
+                left = time_limit - (time.perf_counter() - t0)
+                res = _solve_window(sub, labels, owner, atoms, self.stay, seed=seed,
+                                    deterministic_time=self.window_time, time_limit=left)
+                windows += 1
+                if res.status in ("OPTIMAL", "FEASIBLE"):
+                    improved += int(not np.array_equal(res.labels, labels))
+                    labels = res.labels
+                status = res.status if status is None or _RANK[res.status] > _RANK[status] else status
+                bad = _out_of_band(sub, labels)
+                bad = np.r_[bad, np.zeros(len(owner) - len(bad), bool)] & ~locked
+                if not bad.any() or win[~locked].all() or time.perf_counter() - t0 > time_limit:
+                    break
+        if self.rebalance:
+            labels, w2 = self._rebalance(sub, labels, locked, seed, time_limit - (time.perf_counter() - t0))
+            windows += w2
+        # drop emptied labels
+        used, labels = np.unique(labels, return_inverse=True)
+        owner = owner[used]
+        if windows:  # households moved from their old grid in this component
+            mine = owner[labels]
+            objective = float(sum(int(w) - self.stay.get((int(a), int(o)), 0)
+                                  for a, o, w in zip(sub.atoms.tolist(), mine.tolist(), sub.weight.tolist()) if w))
+        self.atom_owner[sub.atoms] = owner[labels]
+        method = METHOD_REPAIR if windows else METHOD_KEPT
+        if self.rebalance:
+            method += "; rebalanced by LNS windows"
+        return SubResult(labels.astype(np.int64), status or "FEASIBLE", method, objective, float("nan"),
+                         time.perf_counter() - t0, windows, improved)
+
+    def _untouched(self, owner: np.ndarray) -> bool:
+        """Every label is a whole old grid, and all come from one old community."""
+        if (owner < 0).any() or not np.isin(owner, list(self.intact)).all():
+            return False
+        comms = self.old_community.reindex(owner).dropna().unique()
+        return len(comms) <= 1
+
+    def _invalid(self, sub: SubProblem, labels: np.ndarray, owner: np.ndarray) -> np.ndarray:
+        """Per label: a piece of a cut grid, atoms no old grid held, or out of the band."""
+        bad = (owner < 0) | ~np.isin(owner, list(self.intact))
+        return bad | _out_of_band(sub, labels)
+
+    def _touching(self, sub: SubProblem, labels: np.ndarray, of: np.ndarray) -> np.ndarray:
+        e = sub.edges
+        la, lb = labels[e[:, 0]], labels[e[:, 1]]
+        out = np.zeros(len(of), bool)
+        out[lb[of[la]]] = True
+        out[la[of[lb]]] = True
+        return out
+
+    def _split_big(self, sub, labels, owner, locked, bad, seed):
+        """Invalid labels too big for one grid are cut by tree bisection first;
+        the piece with most households keeps the old grid."""
+        from gridpart.solvers.seed import seed_plan
+
+        b = sub.band
+        labels = labels.copy()
+        owner, locked, bad = list(owner), list(locked), list(bad)
+        for li in range(len(owner)):
+            if not bad[li]:
+                continue
+            idx = np.flatnonzero(labels == li)
+            w = sub.weight[idx]
+            forced = np.flatnonzero(w > b.hi)
+            k = min(len(idx), grid_count(float(w.sum()), b, (len(forced), float(w[forced].sum()))))
+            if k <= 1:
+                continue
+            part = sub.restrict(idx, k)
+            lab = seed_plan(part, seed=seed)
+            sizes = np.bincount(lab, weights=w)
+            head = int(np.argmax(sizes))
+            for j in range(int(lab.max()) + 1):
+                if j == head:
+                    continue
+                labels[idx[lab == j]] = len(owner)
+                owner.append(-1)
+                locked.append(False)
+                bad.append(True)
+        return labels, np.array(owner, dtype=np.int64), np.array(locked, bool), np.array(bad, bool)
+
+    def _rebalance(self, sub, labels, locked, seed, time_left):
+        """One pass of the windowed search over the unlocked grids (moves not minimised)."""
+        from gridpart.solvers.cpsat import solve_window
+
+        t0 = time.perf_counter()
+        free = np.flatnonzero(~locked[: int(labels.max()) + 1])
+        windows = 0
+        for g in free.tolist():
+            if time.perf_counter() - t0 > time_left:
+                break
+            if not (labels == g).any():
+                continue
+            of = np.zeros(int(labels.max()) + 1, bool)
+            of[g] = True
+            near = np.flatnonzero(self._touching(sub, labels, of) & ~locked[: len(of)])
+            group = [g] + [h for h in near.tolist() if h != g][:2]
+            if len(group) < 2:
+                continue
+            atoms = np.flatnonzero(np.isin(labels, group))
+            res = solve_window(sub, labels, atoms, seed=seed, deterministic_time=self.window_time,
+                               time_limit=max(0.5, time_left - (time.perf_counter() - t0)))
+            labels = labels.copy()
+            labels[atoms] = res.labels
+            windows += 1
+        return labels, windows
+
+
+# --------------------------------------------------------------------------- codes
+
+
+def recode_grids(grids: pd.DataFrame, *, old_codes: pd.Series | None,
+                 community_codes: pd.Series | None, width: int | None = None) -> pd.Series | None:
+    """Grid codes after a change, by the merge rule of DESIGN §4.
+
+    **The one place where re-coding happens**: when :mod:`gridpart.codes`
+    lands, wire its numbering in here.
+
+    Rule: a community whose code is unchanged keeps its grids' codes; a grid
+    new to it gets the next free sequence numbers (in reading order).  A
+    community whose code changed (a merged community gets a new code) has
+    all its grids re-coded, numbered in reading order.  A grid code is the
+    community code followed by a ``width``-digit sequence number.  Without
+    community codes, old codes are carried and new grids get none.
+
+    Parameters
+    ----------
+    grids : DataFrame
+        ``grid_id``, ``community_id`` and ``carried`` (the grid carries on
+        the old grid of the same id), in reading order.
+    old_codes : Series or None
+        Old grid codes by old ``grid_id``.
+    community_codes : Series or None
+        New community codes by ``community_id``.
+    width : int, optional
+        Digits of the sequence number; default: as in the old codes, else 2
+        (3 when a community has more than 99 grids).
+
+    Returns
+    -------
+    Series of str (aligned with ``grids``) or None when there is nothing to code from.
+
+    Raises
+    ------
+    InputError
+        When a community has more grids than ``width`` digits can number.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"grid_id": [1, 2, 9], "community_id": ["A", "A", "B"], "carried": [True, False, True]})
+    >>> recode_grids(g, old_codes=pd.Series({1: "11010800100101", 9: "11010800100201"}),
+    ...              community_codes=pd.Series({"A": "110108001001", "B": "110108001099"})).tolist()
+    ['11010800100101', '11010800100102', '11010800109901']
+    """
+    if old_codes is None and community_codes is None:
+        return None
+    old_codes = None if old_codes is None else old_codes.dropna().astype(str)
+    if width is None:  # as the old codes have it, else 2 (3 past 99 grids in a community)
+        width = 2 if grids.groupby("community_id").size().max() <= 99 else 3
+        if old_codes is not None and community_codes is not None and len(old_codes):
+            lens = old_codes.str.len() - community_codes.dropna().astype(str).str.len().max()
+            if lens.between(1, 6).all() and lens.nunique() == 1:
+                width = int(lens.iloc[0])
+    out = pd.Series(pd.NA, index=grids.index, dtype=object)
+    problems = Problems()
+    for comm, rows in grids.groupby("community_id", sort=True):
+        cc = None if community_codes is None else community_codes.get(comm)
+        carried = rows["carried"].to_numpy(bool)
+        prev = (old_codes.reindex(rows["grid_id"]).to_numpy() if old_codes is not None
+                else np.full(len(rows), None, dtype=object))
+        if cc is None or pd.isna(cc):
+            out.loc[rows.index[carried]] = prev[carried]
+            continue
+        cc = str(cc)
+        has = np.array([isinstance(c, str) for c in prev]) & carried
+        same = has & np.array([isinstance(c, str) and c.startswith(cc) and len(c) == len(cc) + width for c in prev])
+        if has.any() and (same == has).all():  # unchanged community: keep, number the newcomers after
+            seqs = [int(c[len(cc):]) for c in prev[same]]
+            nxt = max(seqs, default=0) + 1
+            codes = prev.copy()
+            for i in np.flatnonzero(~same):
+                codes[i] = f"{cc}{nxt:0{width}d}"
+                nxt += 1
+        else:  # new or re-coded community: reading order
+            codes = np.array([f"{cc}{s:0{width}d}" for s in range(1, len(rows) + 1)], dtype=object)
+            nxt = len(rows) + 1
+        if nxt - 1 >= 10 ** width:
+            problems.add("code_width", f"community {comm!r} has {nxt - 1} grids, more than {width} digits number",
+                         fix=f"pass code_width={width + 1}")
+        out.loc[rows.index] = codes
+    problems.raise_if_any()
+    return out
+
+
+# --------------------------------------------------------------------------- front door
+
+
+def repartition(
+    old_grids,
+    roads,
+    households,
+    *,
+    communities,
+    target=300,
+    tolerance: float = 0.2,
+    locked=None,
+    rebalance: bool = False,
+    roads_are: str = "auto",
+    barriers=None,
+    study_area=None,
+    parcels=None,
+    time_limit: float = 60.0,
+    window_time: float = 2.0,
+    max_rings: int = 3,
+    scope: str = "changed",
+    code_width: int | None = None,
+    seed: int = 0,
+) -> GridPlan:
+    """Re-draw grids after communities merge or move, changing as little as possible.
+
+    Parameters
+    ----------
+    old_grids : GridPlan, GeoDataFrame or path
+        The old plan, its ``grids`` (``grid_id``, optional ``code`` and
+        ``community_id``) or the file :meth:`GridPlan.to_file` wrote.
+    roads, households
+        As for :func:`gridpart.partition` (today's data).
+    communities : GeoDataFrame or path
+        The new community boundaries (``community_id``, optional ``code``).
+    target, tolerance, roads_are, barriers, study_area, parcels
+        As for :func:`gridpart.partition`.
+    locked : iterable of int, optional
+        Old grid ids that must not change at all (an error names those that
+        no longer fit in one new community).
+    rebalance : bool
+        Also re-balance the grids that are still valid (a pass of the
+        windowed search of :func:`gridpart.partition` over every unlocked
+        grid); households moved for balance are then not minimised.
+    time_limit : float
+        Wall-clock safety cap per community component, in seconds.
+    window_time : float
+        CP-SAT deterministic time per repair window (decides the search).
+    max_rings : int
+        How many rings of neighbouring valid grids a repair may draw in when
+        the broken grids alone cannot reach the band (then, as a last
+        resort, the whole community component).
+    scope : {"changed", "all"}
+        ``"changed"``: grids out of the band are repaired only in communities
+        the change reached (cut, merged, grown or shrunk) or everywhere when
+        the band differs from the old plan's (its ``params["band"]``);
+        elsewhere old grids stay as they were even out of the band.
+        ``"all"``: repaired wherever they are.
+    code_width : int, optional
+        Digits of the grid sequence number in codes (see :func:`recode_grids`).
+    seed : int
+
+    Returns
+    -------
+    GridPlan
+        Grids carrying on an old grid keep its ``grid_id``; new grids get ids
+        above the old ones.  ``plan.changes`` is a :class:`Changes`.
+
+    Raises
+    ------
+    InputError
+        Listing every problem with the inputs, ``old_grids`` and ``locked``.
+
+    Examples
+    --------
+    >>> import gridpart as gp
+    >>> from gridpart.datasets.synthetic import synthetic_city
+    >>> roads, hh, comm = synthetic_city(2_000, seed=1, communities=2)
+    >>> old = gp.partition(roads, hh, communities=comm, time_limit=10)
+    >>> merged = comm.dissolve().assign(community_id="C12", code="110108001012")
+    >>> plan = gp.repartition(old, roads, hh, communities=merged, time_limit=10)
+    >>> int(plan.changes.summary["households"]) == int(hh["households"].sum())
+    True
+    """
+    from gridpart.solve import partition
+
+    t0 = time.perf_counter()
+    problems = Problems()
+    old = read_old_grids(old_grids, problems=problems)
+    if communities is None:
+        problems.add("communities", "is required: the new community boundaries",
+                     fix="pass the communities as they are after the merger")
+    locked_ids: set[int] = set()
+    if locked is not None:
+        vals = [locked] if isinstance(locked, (int, np.integer)) else list(locked)
+        try:
+            locked_ids = {int(v) for v in vals}
+        except (TypeError, ValueError):
+            problems.add("locked", f"must be old grid ids (integers), got {vals[:5]!r}", fix="e.g. locked=[3, 7]")
+        if old is not None:
+            unknown = sorted(locked_ids - set(old["grid_id"].tolist()))
+            if unknown:
+                problems.add("locked", "these ids are not grids of the old plan", rows=unknown,
+                             fix="pass ids from old_grids['grid_id']")
+    if scope not in ("changed", "all"):
+        problems.add("scope", f"must be 'changed' or 'all', got {scope!r}", fix="scope='changed'")
+    if not isinstance(max_rings, (int, np.integer)) or max_rings < 0:
+        problems.add("max_rings", f"must be a non-negative integer, got {max_rings!r}", fix="e.g. max_rings=3")
+    if not isinstance(window_time, (int, float)) or not window_time > 0:
+        problems.add("window_time", f"must be a positive number of seconds, got {window_time!r}",
+                     fix="e.g. window_time=2")
+    problems.raise_if_any()
+
+    old_band = None
+    band_param = old_grids.params.get("band") if isinstance(old_grids, GridPlan) else None
+    if isinstance(old_grids, (str, os.PathLike)) and band_param is None:
+        band_param = _plan_band(old_grids)
+    if isinstance(band_param, (list, tuple)) and len(band_param) == 2:
+        old_band = (float(band_param[0]), float(band_param[1]))
+    rep = _Repair(old, locked=locked_ids, rebalance=bool(rebalance), window_time=float(window_time),
+                  max_rings=int(max_rings), scope=scope, old_band=old_band)
+    plan = partition(roads, households, communities=communities, parcels=parcels, target=target,
+                     tolerance=tolerance, roads_are=roads_are, barriers=barriers, study_area=study_area,
+                     strategy=rep, time_limit=time_limit, seed=seed, on_atoms=rep.on_atoms)
+    plan = _carry_ids(plan, rep, old, communities, code_width)
+    plan.params.update(
+        strategy="repartition", rebalance=bool(rebalance), locked=sorted(locked_ids), scope=scope,
+        old_band=None if old_band is None else list(old_band),
+        old_grids=len(old), window_time=float(window_time), max_rings=int(max_rings),
+    )
+    plan.params.setdefault("timings", {})["repartition_s"] = time.perf_counter() - t0
+    return plan
+
+
+def _plan_band(path) -> list | None:
+    """The band a plan file was drawn with (None for other files)."""
+    import json
+
+    import pyogrio
+
+    try:
+        if "metadata" not in {row[0] for row in pyogrio.list_layers(path)}:
+            return None
+        meta = pyogrio.read_dataframe(path, layer="metadata", read_geometry=False).set_index("key")
+        return json.loads(meta.loc["params", "value"]).get("band")
+    except Exception:  # not a gridpart plan: no band known
+        return None
+
+
+def _carry_ids(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, communities, code_width) -> GridPlan:
+    """Old ids for grids that carry on an old grid, new ids above them, codes and the change table."""
+    atoms = plan.blocks
+    aid = atoms["atom_id"].to_numpy(np.int64)
+    first = atoms.drop_duplicates("grid_id")
+    owner = pd.Series(rep.atom_owner[first["atom_id"].to_numpy(np.int64)], index=first["grid_id"].to_numpy())
+    owner = owner.reindex(plan.grids["grid_id"].to_numpy())  # reading order
+    fresh = owner.to_numpy() < 0
+    if owner[~fresh].duplicated().any():
+        raise AssertionError("two new grids carry on the same old grid")
+    start = int(old["grid_id"].max()) + 1 if len(old) else 1
+    new_id = owner.to_numpy().copy()
+    new_id[fresh] = start + np.arange(int(fresh.sum()))
+    remap = pd.Series(new_id, index=owner.index)
+
+    grids = plan.grids.copy()
+    grids["grid_id"] = remap.reindex(grids["grid_id"]).to_numpy()
+    grids["carried"] = ~fresh
+    # codes (DESIGN §4 merge rule)
+    comm_codes = None
+    if communities is not None:
+        from gridpart.schema import read_layer
+
+        comm = read_layer(communities, argument="communities")
+        if "code" in comm.columns and comm["code"].notna().any():
+            comm_codes = pd.Series(comm["code"].astype(str).to_numpy(), index=comm["community_id"].astype(str))
+            comm_codes = comm_codes[comm["code"].notna().to_numpy()]
+    given = plan.params.get("community_codes")  # set by partition once gridpart.codes is in
+    if comm_codes is None and isinstance(given, dict) and given:
+        comm_codes = pd.Series({str(k): v["code"] for k, v in given.items() if isinstance(v, dict)})
+    old_codes = (pd.Series(old["code"].to_numpy(), index=old["grid_id"].to_numpy())
+                 if "code" in old.columns else None)
+    codes = recode_grids(grids[["grid_id", "community_id", "carried"]], old_codes=old_codes,
+                         community_codes=comm_codes, width=code_width)
+    if codes is not None and "code" in grids.columns:
+        grids["code"] = codes.to_numpy()
+    elif codes is not None:
+        grids.insert(1, "code", codes.to_numpy())
+    grids = grids.drop(columns="carried").sort_values("grid_id").reset_index(drop=True)
+    blocks = plan.blocks.copy()
+    blocks["grid_id"] = remap.reindex(blocks["grid_id"]).to_numpy()
+    hh = plan.households.copy()
+    placed = hh["grid_id"].notna()
+    vals = pd.array(np.full(len(hh), pd.NA), dtype="Int64")
+    vals[placed.to_numpy()] = remap.reindex(hh.loc[placed, "grid_id"].astype(np.int64)).to_numpy()
+    hh["grid_id"] = vals
+    plan.grids, plan.blocks, plan.households = grids, blocks, hh
+    plan.changes = _changes(plan, rep, old, aid)
+    return plan
+
+
+def _changes(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, aid: np.ndarray) -> Changes:
+    hh = plan.households
+    w = hh["households"].to_numpy(dtype=float)
+    old_id = pd.array(rep.hh_old.reindex(hh.index).to_numpy(), dtype="Int64")
+    old_id[np.asarray(old_id == -1, dtype=bool)] = pd.NA
+    new_id = hh["grid_id"].array
+    no_old = np.asarray(pd.isna(old_id))
+    no_new = np.asarray(pd.isna(new_id))
+    same = ~no_old & ~no_new & (np.asarray(old_id.fillna(-1)) == np.asarray(new_id.fillna(-2)))
+    change = np.where(no_new, "unplaced", np.where(no_old, "new", np.where(same, "kept", "moved")))
+    mates = grid_mates_kept(old_id, new_id, w)
+    per_hh = pd.DataFrame({"households": w, "old_grid_id": old_id, "new_grid_id": new_id,
+                           "change": change, "keeps_mates": mates}, index=hh.index)
+    # per old grid: household flows, atom sets, successors
+    ids = old["grid_id"].to_numpy(np.int64)
+    new_grids = plan.grids.set_index("grid_id")
+    atom_new = pd.Series(plan.blocks["grid_id"].to_numpy(), index=aid)
+    ref = pd.Series(rep.ref, index=np.arange(len(rep.ref)))
+    a_old = ref[ref >= 0]
+    flows_hh = per_hh[~no_old & ~no_new].groupby(["old_grid_id", "new_grid_id"])["households"].sum()
+    flows_at = pd.Series(1, index=pd.MultiIndex.from_arrays(
+        [a_old.to_numpy(), atom_new.reindex(a_old.index).to_numpy()], names=["old_grid_id", "new_grid_id"]))
+    flows_at = flows_at.groupby(level=[0, 1]).sum()
+    carried = set(new_grids.index.tolist()) & set(ids.tolist())
+    # grids that took in atoms or households of another old grid (or of none)
+    a_new = atom_new.to_numpy()
+    took = a_new[ref.reindex(atom_new.index).to_numpy() != a_new]
+    hh_in = per_hh["new_grid_id"].notna() & (per_hh["old_grid_id"].fillna(-1) != per_hh["new_grid_id"].fillna(-1))
+    gained = set(took.tolist()) | set(per_hh.loc[hh_in, "new_grid_id"].astype(np.int64).tolist())
+    fresh_source = (flows_hh.reset_index().sort_values(["new_grid_id", "households", "old_grid_id"],
+                                                        ascending=[True, False, True])
+                    .drop_duplicates("new_grid_id"))
+    fresh_source = fresh_source[~fresh_source["new_grid_id"].isin(list(carried))]
+    split_from = set(fresh_source["old_grid_id"].tolist())
+    old_code = old["code"] if "code" in old.columns else pd.Series(pd.NA, index=old.index)
+    old_comm = old["community_id"].astype(str) if "community_id" in old.columns else pd.Series(pd.NA, index=old.index)
+    # per old grid, looked up in O(1): where its households and atoms went
+    pairs = pd.concat([flows_hh.index.to_frame(index=False), flows_at.index.to_frame(index=False)])
+    pairs = pairs.astype(np.int64).drop_duplicates().sort_values(["old_grid_id", "new_grid_id"])
+    dests = pairs.groupby("old_grid_id")["new_grid_id"].agg(list).to_dict()
+    totals = flows_hh.groupby(level=0).sum().to_dict()
+    fl = flows_hh.reset_index()
+    stayed = fl[fl["old_grid_id"] == fl["new_grid_id"]].set_index("old_grid_id")["households"].to_dict()
+    rows = []
+    for g, ocode, ocomm in zip(ids.tolist(), old_code.tolist(), old_comm.tolist()):
+        dest = dests.get(g, [])
+        total = float(totals.get(g, 0.0))
+        succ = g if g in carried else None
+        kept_hh = float(stayed.get(g, 0.0)) if succ is not None else 0.0
+        if succ is not None:
+            ncode = new_grids.at[g, "code"] if "code" in new_grids.columns else pd.NA
+            ncomm = str(new_grids.at[g, "community_id"])
+            if dest == [g] and kept_hh == total and g not in gained:
+                recoded = (isinstance(ocode, str) and ncode != ocode) or (isinstance(ocomm, str) and ocomm != ncomm)
+                fate = "re-coded" if recoded else "kept"
+            else:
+                fate = "split" if g in split_from else "resized"
+        else:
+            ncode, ncomm = pd.NA, pd.NA
+            fate = "merged" if len(dest) == 1 else "dissolved"
+        rows.append({
+            "old_grid_id": g, "old_code": ocode, "old_community_id": ocomm, "fate": fate,
+            "new_grid_id": succ if succ is not None else pd.NA, "new_grids": ";".join(str(d) for d in dest),
+            "new_code": ncode, "new_community_id": ncomm, "households": total,
+            "households_kept": kept_hh, "households_moved": total - kept_hh,
+        })
+    per_grid = pd.DataFrame(rows)
+    per_grid["new_grid_id"] = per_grid["new_grid_id"].astype("Int64")
+    counts = per_grid["fate"].value_counts().reindex(list(FATES), fill_value=0)
+    n_old = float(w[~no_old].sum())
+    summary = pd.Series({
+        "households": float(w.sum()),
+        "kept": float(w[change == "kept"].sum()),
+        "moved": float(w[change == "moved"].sum()),
+        "new": float(w[change == "new"].sum()),
+        "unplaced": float(w[change == "unplaced"].sum()),
+        "share_kept": float(w[change == "kept"].sum() / n_old) if n_old else float("nan"),
+        "share_mates_kept": float(w[mates].sum() / n_old) if n_old else float("nan"),
+        "grids_old": float(len(old)),
+        "grids_new": float(len(plan.grids)),
+        "grids_touched": float(counts[["resized", "split", "merged", "dissolved"]].sum()),
+        **{f"grids_{k.replace('-', '_')}": float(v) for k, v in counts.items()},
+    })
+    return Changes(grids=per_grid, households=per_hh, summary=summary)

@@ -1,0 +1,326 @@
+"""gp.repartition: minimal-change plans after a merger or a moved boundary, and the change table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from geopandas.testing import assert_geodataframe_equal
+
+import gridpart as gp
+from gridpart.datasets.synthetic import synthetic_city
+from gridpart.errors import InputError
+from gridpart.repartition import FATES, grid_mates_kept, recode_grids
+from gridpart.testing import assert_valid_plan
+
+TARGET = 300
+NEW_CODE = "110108001099"
+
+
+def _with_codes(plan, comm):
+    """Old grids carrying DESIGN §4 codes (community code + 3-digit sequence, to see the width kept)."""
+    g = plan.grids.copy()
+    cc = comm.set_index("community_id")["code"].reindex(g["community_id"]).to_numpy()
+    seq = g.groupby("community_id").cumcount().to_numpy() + 1
+    g["code"] = [f"{c}{s:03d}" for c, s in zip(cc, seq)]
+    return g
+
+
+def _merge(comm, ids, new_id):
+    merged = comm[comm["community_id"].isin(ids)].dissolve()
+    merged = merged.assign(community_id=new_id, name="合并社区", code=NEW_CODE)
+    return pd.concat([comm[~comm["community_id"].isin(ids)], merged], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def merger():
+    """Four communities; C4 (184 households, below the band) merges into C3."""
+    roads, hh, comm = synthetic_city(3000, seed=4, communities=4)
+    old = gp.partition(roads, hh, communities=comm, target=TARGET, time_limit=10, seed=0)
+    old_grids = _with_codes(old, comm)
+    new = _merge(comm, ["C3", "C4"], "C34")
+    plan = gp.repartition(old_grids, roads, hh, communities=new, target=TARGET, time_limit=10, seed=0)
+    return roads, hh, comm, new, old, old_grids, plan
+
+
+@pytest.fixture(scope="module")
+def moved():
+    """A strip of C1's blocks along C2 changes to C2."""
+    roads, hh, comm = synthetic_city(4000, seed=3, communities=4)
+    old = gp.partition(roads, hh, communities=comm, target=TARGET, time_limit=10, seed=0)
+    c2 = comm.set_index("community_id").geometry["C2"]
+    b = old.blocks
+    strip = b[(b["community_id"] == "C1") & b.intersects(c2.buffer(1.0))]
+    su = shapely.union_all(strip.geometry.values)
+    new = comm.set_index("community_id")
+    new.loc["C1", "geometry"] = shapely.difference(new.geometry["C1"], su)
+    new.loc["C2", "geometry"] = shapely.union(new.geometry["C2"], su)
+    new = new.reset_index()
+    plan = gp.repartition(old, roads, hh, communities=new, target=TARGET, time_limit=10, seed=0)
+    return roads, hh, comm, new, old, strip, plan
+
+
+def n_out(plan) -> int:
+    """Grids out of the band that are not forced out."""
+    pg = plan.score().per_grid
+    return int((~pg["in_band"] & ~pg["forced"]).sum())
+
+
+def _mates_share(plan, mask):
+    ch = plan.changes.households
+    w = ch["households"].to_numpy()
+    return float(w[mask & ch["keeps_mates"].to_numpy()].sum() / w[mask].sum())
+
+
+def _adds_up(changes, hh):
+    s = changes.summary
+    total = float(hh["households"].sum())
+    assert s["households"] == total
+    assert s["kept"] + s["moved"] + s["new"] + s["unplaced"] == total
+    g = changes.grids
+    assert np.allclose(g["households_kept"] + g["households_moved"], g["households"])
+    assert g["households"].sum() == s["kept"] + s["moved"]
+    assert g["households_kept"].sum() == s["kept"]
+    # per household and per grid tell the same story
+    assert g["households_moved"].sum() == changes.households.query("change == 'moved'")["households"].sum()
+    assert set(g["fate"]) <= set(FATES)
+    assert s[[f"grids_{f.replace('-', '_')}" for f in FATES]].sum() == s["grids_old"]
+    assert changes.households.index.equals(hh.index)
+
+
+def test_merger_keeps_untouched_and_most_of_merged(merger):
+    roads, hh, comm, new, old, old_grids, plan = merger
+    assert_valid_plan(plan, hh)
+    card = plan.score().summary
+    assert card["share_in_band"] >= 0.9
+    comm_of = plan.households["grid_id"].map(plan.grids.set_index("grid_id")["community_id"])
+    untouched = comm_of.isin(["C1", "C2"]).to_numpy()
+    merged = (comm_of == "C34").to_numpy()
+    assert _mates_share(plan, untouched) >= 0.99
+    assert _mates_share(plan, merged) >= 0.80
+    # the small community's grid is out of the band no more
+    assert (plan.grids.loc[plan.grids["community_id"] == "C34", "households"] >= 240).all()
+    _adds_up(plan.changes, hh)
+
+
+def test_merger_grids_untouched_exactly_and_recoded(merger):
+    roads, hh, comm, new, old, old_grids, plan = merger
+    og = old_grids.set_index("grid_id")
+    ng = plan.grids.set_index("grid_id")
+    for gid in og.index[og["community_id"].isin(["C1", "C2"])]:
+        assert ng.at[gid, "code"] == og.at[gid, "code"]
+        assert ng.at[gid, "households"] == og.at[gid, "households"]
+        assert shapely.equals_exact(ng.at[gid, "geometry"], og.at[gid, "geometry"], tolerance=1e-6)
+    # the merged community has a new code: all its grids re-coded under it, unique
+    codes = ng.loc[ng["community_id"] == "C34", "code"]
+    assert codes.str.startswith(NEW_CODE).all() and codes.is_unique
+    assert (codes.str.len() == len(NEW_CODE) + 3).all()  # the old codes' width is kept
+    assert ng["code"].is_unique
+    fates = plan.changes.grids.set_index("old_grid_id")["fate"]
+    assert (fates[og.index[og["community_id"].isin(["C1", "C2"])]] == "kept").all()
+    assert set(fates[og.index[og["community_id"].isin(["C3", "C4"])]]) <= {"re-coded", "resized", "merged", "split"}
+    assert plan.status.set_index("community_id").loc[["C1", "C2"], "windows"].eq(0).all()
+
+
+def test_moved_boundary(moved):
+    roads, hh, comm, new, old, strip, plan = moved
+    assert_valid_plan(plan, hh)
+    ch = plan.changes
+    _adds_up(ch, hh)
+    # every household of the strip now sits in a grid of C2
+    in_strip = hh.index[old.households["atom_id"].isin(strip["atom_id"]).to_numpy()]
+    comm_of = plan.households["grid_id"].map(plan.grids.set_index("grid_id")["community_id"])
+    assert (comm_of.loc[in_strip] == "C2").all()
+    # C3 and C4 are not touched at all
+    og = old.grids.set_index("grid_id")
+    ng = plan.grids.set_index("grid_id")
+    far = og.index[og["community_id"].isin(["C3", "C4"])]
+    assert ng.loc[far, "households"].equals(og.loc[far, "households"])
+    assert (ch.grids.set_index("old_grid_id").loc[far, "fate"] == "kept").all()
+    untouched = comm_of.isin(["C3", "C4"]).to_numpy()
+    assert _mates_share(plan, untouched) == 1.0
+    assert ch.summary["grids_touched"] >= 2
+    # no grid is out of the band that a fresh partition gets into it
+    fresh = gp.partition(roads, hh, communities=new, target=TARGET, time_limit=10, seed=0)
+    assert n_out(plan) <= n_out(fresh)
+    assert plan.score().summary["share_in_band"] >= 0.9
+    # and it keeps more households with their grid-mates than a fresh partition
+    old_id = ch.households["old_grid_id"]
+    assert ch.summary["share_mates_kept"] > grid_mates_kept(old_id, fresh.households["grid_id"], hh["households"]).mean()
+
+
+def test_no_change_keeps_everything():
+    roads, hh, comm = synthetic_city(1500, seed=2, communities=2)
+    old = gp.partition(roads, hh, communities=comm, target=TARGET, time_limit=10, seed=0)
+    plan = gp.repartition(old, roads, hh, communities=comm, target=TARGET, time_limit=10, seed=0)
+    assert plan.changes.summary["moved"] == 0
+    assert set(plan.changes.grids["fate"]) == {"kept"}
+    cols = ["grid_id", "community_id", "households"]
+    pd.testing.assert_frame_equal(plan.grids[cols], old.grids[cols])
+
+
+def test_locked_grid_never_changes(merger):
+    roads, hh, comm, new, old, old_grids, plan = merger
+    moved_from = plan.changes.grids.query("households_moved > 0")["old_grid_id"].tolist()
+    assert moved_from, "the merger moved nobody: nothing to lock against"
+    lock = moved_from[0]
+    again = gp.repartition(old_grids, roads, hh, communities=new, target=TARGET, time_limit=10, seed=0,
+                           locked=[lock])
+    assert_valid_plan(again, hh)
+    before = old_grids.set_index("grid_id").loc[lock]
+    after = again.grids.set_index("grid_id").loc[lock]
+    assert after["households"] == before["households"]
+    assert shapely.equals_exact(after.geometry, before.geometry, tolerance=1e-6)
+    assert again.changes.grids.set_index("old_grid_id").at[lock, "households_moved"] == 0
+
+
+def test_locked_grid_cut_by_new_boundary_is_an_error(moved):
+    roads, hh, comm, new, old, strip, plan = moved
+    cut = sorted(set(strip["grid_id"]) & set(plan.changes.grids.query("fate != 'merged'")["old_grid_id"]))
+    cut = [g for g in cut if (old.blocks.loc[old.blocks["grid_id"] == g, "atom_id"].isin(strip["atom_id"])).mean() < 1]
+    with pytest.raises(InputError, match="locked") as err:
+        gp.repartition(old, roads, hh, communities=new, target=TARGET, time_limit=10, locked=cut[:1])
+    assert str(cut[0]) in str(err.value)
+
+
+def test_bad_arguments_named_at_once(merger):
+    roads, hh, comm, new, old, old_grids, plan = merger
+    with pytest.raises(InputError) as err:
+        gp.repartition(old_grids.drop(columns="grid_id"), roads, hh, communities=None, locked=["x"])
+    text = str(err.value)
+    assert "old_grids" in text and "communities" in text
+
+
+def test_from_file_and_deterministic(merger, tmp_path):
+    roads, hh, comm, new, old, old_grids, plan = merger
+    path = tmp_path / "old.gpkg"
+    old.to_file(path)
+    again = gp.repartition(path, roads, hh, communities=new, target=TARGET, time_limit=10, seed=0)
+    cols = ["grid_id", "community_id", "households"]
+    pd.testing.assert_frame_equal(again.grids[cols], plan.grids[cols])
+    pd.testing.assert_series_equal(again.households["grid_id"], plan.households["grid_id"])
+    # the change table goes to the plan file and comes back
+    out = tmp_path / "new.gpkg"
+    again.to_file(out)
+    back = gp.read_plan(out)
+    pd.testing.assert_frame_equal(back.changes.households, again.changes.households, check_dtype=False)
+    assert back.changes.summary["moved"] == again.changes.summary["moved"]
+    assert list(back.changes.grids["fate"]) == list(again.changes.grids["fate"])
+
+
+def test_rebalance_still_valid_and_locked_kept(merger):
+    roads, hh, comm, new, old, old_grids, plan = merger
+    lock = int(old_grids.loc[old_grids["community_id"] == "C1", "grid_id"].iloc[0])
+    reb = gp.repartition(old_grids, roads, hh, communities=new, target=TARGET, time_limit=10, seed=0,
+                         rebalance=True, locked=[lock], window_time=0.5)
+    assert_valid_plan(reb, hh)
+    assert reb.score().summary["share_in_band"] >= 0.9
+    assert reb.changes.grids.set_index("old_grid_id").at[lock, "fate"] == "kept"
+
+
+def test_grid_mates_kept():
+    # unchanged, a split in halves, a merger of two grids
+    assert grid_mates_kept([1, 1, 1], [5, 5, 5]).all()
+    assert grid_mates_kept([1, 1, 1, 1], [5, 5, 6, 6]).sum() == 2
+    assert grid_mates_kept([1, 1, 1, 2], [5, 5, 5, 5]).tolist() == [True, True, True, False]
+    assert not grid_mates_kept(pd.array([pd.NA, 1], dtype="Int64"), [1, pd.NA]).any()
+    # weights decide the majority
+    assert grid_mates_kept([1, 2], [5, 5], weights=[1, 9]).tolist() == [False, True]
+
+
+def test_recode_grids_rule():
+    g = pd.DataFrame({"grid_id": [1, 2, 3, 7], "community_id": ["A", "A", "B", "B"],
+                      "carried": [True, False, True, True]})
+    old = pd.Series({1: "11000000000101", 3: "11000000000201", 7: "11000000000302"})
+    assert recode_grids(g, old_codes=None, community_codes=pd.Series({"A": "1", "B": "2"})).tolist() == \
+        ["101", "102", "201", "202"]  # no old codes: width 2, reading order
+    cc = pd.Series({"A": "110000000001", "B": "110000000099"})
+    codes = recode_grids(g, old_codes=old, community_codes=cc).tolist()
+    # A unchanged: 1 keeps its code, newcomer 2 gets the next number; B (merged, new code): reading order
+    assert codes == ["11000000000101", "11000000000102", "11000000009901", "11000000009902"]
+    with pytest.raises(InputError, match="code_width"):
+        recode_grids(pd.DataFrame({"grid_id": range(10), "community_id": ["A"] * 10, "carried": [False] * 10}),
+                     old_codes=None, community_codes=cc, width=1)
+    assert recode_grids(g, old_codes=None, community_codes=None) is None
+
+
+def test_cli_repartition(merger, tmp_path, capsys):
+    from gridpart.cli import main
+
+    roads, hh, comm, new, old, old_grids, plan = merger
+    paths = {n: tmp_path / f"{n}.gpkg" for n in ("roads", "households", "communities")}
+    roads.to_file(paths["roads"])
+    hh.to_file(paths["households"])
+    new.to_file(paths["communities"])
+    old.to_file(tmp_path / "old.gpkg")
+    out, csv = tmp_path / "new.gpkg", tmp_path / "changes.csv"
+    code = main(["repartition", str(tmp_path / "old.gpkg"), str(paths["roads"]), str(paths["households"]),
+                 "--communities", str(paths["communities"]), "-o", str(out), "--target", str(TARGET),
+                 "--time-limit", "10", "--changes-csv", str(csv)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "moved" in text and "old grids" in text
+    back = gp.read_plan(out)
+    assert back.changes.summary["moved"] == plan.changes.summary["moved"]
+    assert set(pd.read_csv(csv)["fate"]) <= set(FATES)
+    # an input error exits with 2 and names the argument
+    code = main(["repartition", str(tmp_path / "missing.gpkg"), str(paths["roads"]), str(paths["households"]),
+                 "--communities", str(paths["communities"]), "-o", str(tmp_path / "x.gpkg")])
+    assert code == 2
+    assert "old_grids" in capsys.readouterr().err
+
+
+def test_smaller_target_splits_grids(merger):
+    """The standard moves from 300 to 150 households a grid: every grid splits."""
+    roads, hh, comm, new, old, old_grids, plan = merger
+    half = gp.repartition(old, roads, hh, communities=comm, target=150, time_limit=10, seed=0)
+    assert_valid_plan(half, hh)
+    fresh = gp.partition(roads, hh, communities=comm, target=150, time_limit=10, seed=0)
+    assert n_out(half) <= n_out(fresh)
+    fates = half.changes.grids["fate"]
+    assert (fates == "split").sum() >= len(old.grids) // 2
+    assert half.changes.summary["grids_new"] > 1.5 * len(old.grids)
+    # the same target on bare grids (no band known) keeps untouched communities as they are
+    same = gp.repartition(old.grids, roads, hh, communities=comm, target=150, time_limit=10, seed=0)
+    assert same.changes.summary["moved"] == 0
+    everywhere = gp.repartition(old.grids, roads, hh, communities=comm, target=150, time_limit=10, seed=0,
+                                scope="all")
+    assert (everywhere.changes.grids["fate"] == "split").sum() == (fates == "split").sum()
+
+
+def test_area_no_old_grid_covered_gets_new_grids(merger):
+    roads, hh, comm, new, old, old_grids, plan = merger
+    part = gp.partition(roads, hh, communities=comm[comm["community_id"] != "C1"], target=TARGET,
+                        time_limit=10, seed=0)
+    grown = gp.repartition(part, roads, hh, communities=comm, target=TARGET, time_limit=10, seed=0)
+    assert_valid_plan(grown, hh)
+    ch = grown.changes
+    _adds_up(ch, hh)
+    c1 = grown.grids[grown.grids["community_id"] == "C1"]
+    assert len(c1) >= 2 and (c1["grid_id"] > part.grids["grid_id"].max()).all()
+    in_c1 = grown.households["grid_id"].isin(c1["grid_id"])
+    assert (ch.households.loc[in_c1, "change"] == "new").all()
+    assert ch.summary["new"] == grown.households.loc[in_c1, "households"].sum()
+    assert set(ch.grids["fate"]) == {"kept"}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 5, 6])
+def test_invariants_on_random_mergers(seed):
+    """Any merger of two neighbouring communities: a valid plan, a table that adds up,
+    the other community exactly as it was, no grid out of the band that a fresh partition avoids."""
+    roads, hh, comm = synthetic_city(1200, seed=seed, communities=3)
+    old = gp.partition(roads, hh, communities=comm, target=150, time_limit=10, seed=seed)
+    pair = ["C1", "C2"] if seed % 2 else ["C2", "C3"]
+    new = _merge(comm, pair, "M")
+    plan = gp.repartition(old, roads, hh, communities=new, target=150, time_limit=10, seed=seed)
+    assert_valid_plan(plan, hh)
+    _adds_up(plan.changes, hh)
+    other = old.grids[~old.grids["community_id"].isin(pair)]
+    fates = plan.changes.grids.set_index("old_grid_id")["fate"]
+    assert (fates[other["grid_id"]] == "kept").all()
+    ng = plan.grids.set_index("grid_id")
+    assert ng.loc[other["grid_id"], "households"].tolist() == other["households"].tolist()
+    fresh = gp.partition(roads, hh, communities=new, target=150, time_limit=10, seed=seed)
+    assert n_out(plan) <= n_out(fresh)
+    assert plan.grids["grid_id"].is_unique
