@@ -28,6 +28,7 @@ __all__ = [
     "noded_segments",
     "faces",
     "blocks_from_roads",
+    "close_undershoots",
     "attach_households",
     "split_big_blocks",
     "surface_blocks",
@@ -42,6 +43,11 @@ KIND_PRIORITY = ("road", "street", "lane", "barrier", "community", "limit")
 #: Household points within this distance of a block (on a centreline, or a
 #: little outside the limit) are attached to the nearest block.
 SNAP_DISTANCE_M = 30.0
+
+#: A line that ends this close to another line without touching it (an
+#: undershoot: digitising, reprojection or a GCJ-02 round trip leaves T-junctions
+#: a hair short) is extended to cross it, so the block it closes is closed.
+UNDERSHOOT_M = 0.5
 
 
 @dataclass(frozen=True)
@@ -263,6 +269,7 @@ def blocks_from_roads(
     lines = lines[lines.geometry.geom_type.isin(["LineString", "MultiLineString", "LinearRing"])
                   | lines.geometry.geom_type.eq("GeometryCollection")]
     lines = lines.set_geometry(shapely.force_2d(lines.geometry.values))
+    lines = close_undershoots(lines.reset_index(drop=True))
     segments = noded_segments(lines.reset_index(drop=True))
     polys = faces(segments, limit=limit, communities=communities, min_width_m=min_width_m,
                   min_area_m2=min_area_m2)
@@ -274,6 +281,65 @@ def blocks_from_roads(
     blocks.insert(0, "block_id", np.arange(len(blocks)))
     log.info("%d blocks from %d noded segments", len(blocks), len(segments))
     return Blocks(blocks=blocks, segments=segments)
+
+
+def close_undershoots(lines: gpd.GeoDataFrame, *, tolerance: float = UNDERSHOOT_M) -> gpd.GeoDataFrame:
+    """Extend lines that end just short of another line so that they cross it.
+
+    A free end (touching no other line) whose straight extension by
+    ``tolerance`` metres meets another line gets that extension as an extra
+    row with the attributes of its line; noding then makes the junction, and
+    the few centimetres beyond it are a harmless dangle.  Ends farther than
+    ``tolerance`` from any line are real dead ends and stay as they are.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> ring = shapely.LineString([(0, 0), (100, 0), (100, 100), (0, 100), (0, 0)])
+    >>> stem = shapely.LineString([(50, 0), (50, 100 - 1e-9)])  # a hair short of the ring
+    >>> lines = gpd.GeoDataFrame({"kind": ["street"] * 2, "name": [None] * 2},
+    ...                          geometry=[ring, stem], crs=3857)
+    >>> len(close_undershoots(lines))
+    3
+    """
+    geoms = np.asarray(lines.geometry.values, dtype=object)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    linear = np.isin(shapely.get_type_id(parts), (1, 2)) & ~shapely.is_empty(parts)
+    parts, owner = parts[linear], owner[linear]
+    if len(parts) < 2:
+        return lines
+    open_ = ~shapely.is_closed(parts) & (shapely.get_num_points(parts) >= 2)
+    idx = np.flatnonzero(open_)
+    ends = np.concatenate([shapely.get_point(parts[idx], 0), shapely.get_point(parts[idx], -1)])
+    inner = np.concatenate([shapely.get_point(parts[idx], 1), shapely.get_point(parts[idx], -2)])
+    part_of = np.concatenate([idx, idx])
+    if not len(ends):
+        return lines
+    tree = shapely.STRtree(parts)
+    # an end touching any other part is a junction already
+    e, q = tree.query(ends, predicate="intersects")
+    touching = np.zeros(len(ends), bool)
+    touching[e[q != part_of[e]]] = True
+    free = np.flatnonzero(~touching)
+    if not len(free):
+        return lines
+    xy = shapely.get_coordinates(ends[free])
+    direction = xy - shapely.get_coordinates(inner[free])
+    norm = np.hypot(direction[:, 0], direction[:, 1])
+    ok = norm > 0
+    free, xy, direction, norm = free[ok], xy[ok], direction[ok], norm[ok]
+    reach = xy + direction / norm[:, None] * tolerance
+    ext = shapely.linestrings(np.stack([xy, reach], axis=1))
+    e, q = tree.query(ext, predicate="intersects")
+    hit = np.zeros(len(ext), bool)
+    hit[e[q != part_of[free][e]]] = True
+    if not hit.any():
+        return lines
+    src = owner[part_of[free][hit]]
+    extra = lines.iloc[src].copy()
+    extra = extra.set_geometry(gpd.GeoSeries(ext[hit], index=extra.index, crs=lines.crs))
+    log.debug("extended %d line ends that stopped within %g m of another line", int(hit.sum()), tolerance)
+    return pd.concat([lines, extra], ignore_index=True)
 
 
 def _community_of(polys: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> pd.Series:

@@ -54,12 +54,14 @@ def _write_png(plan: GridPlan, path: str | os.PathLike, *, title: str | None = N
 
     from gridpart.plot import plot_plan
 
+    from gridpart.io import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig = Figure(figsize=(10, 10))
     ax = fig.add_subplot()
     plot_plan(plan, ax=ax, title=title, labels=labels, roads=roads)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    with atomic_path(path) as tmp:  # an interrupted render leaves no half-written PNG
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".").lower() or "png")
     return path
 
 
@@ -129,6 +131,17 @@ def _read_study_area(path: str | None):
     return read_layer(path, argument="study_area")
 
 
+def _coords_option(text: str | None) -> str | dict | None:
+    """``--coords``: ``gcj02`` for every layer, or ``households=gcj02,roads=bd09`` per layer."""
+    if text is None or "=" not in text:
+        return text
+    out = {}
+    for item in text.split(","):
+        layer, _, system = item.partition("=")
+        out[layer.strip()] = system.strip()
+    return out
+
+
 def _cmd_partition(args: argparse.Namespace) -> int:
     import geopandas as gpd
 
@@ -180,6 +193,7 @@ def _cmd_partition(args: argparse.Namespace) -> int:
         roads, households, communities=args.communities, parcels=parcels, barriers=barriers,
         study_area=study_area, target=target, tolerance=args.tolerance, strategy=args.strategy,
         time_limit=args.time_limit, seed=args.seed, n_jobs=args.n_jobs, progress=True, units=args.units,
+        coords=_coords_option(args.coords),
     )
     wall = time.perf_counter() - t0
     if from_osm:
@@ -387,6 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="auto, exact, lns or seed (default auto)")
     part.add_argument("--n-jobs", type=int, default=1, metavar="N",
                       help="processes for independent sub-problems; -1: all cores (default 1)")
+    part.add_argument("--coords", default=None, metavar="SYSTEM",
+                      help="web-map coordinates to convert to WGS-84 first: gcj02 (Amap, Tencent) or "
+                           "bd09 (Baidu) for every layer, or LAYER=SYSTEM[,LAYER=SYSTEM], e.g. "
+                           "households=gcj02")
     part.add_argument("--estimate", action="store_true",
                       help="HOUSEHOLDS holds building footprints (or is an OSM file): estimate "
                            "households from them")

@@ -30,6 +30,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pyproj
+import shapely
 from pyproj.exceptions import CRSError as _ProjCRSError
 
 from gridpart.errors import CRSError, Problems
@@ -375,7 +376,10 @@ def prepare_crs(layers: Mapping[str, gpd.GeoDataFrame | None], *,
         for name, gdf in layers.items():
             if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None or len(gdf) == 0:
                 continue
-            bounds = np.asarray(gdf.total_bounds, dtype=float)
+            placeable = _placeable_rows(gdf, name, problems)
+            if not placeable.any():
+                continue
+            bounds = np.asarray(gdf.loc[placeable].total_bounds, dtype=float)
             if not np.isfinite(bounds).all():
                 continue
             ll = _lonlat_bounds(_horizontal(pyproj.CRS.from_user_input(gdf.crs)), bounds)
@@ -397,6 +401,42 @@ def prepare_crs(layers: Mapping[str, gpd.GeoDataFrame | None], *,
     if own:
         problems.raise_if_any()
     return user_crs, work_crs
+
+
+def _placeable_rows(gdf: gpd.GeoDataFrame, name: str, problems: Problems) -> np.ndarray:
+    """Rows whose extent can be placed on the earth in the layer's CRS; the others are a problem.
+
+    Coordinates beyond a projection's range (x = 1e12 in a UTM zone, say)
+    turn into infinities in longitude/latitude.  Geographic layers are checked
+    by the validators (degrees beyond ±180°/±90°), so only projected ones are
+    looked at here.
+    """
+    crs = _horizontal(pyproj.CRS.from_user_input(gdf.crs))
+    with np.errstate(invalid="ignore"):
+        b = shapely.bounds(np.asarray(gdf.geometry.values, dtype=object))
+    present = np.isfinite(b).all(axis=1)
+    if crs.is_geographic or not present.any():
+        return present
+    transformer = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
+    box = (b[present, 0].min(), b[present, 1].min(), b[present, 2].max(), b[present, 3].max())
+    corners = transformer.transform([box[0], box[0], box[2], box[2]], [box[1], box[3], box[1], box[3]],
+                                    errcheck=False)
+    if np.isfinite(corners).all() and (np.abs(corners[1]) <= 90).all():
+        return present  # the whole extent is placeable: no need to look at every row
+    ok = present.copy()
+    for xs, ys in ((b[:, 0], b[:, 1]), (b[:, 2], b[:, 3])):
+        lon, lat = transformer.transform(xs[present], ys[present], errcheck=False)
+        good = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90)
+        ok[np.flatnonzero(present)[~good]] = False
+    bad = present & ~ok
+    if bad.any():
+        problems.add(f"{name}.geometry",
+                     f"{int(bad.sum())} rows have coordinates that cannot be placed on the earth in "
+                     f"{gdf.crs.to_string()} (beyond the projection's range).",
+                     rows=gdf.index[bad],
+                     fix=f"check those rows' coordinates and {name}.crs; declare the CRS they are in "
+                         f"with {name}.set_crs(..., allow_override=True)")
+    return ok
 
 
 def _check_overlap(extents: Mapping[str, tuple[float, float, float, float]],

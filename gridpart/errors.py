@@ -8,10 +8,13 @@ the fix, so a planner can repair the data in one pass.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["GridpartError", "InputError", "CRSError", "SolverError", "Problem", "Problems"]
+__all__ = ["GridpartError", "InputError", "CRSError", "SolverError", "Problem", "Problems",
+           "Repair", "RepairWarning"]
 
 _MAX_IDS = 5
 
@@ -77,6 +80,49 @@ class SolverError(GridpartError):
     """The solver failed in a way that is not the input's fault."""
 
 
+class RepairWarning(UserWarning):
+    """gridpart repaired the input (the ids are in ``plan.params["repairs"]``).
+
+    Filter it like any warning, e.g. ``warnings.simplefilter("error",
+    gp.errors.RepairWarning)`` to refuse repairs.
+    """
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One repair gridpart made to the input.
+
+    Attributes
+    ----------
+    argument : str
+        The argument (and column) repaired, e.g. ``"roads.geometry"``.
+    message : str
+        What was found and what was done.
+    rows : tuple
+        Every affected row id (index label, or community id for communities).
+    """
+
+    argument: str
+    message: str
+    rows: tuple = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly record (``plan.params["repairs"]`` holds a list of these)."""
+        return {"argument": self.argument, "message": self.message,
+                "rows": [_plain(r) for r in self.rows]}
+
+    def __str__(self) -> str:
+        shown = ", ".join(repr(r) for r in self.rows[:_MAX_IDS])
+        more = f" (and {len(self.rows) - _MAX_IDS} more)" if len(self.rows) > _MAX_IDS else ""
+        return f"{self.argument}: {self.message}" + (f" [rows {shown}{more}]" if self.rows else "")
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python scalars, so the record survives JSON."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
 @dataclass
 class Problems:
     """Collects input problems, then raises them all at once.
@@ -93,6 +139,27 @@ class Problems:
 
     items: list[Problem] = field(default_factory=list)
     error: type[InputError] = InputError
+    repairs: list[Repair] = field(default_factory=list)
+
+    def repair(self, argument: str, message: str, *, rows: Iterable = (),
+               stacklevel: int = 4) -> None:
+        """Record a repair and warn about it with a :class:`RepairWarning`.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> problems = Problems()
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     problems.repair("roads.geometry", "dropped 1 row without geometry.", rows=[7])
+        >>> problems.repairs[0].as_dict()
+        {'argument': 'roads.geometry', 'message': 'dropped 1 row without geometry.', 'rows': [7]}
+        >>> str(caught[0].message)
+        'roads.geometry: dropped 1 row without geometry. [rows 7]'
+        """
+        record = Repair(argument, message, tuple(rows))
+        self.repairs.append(record)
+        warnings.warn(str(record), RepairWarning, stacklevel=stacklevel)
 
     def add(self, argument: str, message: str, *, rows: Iterable = (), fix: str = "") -> None:
         rows = list(rows)

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from gridpart.errors import InputError, Problems
 from gridpart.plan import GridPlan
@@ -30,6 +31,11 @@ _TABLES = ("edges", "status")
 
 class atomic_path:
     """Context manager: a temporary path that replaces ``path`` on success.
+
+    The temporary file lives next to ``path`` (same file system, so the final
+    ``os.replace`` is atomic).  On any exception, ``KeyboardInterrupt``
+    included, it is removed with its SQLite side files and ``path`` is left as
+    it was: absent, or the previous complete file.
 
     Examples
     --------
@@ -55,20 +61,57 @@ class atomic_path:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             os.replace(self.tmp, self.path)
-        elif os.path.exists(self.tmp):
-            os.unlink(self.tmp)
+            return
+        # failed or interrupted (KeyboardInterrupt included): remove the temporary file
+        # and the side files SQLite (GeoPackage) may leave next to it
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            try:
+                os.unlink(self.tmp + suffix)
+            except FileNotFoundError:
+                pass
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
+    active = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else "geometry"
     for c in out.columns:
-        if c == "geometry":
+        if c == active:
             continue
-        if isinstance(out[c].dtype, pd.BooleanDtype) or out[c].dtype == bool:
+        dtype = out[c].dtype
+        if isinstance(dtype, gpd.array.GeometryDtype):  # a second geometry column: as WKT text
+            out[c] = pd.Series(shapely.to_wkt(np.asarray(out[c].values, dtype=object)), index=out.index,
+                               dtype=object)
+        elif isinstance(dtype, pd.BooleanDtype) or dtype == bool:
             out[c] = out[c].astype("int8")
-        elif out[c].dtype == object:
+        elif isinstance(dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object).map(lambda v: None if pd.isna(v) else str(v))
+        elif not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype)
+                  or pd.api.types.is_string_dtype(dtype)) or pd.api.types.is_complex_dtype(dtype):
+            # anything GeoPackage has no type for (periods, intervals, complex numbers) as text
+            out[c] = out[c].astype(object).map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                                               else str(v))
+        elif dtype == object:
             out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
     return out
+
+
+def _index_as_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The index as column ``_index`` (a MultiIndex as ``_index_0``, ``_index_1``, ...)."""
+    if isinstance(gdf.index, pd.MultiIndex):
+        return gdf.reset_index(names=[f"_index_{i}" for i in range(gdf.index.nlevels)])
+    return gdf.reset_index(names="_index")
+
+
+def _index_from_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`_index_as_columns`."""
+    if "_index" in df.columns:
+        df = df.set_index("_index")
+        df.index.name = None
+        return df
+    levels = sorted((c for c in df.columns if str(c).startswith("_index_")), key=lambda c: int(c[7:]))
+    df = df.set_index(levels)
+    df.index.names = [None] * len(levels)
+    return df
 
 
 def write_plan(plan: GridPlan, path: str | os.PathLike) -> None:
@@ -91,7 +134,7 @@ def write_plan(plan: GridPlan, path: str | os.PathLike) -> None:
     meta = pd.DataFrame({"key": ["params"], "value": [json.dumps(plan.params, default=str, ensure_ascii=False)]})
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
-            gdf = _plain(gdf.reset_index(names="_index") if name in ("households", "unplaced") else gdf)
+            gdf = _plain(_index_as_columns(gdf) if name in ("households", "unplaced") else gdf)
             pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=os.path.exists(tmp))
         for name, df in (("edges", plan.edges), ("status", plan.status), ("metadata", meta)):
             pyogrio.write_dataframe(_plain(df), tmp, layer=name, driver="GPKG", append=True)
@@ -145,8 +188,7 @@ def read_plan(path: str | os.PathLike) -> GridPlan:
     tables = {n: pyogrio.read_dataframe(path, layer=n, read_geometry=False) for n in (*_TABLES, "metadata")}
     params = json.loads(tables["metadata"].set_index("key").loc["params", "value"])
     for n in ("households", "unplaced"):
-        df = read[n].set_index("_index")
-        df.index.name = None
+        df = _index_from_columns(read[n])
         for c in ("grid_id", "block_id", "atom_id"):
             if c in df:
                 df[c] = df[c].astype("Int64")

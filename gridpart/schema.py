@@ -4,9 +4,12 @@ Every validator takes a layer as the user gave it and returns a *new*
 GeoDataFrame (input index and CRS kept) with gridpart's columns, or ``None``
 when the layer has problems.  Problems are added to a
 :class:`~gridpart.errors.Problems` collector so that every mistake in every
-argument is reported at once; data that can be repaired safely (invalid
-polygons, single-part MultiPoints, Z coordinates) is repaired, with a
-``UserWarning`` or a log record.
+argument is reported at once.  Data that can be repaired safely is repaired:
+invalid polygons, rows of roads/parcels/barriers without geometry, zero-length
+roads, sliver overlaps between communities and counts stored as text each get
+a :class:`~gridpart.errors.RepairWarning` and a record with every affected id
+(``Problems.repairs``, which ``partition`` puts in ``plan.params["repairs"]``);
+single-part MultiPoints and Z coordinates are simplified with a log record.
 
 Examples
 --------
@@ -28,7 +31,6 @@ import logging
 import math
 import numbers
 import os
-import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +96,18 @@ _PARCEL_KIND_ALIASES: dict[str, str] = {
 _LINEAR = frozenset({"LineString", "MultiLineString", "LinearRing"})
 _POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
 _RANK = {"road": 0, "street": 1, "lane": 2}
+
+#: Most households one row (a building or an address) may hold; more is a data error
+#: (a total or an id read as a count) and would overflow the solver's integer model.
+MAX_HOUSEHOLDS_PER_ROW = 1_000_000
+
+#: Column names (lower case) that look like household counts under another name.
+_HOUSEHOLD_COLUMN_ALIASES = frozenset({"households", "household", "hh", "n_households", "num_households",
+                                       "nhouseholds", "户数", "住户数", "户"})
+
+#: Communities may overlap by at most this share of the smaller one's area; such
+#: slivers are given to the community whose id sorts first (a repair).  More is an error.
+MAX_COMMUNITY_OVERLAP = 0.05
 _BAND_DIGITS = 9
 
 
@@ -354,6 +368,10 @@ def _read_file(path: str | os.PathLike, *, argument: str, layer: str | int | Non
     try:
         if layer is None:
             names = [str(n) for n in pyogrio.list_layers(text)[:, 0]]
+            if not names:
+                problems.add(argument, f"{text!r} holds no layers (is it a folder or an empty data source?).",
+                             fix="pass the path of a GeoPackage, GeoJSON or Shapefile, or a GeoDataFrame")
+                return None
             if len(names) > 1:
                 if argument not in names:
                     problems.add(argument, f"{text!r} holds {len(names)} layers {names} and none "
@@ -427,14 +445,49 @@ def _begin(gdf: Any, argument: str, problems: Problems, *,
     if shapely.has_z(values[~missing]).any():
         logger.debug("%s: dropping Z coordinates", argument)
         values = shapely.force_2d(values)
+    present = np.flatnonzero(~missing)
+    coords, owner = shapely.get_coordinates(values[present], return_index=True)
+    bad = np.unique(owner[~np.isfinite(coords).all(axis=1)])
+    if len(bad):
+        problems.add(f"{argument}.geometry", f"{len(bad)} rows have coordinates that are not finite "
+                                             "numbers (NaN or infinite).",
+                     rows=gdf.index[present[bad]],
+                     fix="re-geocode those rows or drop them; NaN often comes from a failed "
+                         "points_from_xy on missing x/y")
     _check_degrees(values, gdf, argument, problems)
     return gpd.GeoSeries(values, index=gdf.index, crs=gdf.crs)
 
 
+def _drop_missing(gdf: Any, argument: str, problems: Problems) -> Any:
+    """Rows of ``gdf`` without geometry dropped (a repair) when some, not all, have one.
+
+    Used for layers whose rows carry nothing without a geometry (roads,
+    parcels, barriers); households and communities keep them and fail.
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame) or len(gdf) == 0:
+        return gdf
+    try:
+        values = np.asarray(gdf.geometry.values, dtype=object)
+    except AttributeError:
+        return gdf
+    missing = shapely.is_missing(values) | shapely.is_empty(values)
+    if not missing.any() or missing.all():
+        return gdf
+    problems.repair(f"{argument}.geometry",
+                    f"dropped {int(missing.sum())} of {len(gdf)} rows without geometry "
+                    "(None or empty).", rows=gdf.index[missing], stacklevel=5)
+    return gdf.loc[~missing]
+
+
 def _check_degrees(values: np.ndarray, gdf: gpd.GeoDataFrame, argument: str,
                    problems: Problems) -> None:
-    """Flag coordinates that cannot be degrees in a geographic CRS."""
-    if gdf.crs is None or not gdf.crs.is_geographic:
+    """Flag coordinates that cannot be degrees in a geographic CRS, and degrees in a projected one."""
+    if gdf.crs is None:
+        return
+    if gdf.crs.is_projected:
+        _check_projected(values, gdf, argument, problems)
+        return
+    if not gdf.crs.is_geographic:
         return
     with np.errstate(invalid="ignore"):
         b = shapely.bounds(values)
@@ -456,6 +509,37 @@ def _check_degrees(values: np.ndarray, gdf: gpd.GeoDataFrame, argument: str,
                      rows=gdf.index[projected],
                      fix=f"declare the CRS they are in: {argument} = {argument}.set_crs("
                          "'EPSG:...', allow_override=True)")
+
+
+def _check_projected(values: np.ndarray, gdf: gpd.GeoDataFrame, argument: str,
+                     problems: Problems) -> None:
+    """Flag a projected layer whose coordinates look like longitude/latitude degrees.
+
+    Degrees read as metres make a district a few metres wide far from the
+    data's real place: every coordinate within ±180/±90, the whole layer less
+    than 5 units across, and away from the projection's origin (so small
+    drawings near (0, 0) are left alone).
+    """
+    with np.errstate(invalid="ignore"):
+        b = shapely.bounds(values)
+    finite = np.isfinite(b).all(axis=1)
+    if not finite.any():
+        return
+    b = b[finite]
+    minx, miny = b[:, 0].min(), b[:, 1].min()
+    maxx, maxy = b[:, 2].max(), b[:, 3].max()
+    degrees_like = (max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90
+                    and maxx - minx < 5 and maxy - miny < 5
+                    and (abs((minx + maxx) / 2) > 10 or abs((miny + maxy) / 2) > 10))
+    if degrees_like:
+        problems.add(f"{argument}.crs",
+                     f"its coordinates lie within {minx:.4f}..{maxx:.4f}, {miny:.4f}..{maxy:.4f}: "
+                     f"they look like longitude/latitude degrees, but the CRS "
+                     f"{gdf.crs.to_string()} is projected (units of "
+                     f"{gdf.crs.axis_info[0].unit_name}), so the layer would be a few metres wide.",
+                     rows=gdf.index[finite],
+                     fix=f"declare the CRS they are in: {argument} = {argument}.set_crs("
+                         "'EPSG:4326', allow_override=True)")
 
 
 def _geom_types(values: np.ndarray) -> np.ndarray:
@@ -496,9 +580,10 @@ def _repair_polygons(geoms: gpd.GeoSeries, ids: pd.Series | pd.Index, argument: 
                      f"{int(collapsed.sum())} invalid polygons have no area once repaired.",
                      rows=np.asarray(bad_ids, dtype=object)[collapsed],
                      fix="drop or redraw them")
-    shown = ", ".join(repr(i) for i in bad_ids[:5]) + (" ..." if len(bad_ids) > 5 else "")
-    warnings.warn(f"{argument}: repaired {int(invalid.sum())} invalid polygons with "
-                  f"shapely.make_valid: {shown}", UserWarning, stacklevel=3)
+    problems.repair(f"{argument}.geometry",
+                    f"repaired {int(invalid.sum())} invalid polygons with shapely.make_valid "
+                    f"(self-intersections, bow-ties, unclosed or spiky rings).", rows=bad_ids,
+                    stacklevel=5)
     values[invalid] = fixed
     return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs)
 
@@ -615,6 +700,7 @@ def validate_roads(roads: Any, *, roads_are: str = "auto",
                                   f"found {roads_are!r}.",
                      fix="pass roads_are='lines' for centrelines, 'blocks' for block polygons, "
                          "'surfaces' for road-surface polygons, or leave it as 'auto'")
+    roads = _drop_missing(roads, "roads", problems)
     geoms = _begin(roads, "roads", problems)
     if geoms is None:
         return _finish(problems, own, before, None), resolved
@@ -663,8 +749,14 @@ def validate_roads(roads: Any, *, roads_are: str = "auto",
         out = out.set_geometry(_repair_polygons(out.geometry, out.index, "roads", problems))
     else:
         zero = shapely.length(np.asarray(out.geometry.values, dtype=object)) == 0
-        if zero.any():
-            logger.info("roads: dropping %d zero-length lines", int(zero.sum()))
+        if zero.all():
+            problems.add("roads.geometry", f"all {len(out)} lines have zero length (every vertex "
+                                           "at one place), so they bound no block.",
+                         rows=out.index, fix="pass the road centrelines themselves")
+        elif zero.any():
+            problems.repair("roads.geometry", f"dropped {int(zero.sum())} zero-length lines (every "
+                                              "vertex at one place): they bound no block.",
+                            rows=out.index[zero], stacklevel=5)
             out = out.loc[~zero]
     return _finish(problems, own, before, out), resolved
 
@@ -769,8 +861,26 @@ def validate_households(households: Any, *,
                                          "results cannot be matched back to rows.",
                      rows=labels, fix="households = households.reset_index(drop=True)")
 
+    if "households" not in households.columns:
+        alike = [c for c in households.columns if str(c).strip().lower() in _HOUSEHOLD_COLUMN_ALIASES]
+        if alike:
+            problems.add("households['households']",
+                         f"the column is missing, but {alike[0]!r} looks like household counts; "
+                         "without a 'households' column every point counts as one household.",
+                         fix=f"households = households.rename(columns={{{alike[0]!r}: 'households'}}), "
+                             f"or drop {alike[0]!r} to count one household per point")
     counts = _numeric_column(households, "households", problems, default=1.0)
     persons = _numeric_column(households, "persons", problems, default=np.nan)
+    if counts is not None:
+        huge = counts > MAX_HOUSEHOLDS_PER_ROW
+        if huge.any():
+            problems.add("households['households']",
+                         f"{int(huge.sum())} rows hold more than {MAX_HOUSEHOLDS_PER_ROW:,} "
+                         f"households (largest {counts[huge].max():,.0f}); one point is one "
+                         "building or address.",
+                         rows=households.index[huge],
+                         fix="check the column (a total or an id read as a count?) and give one "
+                             "row per building with its own count")
     if counts is not None and len(counts) and np.all(counts == 0):
         problems.add("households['households']", f"all {len(counts)} rows are 0, so there is "
                                                  "nothing to balance.",
@@ -804,15 +914,16 @@ def _numeric_column(gdf: gpd.GeoDataFrame, column: str, problems: Problems, *,
     ok = True
     if text.any():
         found = sorted({repr(v) for v in series[text]})[:5]
-        problems.add(argument, f"expected numbers; found {int(text.sum())} rows of text such as "
-                               f"{', '.join(found)}.",
+        problems.add(argument, f"expected numbers; found {int(text.sum())} rows that are not numbers, "
+                               f"such as {', '.join(found)}.",
                      rows=index[text], fix=f"clean the column, e.g. households[{column!r}] = "
                                            f"pd.to_numeric(households[{column!r}], errors='coerce')"
                                            " and then fill or drop the NaN rows")
         ok = False
     if not pd.api.types.is_numeric_dtype(series) and not text.any():
-        warnings.warn(f"households[{column!r}] holds numbers stored as text; converted to float.",
-                      UserWarning, stacklevel=3)
+        stored = np.array([not _is_number(v) for v in series], dtype=bool)
+        problems.repair(argument, "holds numbers stored as text (or other objects, such as Decimal); "
+                                  "converted to float.", rows=index[stored & ~missing], stacklevel=5)
     values = numeric.to_numpy(dtype=float, na_value=np.nan)
     if missing.any():
         problems.add(argument, f"{int(missing.sum())} rows are missing (NaN/None).",
@@ -892,6 +1003,15 @@ def validate_communities(communities: Any, *,
                          rows=communities.index[dup],
                          fix="dissolve the parts: communities.dissolve('community_id')"
                              ".reset_index(), or give each row its own id")
+        text_ids = pd.Series([_text(v) for v in ids], index=communities.index, dtype=object)
+        clash = (text_ids.duplicated(keep=False) & ~text_ids.isna()).to_numpy() & ~dup & ~null
+        if clash.any():
+            problems.add("communities['community_id']",
+                         f"ids {', '.join(repr(v) for v in ids[clash][:5])} are different values "
+                         "that read the same as text, and codes, files and n_grids use the text.",
+                         rows=communities.index[clash],
+                         fix="make the ids one type: communities['community_id'] = "
+                             "communities['community_id'].astype(str), then make them unique")
         ids = list(ids)
     elif len(communities) == 1:
         logger.warning("communities has no 'community_id' column; its single community gets "
@@ -910,10 +1030,69 @@ def validate_communities(communities: Any, *,
     if len(problems.items) > before:
         return _finish(problems, own, before, None)
     geoms = _repair_polygons(geoms, pd.Index(ids), "communities", problems)
+    geoms = _resolve_overlaps(geoms, list(ids), problems)
+    if len(problems.items) > before:
+        return _finish(problems, own, before, None)
     out = gpd.GeoDataFrame({"community_id": ids, "name": _text_column(communities, "name"),
                             "code": _text_column(communities, "code")},
                            geometry=geoms, index=communities.index)
     return _finish(problems, own, before, out)
+
+
+def _resolve_overlaps(geoms: gpd.GeoSeries, ids: list, problems: Problems) -> gpd.GeoSeries:
+    """Give sliver overlaps between communities to one of them; report big overlaps.
+
+    Two communities sharing at most :data:`MAX_COMMUNITY_OVERLAP` of the
+    smaller one's area (digitising slivers) are repaired: the shared area stays
+    with the community whose id sorts first as text and is cut from the other,
+    so the result does not depend on row order.  Larger overlaps are an error:
+    gridpart cannot guess which community a shared street belongs to.
+    """
+    values = np.asarray(geoms.values, dtype=object).copy()
+    ok = ~(shapely.is_missing(values) | shapely.is_empty(values))
+    if ok.sum() < 2:
+        return geoms
+    tree = shapely.STRtree(values)
+    left, right = tree.query(values, predicate="intersects")
+    pairs = [(int(a), int(b)) for a, b in zip(left, right) if a < b and ok[a] and ok[b]]
+    if not pairs:
+        return geoms
+    area = shapely.area(values)
+    shared = shapely.area(shapely.intersection(values[[a for a, _ in pairs]],
+                                               values[[b for _, b in pairs]]))
+    big, small = [], []
+    for (a, b), inter in zip(pairs, shared):
+        smaller = min(area[a], area[b])
+        if smaller <= 0 or inter <= 1e-9 * smaller:
+            continue  # touching along an edge
+        (big if inter > MAX_COMMUNITY_OVERLAP * smaller else small).append((a, b, inter / smaller))
+    if big:
+        shown = "; ".join(f"{ids[a]!r} and {ids[b]!r} share {share:.0%} of the smaller"
+                          for a, b, share in big[:5])
+        rows = list(dict.fromkeys(ids[i] for a, b, _ in big for i in (a, b)))
+        problems.add("communities.geometry",
+                     f"{len(big)} pairs of communities overlap by more than "
+                     f"{MAX_COMMUNITY_OVERLAP:.0%} of the smaller one ({shown}), so the shared "
+                     "blocks would belong to two communities.",
+                     rows=rows,
+                     fix="make each place belong to one community: clip one by the other "
+                         "(communities.loc[i, 'geometry'] = communities.loc[i].geometry"
+                         ".difference(communities.loc[j].geometry)), or dissolve communities "
+                         "that are one")
+        return geoms
+    if not small:
+        return geoms
+    key = [str(_text(v)) for v in ids]
+    for a, b, _ in small:
+        first, second = (a, b) if key[a] <= key[b] else (b, a)
+        values[second] = _polygonal_part(shapely.difference(values[second], values[first]))
+    rows = list(dict.fromkeys(ids[i] for a, b, _ in small for i in (a, b)))
+    worst = max(share for _, _, share in small)
+    problems.repair("communities.geometry",
+                    f"{len(small)} pairs of communities overlap a little (at most {worst:.1%} of "
+                    "the smaller one); each shared sliver was given to the community whose id "
+                    "sorts first.", rows=rows, stacklevel=5)
+    return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs)
 
 
 # --------------------------------------------------------------------------- parcels
@@ -948,6 +1127,7 @@ def validate_parcels(parcels: Any, *,
     """
     problems, own = _collector(problems)
     before = len(problems.items)
+    parcels = _drop_missing(parcels, "parcels", problems)
     geoms = _begin(parcels, "parcels", problems, allow_empty=True)
     if geoms is None:
         return _finish(problems, own, before, None)
@@ -1005,6 +1185,7 @@ def validate_barriers(barriers: Any, *,
     """
     problems, own = _collector(problems)
     before = len(problems.items)
+    barriers = _drop_missing(barriers, "barriers", problems)
     geoms = _begin(barriers, "barriers", problems, allow_empty=True)
     if geoms is None:
         return _finish(problems, own, before, None)

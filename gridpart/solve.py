@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -29,6 +30,7 @@ from gridpart.blocks import (
     surface_blocks,
 )
 from gridpart.codes import reading_order
+from gridpart.coords import convert_layer, coords_by_layer
 from gridpart.crs import prepare_crs, to_working
 from gridpart.errors import Problems
 from gridpart.kinds import (
@@ -97,15 +99,12 @@ def _solve_one(args: tuple) -> SubResult:
     return fn(sub, seed=seed, time_limit=time_limit)
 
 
-def _limit_geometry(study_area, communities, households, crs) -> Any:
-    if study_area is not None:
-        if isinstance(study_area, (gpd.GeoDataFrame, gpd.GeoSeries)):
-            sa = study_area.to_crs(crs) if study_area.crs is not None else study_area.set_crs(crs)
-            area = shapely.union_all(shapely.make_valid(sa.geometry.values))
-        else:
-            area = study_area
-    else:
-        area = None
+def _limit_geometry(area, communities, households, crs) -> Any:
+    """The area blocks are cut from: communities ∩ study area, else either, else the hull + margin.
+
+    ``area`` is the study area already checked and in the working CRS (see
+    :func:`_study_area_in`), or ``None``.
+    """
     if communities is not None:
         comm = shapely.union_all(communities.geometry.values)
         return comm if area is None else shapely.intersection(comm, area)
@@ -129,7 +128,7 @@ def _osm_inputs(roads, households, barriers, study_area, parcels):
         return roads, households, barriers, study_area, parcels
     from gridpart.osm import estimate_households, read_osm
 
-    osm = read_osm(roads)
+    osm = _read_osm_checked(roads, read_osm)
     if _is_osm_path(households) and os.path.abspath(households) == os.path.abspath(roads):
         households = estimate_households(osm.buildings, parcels=osm.parcels)
     if barriers is None:
@@ -141,22 +140,245 @@ def _osm_inputs(roads, households, barriers, study_area, parcels):
     return osm.roads, households, barriers, study_area, parcels
 
 
+def _read_osm_checked(path, read_osm):
+    """``read_osm(path)``, with a missing or unreadable file reported as an InputError on ``roads``."""
+    from gridpart.errors import GridpartError
+
+    problems = Problems()
+    try:
+        return read_osm(path)
+    except GridpartError:
+        raise
+    except FileNotFoundError:
+        problems.add("roads", f"OSM file not found: {os.fspath(path)!r} (working directory {os.getcwd()!r}).",
+                     fix="check the path")
+    except (OSError, ValueError, RuntimeError) as exc:  # GDAL/pyogrio parse errors are RuntimeErrors
+        problems.add("roads", f"could not read the OSM file {os.fspath(path)!r}: {type(exc).__name__}: {exc}",
+                     fix="check that it is a complete .osm (XML) or .osm.pbf file, e.g. re-download the extract")
+    problems.raise_if_any()
+
+
+#: Columns gridpart writes on ``plan.households``; user columns of these names are replaced.
+_HOUSEHOLD_OUTPUT_COLUMNS = ("households", "persons", "block_id", "atom_id", "grid_id", "reason")
+
+
+def _with_user_columns(validated: gpd.GeoDataFrame, given: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The validated households with the user's other columns back (addresses, names, ids).
+
+    ``plan.households`` is "the input households with grid_id": the user's
+    columns come first, in their order, then gridpart's; the geometry is the
+    validated one (2D, converted from web-map coordinates where asked).
+    """
+    keep = [c for c in given.columns if c != given.geometry.name and c not in _HOUSEHOLD_OUTPUT_COLUMNS
+            and c not in validated.columns]
+    if not keep:
+        return validated
+    extra = pd.DataFrame({c: given[c].to_numpy() for c in keep}, index=validated.index)
+    out = pd.concat([extra, pd.DataFrame(validated)], axis=1)
+    return gpd.GeoDataFrame(out, geometry=validated.geometry.name, crs=validated.crs)
+
+
 def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units, n_grids) -> None:
-    if not (callable(strategy) or strategy in STRATEGIES):
+    if not (callable(strategy) or (isinstance(strategy, str) and strategy in STRATEGIES)):
         problems.add("strategy", f"unknown strategy {strategy!r}; known: {sorted(STRATEGIES)}",
                      fix="pass one of those names, or a callable registered with gp.register_strategy")
-    if not isinstance(time_limit, (int, float)) or not math.isfinite(time_limit) or time_limit <= 0:
+    if (not isinstance(time_limit, (int, float, np.integer, np.floating)) or isinstance(time_limit, (bool, np.bool_))
+            or not math.isfinite(time_limit) or time_limit <= 0):
         problems.add("time_limit", f"must be a positive number of seconds, got {time_limit!r}", fix="e.g. time_limit=60")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        problems.add("seed", f"must be an integer, got {seed!r}", fix="e.g. seed=0")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**31:
+        problems.add("seed", f"must be an integer from 0 to 2**31 - 1, got {seed!r}", fix="e.g. seed=0")
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
         problems.add("n_jobs", f"must be a positive integer or -1 (all cores), got {n_jobs!r}", fix="e.g. n_jobs=1")
     if units not in ("own", "merge"):
         problems.add("units", f"must be 'own' or 'merge', got {units!r}", fix="units='own'")
     if n_grids is not None and not isinstance(n_grids, dict):
-        if not isinstance(n_grids, (int, np.integer)) or n_grids < 1:
+        if not _positive_int(n_grids):
             problems.add("n_grids", f"must be a positive integer or a dict by community_id, got {n_grids!r}",
                          fix="e.g. n_grids=12")
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 1
+
+
+def _check_n_grids(n_grids, communities, problems: Problems):
+    """``n_grids`` as a dict keyed by community id text (what the problem builder looks up).
+
+    Unknown communities and counts that are not positive integers are problems.
+    """
+    if not isinstance(n_grids, dict):
+        return n_grids
+    known = ["1"] if communities is None else [str(v) for v in communities["community_id"]]
+    out, unknown, bad = {}, [], []
+    for key, value in n_grids.items():
+        candidates = [str(key), str(key).strip()]
+        if isinstance(key, (float, np.floating)) and float(key).is_integer():
+            candidates.append(str(int(key)))
+        text = next((c for c in candidates if c in known), str(key))
+        if text not in known:
+            unknown.append(key)
+        if not _positive_int(value):
+            bad.append(key)
+        out[text] = value
+    if unknown:
+        problems.add("n_grids", f"names {len(unknown)} communities that are not in communities['community_id']: "
+                                f"{', '.join(repr(k) for k in unknown[:5])} (known: {', '.join(repr(k) for k in known[:5])}"
+                                f"{' ...' if len(known) > 5 else ''}).",
+                     rows=unknown, fix="key n_grids by community_id, e.g. n_grids={%r: 4}" % known[0])
+    if bad:
+        problems.add("n_grids", f"counts must be positive integers; found {', '.join(f'{k!r}: {n_grids[k]!r}' for k in bad[:5])}.",
+                     rows=bad, fix="e.g. n_grids={%r: 4}" % known[0])
+    return out
+
+
+def _convert_coords(layers: dict, systems: dict, problems: Problems) -> dict:
+    """Web-map layers (``coords=``) converted to WGS-84 before any geometry work."""
+    out = dict(layers)
+    for name, system in systems.items():
+        if out.get(name) is not None:
+            log.info("converting %s from %s to WGS-84", name, system)
+            out[name] = convert_layer(out[name], system, argument=name, problems=problems)
+    return out
+
+
+def _study_area_in(study_area, user_crs, work_crs, system, problems: Problems):
+    """The study area checked, repaired and in the working CRS (``None`` when not given).
+
+    A shapely geometry, or a GeoSeries/GeoDataFrame without CRS, is in the
+    households' CRS (``user_crs``).
+    """
+    if study_area is None:
+        return None
+    if isinstance(study_area, gpd.GeoDataFrame):
+        geoms = study_area.geometry
+    elif isinstance(study_area, gpd.GeoSeries):
+        geoms = study_area
+    elif isinstance(study_area, shapely.Geometry):
+        geoms = gpd.GeoSeries([study_area])
+    else:
+        problems.add("study_area", f"expected a shapely polygon, a GeoSeries or a GeoDataFrame; found "
+                                   f"{type(study_area).__module__}.{type(study_area).__qualname__}.",
+                     fix="pass e.g. study_area=shapely.box(xmin, ymin, xmax, ymax) in the households' CRS")
+        return None
+    if geoms.crs is None:
+        geoms = geoms.set_crs(user_crs)
+    values = np.asarray(geoms.values, dtype=object)
+    values = values[~(shapely.is_missing(values) | shapely.is_empty(values))]
+    polys = shapely.get_parts(values)
+    polys = polys[np.isin(shapely.get_type_id(polys), (3, 6))] if len(polys) else polys
+    if not len(polys):
+        found = sorted({str(t) for t in shapely.get_type_id(values)}) if len(values) else []
+        problems.add("study_area", "has no polygon (it is empty" + (", or points/lines only)" if found else ")") + ".",
+                     fix="pass the area to partition as a polygon, e.g. shapely.box(...), or leave it out")
+        return None
+    coords = shapely.get_coordinates(polys)
+    if not np.isfinite(coords).all():
+        problems.add("study_area", "has coordinates that are not finite numbers (NaN or infinite).",
+                     fix="redraw it, or leave it out")
+        return None
+    if geoms.crs.is_geographic and (np.abs(coords[:, 0]).max() > 180 or np.abs(coords[:, 1]).max() > 90):
+        problems.add("study_area", f"has coordinates beyond ±180°/±90°, so they are not degrees although it is "
+                                   f"taken to be in {geoms.crs.to_string()} (a shapely geometry is in the "
+                                   "households' CRS).",
+                     fix="pass it as a GeoSeries with its own CRS: gpd.GeoSeries([area], crs='EPSG:...')")
+        return None
+    invalid = ~shapely.is_valid(polys)
+    if invalid.any():
+        problems.repair("study_area", f"repaired {int(invalid.sum())} invalid polygons with shapely.make_valid.",
+                        rows=list(np.flatnonzero(invalid)))
+        polys = shapely.make_valid(polys)
+    area = gpd.GeoSeries([shapely.union_all(polys)], crs=geoms.crs)
+    if system:
+        area = convert_layer(area, system, argument="study_area", problems=problems)
+        if area is None:
+            return None
+    geom = area.to_crs(work_crs).iloc[0]
+    if geom is None or geom.is_empty or not np.isfinite(shapely.get_coordinates(geom)).all():
+        problems.add("study_area", f"cannot be placed in the working CRS {work_crs.to_string()}.",
+                     fix="check its CRS (gpd.GeoSeries([area], crs='EPSG:...'))")
+        return None
+    return shapely.make_valid(geom)
+
+
+#: Above this share of households outside every block, the layers probably do not match.
+MOSTLY_OUTSIDE = 0.5
+
+_OFFSETS = (
+    ("households", "gcj02", "GCJ-02 (Amap, Tencent) coordinates labelled as WGS-84",
+     "pass coords={'households': 'gcj02'}"),
+    ("households", "bd09", "BD-09 (Baidu) coordinates labelled as WGS-84",
+     "pass coords={'households': 'bd09'}"),
+    ("others", "gcj02", "WGS-84 while the roads/communities/study area are GCJ-02 (Amap, Tencent)",
+     "pass coords={'roads': 'gcj02', 'communities': 'gcj02', 'study_area': 'gcj02'} for the layers "
+     "taken from the web map"),
+    ("others", "bd09", "WGS-84 while the roads/communities/study area are BD-09 (Baidu)",
+     "pass coords={'roads': 'bd09', 'communities': 'bd09', 'study_area': 'bd09'} for the layers "
+     "taken from the web map"),
+)
+
+
+def _share_inside(points, tree, weights) -> float:
+    hit = np.zeros(len(points), bool)
+    p, _ = tree.query(points, predicate="intersects")
+    hit[p] = True
+    return float(weights[hit].sum() / max(weights.sum(), 1e-12))
+
+
+def _offset_hint(hh, blocks) -> tuple[str, str] | None:
+    """Whether a web-map offset (GCJ-02, BD-09) explains households outside the blocks."""
+    from gridpart.coords import from_wgs84, to_wgs84
+
+    if hh.crs is None or len(blocks) == 0:
+        return None
+    w = hh["households"].to_numpy(dtype=float)
+    w = w if w.sum() > 0 else np.ones(len(w))
+    tree = shapely.STRtree(blocks.geometry.values)
+    now = _share_inside(hh.geometry.values, tree, w)
+    ll = hh.geometry.to_crs("EPSG:4326")
+    best = None
+    for who, system, what, fix in _OFFSETS:
+        shift = to_wgs84 if who == "households" else from_wgs84
+        moved = gpd.GeoSeries(shift(ll.values, system), crs="EPSG:4326").to_crs(hh.crs).values
+        share = _share_inside(moved, tree, w)
+        if share >= 0.8 and share >= now + 0.3 and (best is None or share > best[0]):
+            best = (share, what, fix)
+    if best is None:
+        return None
+    share, what, fix = best
+    return (f" They look like {what}: Chinese web maps shift coordinates by 100-700 m, and undoing that "
+            f"shift puts {share:.0%} of the households inside.", fix)
+
+
+def _check_placement(hh, blocks, block_of, problems: Problems) -> None:
+    """Raise when (almost) every household is outside the blocks; warn when most are.
+
+    ``hh`` and ``blocks`` are in the working CRS; ``block_of`` is the block of
+    each household (NA outside).  A web-map offset that explains the miss is
+    named in the message.
+    """
+    out = block_of.isna().to_numpy()
+    if not out.any():
+        return
+    if len(blocks) == 0:
+        problems.add("roads", "no block was formed inside the area to partition, so no household can be placed.",
+                     rows=hh.index[out],
+                     fix="check roads_are (road surfaces that cover the whole area leave no block), the study "
+                         "area and the communities")
+        problems.raise_if_any()
+    w = hh["households"].to_numpy(dtype=float)
+    w = w if w.sum() > 0 else np.ones(len(w))
+    share = float(w[out].sum() / w.sum())
+    if share <= MOSTLY_OUTSIDE:
+        return
+    hint = _offset_hint(hh, blocks)
+    text = (f"{int(out.sum())} of {len(out)} rows ({share:.0%} of the households) lie outside every block "
+            "(outside the study area or every community).")
+    if hint is not None or share >= 1.0:
+        fix = hint[1] if hint else ("check that study_area and communities cover the households and that "
+                                    "every layer's CRS is the one its coordinates are in")
+        problems.add("households", text + (hint[0] if hint else ""), rows=hh.index[out], fix=fix)
+        problems.raise_if_any()
+    warnings.warn(f"households: {text} They are unplaced (see plan.unplaced).", UserWarning, stacklevel=3)
 
 
 def _blocks_and_segments(roads, roads_are, limit, barriers, communities):
@@ -218,6 +440,7 @@ def partition(
     n_jobs: int = 1,
     progress: bool = False,
     on_atoms: Callable[[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame], None] | None = None,
+    coords: str | dict | None = None,
 ) -> GridPlan:
     """Cut an area into contiguous, balanced, road-bounded grids.
 
@@ -272,6 +495,12 @@ def partition(
         graph is built, before any solver runs (atoms and households in the
         working CRS, households with ``atom_id``); it must not change them.
         :func:`gridpart.repartition` uses it to map an old plan onto the atoms.
+    coords : {None, "wgs84", "gcj02", "bd09"} or dict, optional
+        Web-map coordinates: ``"gcj02"`` (Amap, Tencent) or ``"bd09"`` (Baidu)
+        converts every layer given (lon/lat, or Web Mercator) to WGS-84 before
+        any geometry work (:mod:`gridpart.coords`); a dict names the system per
+        layer, e.g. ``{"households": "gcj02"}``.  Results are in WGS-84
+        coordinates under the households' CRS label.
 
     Returns
     -------
@@ -283,7 +512,17 @@ def partition(
     Raises
     ------
     InputError
-        Listing every problem with the inputs and parameters at once.
+        Listing every problem with the inputs and parameters at once; also
+        when (almost) every household lies outside the blocks (the message
+        names a GCJ-02/BD-09 offset when undoing one would fix it).
+
+    Warns
+    -----
+    RepairWarning
+        For each repair made to the input (rows without geometry in roads,
+        parcels or barriers, zero-length roads, invalid polygons, sliver
+        overlaps between communities, numbers stored as text); each is
+        recorded with its row ids in ``plan.params["repairs"]``.
 
     Examples
     --------
@@ -315,25 +554,32 @@ def partition(
     if tgt is not None and tgt.persons is not None and hh_v is not None and hh_v["persons"].isna().all():
         problems.add("target", "asks for a persons band but households has no 'persons' column",
                      fix="add a 'persons' column to households, or drop persons= from the Target")
+    systems = coords_by_layer(coords, problems)
+    n_grids = _check_n_grids(n_grids, comm_v, problems)
     problems.raise_if_any()
     layers = {"households": hh_v, "roads": road_v, "communities": comm_v, "parcels": parcels_v, "barriers": barriers_v}
+    layers = _convert_coords(layers, systems, problems)
+    problems.raise_if_any()
+    hh_v = layers["households"]
     user_crs, work_crs = prepare_crs(layers, problems=problems)
+    problems.raise_if_any()
+    area = _study_area_in(study_area, user_crs, work_crs, systems.get("study_area"), problems)
     problems.raise_if_any()
     w = to_working(layers, work_crs)
     hh = w["households"]
     band = Band.from_target(tgt)
-    limit = _limit_geometry(study_area, w["communities"], hh, work_crs)
-    if isinstance(study_area, (gpd.GeoDataFrame, gpd.GeoSeries)) and study_area.crs is not None:
-        pass
-    elif study_area is not None and not isinstance(study_area, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        limit = gpd.GeoSeries([study_area], crs=user_crs).to_crs(work_crs).iloc[0]
-        if w["communities"] is not None:
-            limit = shapely.intersection(shapely.union_all(w["communities"].geometry.values), limit)
-    limit = shapely.make_valid(limit)
+    limit = shapely.make_valid(_limit_geometry(area, w["communities"], hh, work_crs))
+    if limit.is_empty or limit.area < 1.0:
+        what = "does not overlap the communities" if w["communities"] is not None else "covers less than 1 m²"
+        problems.add("study_area", f"{what}, so there is no area to partition.",
+                     fix="pass a study area that covers the households (and communities), in its own CRS, "
+                         "or leave it out")
+        problems.raise_if_any()
 
     blocks, segments = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"])
     t_blocks = time.perf_counter()
     block_of, reasons = attach_households(hh, blocks, id_col="block_id")
+    _check_placement(hh, blocks, block_of, problems)
     hh = hh.assign(block_id=block_of)
     placed = hh["block_id"].notna()
     blocks["households"] = (
@@ -393,13 +639,15 @@ def partition(
     t_solve = time.perf_counter()
 
     plan = _assemble(
-        atoms=atoms, edges=edges, subs=subs, results=results, hh=hh, hh_in=hh_v, reasons=reasons,
+        atoms=atoms, edges=edges, subs=subs, results=results, hh=hh, hh_in=_with_user_columns(hh_v, hh_in),
+        reasons=reasons,
         segments=segments, user_crs=user_crs, work_crs=work_crs, band=band, parcels=parcels_v,
         parcels_work=w["parcels"], communities=w["communities"],
     )
     plan.params.update(
         target=repr(tgt), band=[band.lo, band.hi], roads_are=roads_are, strategy=str(strategy) if not callable(strategy) else getattr(strategy, "__name__", "callable"),
         time_limit=float(time_limit), seed=int(seed), n_jobs=int(n_jobs), units=units, version=__version__,
+        coords=systems, repairs=[r.as_dict() for r in problems.repairs],
         work_crs=work_crs.to_string(), timings={
             "blocks_s": t_blocks - t_start, "graph_s": t_graph - t_blocks, "solve_s": t_solve - t_graph,
             "total_s": time.perf_counter() - t_start,

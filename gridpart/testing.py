@@ -64,7 +64,8 @@ def assert_valid_plan(plan, households: gpd.GeoDataFrame | None = None, *, area_
     """Assert the invariants every gridpart plan must hold.
 
     * every household is in exactly one grid, or in ``plan.unplaced`` with a reason;
-    * household and persons totals are conserved;
+    * household and persons totals are conserved, and the households' counts
+      are the input's;
     * every grid is one connected piece of the atom graph, inside one community;
     * grids do not overlap (beyond ``area_tol`` of their area);
     * the plan's outputs are in the households' CRS and keep their index.
@@ -92,6 +93,14 @@ def assert_valid_plan(plan, households: gpd.GeoDataFrame | None = None, *, area_
     total = hh["households"].sum()
     assert np.isclose(grids["households"].sum() + plan.unplaced["households"].sum(), total), \
         "households were lost or counted twice"
+    if households is not None and "households" in households:
+        given = pd.to_numeric(households["households"], errors="coerce").to_numpy(dtype=float)
+        assert np.allclose(hh["households"].to_numpy(dtype=float), given), \
+            "plan.households['households'] differs from the input's counts"
+    if "persons" in hh and hh["persons"].notna().any():
+        persons = hh["persons"].sum()
+        unplaced = plan.unplaced["persons"].sum() if len(plan.unplaced) else 0.0
+        assert np.isclose(grids["persons"].sum() + unplaced, persons), "persons were lost or counted twice"
     # nesting and contiguity on the atom graph
     atoms = plan.blocks
     assert atoms["grid_id"].notna().all(), "an atom has no grid"

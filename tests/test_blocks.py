@@ -10,7 +10,7 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridpart.blocks import attach_households, blocks_from_roads, split_big_blocks
+from gridpart.blocks import attach_households, blocks_from_roads, close_undershoots, split_big_blocks
 from gridpart.datasets.synthetic import synthetic_city
 from strategies import atoms_and_edges, cities, community_strip_case, study_box
 
@@ -273,3 +273,34 @@ def test_split_big_blocks_returns_the_households_index():
     atoms, hh_atom = split_big_blocks(blocks, hh, max_households=120, target=100)
     assert hh_atom.index.equals(hh.index)
     assert hh_atom.notna().all()
+
+
+# --------------------------------------------------------------------------- undershoots
+
+
+@pytest.mark.parametrize("gap", [1e-8, 1e-4, 0.3])
+def test_a_t_junction_a_hair_short_still_closes_its_blocks(gap):
+    # reprojection and GCJ-02 round trips leave T-junctions a hair short of the
+    # crossing road; before the fix the stem was a dangle and two blocks were one
+    roads = _roads([[(0, 0), (200, 0), (200, 100), (0, 100), (0, 0)], [(100, 0), (100, 100 - gap)]])
+    b = blocks_from_roads(roads, limit=_box(0, 0, 200, 100))
+    assert len(b.blocks) == 2
+    assert b.blocks["area_m2"].sum() == pytest.approx(20_000)
+
+
+def test_a_reprojected_network_keeps_its_blocks():
+    lines = [[(0, 0), (450, 0), (450, 200), (0, 200), (0, 0)], [(150, 0), (150, 200)], [(300, 0), (300, 200)],
+             [(0, 100), (450, 100)]]
+    roads = _roads(lines)
+    from gridpart.coords import from_wgs84, to_wgs84
+
+    ll = roads.to_crs("EPSG:4326")
+    round_trip = ll.set_geometry(to_wgs84(from_wgs84(ll.geometry.values, "bd09"), "bd09"), crs=ll.crs)
+    for layer in (ll, round_trip):
+        assert len(blocks_from_roads(layer.to_crs(CRS), limit=_box(-10, -10, 460, 210)).blocks) == 6 + 1
+
+
+def test_a_real_dead_end_stays_a_dead_end():
+    roads = _roads([[(0, 0), (200, 0), (200, 100), (0, 100), (0, 0)], [(100, 0), (100, 95)]])  # a cul-de-sac
+    assert len(blocks_from_roads(roads, limit=_box(0, 0, 200, 100)).blocks) == 1
+    assert len(close_undershoots(roads)) == 2

@@ -133,3 +133,47 @@ def test_read_plan_names_a_missing_or_foreign_file(tmp_path):
     gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs="EPSG:4326").to_file(other, layer="points")
     with pytest.raises(InputError, match="not a gridpart plan"):
         gp.read_plan(other)
+
+
+@pytest.mark.parametrize("name", ["households with a MultiIndex", "households with a missing index label",
+                                  "roads with a zero-length line", "households in EPSG:3857",
+                                  "a household outside the study area"])
+def test_awkward_catalogue_plans_survive_the_file(name, tmp_path):
+    from edge_cases import CASES
+
+    case = next(c for c in CASES if c.name == name)
+    with pytest.warns() if case.expect == "repair" else _no_warning_check():
+        plan = gp.partition(**case.make())
+    path = tmp_path / "plan.gpkg"
+    plan.to_file(path)
+    back = gp.read_plan(path)
+    assert back.households.index.tolist() == plan.households.index.tolist()
+    assert back.households["grid_id"].tolist() == plan.households["grid_id"].tolist()
+    assert back.unplaced.index.tolist() == plan.unplaced.index.tolist()
+    assert back.params == plan.params
+
+
+def _no_warning_check():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def test_the_households_own_columns_come_back_and_survive_the_file(tmp_path):
+    from edge_cases import base, base_households
+
+    hh = base_households()
+    hh["address"] = [f"学院路{i}号" for i in range(len(hh))]
+    hh["kind"] = pd.Categorical(["楼", "院"] * (len(hh) // 2))
+    hh["month"] = pd.period_range("2020-01", periods=len(hh), freq="M")
+    hh["centroid"] = hh.geometry
+    hh["grid_id"] = 99  # a stale result column is replaced, not kept
+    plan = gp.partition(**base(households=hh))
+    assert_valid_plan(plan, hh)
+    assert plan.households["address"].tolist() == hh["address"].tolist()
+    assert plan.households["grid_id"].ne(99).all()
+    plan.to_file(tmp_path / "plan.gpkg")
+    back = gp.read_plan(tmp_path / "plan.gpkg")
+    assert back.households["address"].tolist() == hh["address"].tolist()
+    assert back.households["month"].tolist() == [str(p) for p in hh["month"]]
+    assert back.households["centroid"].str.startswith("POINT").all()

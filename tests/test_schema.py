@@ -389,15 +389,23 @@ class TestValidateRoads:
         assert out is None and how == "centrelines"
         only_problem(problems, "roads_are")
 
-    def test_missing_geometry_and_crs(self, roads):
+    def test_missing_geometry_is_dropped_and_recorded_missing_crs_fails(self, roads):
         roads = roads.set_crs(None, allow_override=True)
         roads.loc[12, "geometry"] = None
         roads.loc[13, "geometry"] = LineString()
+        with pytest.warns(UserWarning, match="without geometry"):
+            (out, _), problems = run(validate_roads, roads)
+        assert out is None
+        assert {q.argument for q in problems.items} == {"roads.crs"}
+        assert [r.rows for r in problems.repairs] == [(12, 13)]
+
+    def test_all_geometries_missing_fails_naming_the_rows(self, roads):
+        roads = roads.copy()
+        roads["geometry"] = None
         (out, _), problems = run(validate_roads, roads)
         assert out is None
-        assert {q.argument for q in problems.items} == {"roads.crs", "roads.geometry"}
         geometry = next(q for q in problems.items if q.argument == "roads.geometry")
-        assert geometry.rows == (12, 13)
+        assert geometry.n_rows == len(roads)
 
     def test_empty_and_wrong_type(self, roads):
         (out, _), problems = run(validate_roads, roads.iloc[:0])

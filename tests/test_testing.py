@@ -97,7 +97,21 @@ def _reorder(plan):
     plan.households = plan.households.iloc[::-1]
 
 
+def _lose_persons(plan):
+    plan.grids.loc[plan.grids.index[0], "persons"] -= 5
+
+
+def _change_counts(plan):
+    # every sum still adds up, but the counts are no longer the input's
+    label = plan.households.index[plan.households["grid_id"].notna()][0]
+    gid = plan.households.loc[label, "grid_id"]
+    plan.households.loc[label, "households"] += 7
+    plan.grids.loc[plan.grids["grid_id"] == gid, "households"] += 7
+
+
 CORRUPTIONS = {
+    "persons lost": (_lose_persons, "persons were lost"),
+    "counts changed": (_change_counts, "differs from the input"),
     "not contiguous": (_break_contiguity, "not contiguous"),
     "several communities": (_span_communities, "several communities"),
     "overlap": (_overlap, "overlap"),
