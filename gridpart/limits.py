@@ -140,8 +140,13 @@ def _opened(geoms: np.ndarray, min_width_m: float) -> np.ndarray:
     if min_width_m <= 0:
         return geoms
     half = min_width_m / 2
-    out = shapely.buffer(shapely.buffer(geoms, -half, join_style="mitre"), half, join_style="mitre")
-    out = shapely.intersection(out, geoms)
+    geoms = shapely.make_valid(geoms)
+    out = shapely.make_valid(shapely.buffer(shapely.buffer(geoms, -half, join_style="mitre"), half,
+                                            join_style="mitre"))
+    try:
+        out = shapely.intersection(out, geoms)
+    except shapely.errors.GEOSException:  # a robustness failure in GEOS: snap both to 1 mm
+        out = shapely.intersection(out, geoms, grid_size=1e-3)
     lost = shapely.is_empty(out) | (shapely.area(out) < 0.5 * shapely.area(geoms))
     return np.where(lost, geoms, out)
 

@@ -328,3 +328,12 @@ def test_exact_proves_a_district_of_eight_grids_optimal():
     st = plan.status.iloc[0]
     assert st["n_grids"] == 8 and st["status"] == "OPTIMAL" and st["gap"] == 0
     assert plan.score().summary["share_in_band"] == 1.0
+
+
+@pytest.mark.slow
+def test_a_fifty_thousand_household_district_gives_a_valid_named_plan():
+    # regression: the four-limit text once failed with a GEOS TopologyException here
+    roads, hh, _ = synthetic_city(50_000, seed=0)
+    plan = gp.partition(roads, hh, time_limit=60)
+    assert_valid_plan(plan, hh)
+    assert plan.grids["limits"].str.startswith("东至").all() and plan.grids["code"].is_unique
