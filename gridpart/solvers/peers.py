@@ -138,11 +138,11 @@ def metis(sub: SubProblem, *, seed: int = 0, time_limit: float = 60.0, contiguou
     mean = sub.total / sub.k if sub.k else 1.0
     # METIS's imbalance: the heaviest part may be (1 + ufactor/1000) × the mean
     ufactor = int(np.clip(round((sub.band.hi / max(mean, 1e-9) - 1) * 1000), 1, 1000))
-    opts = pymetis.Options(seed=int(seed), ufactor=ufactor)
+    opts = pymetis.Options(seed=int(seed), ufactor=ufactor, contig=1 if contiguous else 0)
     # METIS needs at least one positive weight
     vw = sub.weight.astype(np.int64) if sub.total > 0 else np.ones(sub.n, dtype=np.int64)
     res = pymetis.part_graph(int(sub.k), xadj=xadj.tolist(), adjncy=adjncy.tolist(), vweights=vw.tolist(),
-                             contiguous=bool(contiguous), options=opts)
+                             options=opts)
     return _result(np.asarray(res.vertex_part), method, t0)
 
 
