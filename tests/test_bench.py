@@ -197,3 +197,11 @@ def test_a_peer_through_partition_gets_the_same_atoms():
     b = gp.partition(roads, hh, strategy="metis_contig", time_limit=5)
     assert len(a.blocks) == len(b.blocks)
     assert b.grids["households"].sum() == hh["households"].sum()
+
+
+def test_register_strategy_checks_its_input():
+    from gridpart.solve import register_strategy
+
+    with pytest.raises(InputError) as err:
+        register_strategy("", 3)
+    assert [p.argument for p in err.value.problems] == ["name", "fn"]

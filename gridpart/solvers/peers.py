@@ -141,8 +141,8 @@ def metis(sub: SubProblem, *, seed: int = 0, time_limit: float = 60.0, contiguou
     opts = pymetis.Options(seed=int(seed), ufactor=ufactor, contig=1 if contiguous else 0)
     # METIS needs at least one positive weight
     vw = sub.weight.astype(np.int64) if sub.total > 0 else np.ones(sub.n, dtype=np.int64)
-    res = pymetis.part_graph(int(sub.k), xadj=xadj.tolist(), adjncy=adjncy.tolist(), vweights=vw.tolist(),
-                             options=opts)
+    graph = pymetis.CSRAdjacency(xadj.tolist(), adjncy.tolist())
+    res = pymetis.part_graph(int(sub.k), adjacency=graph, vweights=vw.tolist(), options=opts)
     return _result(np.asarray(res.vertex_part), method, t0)
 
 
