@@ -246,6 +246,34 @@ def _resolve(strategy: str):
     return strategy
 
 
+def _on_street_blocks(strategy):
+    """A strategy that sees plain street blocks: the building cells of each block merged back.
+
+    Returns the wrapped strategy and the ``on_atoms`` hook of
+    :func:`gridpart.partition` that tells it each atom's street block.  The
+    labels are expanded to the atoms again, so the plan is scored on the
+    same atoms as every other run.
+    """
+    from gridpart.solve import STRATEGIES
+
+    inner = STRATEGIES[strategy] if isinstance(strategy, str) else strategy
+    block_of: dict[str, np.ndarray] = {}
+
+    def hook(atoms, edges, households) -> None:
+        ids = atoms["atom_id"].to_numpy(dtype=np.int64)
+        table = np.full(int(ids.max()) + 1 if len(ids) else 0, -1, dtype=np.int64)
+        table[ids] = atoms["block_id"].to_numpy(dtype=np.int64)
+        block_of["table"] = table
+
+    def on_blocks(sub, **kw):
+        small, index = sub.contract(block_of["table"][sub.atoms])
+        res = inner(small, **kw)
+        return dataclasses.replace(res, labels=np.asarray(res.labels)[index])
+
+    on_blocks.__name__ = f"{getattr(inner, '__name__', 'strategy')}_on_blocks"
+    return on_blocks, hook
+
+
 def _peak_mb() -> float:
     import resource
 
@@ -260,7 +288,10 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
     ----------
     inst : Instance or str
     strategy : str
-        A registered name (peers included) or ``module:function``.
+        A registered name (peers included) or ``module:function``; with the
+        suffix ``@blocks`` the strategy sees plain street blocks (the
+        building cells of each big block merged into one atom, as a peer's
+        user would give them), and its labels are scored on the atoms.
     target, tolerance, time_limit, seed
         As in :func:`gridpart.partition`.
     plan_path : path, optional
@@ -283,12 +314,18 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
 
     inst = instance(inst)
     layers = load_instance(inst)
-    fn = _resolve(strategy)
+    base, _, mode = strategy.partition("@")
+    fn = _resolve(base)
+    extra = {}
+    if mode == "blocks":
+        fn, extra["on_atoms"] = _on_street_blocks(fn)
+    elif mode:
+        raise ValueError(f"unknown mode {mode!r} in strategy {strategy!r} (known: @blocks)")
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         plan = partition(**layers, target=target, tolerance=tolerance, strategy=fn,
-                         time_limit=time_limit, seed=seed)
+                         time_limit=time_limit, seed=seed, **extra)
     wall = time.perf_counter() - t0
     s = plan.score().summary
     if plan_path is not None:
@@ -410,7 +447,8 @@ def _check_strategies(strategies: Sequence[str], problems: Problems) -> None:
     from gridpart.solve import STRATEGIES
 
     register_peers()
-    unknown = [s for s in strategies if s not in STRATEGIES and ":" not in s]
+    unknown = [s for s in strategies if s.partition("@")[0] not in STRATEGIES and ":" not in s
+               or s.partition("@")[2] not in ("", "blocks")]
     if unknown:
         problems.add("strategies", f"unknown strategies {unknown}; known: {sorted(STRATEGIES)}",
                      fix="pick from those names, or give module:function")
@@ -432,7 +470,9 @@ def run_bench(instances: Sequence[Instance | str], strategies: Sequence[str], *,
     strategies : sequence of str
         gridpart's (``auto``, ``exact``, ``lns``, ``seed``), the peers'
         (``metis``, ``metis_contig``, ``maxp``, ``skater``, ``azp``,
-        ``regionkmeans``, ``gerrychain``) or ``module:function``.
+        ``regionkmeans``, ``gerrychain``) or ``module:function``; a suffix
+        ``@blocks`` (``metis@blocks``) gives the strategy plain street blocks
+        instead of the atoms (see :func:`run_one`).
     target, tolerance, time_limit, seed
         As in :func:`gridpart.partition` (``time_limit`` per sub-problem).
     timeout : float, optional
@@ -489,7 +529,7 @@ def run_bench(instances: Sequence[Instance | str], strategies: Sequence[str], *,
     rows = []
     for inst in insts:
         for strategy in strategies:
-            missing = _missing_package(strategy)
+            missing = _missing_package(strategy.partition("@")[0])
             base = {"instance": inst.name, "strategy": strategy}
             if missing:
                 row = {**base, "status": "not_installed", "error": f"needs {missing}: pip install gridpart[bench]"}

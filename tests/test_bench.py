@@ -205,3 +205,16 @@ def test_register_strategy_checks_its_input():
     with pytest.raises(InputError) as err:
         register_strategy("", 3)
     assert [p.argument for p in err.value.problems] == ["name", "fn"]
+
+
+def test_street_block_mode_keeps_each_block_whole():
+    import gridpart as gp
+    from gridpart.bench import _on_street_blocks
+    from gridpart.datasets.synthetic import synthetic_city
+
+    roads, hh, _ = synthetic_city(1500, seed=2)
+    fn, hook = _on_street_blocks("seed")
+    plan = gp.partition(roads, hh, strategy=fn, time_limit=5, on_atoms=hook)
+    assert plan.blocks["block_id"].duplicated().any()  # some block was cut into cells
+    assert plan.blocks.groupby("block_id")["grid_id"].nunique().max() == 1
+    assert plan.grids["households"].sum() == hh["households"].sum()
