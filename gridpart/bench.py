@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 RESULT_COLUMNS = [
     "instance", "strategy", "status", "grids", "share_in_band", "share_in_10pct", "share_in_20pct",
     "share_in_band_raw", "contiguous_share", "mean_abs_dev", "max_abs_dev", "cv", "polsby_popper_mean",
-    "road_share", "non_road_cut_m", "grids_crossing_arterials", "forced_out", "unplaced_households",
+    "road_share", "non_road_cut_m", "cut_road_m", "cut_street_m", "cut_lane_m", "grids_crossing_arterials", "forced_out", "unplaced_households",
     "atoms", "households", "wall_s", "peak_mb", "solver_status", "error",
 ]
 
@@ -338,7 +338,8 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
         "share_in_20pct": s["share_within_20pct"], "share_in_band_raw": s["share_in_band_raw"],
         "contiguous_share": s["contiguous_share"], "mean_abs_dev": s["mean_abs_dev"],
         "max_abs_dev": s["max_abs_dev"], "cv": s["cv"], "polsby_popper_mean": s["polsby_popper_mean"],
-        "road_share": s["road_share"], "non_road_cut_m": s["non_road_cut_m"],
+        "road_share": s["road_share"], "non_road_cut_m": s["non_road_cut_m"], "cut_road_m": s["cut_road_m"],
+        "cut_street_m": s["cut_street_m"], "cut_lane_m": s["cut_lane_m"],
         "grids_crossing_arterials": int(s["grids_crossing_arterials"]), "forced_out": int(s["forced_out"]),
         "unplaced_households": s["unplaced_households"], "atoms": len(plan.blocks),
         "households": float(plan.grids["households"].sum()), "wall_s": wall, "peak_mb": _peak_mb(),

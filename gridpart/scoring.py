@@ -36,6 +36,8 @@ class Scorecard:
         ``max_abs_dev``, ``cv``, ``persons_cv``, ``contiguous_share``,
         ``polsby_popper_mean``, ``road_share`` (share of internal grid boundary
         length on roads, streets, lanes or barriers), ``non_road_cut_m``,
+        ``cut_road_m``, ``cut_street_m``, ``cut_lane_m``, ``cut_barrier_m``
+        (grid boundary length by road class),
         ``grids_crossing_arterials``, ``arterial_inside_m``, ``unplaced_households``.
     """
 
@@ -143,6 +145,7 @@ def score(plan, *, target: float | None = None) -> Scorecard:
         "polsby_popper_mean": float(per["polsby_popper"].mean()) if len(per) else float("nan"),
         "road_share": float(on_road[cut].sum() / cut_len) if cut_len > 0 else 1.0,
         "non_road_cut_m": float(cols["non_road_m"][cut].sum()),
+        **{f"cut_{c}_m": float(cols[f"{c}_m"][cut].sum()) for c in ("road", "street", "lane", "barrier")},
         "grids_crossing_arterials": float((per["arterial_inside_m"] > 0).sum()),
         "arterial_inside_m": float(per["arterial_inside_m"].sum()),
         "unplaced_households": float(plan.unplaced["households"].sum()) if len(plan.unplaced) else 0.0,

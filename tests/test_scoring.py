@@ -149,3 +149,10 @@ def test_plan_summary_text_and_score_method(hand_plan):
     text = hand_plan.summary()
     assert "4 grids" in text and "1 forced out" in text and "unplaced households: 7" in text
     assert "<table>" in hand_plan._repr_html_()
+
+
+def test_cut_length_by_road_class(hand_plan):
+    # cut edges: 1-2 street, 2-3 lane, 3-4 non_road, 4-5 street; the road edge 0-1 is inside grid 1
+    s = score(hand_plan).summary
+    assert (s["cut_road_m"], s["cut_street_m"], s["cut_lane_m"], s["cut_barrier_m"]) == (0.0, 200.0, 100.0, 0.0)
+    assert s["non_road_cut_m"] == 100.0
