@@ -603,7 +603,7 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 
 def write_figures(outdir: str | os.PathLike, instance_name: str, table: pd.DataFrame) -> list[Path]:
-    """Maps side by side (:func:`gridpart.plot_compare`) and size histograms for one instance.
+    """Maps side by side (as :func:`gridpart.plot_compare`, in rows of four) and size histograms for one instance.
 
     Reads the plans pickled under ``outdir/plans`` by :func:`run_bench`;
     strategies without a plan (failed, timed out) are left out.
@@ -613,12 +613,9 @@ def write_figures(outdir: str | os.PathLike, instance_name: str, table: pd.DataF
     list of Path
         The PNG files written (``figures/<instance>_maps.png``, ``_sizes.png``).
     """
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: no backend, no global state
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from gridpart.plot import plot_compare, plot_sizes
+    from gridpart.plot import plot_plan, plot_sizes
 
     outdir = Path(outdir)
     plans = {}
@@ -634,18 +631,30 @@ def write_figures(outdir: str | os.PathLike, instance_name: str, table: pd.DataF
     written = []
     n = len(plans)
     cols = min(n, 4)
-    try:
-        fig = plot_compare(plans, sizes=False, labels=False, figsize=(4.5 * n, 5.0))
-        fig.suptitle(f"{instance_name}: same atoms, {n} strategies")
+    rows = math.ceil(n / cols)
+    osm = instance_name.split("@")[0] in ("helsinki", "beijing")
+    attribution = "© OpenStreetMap contributors" if osm else None
+    try:  # maps side by side (plot_compare's layout, wrapped to rows of four)
+        fig = Figure(figsize=(5.0 * cols, 5.2 * rows), layout="constrained")
+        axes = fig.subplots(rows, cols, squeeze=False)
+        for k, (ax, (name, plan)) in enumerate(zip(axes.ravel(), plans.items())):
+            plot_plan(plan, ax=ax, labels=False, road_names=False, attribution=attribution if k == n - 1 else None)
+            legend = ax.get_legend()
+            if legend is not None and k != n - 1:
+                legend.remove()
+            r = table[(table["instance"] == instance_name) & (table["strategy"] == name)].iloc[0]
+            ax.set_title(f"{name}: {int(r['grids'])} grids, {r['share_in_band']:.0%} in band, "
+                         f"{r['contiguous_share']:.0%} contiguous", fontsize=10)
+        for ax in axes.ravel()[n:]:
+            ax.set_visible(False)
+        fig.suptitle(f"{instance_name}: the same atoms, {n} strategies")
         path = figdir / f"{_slug(instance_name)}_maps.png"
-        fig.savefig(path, dpi=80)
-        plt.close(fig)
+        fig.savefig(path, dpi=90)
         written.append(path)
     except Exception as exc:  # noqa: BLE001 - a figure must not lose the table
         log.warning("maps of %s not drawn: %s", instance_name, exc)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.0 * cols, 3.0 * rows), squeeze=False, sharex=True,
-                             layout="constrained")
+    fig = Figure(figsize=(4.0 * cols, 3.0 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
     for ax, (name, plan) in zip(axes.ravel(), plans.items()):
         plot_sizes({name: plan}, ax=ax)
         ax.set_title(name, fontsize=10)
@@ -654,7 +663,6 @@ def write_figures(outdir: str | os.PathLike, instance_name: str, table: pd.DataF
         ax.set_visible(False)
     path = figdir / f"{_slug(instance_name)}_sizes.png"
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     written.append(path)
     return written
 
