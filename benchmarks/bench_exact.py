@@ -17,11 +17,11 @@ Run::
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 import warnings
 from pathlib import Path
+
+from _report import write_table
 
 
 def run_one(grids: int, atoms: int, seed: int, time_limit: float) -> dict:
@@ -61,20 +61,7 @@ def main() -> None:
             for s in args.seeds:
                 rows.append(run_one(k, a, s, args.time_limit))
                 print(rows[-1], flush=True)
-    cols = list(rows[0])
-    lines = [
-        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"time limit {args.time_limit:g} s per instance, CP-SAT 1 worker (deterministic)",
-        "",
-        "| " + " | ".join(cols) + " |",
-        "|" + "---|" * len(cols),
-    ]
-    lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    write_table(rows, f"time limit {args.time_limit:g} s per instance, CP-SAT 1 worker (deterministic)", args.out)
 
 
 if __name__ == "__main__":

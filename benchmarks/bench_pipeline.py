@@ -17,12 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _report import write_table
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -106,20 +107,7 @@ def main() -> None:
             check=True, capture_output=True, text=True,
         )
         rows.append({"instance": name, **json.loads(out.stdout.strip().splitlines()[-1])})
-    cols = list(rows[0])
-    lines = [
-        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"time_limit={args.time_limit:g}s, seed={args.seed}",
-        "",
-        "| " + " | ".join(cols) + " |",
-        "|" + "---|" * len(cols),
-    ]
-    lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    write_table(rows, f"time_limit={args.time_limit:g}s, seed={args.seed}", args.out)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _report import write_table
 
 
 def run_one(n: int, communities: int, n_jobs: int, seed: int, time_limit: float, strategy: str) -> dict:
@@ -104,20 +104,7 @@ def main() -> None:
         row = {"size": n, **json.loads(out.stdout.strip().splitlines()[-1])}
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
-    cols = list(rows[0])
-    lines = [
-        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"strategy={args.strategy}, n_jobs={args.n_jobs}, communities={args.communities}, seed={args.seed}",
-        "",
-        "| " + " | ".join(cols) + " |",
-        "|" + "---|" * len(cols),
-    ]
-    lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    write_table(rows, f"strategy={args.strategy}, n_jobs={args.n_jobs}, communities={args.communities}, seed={args.seed}", args.out)
 
 
 if __name__ == "__main__":

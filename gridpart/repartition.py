@@ -52,6 +52,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from gridpart.errors import InputError, Problems
 from gridpart.plan import GridPlan
 from gridpart.problem import DEVIATION_COST, INNER_COST, SubProblem, grid_count
+from gridpart.solvers.cpsat import cut_terms
 from gridpart.solvers.lns import SubResult
 
 __all__ = ["repartition", "Changes", "grid_mates_kept", "recode_grids", "read_old_grids", "FATES"]
@@ -377,23 +378,7 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
         if own >= 0:
             gains = [(stay.get((int(ga[i]), own), 0), x[i, li]) for i in members]
             phase1 += [-s * v for s, v in gains if s]
-    for (a, c), cost in zip(we.tolist(), wcost.tolist()):
-        if cost == 0:
-            continue
-        cut = model.new_bool_var(f"cut{a}_{c}")
-        for li in range(K):
-            xa, xc = x.get((a, li)), x.get((c, li))
-            if cost > 0:
-                if xa is not None and xc is not None:
-                    model.add(cut >= xa - xc)
-                    model.add(cut >= xc - xa)
-                elif xa is not None:
-                    model.add(cut >= xa)
-                elif xc is not None:
-                    model.add(cut >= xc)
-            elif xa is not None and xc is not None:
-                model.add(cut + xa + xc <= 2)
-        phase2.append(int(cost) * cut)
+    phase2 += cut_terms(model, x, we, wcost, K)
     for (i, li), var in x.items():
         model.add_hint(var, int(cur[i] == li))
 

@@ -254,23 +254,7 @@ def solve_window(
                 model.add(pexc >= psize - int(np.floor(b.persons_hi)))
                 model.add(pexc == 0).only_enforce_if(out.Not())
                 terms.append(per_hh * pexc)
-    for (a, c), cost in zip(we, wcost):
-        if cost == 0:
-            continue
-        cut = model.new_bool_var(f"cut{a}_{c}")
-        for gi in range(k):
-            xa, xc = x.get((a, gi)), x.get((c, gi))
-            if cost > 0:  # cut >= |xa - xc|
-                if xa is not None and xc is not None:
-                    model.add(cut >= xa - xc)
-                    model.add(cut >= xc - xa)
-                elif xa is not None:
-                    model.add(cut >= xa)
-                elif xc is not None:
-                    model.add(cut >= xc)
-            elif xa is not None and xc is not None:  # cut <= 1 - (xa and xc)
-                model.add(cut + xa + xc <= 2)
-        terms.append(int(cost) * cut)
+    terms += cut_terms(model, x, we, wcost, k)
     model.minimize(sum(terms))
     for (i, gi), var in x.items():
         model.add_hint(var, int(cur_g[i] == gi))
@@ -295,6 +279,35 @@ def solve_window(
             return WindowResult(new, name, obj, solver.best_objective_bound, start_obj, solver.wall_time)
         return WindowResult(cur.copy(), name, start_obj, solver.best_objective_bound, start_obj, solver.wall_time)
     return WindowResult(cur.copy(), name, start_obj, float("nan"), start_obj, solver.wall_time)
+
+
+def cut_terms(model: cp_model.CpModel, x: dict, edges, costs, n_groups: int) -> list:
+    """Objective terms ``cost × cut`` for the edges whose cost is not zero.
+
+    ``x[i, g]`` (absent: atom ``i`` cannot join ``g``) are the assignment
+    literals.  For a positive cost ``cut ≥ |x[a, g] − x[c, g]|`` for every
+    group, so the solver pays when the ends part; for a negative cost (a cut
+    the objective prefers, along an arterial) ``cut ≤ 1 − (x[a, g] ∧ x[c, g])``.
+    """
+    terms = []
+    for (a, c), cost in zip(np.asarray(edges).tolist(), np.asarray(costs).tolist()):
+        if cost == 0:
+            continue
+        cut = model.new_bool_var(f"cut{a}_{c}")
+        for g in range(n_groups):
+            xa, xc = x.get((a, g)), x.get((c, g))
+            if cost > 0:
+                if xa is not None and xc is not None:
+                    model.add(cut >= xa - xc)
+                    model.add(cut >= xc - xa)
+                elif xa is not None:
+                    model.add(cut >= xa)
+                elif xc is not None:
+                    model.add(cut >= xc)
+            elif xa is not None and xc is not None:
+                model.add(cut + xa + xc <= 2)
+        terms.append(int(cost) * cut)
+    return terms
 
 
 def _all_pairs_distance(sub: SubProblem) -> np.ndarray:
@@ -404,23 +417,8 @@ def solve_exact(
             c = int(round(w[i] * D[i, j] ** 2 / inertia_scale))
             if c:
                 terms.append(c * x[i, j])
-    for (a, c), cost in zip(sub.edges, sub.cut_cost if cut_cost else np.zeros(len(sub.edges))):
-        if cost == 0:
-            continue
-        cut = model.new_bool_var(f"cut{a}_{c}")
-        for j in range(n):
-            xa, xc = x.get((a, j)), x.get((c, j))
-            if cost > 0:
-                if xa is not None and xc is not None:
-                    model.add(cut >= xa - xc)
-                    model.add(cut >= xc - xa)
-                elif xa is not None:
-                    model.add(cut >= xa)
-                elif xc is not None:
-                    model.add(cut >= xc)
-            elif xa is not None and xc is not None:
-                model.add(cut + xa + xc <= 2)
-        terms.append(int(cost) * cut)
+    if cut_cost:
+        terms += cut_terms(model, x, sub.edges, sub.cut_cost, n)
     model.minimize(sum(terms))
     if hint is not None:
         for g in np.unique(hint):
