@@ -218,3 +218,24 @@ def test_street_block_mode_keeps_each_block_whole():
     assert plan.blocks["block_id"].duplicated().any()  # some block was cut into cells
     assert plan.blocks.groupby("block_id")["grid_id"].nunique().max() == 1
     assert plan.grids["households"].sum() == hh["households"].sum()
+
+
+def test_cli_bench_on_own_geopackages_has_rows_for_gridpart_and_every_peer(tmp_path):
+    for package in ("pymetis", "spopt", "gerrychain"):
+        pytest.importorskip(package)
+    from gridpart.cli import main
+    from gridpart.datasets.synthetic import synthetic_city
+
+    roads, hh, _ = synthetic_city(1200, seed=4)
+    roads.to_file(tmp_path / "roads.gpkg")
+    hh.to_file(tmp_path / "households.gpkg")
+    out = tmp_path / "out"
+    code = main(["bench", "--roads", str(tmp_path / "roads.gpkg"), "--households", str(tmp_path / "households.gpkg"),
+                 "--strategies", "auto,metis,regionkmeans,gerrychain", "--time-limit", "5", "--no-figures",
+                 "--target", "300", "--out", str(out)])
+    assert code == 0
+    table = pd.read_csv(out / "results.csv")
+    assert table["instance"].unique().tolist() == ["roads"]
+    assert table["strategy"].tolist() == ["auto", "metis", "regionkmeans", "gerrychain"]
+    assert (table["status"] == "ok").all(), table[["strategy", "error"]]
+    assert (table["households"] == 1200).all()
