@@ -66,7 +66,8 @@ RESULT_COLUMNS = [
     "instance", "strategy", "status", "grids", "share_in_band", "share_in_10pct", "share_in_20pct",
     "share_in_band_raw", "contiguous_share", "mean_abs_dev", "max_abs_dev", "cv", "polsby_popper_mean",
     "road_share", "non_road_cut_m", "cut_road_m", "cut_street_m", "cut_lane_m", "grids_crossing_arterials", "forced_out", "unplaced_households",
-    "atoms", "households", "wall_s", "peak_mb", "solver_status", "error",
+    "walk_extent_mean_m", "walk_extent_max_m", "atoms", "households", "wall_s", "peak_mb", "solver_status",
+    "error",
 ]
 
 #: Built-in instance names (``synthetic-<N>`` takes any N, e.g. ``synthetic-50k``).
@@ -328,6 +329,13 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
                          time_limit=time_limit, seed=seed, **extra)
     wall = time.perf_counter() - t0
     s = plan.score().summary
+    try:
+        from gridpart.scoring import walking_extent
+
+        walk = walking_extent(plan)
+    except Exception as exc:  # noqa: BLE001 - an extra figure must not lose the run
+        log.warning("walking extent not measured: %s", exc)
+        walk = pd.Series(dtype=float)
     if plan_path is not None:
         with open(plan_path, "wb") as fh:
             pickle.dump(plan, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -342,6 +350,8 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
         "cut_street_m": s["cut_street_m"], "cut_lane_m": s["cut_lane_m"],
         "grids_crossing_arterials": int(s["grids_crossing_arterials"]), "forced_out": int(s["forced_out"]),
         "unplaced_households": s["unplaced_households"], "atoms": len(plan.blocks),
+        "walk_extent_mean_m": float(walk.mean()) if walk.notna().any() else float("nan"),
+        "walk_extent_max_m": float(walk.max()) if walk.notna().any() else float("nan"),
         "households": float(plan.grids["households"].sum()), "wall_s": wall, "peak_mb": _peak_mb(),
         "solver_status": ", ".join(f"{k} {v}" for k, v in counts.items()), "error": "",
     }
