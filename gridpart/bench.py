@@ -586,12 +586,12 @@ def markdown_table(table: pd.DataFrame) -> str:
     ...                    "share_in_band": 1.0, "share_in_10pct": 0.5, "contiguous_share": 1.0,
     ...                    "wall_s": 1.23, "peak_mb": 200.0}])
     >>> print(markdown_table(t).splitlines()[2])
-    | a | seed | 3 | 100 % | 50 % | 100 % | — | — | 1.2 | 200 | ok |
+    | a | seed | 3 | 100 % | 50 % | 100 % | — | — | — | 1.2 | 200 | ok |
     """
     cols = [("instance", "instance"), ("strategy", "strategy"), ("grids", "grids"),
             ("share_in_band", "in band"), ("share_in_10pct", "±10 %"), ("contiguous_share", "contiguous"),
             ("mean_abs_dev", "mean abs dev"), ("max_abs_dev", "max abs dev"),
-            ("wall_s", "wall s"), ("peak_mb", "peak MB"), ("status", "status")]
+            ("walk_extent_max_m", "max walk m"), ("wall_s", "wall s"), ("peak_mb", "peak MB"), ("status", "status")]
 
     def cell(key: str, value) -> str:
         if value is None or (isinstance(value, float) and not math.isfinite(value)) or value == "":
@@ -600,7 +600,7 @@ def markdown_table(table: pd.DataFrame) -> str:
             return f"{100 * float(value):.0f} %"
         if key == "wall_s":
             return f"{float(value):.1f}"
-        if key in ("peak_mb", "grids"):
+        if key in ("peak_mb", "grids", "walk_extent_max_m"):
             return f"{float(value):.0f}"
         return str(value)
 
