@@ -586,18 +586,21 @@ def markdown_table(table: pd.DataFrame) -> str:
     ...                    "share_in_band": 1.0, "share_in_10pct": 0.5, "contiguous_share": 1.0,
     ...                    "wall_s": 1.23, "peak_mb": 200.0}])
     >>> print(markdown_table(t).splitlines()[2])
-    | a | seed | 3 | 100 % | 50 % | 100 % | — | — | — | 1.2 | 200 | ok |
+    | a | seed | 3 | 100 % | 50 % | 100 % | — | — | — | — | — | 1.2 | 200 | ok |
     """
     cols = [("instance", "instance"), ("strategy", "strategy"), ("grids", "grids"),
             ("share_in_band", "in band"), ("share_in_10pct", "±10 %"), ("contiguous_share", "contiguous"),
             ("mean_abs_dev", "mean abs dev"), ("max_abs_dev", "max abs dev"),
+            ("road_share", "on roads"), ("polsby_popper_mean", "Polsby–Popper"),
             ("walk_extent_max_m", "max walk m"), ("wall_s", "wall s"), ("peak_mb", "peak MB"), ("status", "status")]
 
     def cell(key: str, value) -> str:
         if value is None or (isinstance(value, float) and not math.isfinite(value)) or value == "":
             return "—"
-        if key in ("share_in_band", "share_in_10pct", "contiguous_share", "mean_abs_dev", "max_abs_dev"):
+        if key in ("share_in_band", "share_in_10pct", "contiguous_share", "mean_abs_dev", "max_abs_dev", "road_share"):
             return f"{100 * float(value):.0f} %"
+        if key == "polsby_popper_mean":
+            return f"{float(value):.2f}"
         if key == "wall_s":
             return f"{float(value):.1f}"
         if key in ("peak_mb", "grids", "walk_extent_max_m"):
