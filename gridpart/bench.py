@@ -276,9 +276,22 @@ def _on_street_blocks(strategy):
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB.
+
+    Not ``ru_maxrss``: on Linux it keeps the high-water mark of the process
+    image replaced by ``exec``, i.e. the parent's memory when the benchmark
+    process was started, so every run would seem to need at least what the
+    runner holds.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux, elsewhere an upper bound
 
 
 def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, tolerance: float = 0.2,
@@ -438,7 +451,7 @@ def _run_in_process(job: dict, *, timeout: float, memory_mb: float | None) -> di
         if proc.stderr:
             proc.stderr.close()
         elapsed = time.perf_counter() - t0
-        peak = max(peak, rusage.ru_maxrss / 1024.0 if rusage is not None else 0.0)
+        # (not rusage.ru_maxrss: it includes the runner's own memory at the fork, see _peak_mb)
         out = Path(job["out_path"])
         if reason == "timeout":
             row = {"status": "timeout", "error": f"no result within {timeout:g} s", "wall_s": elapsed}
