@@ -464,6 +464,7 @@ def _run_in_process(job: dict, *, timeout: float, memory_mb: float | None) -> di
             row = {"status": "memory" if proc.returncode in (-9, 137) else "error",
                    "error": f"process ended with code {proc.returncode} {last[0]}"[:500], "wall_s": elapsed}
         row["peak_mb"] = max(float(row.get("peak_mb") or 0.0), peak)
+        row.setdefault("wall_s", elapsed)  # a failed run: its time to failure, loading included
         return row
 
 

@@ -251,7 +251,7 @@ def gerrychain_recom(sub: SubProblem, *, seed: int = 0, time_limit: float = 60.0
     The seed plan asks every grid to be within the band of the mean grid
     size (``recursive_tree_part``); where no tree split reaches that (an
     atom above the band, a lumpy component) the balance is relaxed step by
-    step (ε × 2, up to ±100 %).  The ReCom chain then runs ``steps`` steps
+    step (ε × 2, ±100 %, then enough for the heaviest atom).  The ReCom chain then runs ``steps`` steps
     (or until half of ``time_limit`` is used) keeping every grid connected
     and within the ε reached, and the best plan met is returned.
 
@@ -292,17 +292,20 @@ def gerrychain_recom(sub: SubProblem, *, seed: int = 0, time_limit: float = 60.0
     graph = Graph.from_networkx(nxg)
     ideal = sub.total / sub.k
     eps = max(min(sub.band.hi / ideal - 1, 1 - sub.band.lo / ideal), 0.01) if ideal > 0 else 1.0
+    # no tree split can hold an atom heavier than ideal × (1 + ε): the last try allows it
+    heaviest = float(sub.weight.max()) / ideal - 1 + 0.05 if ideal > 0 else 1.0
+    tries = sorted({eps, min(eps * 2, 1.0), 1.0, max(heaviest, 1.0)})
     assignment = None
-    while assignment is None:
+    for k, eps in enumerate(tries):
         try:
             assignment = recursive_tree_part(graph, range(sub.k), ideal, "households", eps,
                                              bipartition_tree_fn=partial(bipartition_tree, max_attempts=500,
                                                                          warn_attempts=10**9),
                                              rng=rng)
+            break
         except Exception:  # GerryChain raises RuntimeError / BipartitionWarning subclasses here
-            if eps >= 1.0:
+            if k == len(tries) - 1:
                 raise
-            eps = min(eps * 2, 1.0)
     part = Partition(graph, assignment, updaters={"population": Tally("households", alias="population")})
 
     def sizes_of(p) -> np.ndarray:
