@@ -751,7 +751,8 @@ def add_parser(sub, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--instances", default="", metavar="A,B",
                    help="built-in instances: helsinki, beijing, synthetic-<N> (e.g. synthetic-50k)")
     p.add_argument("--strategies", default="auto,metis,metis_contig,maxp,skater,regionkmeans,gerrychain",
-                   metavar="A,B", help="comma-separated strategies (default: auto and the peers)")
+                   metavar="A,B", help="comma-separated strategies (default: auto and the peers); "
+                                       "NAME@blocks gives a strategy plain street blocks")
     p.add_argument("--target", type=_positive_float, default=300.0, metavar="N", help="households per grid")
     p.add_argument("--tolerance", type=float, default=0.2, metavar="T", help="band = target × (1 ± T)")
     p.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S",

@@ -75,11 +75,18 @@ def bench_run(tmp_path_factory):
 
         def sleepy(sub, *, seed, time_limit):
             time.sleep(60)
+
+        def hog(sub, *, seed, time_limit):
+            import numpy as np
+            block = np.ones(110_000_000)  # 880 MB
+            time.sleep(30)
+            return block
     """))
     sys.path.insert(0, str(root))
     try:
-        table = run_bench(["synthetic-1000"], ["seed", "bench_helpers_mod:boom", "bench_helpers_mod:sleepy"],
-                          time_limit=5, timeout=12, out=root / "out")
+        table = run_bench(["synthetic-1000"], ["seed", "bench_helpers_mod:boom", "bench_helpers_mod:sleepy",
+                                                "bench_helpers_mod:hog"],
+                          time_limit=5, timeout=12, memory_mb=600, out=root / "out")
     finally:
         sys.path.remove(str(root))
     return root / "out", table
@@ -89,7 +96,7 @@ def test_runner_writes_one_row_per_run_with_the_columns(bench_run):
     out, table = bench_run
     assert list(table.columns) == RESULT_COLUMNS
     csv = pd.read_csv(out / "results.csv")
-    assert len(csv) == 3 and list(csv.columns) == RESULT_COLUMNS
+    assert len(csv) == 4 and list(csv.columns) == RESULT_COLUMNS
     assert (out / "results.md").read_text().startswith("| instance |")
     assert (out / "machine.json").exists()
 
@@ -111,6 +118,8 @@ def test_failures_and_timeouts_are_rows_not_crashes(bench_run):
     assert "boom" in t.loc["bench_helpers_mod:boom", "error"]
     assert t.loc["bench_helpers_mod:sleepy", "status"] == "timeout"
     assert t.loc["bench_helpers_mod:sleepy", "wall_s"] < 30
+    assert t.loc["bench_helpers_mod:hog", "status"] == "memory"
+    assert t.loc["bench_helpers_mod:hog", "peak_mb"] > 600
 
 
 def test_figures_for_the_plans_that_exist(bench_run):
