@@ -32,6 +32,7 @@ __all__ = [
     "attach_households",
     "split_big_blocks",
     "surface_blocks",
+    "absorb_hubs",
 ]
 
 log = logging.getLogger(__name__)
@@ -426,6 +427,95 @@ def _cluster_points(xy: np.ndarray, w: np.ndarray, max_cells: int) -> np.ndarray
         if labels.max() + 1 <= max_cells:
             return labels
         size *= 1.25
+
+
+#: An empty block touching at least this many others is a hub (see :func:`absorb_hubs`).
+HUB_NEIGHBOURS = 12
+
+
+def absorb_hubs(blocks: gpd.GeoDataFrame, *, min_neighbours: int = HUB_NEIGHBOURS,
+                spacing_m: float = 10.0) -> gpd.GeoDataFrame:
+    """Share empty hub blocks out among the blocks they touch.
+
+    The margin between the outermost roads and the study area's edge (and
+    any large empty area that touches many blocks) is one block without
+    households that borders a dozen or more others.  As one atom it would tie
+    grids together along the whole edge of the area: a grid holding it wraps
+    around others.  Each such block is cut by the Voronoi diagram of points
+    along its boundaries with its neighbours (same community), and each piece
+    joins the neighbour it faces, so grids still cover the area and reach
+    its edge where they meet it.
+
+    Parameters
+    ----------
+    blocks : GeoDataFrame
+        ``block_id``, ``community_id``, ``households``, geometry (metric CRS).
+    min_neighbours : int
+        Empty blocks touching at least this many blocks are shared out.
+    spacing_m : float
+        Spacing of the Voronoi seeds along the shared boundaries.
+
+    Returns
+    -------
+    GeoDataFrame
+        The blocks without the hubs (other ids unchanged), neighbours grown.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> cells = [shapely.box(100 * i, 100 * j, 100 * i + 100, 100 * j + 100) for i in range(4) for j in range(4)]
+    >>> ring = shapely.box(-50, -50, 450, 450).difference(shapely.box(0, 0, 400, 400))
+    >>> b = gpd.GeoDataFrame({"block_id": range(17), "community_id": "1", "households": [10] * 16 + [0]},
+    ...                      geometry=cells + [ring], crs=32650)
+    >>> out = absorb_hubs(b)
+    >>> len(out), round(out.area.sum())
+    (16, 250000)
+    """
+    geoms = blocks.geometry.values
+    empty = blocks["households"].to_numpy() <= 0
+    comm = blocks["community_id"].astype(str).to_numpy()
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = (i != j) & (comm[i] == comm[j]) & empty[i]
+    i, j = i[keep], j[keep]
+    shared = shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j]))
+    linear = shapely.length(shared) > 1.0
+    i, j, shared = i[linear], j[linear], shared[linear]
+    degree = np.bincount(i, minlength=len(blocks))
+    hubs = np.flatnonzero(empty & (degree >= min_neighbours))
+    if len(hubs) == 0:
+        return blocks
+    new = geoms.copy()
+    hub_set = set(hubs.tolist())
+    for h in hubs.tolist():  # a few per area: the margin of each community
+        mine = (i == h) & ~np.isin(j, hubs)
+        if not mine.any():
+            continue
+        xy, part = shapely.get_coordinates(shapely.segmentize(shared[mine], spacing_m), return_index=True)
+        label = j[mine][part]
+        xy, first = np.unique(xy.round(3), axis=0, return_index=True)
+        label = label[first]
+        if len(xy) < 3:
+            continue
+        pts = shapely.points(xy)
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=geoms[h]))
+        ci, pi = shapely.STRtree(pts).query(cells, predicate="contains")
+        owner = np.full(len(cells), -1)
+        owner[ci] = label[pi]
+        for nb in np.unique(owner[owner >= 0]).tolist():
+            piece = shapely.intersection(shapely.union_all(cells[owner == nb]), geoms[h])
+            new[nb] = shapely.union_all([new[nb], piece])
+    new = shapely.make_valid(new)
+    for k in np.flatnonzero(~np.isin(shapely.get_type_id(new), (3, 6))).tolist():
+        parts = shapely.get_parts(new[k])
+        new[k] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
+    out = blocks.copy()
+    out = out.set_geometry(new, crs=blocks.crs)
+    if "area_m2" in out:
+        out["area_m2"] = out.geometry.area
+    gone = np.isin(np.arange(len(blocks)), list(hub_set))
+    out = out[~gone]
+    log.info("%d empty hub blocks shared out among their neighbours", int(gone.sum()))
+    return out
 
 
 def split_big_blocks(

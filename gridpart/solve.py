@@ -22,6 +22,7 @@ from scipy.sparse.csgraph import connected_components
 from gridpart import __version__
 from gridpart.adjacency import atom_edges
 from gridpart.blocks import (
+    absorb_hubs,
     attach_households,
     blocks_from_roads,
     canonical_order,
@@ -625,6 +626,7 @@ def partition(
         hh.loc[placed].groupby(hh.loc[placed, "block_id"].astype(np.int64))["households"].sum()
         .reindex(blocks["block_id"], fill_value=0.0).to_numpy()
     )
+    blocks = absorb_hubs(blocks)
     atoms, hh_atom = split_big_blocks(blocks, hh.loc[placed], max_households=band.hi, target=band.centre)
     atoms = atoms.set_geometry(_edge_matched(atoms.geometry.values))
     hh["atom_id"] = pd.Series(hh_atom, dtype="Int64").reindex(hh.index)

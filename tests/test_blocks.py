@@ -304,3 +304,47 @@ def test_a_real_dead_end_stays_a_dead_end():
     roads = _roads([[(0, 0), (200, 0), (200, 100), (0, 100), (0, 0)], [(100, 0), (100, 95)]])  # a cul-de-sac
     assert len(blocks_from_roads(roads, limit=_box(0, 0, 200, 100)).blocks) == 1
     assert len(close_undershoots(roads)) == 2
+
+
+def _lattice_with_margin(households_in_margin=0, communities=("1",)):
+    cells = [shapely.box(100 * i, 100 * j, 100 * i + 100, 100 * j + 100) for i in range(4) for j in range(4)]
+    ring = shapely.box(-50, -50, 450, 450).difference(shapely.box(0, 0, 400, 400))
+    comm = [communities[0] if i < 2 or len(communities) == 1 else communities[1] for i in range(4) for _ in range(4)]
+    return gpd.GeoDataFrame({"block_id": range(17), "community_id": comm + [communities[0]],
+                             "households": [10] * 16 + [households_in_margin], "area_m2": 0.0},
+                            geometry=cells + [ring], crs=32650)
+
+
+def test_an_empty_margin_touching_many_blocks_is_shared_out_among_them():
+    from gridpart.blocks import absorb_hubs
+
+    blocks = _lattice_with_margin()
+    out = absorb_hubs(blocks)
+    assert 16 not in set(out["block_id"]) and len(out) == 16
+    assert out.area.sum() == pytest.approx(blocks.area.sum())
+    assert out.geometry.union_all().equals_exact(shapely.box(-50, -50, 450, 450), 1e-6) or \
+        out.geometry.union_all().symmetric_difference(shapely.box(-50, -50, 450, 450)).area < 1e-6
+    assert (out.geom_type == "Polygon").all() and out.is_valid.all()
+    # every edge block grew to the edge of the area; the inner four did not change
+    grown = out.area.to_numpy() > 10_000 + 1e-6
+    edge = np.array([i in (0, 3) or j in (0, 3) for i in range(4) for j in range(4)])
+    assert (grown == edge).all()
+    assert (out["area_m2"] == out.area).all()
+
+
+def test_a_margin_with_households_or_few_neighbours_stays():
+    from gridpart.blocks import absorb_hubs
+
+    assert len(absorb_hubs(_lattice_with_margin(households_in_margin=5))) == 17
+    assert len(absorb_hubs(_lattice_with_margin(), min_neighbours=13)) == 17
+
+
+def test_a_margin_is_shared_only_within_its_community():
+    from gridpart.blocks import absorb_hubs
+
+    # the margin belongs to A and touches six of A's blocks (and six of B's)
+    out = absorb_hubs(_lattice_with_margin(communities=("A", "B")), min_neighbours=6)
+    assert 16 not in set(out["block_id"])
+    grown = (out.set_index("block_id").area > 10_000 + 1e-6).reindex(range(16))
+    assert grown[[0, 1, 2, 3, 4, 7]].all() and not grown[[b for b in range(16) if b >= 8]].any()
+    assert out.area.sum() == pytest.approx(_lattice_with_margin().area.sum())

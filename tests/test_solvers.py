@@ -29,6 +29,17 @@ def _grid_neighbours(sub, labels, g) -> list[int]:
                   {int(a) for a, b in zip(la, lb) if b == g and a != g})
 
 
+def _window_case(lattice, seed, data):
+    """A lattice sub-problem, its seed plan, and a drawn grid with two neighbours: (sub, labels, window, atoms)."""
+    rows, cols, k, w = lattice
+    assume(k >= 2)
+    sub = grid_subproblem(rows, cols, k=k, households=w)
+    labels = seed_plan(sub, seed=seed)
+    g = data.draw(st.sampled_from(sorted(set(labels.tolist()))), label="grid")
+    window = [g] + _grid_neighbours(sub, labels, g)[:2]
+    return sub, labels, window, np.flatnonzero(np.isin(labels, window))
+
+
 # --------------------------------------------------------------------------- seed
 
 
@@ -88,13 +99,7 @@ def test_forced_atoms_head_grids_of_their_own():
 
 @given(lattice_weights(max_side=5, max_k=5), st.integers(0, 3), st.data())
 def test_solve_window_never_worsens_and_keeps_contiguity(lattice, seed, data):
-    rows, cols, k, w = lattice
-    assume(k >= 2)
-    sub = grid_subproblem(rows, cols, k=k, households=w)
-    labels = seed_plan(sub, seed=seed)
-    g = data.draw(st.sampled_from(sorted(set(labels.tolist()))), label="grid")
-    window = [g] + _grid_neighbours(sub, labels, g)[:2]
-    atoms = np.flatnonzero(np.isin(labels, window))
+    sub, labels, window, atoms = _window_case(lattice, seed, data)
     before = labels_objective(sub, labels)
     res = solve_window(sub, labels, atoms, seed=seed, deterministic_time=0.3, time_limit=5.0)
     assert res.objective <= res.start_objective
@@ -215,13 +220,7 @@ def test_auto_falls_back_with_a_fractional_band():
 
 @given(lattice_weights(max_side=5, max_k=5), st.integers(0, 3), st.integers(1, 2), st.data())
 def test_a_window_with_short_reach_moves_atoms_at_most_that_far(lattice, seed, reach, data):
-    rows, cols, k, w = lattice
-    assume(k >= 2)
-    sub = grid_subproblem(rows, cols, k=k, households=w)
-    labels = seed_plan(sub, seed=seed)
-    g = data.draw(st.sampled_from(sorted(set(labels.tolist()))), label="grid")
-    window = [g] + _grid_neighbours(sub, labels, g)[:2]
-    atoms = np.flatnonzero(np.isin(labels, window))
+    sub, labels, window, atoms = _window_case(lattice, seed, data)
     res = solve_window(sub, labels, atoms, seed=seed, deterministic_time=0.3, time_limit=5.0, reach=reach)
     assert res.objective <= res.start_objective
     new = labels.copy()

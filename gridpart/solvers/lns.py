@@ -215,8 +215,8 @@ def _exact(sub: SubProblem, hint: np.ndarray, *, seed: int, time_limit: float, t
                      float("nan"), res.bound, time.perf_counter() - t0, fallback.windows, fallback.improved)
 
 
-#: Up to this many grids, window models let atoms move anywhere in the window.
-SMALL_GRIDS = 150
+#: Up to this many grids, polish windows let atoms move anywhere in the window.
+SMALL_GRIDS = 400
 
 
 def _default_polish(k: int) -> int:
@@ -230,9 +230,10 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
     """Large-neighbourhood search in rounds of disjoint windows.
 
     Repair passes free the grids outside ±10 % (worst first) with their
-    neighbours; polish passes then free every grid.  Above 150 grids, repairs
-    first let atoms move one step at most (small models, solved fast), then
-    ``reach`` steps; up to 150 grids atoms move anywhere in their window.  Each pass is one round of windows that share no grid, solved in
+    neighbours, first letting atoms move one step at most (small models,
+    solved fast), then ``reach`` steps; polish passes then free every grid,
+    with atoms free to move anywhere in their window up to ``SMALL_GRIDS``
+    grids.  Each pass is one round of windows that share no grid, solved in
     parallel with ``n_jobs`` (disjoint windows do not interact, so the plan
     does not depend on ``n_jobs``); every improvement is kept.  A phase ends
     after its passes or at the first pass that improves nothing.
