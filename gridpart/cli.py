@@ -1,4 +1,4 @@
-"""The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render`` (map and atlas), ``register``, ``repartition`` and ``batch``.
+"""The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render`` (map and atlas), ``register``, ``repartition``, ``batch`` and ``bench``.
 
 Errors gridpart raises on purpose (:class:`~gridpart.errors.GridpartError`)
 print their message on stderr and exit with code 2, without a traceback;
@@ -493,6 +493,10 @@ def build_parser() -> argparse.ArgumentParser:
     bat.add_argument("--no-progress", action="store_true", help="no progress bar")
     size_options(bat)
     bat.set_defaults(func=_cmd_batch)
+
+    from gridpart.bench import add_parser as add_bench_parser
+
+    add_bench_parser(sub, common)
     return parser
 
 

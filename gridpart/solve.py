@@ -73,6 +73,38 @@ STRATEGIES: dict[str, StrategyFn] = {}
 def register_strategy(name: str, fn: StrategyFn) -> None:
     """Register a strategy: ``fn(sub: SubProblem, *, seed, time_limit) -> SubResult``.
 
+    The strategy protocol.  :func:`partition` builds the atoms (street blocks
+    and the building cells of big blocks), their adjacency and one
+    :class:`~gridpart.problem.SubProblem` per community and connected
+    component, then calls ``fn`` once per sub-problem; ``partition(...,
+    strategy=name)`` then uses ``fn``.  The sub-problem holds, in local
+    indices ``0..sub.n-1``: ``weight`` (households per atom), ``persons``,
+    ``xy`` (centroids, metres), ``edges`` (adjacent pairs), ``cut_cost`` and
+    ``length`` per edge, ``band`` (``lo``, ``hi``, ``centre`` households),
+    ``k`` (the grid count) and ``forced`` (atoms above the band on their own).
+    ``fn`` returns a :class:`~gridpart.solvers.lns.SubResult` whose ``labels``
+    give each atom its grid, ``0..k'-1`` (any ``k'``: peers such as max-p
+    choose their own count); ``status`` is ``"OPTIMAL"``, ``"FEASIBLE"`` or
+    ``"UNKNOWN"``, ``objective`` and ``bound`` may be NaN.  ``seed`` and
+    ``time_limit`` (seconds per sub-problem) are passed by keyword; a strategy
+    may ignore them.  Everything downstream — the plan, its scorecard
+    (:func:`gridpart.score`), maps — is the same for every strategy, which is
+    what :mod:`gridpart.bench` relies on to compare them; its peers' adapters
+    (:mod:`gridpart.solvers.peers`) are registered by
+    :func:`gridpart.bench.register_peers`.
+
+    Parameters
+    ----------
+    name : str
+        The name ``partition(strategy=...)`` and ``gridpart bench
+        --strategies`` accept; registering a name again replaces it.
+    fn : callable
+
+    Raises
+    ------
+    InputError
+        ``name`` is not a non-empty string or ``fn`` is not callable.
+
     Examples
     --------
     >>> from gridpart.solvers.lns import solve_subproblem
@@ -80,6 +112,13 @@ def register_strategy(name: str, fn: StrategyFn) -> None:
     >>> "seed_only" in STRATEGIES
     True
     """
+    problems = Problems()
+    if not isinstance(name, str) or not name.strip():
+        problems.add("name", f"must be a non-empty string, got {name!r}", fix='e.g. register_strategy("mine", fn)')
+    if not callable(fn):
+        problems.add("fn", f"must be callable as fn(sub, *, seed, time_limit), got {type(fn).__name__}",
+                     fix="pass a function")
+    problems.raise_if_any()
     STRATEGIES[name] = fn
 
 

@@ -149,3 +149,26 @@ def test_plan_summary_text_and_score_method(hand_plan):
     text = hand_plan.summary()
     assert "4 grids" in text and "1 forced out" in text and "unplaced households: 7" in text
     assert "<table>" in hand_plan._repr_html_()
+
+
+def test_cut_length_by_road_class(hand_plan):
+    # cut edges: 1-2 street, 2-3 lane, 3-4 non_road, 4-5 street; the road edge 0-1 is inside grid 1
+    s = score(hand_plan).summary
+    assert (s["cut_road_m"], s["cut_street_m"], s["cut_lane_m"], s["cut_barrier_m"]) == (0.0, 200.0, 100.0, 0.0)
+    assert s["non_road_cut_m"] == 100.0
+
+
+def test_walking_extent_is_at_least_the_straight_line():
+    from gridpart.scoring import walking_extent
+
+    roads, hh, _ = synthetic_city(1500, seed=2)
+    plan = gp.partition(roads, hh, strategy="seed", time_limit=5)
+    walk = walking_extent(plan)
+    assert list(walk.index) == plan.grids["grid_id"].tolist()
+    assert walk.notna().all()
+    g = plan.grids.set_index("grid_id")
+    centre = g.geometry.representative_point()
+    h = plan.households.dropna(subset=["grid_id"])
+    for gid, w in walk.items():
+        pts = h[h["grid_id"] == gid].geometry
+        assert w + 1e-6 >= pts.distance(centre.loc[gid]).max()
