@@ -494,9 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     size_options(bat)
     bat.set_defaults(func=_cmd_batch)
 
-    from gridpart.bench import add_parser as add_bench_parser
-
-    add_bench_parser(sub, common)
+    _add_bench_parser(sub, common)
     return parser
 
 
@@ -543,3 +541,58 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _add_bench_parser(sub, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the ``bench`` sub-command (:mod:`gridpart.bench`) to the ``gridpart`` parser."""
+    p = sub.add_parser(
+        "bench", parents=[common], help="compare strategies (gridpart's and peers') on the same instances",
+        description="Run strategies on the same atoms and adjacency, each run in its own process with a "
+                    "time limit, and write OUTDIR/results.csv, results.md and figures/. Instances: "
+                    "--roads/--households files and/or built-in names (helsinki, beijing, synthetic-<N>). "
+                    "Peers (metis, metis_contig, maxp, skater, azp, regionkmeans, gerrychain) need "
+                    "pip install gridpart[bench].")
+    p.add_argument("--roads", metavar="F", help="road centrelines of your own instance")
+    p.add_argument("--households", metavar="F", help="household points of your own instance")
+    p.add_argument("--communities", metavar="F", help="community polygons of your own instance")
+    p.add_argument("--name", default=None, help="name of your own instance in the table (default: the roads file)")
+    p.add_argument("--instances", default="", metavar="A,B",
+                   help="built-in instances: helsinki, beijing, synthetic-<N> (e.g. synthetic-50k)")
+    p.add_argument("--strategies", default="auto,metis,metis_contig,maxp,skater,regionkmeans,gerrychain",
+                   metavar="A,B", help="comma-separated strategies (default: auto and the peers); "
+                                       "NAME@blocks gives a strategy plain street blocks")
+    p.add_argument("--target", type=_positive_float, default=300.0, metavar="N", help="households per grid")
+    p.add_argument("--tolerance", type=float, default=0.2, metavar="T", help="band = target × (1 ± T)")
+    p.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S",
+                   help="time limit per sub-problem passed to every strategy (default 60)")
+    p.add_argument("--timeout", type=_positive_float, default=None, metavar="S",
+                   help="wall-clock limit per run; default 10 × time limit + 120")
+    p.add_argument("--memory-mb", type=_positive_float, default=None, metavar="MB",
+                   help="resident-memory cap per run")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-figures", action="store_true", help="skip the maps and histograms")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.set_defaults(func=_cmd_bench)
+    return p
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    """The ``gridpart bench`` command."""
+    from gridpart.bench import Instance, instance, markdown_table, run_bench
+    from gridpart.errors import InputError, Problem
+
+    insts: list[Instance | str] = [s.strip() for s in args.instances.split(",") if s.strip()]
+    if args.roads or args.households or args.communities:
+        if not (args.roads and args.households):
+            raise InputError([Problem("roads" if not args.roads else "households",
+                                      "an instance of your own needs both --roads and --households",
+                                      fix="pass --roads F --households F")])
+        insts.insert(0, instance(args.name or Path(args.roads).stem, roads=args.roads,
+                                 households=args.households, communities=args.communities))
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    table = run_bench(insts, strategies, target=args.target, tolerance=args.tolerance,
+                      time_limit=args.time_limit, timeout=args.timeout, memory_mb=args.memory_mb,
+                      seed=args.seed, out=args.out, figures=not args.no_figures)
+    print(markdown_table(table))
+    print(f"wrote {Path(args.out) / 'results.csv'}")
+    return 0
