@@ -1,7 +1,7 @@
 """City scale: the whole pipeline on synthetic cities of 10k to 1M households.
 
-Each size runs in a fresh process (so its peak memory, max RSS of that
-process and its worker processes, is its own): synthetic city ->
+Each size runs in a fresh process (so its peak memory, the largest max RSS
+of that process and its worker processes, is its own): synthetic city ->
 ``gp.partition`` (blocks, building cells, adjacency, seed, LNS) -> score.
 Reported beside the achieved band shares is a lower bound on the grids that
 must fall outside the band: one per atom above the band (indivisible) plus
@@ -50,8 +50,10 @@ def run_one(n: int, communities: int, n_jobs: int, seed: int, time_limit: float,
     st = plan.status
     # components below the band need a grid of their own too
     small = int(((st["households"] < band[0]) & (st["households"] > 0)).sum())
-    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    # the largest resident set of this process and of its workers (forked
+    # workers' own peaks include what they shared with this process at fork)
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     t = plan.params["timings"]
     return {
         "households": int(hh["households"].sum()),

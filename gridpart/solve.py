@@ -711,13 +711,12 @@ def _compound_glue(atoms: pd.DataFrame, edges: pd.DataFrame, groups: np.ndarray,
     cand = (atoms["parcel_kind"].to_numpy() == "compound") & (groups < 0)
     if not cand.any():
         return glue
-    key = pd.Series(list(zip(atoms["community_id"].astype(str), atoms["parcel_id"])), index=atoms.index)
-    total = atoms["households"].groupby(key.to_numpy()).transform("sum").to_numpy()
-    cand &= total <= np.floor(band.hi + 1e-9)
+    by_parcel = atoms.groupby([atoms["community_id"].astype(str), atoms["parcel_id"]], sort=True, dropna=False)
+    cand &= by_parcel["households"].transform("sum").to_numpy() <= np.floor(band.hi + 1e-9)
     if not cand.any():
         return glue
     # connected parts of each compound: edges inside one compound only
-    code = pd.factorize(key.to_numpy())[0]
+    code = by_parcel.ngroup().to_numpy()
     a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
     inside = cand[a] & cand[b] & (code[a] == code[b])
     graph = sp.coo_matrix((np.ones(int(inside.sum())), (a[inside], b[inside])), shape=(n, n))
