@@ -193,6 +193,7 @@ def _cmd_partition(args: argparse.Namespace) -> int:
         roads, households, communities=args.communities, parcels=parcels, barriers=barriers,
         study_area=study_area, target=target, tolerance=args.tolerance, strategy=args.strategy,
         time_limit=args.time_limit, seed=args.seed, n_jobs=args.n_jobs, progress=True, units=args.units,
+        compounds=args.compounds,
         coords=_coords_option(args.coords),
     )
     wall = time.perf_counter() - t0
@@ -410,6 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "households from them")
     part.add_argument("--units", choices=("own", "merge"), default="own",
                       help="work units get dedicated grids (own, default) or share grids (merge)")
+    part.add_argument("--compounds", choices=("share", "own"), default="share",
+                      help="residential compounds share grids where the band demands it (share, default) "
+                           "or are always kept apart (own)")
     part.set_defaults(func=_cmd_partition)
 
     reg = sub.add_parser("register", parents=[common], help="write a plan's register (网格登记表)",

@@ -34,6 +34,15 @@ solver sees loses the edges between a kept-apart parcel and the rest):
   above it.  A compound that cannot (fewer households than the band's lower
   limit, an awkward total such as 1.2 × the upper limit, or buildings too
   lumpy to share out) stays connected: the band demands that it share a grid.
+  One that fits in one grid is solved as one piece, so it stays whole.  After
+  the solve, :func:`unmix_compounds` moves its atoms out of any grid another
+  class dominates when that grid stays in the band without them, so what
+  mixing is left is what the band demands (``compounds="share"``, the
+  default).
+* ``compounds="own"``: every compound holding at least the band's lower
+  limit is kept apart whatever the band says, like a unit with
+  ``units="own"``; its grids outside the band count as forced out, with the
+  reason :data:`COMPOUND_REASON`.
 
 **Grid kind.**  The class (unit, compound, or street for atoms in no parcel)
 holding most of a grid's households; for a grid without households, most of
@@ -62,6 +71,9 @@ __all__ = [
     "dedicated_subproblems",
     "grid_kinds",
     "grid_places",
+    "unmix_compounds",
+    "COMPOUND_REASON",
+    "DEDICATED_REASON",
 ]
 
 #: Grid kinds in order of precedence.
@@ -71,6 +83,8 @@ KIND_ZH = {"unit": "单位型", "compound": "小区型", "street": "街巷型"}
 
 #: Reason recorded on a unit's dedicated grid.
 DEDICATED_REASON = "dedicated grid of a work unit (units='own'): not sized by the band"
+#: Why a grid of a compound kept apart with ``compounds="own"`` may lie outside the band.
+COMPOUND_REASON = "grid of a compound kept apart (compounds='own'): the compound cannot fill in-band grids alone"
 
 
 def _check_gdf(gdf, argument: str, columns: tuple[str, ...], problems: Problems) -> bool:
@@ -164,7 +178,8 @@ def canonical_parcels(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return p
 
 
-def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own") -> np.ndarray:
+def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own",
+                      compounds: str = "share") -> np.ndarray:
     """Which atoms the solver keeps apart from the rest: a group id per atom, -1 for open atoms.
 
     Parameters
@@ -174,6 +189,10 @@ def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own") ->
         :func:`atom_parcels`).
     band : Band
     units : {"own", "merge"}
+    compounds : {"share", "own"}
+        ``"share"``: a compound is a candidate when its total allows in-band
+        grids (``k × lo <= households <= k × hi`` for some k); ``"own"``: when
+        it holds at least ``lo`` households.
 
     Returns
     -------
@@ -190,6 +209,9 @@ def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own") ->
     [0, 1, -1]
     >>> separation_groups(atoms, Band(240, 360, 300), units="merge").tolist()
     [0, -1, -1]
+    >>> lumpy = atoms.assign(households=[400, 0, 100])   # 400: neither one grid nor two
+    >>> separation_groups(lumpy, Band(240, 360, 300)).tolist(), separation_groups(lumpy, Band(240, 360, 300), compounds="own").tolist()
+    ([-1, 1, -1], [0, 1, -1])
     """
     if units not in ("own", "merge"):
         problems = Problems()
@@ -207,7 +229,9 @@ def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own") ->
                            "hh": np.round(atoms["households"].to_numpy(dtype=float)[comp])})
         total = df.groupby(["pid", "comm"])["hh"].transform("sum").to_numpy()
         lo, hi = float(band.lo), float(band.hi)
-        fits = (total >= np.ceil(lo - 1e-9)) & (np.ceil(total / hi - 1e-9) <= np.floor(total / lo + 1e-9))
+        fits = total >= np.ceil(lo - 1e-9)
+        if compounds != "own":
+            fits &= np.ceil(total / hi - 1e-9) <= np.floor(total / lo + 1e-9)
         idx = np.flatnonzero(comp)
         group[idx[fits]] = pid[idx[fits]]
     return group
@@ -237,8 +261,10 @@ def solver_edges(edges: pd.DataFrame, group: np.ndarray, atom_ids: np.ndarray) -
     return edges[keep].reset_index(drop=True)
 
 
-def dedicated_subproblems(subs: list[SubProblem], group: np.ndarray, kinds: np.ndarray) -> list[SubProblem]:
-    """Note on every sub-problem made only of one unit's atoms that its grids are dedicated.
+def dedicated_subproblems(subs: list[SubProblem], group: np.ndarray, kinds: np.ndarray, *,
+                          compounds: str = "share") -> list[SubProblem]:
+    """Note on every sub-problem made only of one unit's atoms that its grids are
+    dedicated; with ``compounds="own"``, likewise for one compound's atoms.
 
     Parameters
     ----------
@@ -247,6 +273,7 @@ def dedicated_subproblems(subs: list[SubProblem], group: np.ndarray, kinds: np.n
         Group per atom id (from :func:`separation_groups`).
     kinds : ndarray
         ``parcel_kind`` per atom id.
+    compounds : {"share", "own"}
 
     Returns
     -------
@@ -257,9 +284,16 @@ def dedicated_subproblems(subs: list[SubProblem], group: np.ndarray, kinds: np.n
     out = []
     for sub in subs:
         g = group[sub.atoms]
-        if len(g) and g[0] >= 0 and (g == g[0]).all() and (kinds[sub.atoms] == "unit").all():
-            note = f"work unit parcel {int(g[0])}: dedicated grid(s), shared with no other block (units='own')"
-            sub = dataclasses.replace(sub, notes=sub.notes + (note,))
+        if len(g) and g[0] >= 0 and (g == g[0]).all():
+            kind = kinds[sub.atoms]
+            note = None
+            if (kind == "unit").all():
+                note = f"work unit parcel {int(g[0])}: dedicated grid(s), shared with no other block (units='own')"
+            elif compounds == "own" and (kind == "compound").all():
+                note = (f"kept-apart compound parcel {int(g[0])}: dedicated grid(s), shared with no other block "
+                        "(compounds='own')")
+            if note is not None:
+                sub = dataclasses.replace(sub, notes=sub.notes + (note,))
         out.append(sub)
     return out
 
@@ -293,8 +327,124 @@ def labels_in_band(sub: SubProblem, labels: np.ndarray) -> bool:
 
 
 def is_dedicated(subs: list[SubProblem]) -> np.ndarray:
-    """Whether each sub-problem is a unit's dedicated grid (see :func:`dedicated_subproblems`)."""
+    """Whether each sub-problem is a unit's (or an owned compound's) dedicated grid
+    (see :func:`dedicated_subproblems`)."""
     return np.array([any("dedicated grid" in n for n in s.notes) for s in subs], dtype=bool)
+
+
+def unmix_compounds(sub: SubProblem, labels: np.ndarray, kind: np.ndarray, parcel: np.ndarray, *,
+                    keep_whole: np.ndarray | None = None, max_rounds: int = 20) -> np.ndarray:
+    """Move compound atoms out of grids that another class dominates, where the band allows.
+
+    A solver that balances households and road costs may hand a few atoms of a
+    compound to a street grid next door although the street grid would be in
+    the band without them.  This pass moves such atoms into a neighbouring
+    grid that the compound class dominates, when neither grid ends up further
+    outside the band than it was and both stay contiguous.  It first tries all
+    the atoms of one compound in the grid at once, then (unless
+    ``keep_whole`` marks the compound's atoms) one atom at a time.  Mixing the
+    band does demand (the street grid would fall out of the band) stays.
+
+    Parameters
+    ----------
+    sub : SubProblem
+    labels : ndarray of int
+        A grid label per atom of ``sub``.
+    kind : ndarray of str
+        ``"unit"``, ``"compound"`` or ``"street"`` per atom of ``sub``.
+    parcel : ndarray of int
+        Parcel id per atom of ``sub`` (-1 outside parcels).
+    keep_whole : ndarray of bool, optional
+        Atoms whose compound must move as one piece.
+    max_rounds : int
+
+    Returns
+    -------
+    ndarray of int
+        The new labels (a copy); deterministic.
+
+    Examples
+    --------
+    >>> from gridpart.testing import grid_subproblem
+    >>> kind = np.array(["compound"] * 4 + ["street"])
+    >>> parcel = np.array([5, 5, 5, 5, -1])
+    >>> # a row of five atoms; the street atom's grid holds one compound atom
+    >>> sub = grid_subproblem(1, 5, k=2, households=np.array([100, 100, 60, 30, 250]))
+    >>> unmix_compounds(sub, np.array([0, 0, 0, 1, 1]), kind, parcel).tolist()
+    [0, 0, 0, 0, 1]
+    >>> # the band demands the mix: without its 60 the street grid would hold 200 < 240
+    >>> sub = grid_subproblem(1, 5, k=2, households=np.array([100, 100, 60, 60, 200]))
+    >>> unmix_compounds(sub, np.array([0, 0, 0, 1, 1]), kind, parcel).tolist()
+    [0, 0, 0, 1, 1]
+    """
+    labels = np.asarray(labels).copy()
+    if sub.n == 0 or not (kind == "compound").any():
+        return labels
+    w = sub.weight.astype(float)
+    lo, hi = np.ceil(sub.band.lo - 1e-9), np.floor(sub.band.hi + 1e-9)
+    is_comp = kind == "compound"
+    code = np.select([kind == "unit", is_comp], [0, 1], 2)
+    nbrs = sub.neighbours()
+    forced = np.zeros(sub.n, bool)
+    forced[sub.forced] = True
+    whole = np.zeros(sub.n, bool) if keep_whole is None else np.asarray(keep_whole, bool)
+
+    def excess(size: float) -> float:
+        return max(0.0, lo - size, size - hi)
+
+    def connected(members: np.ndarray) -> bool:
+        if len(members) <= 1:
+            return True
+        inside = np.zeros(sub.n, bool)
+        inside[members] = True
+        seen = {int(members[0])}
+        stack = [int(members[0])]
+        while stack:
+            for j in nbrs[stack.pop()].tolist():
+                if inside[j] and j not in seen:
+                    seen.add(j)
+                    stack.append(j)
+        return len(seen) == len(members)
+
+    for _ in range(max_rounds):
+        k = int(labels.max()) + 1
+        by_class = np.zeros((k, 3))
+        np.add.at(by_class, (labels, code), w)
+        size = by_class.sum(axis=1)
+        # the grid kind rule: most households, ties to unit, then compound
+        dominant = np.argmax(by_class, axis=1)
+        moved = False
+        for g in np.flatnonzero((dominant != 1) & (by_class[:, 1] > 0)).tolist():
+            members = np.flatnonzero(labels == g)
+            for p in np.unique(parcel[members[is_comp[members]]]).tolist():
+                piece = members[is_comp[members] & (parcel[members] == p)]
+                tries = [piece] if whole[piece].any() else [piece, *[np.array([i]) for i in piece[np.argsort(-w[piece], kind="stable")]]]
+                for move in tries:
+                    if forced[move].any() or len(move) == len(members):
+                        continue
+                    rest = np.setdiff1d(members, move)
+                    if excess(size[g] - w[move].sum()) > excess(size[g]) or not connected(rest):
+                        continue
+                    targets = np.unique(labels[np.concatenate([nbrs[i] for i in move])])
+                    targets = [h for h in targets.tolist() if h != g and dominant[h] == 1]
+                    gain = w[move].sum()
+                    for h in sorted(targets, key=lambda h: (excess(size[h] + gain) - excess(size[h]), abs(size[h] + gain - sub.band.centre), h)):
+                        if excess(size[h] + gain) > excess(size[h]):
+                            continue
+                        if not connected(np.concatenate([np.flatnonzero(labels == h), move])):
+                            continue
+                        labels[move] = h
+                        moved = True
+                        break
+                    if moved:
+                        break
+                if moved:
+                    break
+            if moved:
+                break
+        if not moved:
+            break
+    return labels
 
 
 def grid_kinds(atoms: pd.DataFrame) -> pd.Series:

@@ -35,6 +35,7 @@ from gridpart.coords import convert_layer, coords_by_layer
 from gridpart.crs import prepare_crs, to_working
 from gridpart.errors import Problems
 from gridpart.kinds import (
+    COMPOUND_REASON,
     DEDICATED_REASON,
     atom_parcels,
     compound_subproblems,
@@ -43,6 +44,7 @@ from gridpart.kinds import (
     labels_in_band,
     separation_groups,
     solver_edges,
+    unmix_compounds,
 )
 from gridpart.naming import NAMING_COLUMNS, name_grids
 from gridpart.plan import GridPlan
@@ -58,6 +60,7 @@ from gridpart.schema import (
     validate_roads,
 )
 from gridpart.solvers.lns import SubResult, solve_subproblem
+from gridpart.solvers.cpsat import labels_objective
 
 __all__ = ["partition", "register_strategy", "STRATEGIES", "DEFAULT_MARGIN_M"]
 
@@ -218,7 +221,7 @@ def _with_user_columns(validated: gpd.GeoDataFrame, given: gpd.GeoDataFrame) -> 
     return gpd.GeoDataFrame(out, geometry=validated.geometry.name, crs=validated.crs)
 
 
-def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units, n_grids) -> None:
+def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units, n_grids, compounds="share") -> None:
     if not (callable(strategy) or (isinstance(strategy, str) and strategy in STRATEGIES)):
         problems.add("strategy", f"unknown strategy {strategy!r}; known: {sorted(STRATEGIES)}",
                      fix="pass one of those names, or a callable registered with gp.register_strategy")
@@ -231,6 +234,8 @@ def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units,
         problems.add("n_jobs", f"must be a positive integer or -1 (all cores), got {n_jobs!r}", fix="e.g. n_jobs=1")
     if units not in ("own", "merge"):
         problems.add("units", f"must be 'own' or 'merge', got {units!r}", fix="units='own'")
+    if compounds not in ("share", "own"):
+        problems.add("compounds", f"must be 'share' or 'own', got {compounds!r}", fix="compounds='share'")
     if n_grids is not None and not isinstance(n_grids, dict):
         if not _positive_int(n_grids):
             problems.add("n_grids", f"must be a positive integer or a dict by community_id, got {n_grids!r}",
@@ -473,6 +478,7 @@ def partition(
     barriers=None,
     study_area=None,
     units: str = "own",
+    compounds: str = "share",
     n_grids: int | dict | None = None,
     strategy: str | Callable = "auto",
     time_limit: float = 60.0,
@@ -518,6 +524,15 @@ def partition(
         ``"own"``: every work unit gets dedicated grids that hold nothing else
         (专属网格; outside the band they count as forced out).  ``"merge"``:
         units share grids with their neighbours.
+    compounds : {"share", "own"}
+        ``"share"``: a residential compound that can fill grids inside the
+        band on its own is kept apart from outside blocks; one that cannot
+        (too few households, or buildings too lumpy) shares grids where the
+        band asks for it.  ``"own"``: every compound holding at least the
+        band's lower limit is kept apart whatever the band says; its grids
+        outside the band count as forced out, with the reason
+        :data:`gridpart.kinds.COMPOUND_REASON`.  Smaller compounds share in
+        both modes (they stay whole when they fit in one grid).
     n_grids : int or dict, optional
         Override the number of grids (per community with a dict).
     strategy : {"auto", "exact", "lns", "seed"} or callable
@@ -586,7 +601,7 @@ def partition(
     parcels_v = validate_parcels(parcels_in, problems=problems) if parcels_in is not None else None
     barriers_v = validate_barriers(barriers_in, problems=problems) if barriers_in is not None else None
     tgt = coerce_target(target, tolerance, problems)
-    _check_params(problems, strategy, time_limit, seed, n_jobs, units, n_grids)
+    _check_params(problems, strategy, time_limit, seed, n_jobs, units, n_grids, compounds)
     if roads is None:
         problems.add("roads", "is required", fix="pass road centrelines, blocks or road surfaces")
     if households is None:
@@ -641,10 +656,10 @@ def partition(
     edges = atom_edges(atoms, segments)
     if on_atoms is not None:
         on_atoms(atoms, edges, hh)
-    atoms, solver_e, groups = _parcel_policy(atoms, edges, w["parcels"], band, units, n_grids,
+    atoms, solver_e, groups = _parcel_policy(atoms, edges, w["parcels"], band, units, compounds, n_grids,
                                              lambda sub: _solve_one((sub, strategy, int(seed), float(time_limit))))
     subs = build_subproblems(atoms, solver_e, band, n_grids=n_grids)
-    subs = dedicated_subproblems(subs, groups, atoms["parcel_kind"].to_numpy())
+    subs = dedicated_subproblems(subs, groups, atoms["parcel_kind"].to_numpy(), compounds=compounds)
     # a compound that fits in one grid stays whole: its atoms are solved as one
     glue = _compound_glue(atoms, solver_e, groups, band)
     contracted = [s.contract(glue[s.atoms]) if (glue[s.atoms] >= 0).any() else (s, None) for s in subs]
@@ -677,6 +692,7 @@ def partition(
                 log.info("solved %d/%d sub-problems", done + 1, len(jobs))
     results = [r if index is None else dataclasses.replace(r, labels=r.labels[index])
                for r, (_, index) in zip(results, contracted)]
+    results = _unmix(results, subs, atoms, glue)
     t_solve = time.perf_counter()
 
     plan = _assemble(
@@ -687,7 +703,7 @@ def partition(
     )
     plan.params.update(
         target=repr(tgt), band=[band.lo, band.hi], roads_are=roads_are, strategy=str(strategy) if not callable(strategy) else getattr(strategy, "__name__", "callable"),
-        time_limit=float(time_limit), seed=int(seed), n_jobs=int(n_jobs), units=units, version=__version__,
+        time_limit=float(time_limit), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
         coords=systems, repairs=[r.as_dict() for r in problems.repairs],
         work_crs=work_crs.to_string(), timings={
             "blocks_s": t_blocks - t_start, "graph_s": t_graph - t_blocks, "solve_s": t_solve - t_graph,
@@ -695,6 +711,27 @@ def partition(
         },
     )
     return plan
+
+
+def _unmix(results: list[SubResult], subs: list[SubProblem], atoms: pd.DataFrame, glue: np.ndarray) -> list[SubResult]:
+    """Compound atoms moved out of grids another class dominates where the band
+    allows it (:func:`gridpart.kinds.unmix_compounds`)."""
+    if "parcel_kind" not in atoms:
+        return results
+    kind = atoms["parcel_kind"].fillna("street").to_numpy(dtype=object)
+    parcel = atoms["parcel_id"].fillna(-1).to_numpy(dtype=np.int64)
+    out = []
+    for sub, res in zip(subs, results):
+        if (kind[sub.atoms] == "compound").any() and (kind[sub.atoms] != "compound").any() and len(res.labels):
+            labels = unmix_compounds(sub, res.labels, kind[sub.atoms], parcel[sub.atoms],
+                                     keep_whole=glue[sub.atoms] >= 0)
+            if not np.array_equal(labels, res.labels):
+                # the moves leave the solver's model: its bound and proof no longer apply
+                res = dataclasses.replace(res, labels=labels, method=res.method + "; compounds unmixed",
+                                          status="FEASIBLE", objective=labels_objective(sub, labels),
+                                          bound=float("nan"))
+        out.append(res)
+    return out
 
 
 def _compound_glue(atoms: pd.DataFrame, edges: pd.DataFrame, groups: np.ndarray, band: Band) -> np.ndarray:
@@ -829,15 +866,16 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     )
 
 
-def _parcel_policy(atoms, edges, parcels, band: Band, units: str, n_grids, solve_one):
+def _parcel_policy(atoms, edges, parcels, band: Band, units: str, compounds: str, n_grids, solve_one):
     """Atoms with their parcel (``parcel_id``, ``parcel_kind``, ``parcel_name``), the
     edges the solver sees (kept-apart units and compounds cut off) and the group
-    of every atom (:mod:`gridpart.kinds`).  A compound is kept apart only when,
-    solved alone, all its grids are in the band."""
+    of every atom (:mod:`gridpart.kinds`).  With ``compounds="share"`` a
+    compound is kept apart only when, solved alone, all its grids are in the
+    band; with ``"own"`` whenever it can fill a grid."""
     atoms = atoms.join(atom_parcels(atoms, parcels))
-    groups = separation_groups(atoms, band, units=units)
+    groups = separation_groups(atoms, band, units=units, compounds=compounds)
     kinds = atoms["parcel_kind"].to_numpy()
-    if (groups[kinds == "compound"] >= 0).any():
+    if compounds == "share" and (groups[kinds == "compound"] >= 0).any():
         trial = build_subproblems(atoms, solver_edges(edges, groups, atoms["atom_id"].to_numpy()), band,
                                   n_grids=n_grids)
         for i in compound_subproblems(trial, groups, kinds):
@@ -853,10 +891,13 @@ def _name_grids(g, atoms, subs, segments, parcels, communities, band: Band):
     if dedicated.any():
         hh = g["households"].to_numpy()
         out = (hh < np.ceil(band.lo - 1e-9)) | (hh > np.floor(band.hi + 1e-9))
-        mark = dedicated[g["_comp"].to_numpy()] & (out | g["forced"].to_numpy(dtype=bool))
+        comp = g["_comp"].to_numpy()
+        mark = dedicated[comp] & (out | g["forced"].to_numpy(dtype=bool))
         indivisible = g["forced_reason"].to_numpy() == "holds one indivisible place above the band"
+        reason = np.array([COMPOUND_REASON if "kept-apart compound" in " ".join(s.notes) else DEDICATED_REASON
+                           for s in subs], dtype=object)
         g.loc[mark, "forced"] = True
-        g.loc[mark & ~indivisible, "forced_reason"] = DEDICATED_REASON
+        g.loc[mark & ~indivisible, "forced_reason"] = reason[comp][mark & ~indivisible]
     cols, codes = name_grids(g, atoms, segments, parcels=parcels, communities=communities)
     g = g.join(cols)
     community_codes = {str(k): {"code": r["code"], "code_source": r["code_source"],

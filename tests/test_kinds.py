@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import gridpart as gp
 from gridpart.errors import InputError
 from gridpart.kinds import (
+    COMPOUND_REASON,
     DEDICATED_REASON,
     GRID_KINDS,
     atom_parcels,
@@ -21,9 +22,10 @@ from gridpart.kinds import (
     labels_in_band,
     separation_groups,
     solver_edges,
+    unmix_compounds,
 )
 from gridpart.problem import Band
-from gridpart.testing import assert_valid_plan, grid_subproblem
+from gridpart.testing import assert_valid_plan, grid_subproblem, labels_contiguous
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0
@@ -263,3 +265,76 @@ def test_big_compound_without_lanes_is_split_between_buildings_and_kept_apart():
     assert set(atoms.loc[atoms["grid_id"].isin(grids), "parcel_name"]) == {"富润家园"}  # never mixed
     assert plan.grids.set_index("grid_id").loc[grids, "households"].tolist() == [300, 300]
     assert plan.score().summary["non_road_cut_m"] > 0  # cut between its buildings
+
+
+def test_compounds_own_keeps_an_awkward_compound_apart_and_says_why():
+    # a compound of four cells, 400 households: neither one grid (> 360) nor two (< 2 × 240)
+    roads, hh, area = lattice_city()
+    parcels = gpd.GeoDataFrame({"kind": ["compound"], "name": ["学院派"]}, geometry=[box(200, 200, 400, 400)],
+                               crs=CRS)
+    kw = dict(parcels=parcels, study_area=area, target=300, time_limit=2, strategy="lns")
+    own = gp.partition(roads, hh, compounds="own", **kw)
+    assert_valid_plan(own, hh)
+    atoms, g = own.blocks, own.grids.set_index("grid_id")
+    grids = atoms.loc[atoms["parcel_name"] == "学院派", "grid_id"].unique()
+    assert set(atoms.loc[atoms["grid_id"].isin(grids), "parcel_name"]) == {"学院派"}  # never mixed
+    assert (g.loc[grids, "kind"] == "compound").all()
+    assert (g.loc[grids, "forced_reason"] == COMPOUND_REASON).all()
+    assert own.params["compounds"] == "own"
+    # by default the band decides: the compound shares grids with its neighbours
+    share = gp.partition(roads, hh, **kw)
+    atoms = share.blocks
+    grids = atoms.loc[atoms["parcel_name"] == "学院派", "grid_id"].unique()
+    assert atoms.loc[atoms["grid_id"].isin(grids), "parcel_name"].isna().any()
+    assert not share.grids["forced"].any()
+
+
+def test_compounds_must_be_share_or_own():
+    roads, hh, area = lattice_city()
+    with pytest.raises(InputError, match="compounds"):
+        gp.partition(roads, hh, study_area=area, compounds="keep")
+
+
+@st.composite
+def mixed_lattices(draw):
+    rows, cols = draw(st.integers(2, 6)), draw(st.integers(2, 6))
+    n = rows * cols
+    hh = np.array(draw(st.lists(st.integers(0, 160), min_size=n, max_size=n)))
+    kind = np.array(draw(st.lists(st.sampled_from(["compound", "street", "unit"]), min_size=n, max_size=n)))
+    parcel = np.where(kind == "street", -1, np.array(draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))))
+    # a contiguous plan near the band: a snake through the lattice cut every ~300 households
+    snake = np.concatenate([np.arange(r * cols, (r + 1) * cols)[:: 1 if r % 2 == 0 else -1] for r in range(rows)])
+    cut = draw(st.integers(250, 350))
+    labels = np.empty(n, dtype=np.int64)
+    labels[snake] = np.cumsum(hh[snake]) // cut
+    labels = np.unique(labels, return_inverse=True)[1]
+    sub = grid_subproblem(rows, cols, k=int(labels.max()) + 1, households=hh, target=300)
+    return sub, labels, kind, parcel
+
+
+def _dominant_is_compound(sub, labels, kind):
+    code = np.select([kind == "unit", kind == "compound"], [0, 1], 2)
+    by = np.zeros((labels.max() + 1, 3))
+    np.add.at(by, (labels, code), sub.weight)
+    return np.argmax(by, axis=1) == 1
+
+
+@given(mixed_lattices())
+@settings(max_examples=150, deadline=None)
+def test_unmixing_keeps_grids_contiguous_and_never_leaves_the_band(case):
+    sub, labels, kind, parcel = case
+    out = unmix_compounds(sub, labels, kind, parcel)
+    lo, hi = np.ceil(sub.band.lo - 1e-9), np.floor(sub.band.hi + 1e-9)
+
+    def excess(lab):
+        size = np.bincount(lab, weights=sub.weight, minlength=labels.max() + 1)
+        return np.maximum(0, np.maximum(lo - size, size - hi))
+
+    assert len(out) == sub.n and set(out.tolist()) == set(labels.tolist())  # no grid emptied or made
+    assert (excess(out) <= excess(labels)).all()
+    assert labels_contiguous(sub.n, sub.edges, out).all()
+    # compound households outside compound grids never grow
+    before = sub.weight[(kind == "compound") & ~_dominant_is_compound(sub, labels, kind)[labels]].sum()
+    after = sub.weight[(kind == "compound") & ~_dominant_is_compound(sub, out, kind)[out]].sum()
+    assert after <= before
+    assert np.array_equal(unmix_compounds(sub, labels, kind, parcel), out)  # deterministic

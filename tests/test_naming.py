@@ -149,11 +149,30 @@ def test_beijing_kinds(beijing):
     # grids of open blocks only are street grids
     only_open = atoms.groupby("grid_id")["parcel_kind"].apply(lambda s: s.isna().all())
     assert (g.loc[only_open[only_open].index, "kind"] == "street").all()
-    # named compounds: most of their households lie in compound grids
+    # named compounds lie in compound grids, except where the band demands a mix: every grid of
+    # another kind holding a compound's households would fall outside the band without them
+    lo, hi = beijing.params["band"]
     comp = atoms[(atoms["parcel_kind"] == "compound") & atoms["parcel_name"].notna()]
     in_compound = g.loc[comp["grid_id"], "kind"].to_numpy() == "compound"
     share = float((comp["households"].to_numpy() * in_compound).sum() / comp["households"].sum())
-    assert share >= 0.8, share
+    assert share >= 0.9, share
+    for gid in comp.loc[~in_compound, "grid_id"].unique():
+        rest = atoms.loc[(atoms["grid_id"] == gid) & (atoms["parcel_kind"] != "compound"), "households"].sum()
+        assert not lo <= rest <= hi, (gid, rest)
+
+
+@pytest.mark.slow
+def test_beijing_compounds_own_keeps_every_named_compound_in_compound_grids(shared_data):
+    osm = shared_data / "beijing-xueyuanlu.osm"
+    plan = gp.partition(osm, osm, time_limit=10, n_jobs=1, compounds="own")
+    atoms, g = plan.blocks, plan.grids.set_index("grid_id")
+    comp = atoms[(atoms["parcel_kind"] == "compound") & atoms["parcel_name"].notna()]
+    assert len(comp) and (g.loc[comp["grid_id"], "kind"] == "compound").all()
+    # out-of-band grids of owned compounds say why
+    lo, hi = plan.params["band"]
+    owned = g.loc[comp["grid_id"].unique()]
+    out = owned[(owned["households"] < lo) | (owned["households"] > hi)]
+    assert out["forced"].all()
 
 
 @pytest.mark.slow
