@@ -82,6 +82,18 @@ def test_partition_from_files(sample_files, tmp_path):
     assert "grids for" in stdout
 
 
+def test_partition_compounds_own(sample_files, tmp_path):
+    out = tmp_path / "own.gpkg"
+    gpkg = sample_files["gpkg"]
+    code, _, err = _run(["partition", gpkg, sample_files["households"], "--parcels", gpkg, "--study-area", gpkg,
+                         "--strategy", "seed", "--time-limit", "5", "--compounds", "own", "-o", out])
+    assert code == 0, err
+    plan = gp.read_plan(out)
+    assert plan.params["compounds"] == "own"
+    assert (plan.blocks.loc[plan.blocks["parcel_kind"] == "compound", "grid_id"].map(
+        plan.grids.set_index("grid_id")["kind"]) == "compound").all()
+
+
 def test_partition_band_and_verbose(sample_files, tmp_path):
     out = tmp_path / "band.gpkg"
     code, _, err = _run(["partition", sample_files["gpkg"], sample_files["households"], "--band", "300", "500",
