@@ -2,19 +2,24 @@
 
 Layers (switchable): grids (filled like :func:`gridpart.plot.plot_plan`,
 with a tooltip per grid), blocks (the atoms), roads by class, and household
-points.  By default the map has **no background tiles**, so it shows
-everything it needs from the plan itself and fetches no map tiles; pass
-``tiles="OpenStreetMap"`` (or any folium tile name or URL) to add a
-background.  The browser still loads Leaflet's JavaScript and CSS the way
-folium sets it up (from a CDN unless ``folium.Map.default_js`` /
-``default_css`` point elsewhere).
+points.  It works **offline** by default: the map has no background tiles,
+and Leaflet's JavaScript and CSS are written into the page from the
+``XStatic-Leaflet`` package (its images as data URIs), so neither Python nor
+the browser fetches anything, as on an intranet without internet access.
+Pass ``tiles="OpenStreetMap"`` (or any folium tile name or URL) to add a
+background, and ``offline=False`` to load Leaflet from folium's CDN instead.
 
-folium is an optional dependency: ``pip install "gridpart[explore]"``.
+folium and XStatic-Leaflet are optional dependencies:
+``pip install "gridpart[explore]"``.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import logging
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -28,7 +33,7 @@ if TYPE_CHECKING:
 
     from gridpart.plan import GridPlan
 
-__all__ = ["explore", "LAYERS"]
+__all__ = ["explore", "leaflet_assets", "LAYERS"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,54 @@ def _require_folium():
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ImportError('plan.explore() needs folium: pip install "gridpart[explore]"') from exc
     return folium
+
+
+def _require_leaflet() -> Path:
+    try:
+        from xstatic.pkg import leaflet
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError('plan.explore(offline=True) needs XStatic-Leaflet: pip install "gridpart[explore]" '
+                          "(or pass offline=False to load Leaflet from a CDN)") from exc
+    return Path(leaflet.BASE_DIR)
+
+
+@functools.lru_cache(maxsize=1)
+def leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JavaScript and CSS (images inlined as data URIs), from XStatic-Leaflet.
+
+    Returns
+    -------
+    (str, str)
+        The script and the style sheet, ready to be written into a page.
+
+    Examples
+    --------
+    >>> js, css = leaflet_assets()
+    >>> "L.version" in js or "version" in js, "url(images/" in css
+    (True, False)
+    """
+    base = _require_leaflet()
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match) -> str:
+        image = base / "images" / match.group(1)
+        data = base64.b64encode(image.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{data})"
+
+    return js, re.sub(r"url\(images/([\w.-]+\.png)\)", inline, css)
+
+
+def _inline_leaflet(m: folium.Map) -> None:
+    """Replace folium's CDN links by Leaflet itself, written into the page header."""
+    import folium
+
+    js, css = leaflet_assets()
+    # only Leaflet is needed: the map uses no markers from awesome-markers, jQuery or Bootstrap
+    m.default_js, m.default_css = [], []
+    header = m.get_root().header
+    header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css")
+    header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet")
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -77,6 +130,7 @@ def explore(
     attribution: str | None = "auto",
     width: str | int = "100%",
     height: str | int = 600,
+    offline: bool = True,
 ) -> folium.Map:
     """An interactive Leaflet map of the plan (folium), for Jupyter or a browser.
 
@@ -97,6 +151,9 @@ def explore(
         "© OpenStreetMap contributors" unless the plan names another source.
     width, height : str or int
         Size of the map in the notebook.
+    offline : bool
+        Write Leaflet into the page (default), so the map needs no network;
+        ``False`` links folium's CDN copies instead (a smaller page).
 
     Returns
     -------
@@ -108,7 +165,7 @@ def explore(
     gridpart.errors.InputError
         For unknown layer names.
     ImportError
-        When folium is not installed.
+        When folium (or, with ``offline=True``, XStatic-Leaflet) is not installed.
 
     Examples
     --------
@@ -127,6 +184,8 @@ def explore(
         problems.add("layers", "unknown layer names", rows=unknown, fix=f"use some of {', '.join(LAYERS)}")
     problems.raise_if_any()
     folium = _require_folium()
+    if offline:
+        _require_leaflet()
     credit = _attribution(plan, attribution) or ""
 
     grids = _wgs84(plan.grids)
@@ -136,6 +195,8 @@ def explore(
         minx, miny, maxx, maxy = _wgs84(plan.households).total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, width=width, height=height,
                    control_scale=True, zoom_start=15)
+    if offline:
+        _inline_leaflet(m)
     if tiles:
         folium.TileLayer(tiles, name="background", control=True).add_to(m)
 

@@ -33,10 +33,24 @@ def test_returns_a_displayable_map(plan):
     assert _feature_count(m, "roads") == len(plan.roads)
 
 
+def _fetched(page: str) -> list[str]:
+    """What a browser would fetch for the page: script sources, style sheet links, url(...) in styles."""
+    import re
+
+    found = re.findall(r"<script[^>]*\ssrc=\"([^\"]+)\"", page)
+    found += re.findall(r"<link[^>]*\shref=\"([^\"]+)\"", page)
+    found += [u for u in re.findall(r"url\(([^)]*)\)", page) if not u.startswith(("data:", "#"))]
+    return found
+
+
 def test_offline_by_default(plan):
-    page = plan.explore().get_root().render()
+    page = plan.explore(layers=LAYERS).get_root().render()
     assert "L.tileLayer" not in page  # no background tiles are fetched
+    assert _fetched(page) == []  # Leaflet itself is written into the page
+    assert "L.map(" in page and "leaflet-container" in page
     assert "OpenStreetMap contributors" in page
+    online = plan.explore(offline=False).get_root().render()
+    assert any("leaflet" in u and u.startswith("https://") for u in _fetched(online))
     with_tiles = plan.explore(tiles="OpenStreetMap").get_root().render()
     assert with_tiles.count("L.tileLayer") == 1
 
