@@ -333,14 +333,15 @@ def is_dedicated(subs: list[SubProblem]) -> np.ndarray:
 
 
 def unmix_compounds(sub: SubProblem, labels: np.ndarray, kind: np.ndarray, parcel: np.ndarray, *,
-                    keep_whole: np.ndarray | None = None, max_rounds: int = 20) -> np.ndarray:
+                    keep_whole: np.ndarray | None = None) -> np.ndarray:
     """Move compound atoms out of grids that another class dominates, where the band allows.
 
     A solver that balances households and road costs may hand a few atoms of a
     compound to a street grid next door although the street grid would be in
     the band without them.  This pass moves such atoms into a neighbouring
     grid that the compound class dominates, when neither grid ends up further
-    outside the band than it was and both stay contiguous.  It first tries all
+    outside the band than it was (in households, and in persons when the
+    persons band is hard) and both stay contiguous.  It first tries all
     the atoms of one compound in the grid at once, then (unless
     ``keep_whole`` marks the compound's atoms) one atom at a time.  Mixing the
     band does demand (the street grid would fall out of the band) stays.
@@ -356,7 +357,6 @@ def unmix_compounds(sub: SubProblem, labels: np.ndarray, kind: np.ndarray, parce
         Parcel id per atom of ``sub`` (-1 outside parcels).
     keep_whole : ndarray of bool, optional
         Atoms whose compound must move as one piece.
-    max_rounds : int
 
     Returns
     -------
@@ -381,24 +381,35 @@ def unmix_compounds(sub: SubProblem, labels: np.ndarray, kind: np.ndarray, parce
     if sub.n == 0 or not (kind == "compound").any():
         return labels
     w = sub.weight.astype(float)
-    lo, hi = np.ceil(sub.band.lo - 1e-9), np.floor(sub.band.hi + 1e-9)
+    b = sub.band
+    lo, hi = np.ceil(b.lo - 1e-9), np.floor(b.hi + 1e-9)
+    hard_persons = bool(sub.has_persons and b.persons_hard)
+    pw = np.round(sub.persons) if hard_persons else np.zeros(sub.n)
+    plo, phi = (np.ceil(b.persons_lo), np.floor(b.persons_hi)) if hard_persons else (0.0, np.inf)
     is_comp = kind == "compound"
     code = np.select([kind == "unit", is_comp], [0, 1], 2)
     nbrs = sub.neighbours()
-    forced = np.zeros(sub.n, bool)
-    forced[sub.forced] = True
+    movable = np.ones(sub.n, bool)
+    movable[sub.forced] = False
     whole = np.zeros(sub.n, bool) if keep_whole is None else np.asarray(keep_whole, bool)
+    k = int(labels.max()) + 1
+    by_class = np.zeros((k, 3))
+    np.add.at(by_class, (labels, code), w)
+    psize = np.bincount(labels, weights=pw, minlength=k)
 
-    def excess(size: float) -> float:
-        return max(0.0, lo - size, size - hi)
+    def excess(g: int, gain: float = 0.0, pgain: float = 0.0) -> float:
+        size, persons = by_class[g].sum() + gain, psize[g] + pgain
+        out = max(0.0, lo - size, size - hi)
+        return out + (max(0.0, plo - persons, persons - phi) if hard_persons else 0.0)
+
+    def compound_led(g: int) -> bool:
+        # the grid kind rule: most households, ties to unit, then compound
+        return int(np.argmax(by_class[g])) == 1
 
     def connected(members: np.ndarray) -> bool:
-        if len(members) <= 1:
-            return True
         inside = np.zeros(sub.n, bool)
         inside[members] = True
-        seen = {int(members[0])}
-        stack = [int(members[0])]
+        seen, stack = {int(members[0])}, [int(members[0])]
         while stack:
             for j in nbrs[stack.pop()].tolist():
                 if inside[j] and j not in seen:
@@ -406,44 +417,47 @@ def unmix_compounds(sub: SubProblem, labels: np.ndarray, kind: np.ndarray, parce
                     stack.append(j)
         return len(seen) == len(members)
 
-    for _ in range(max_rounds):
-        k = int(labels.max()) + 1
-        by_class = np.zeros((k, 3))
-        np.add.at(by_class, (labels, code), w)
-        size = by_class.sum(axis=1)
-        # the grid kind rule: most households, ties to unit, then compound
-        dominant = np.argmax(by_class, axis=1)
+    def destination(g: int, move: np.ndarray) -> int | None:
+        """The grid ``move`` (atoms of grid ``g``) may join, or None."""
+        members = np.flatnonzero(labels == g)
+        if not movable[move].all() or len(move) == len(members):
+            return None
+        gain, pgain = w[move].sum(), pw[move].sum()
+        if excess(g, -gain, -pgain) > excess(g) or not connected(np.setdiff1d(members, move)):
+            return None
+        near = np.unique(labels[np.concatenate([nbrs[i] for i in move])])
+        fits = [h for h in near.tolist() if h != g and compound_led(h) and excess(h, gain, pgain) <= excess(h)]
+        for h in sorted(fits, key=lambda h: (excess(h, gain, pgain) - excess(h), abs(by_class[h].sum() + gain - b.centre), h)):
+            if connected(np.concatenate([np.flatnonzero(labels == h), move])):
+                return h
+        return None
+
+    # each move takes compound atoms into a grid the compound class leads, which it
+    # keeps leading, so no atom moves twice and the loop ends
+    moved = True
+    while moved:
         moved = False
-        for g in np.flatnonzero((dominant != 1) & (by_class[:, 1] > 0)).tolist():
+        for g in range(k):
+            if compound_led(g) or by_class[g, 1] == 0:
+                continue
             members = np.flatnonzero(labels == g)
             for p in np.unique(parcel[members[is_comp[members]]]).tolist():
                 piece = members[is_comp[members] & (parcel[members] == p)]
-                tries = [piece] if whole[piece].any() else [piece, *[np.array([i]) for i in piece[np.argsort(-w[piece], kind="stable")]]]
-                for move in tries:
-                    if forced[move].any() or len(move) == len(members):
+                singles = [] if whole[piece].any() else [np.array([i]) for i in piece[np.argsort(-w[piece], kind="stable")]]
+                for move in [piece, *singles]:
+                    if not (labels[move] == g).all():
                         continue
-                    rest = np.setdiff1d(members, move)
-                    if excess(size[g] - w[move].sum()) > excess(size[g]) or not connected(rest):
+                    h = destination(g, move)
+                    if h is None:
                         continue
-                    targets = np.unique(labels[np.concatenate([nbrs[i] for i in move])])
-                    targets = [h for h in targets.tolist() if h != g and dominant[h] == 1]
-                    gain = w[move].sum()
-                    for h in sorted(targets, key=lambda h: (excess(size[h] + gain) - excess(size[h]), abs(size[h] + gain - sub.band.centre), h)):
-                        if excess(size[h] + gain) > excess(size[h]):
-                            continue
-                        if not connected(np.concatenate([np.flatnonzero(labels == h), move])):
-                            continue
-                        labels[move] = h
-                        moved = True
+                    labels[move] = h
+                    np.add.at(by_class, (np.full(len(move), g), code[move]), -w[move])
+                    np.add.at(by_class, (np.full(len(move), h), code[move]), w[move])
+                    psize[g] -= pw[move].sum()
+                    psize[h] += pw[move].sum()
+                    moved = True
+                    if len(move) == len(piece):
                         break
-                    if moved:
-                        break
-                if moved:
-                    break
-            if moved:
-                break
-        if not moved:
-            break
     return labels
 
 

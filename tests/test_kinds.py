@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -309,6 +311,11 @@ def mixed_lattices(draw):
     labels[snake] = np.cumsum(hh[snake]) // cut
     labels = np.unique(labels, return_inverse=True)[1]
     sub = grid_subproblem(rows, cols, k=int(labels.max()) + 1, households=hh, target=300)
+    if draw(st.booleans()):  # a hard persons band as well
+        persons = np.array(draw(st.lists(st.integers(0, 500), min_size=n, max_size=n)), dtype=float)
+        band = dataclasses.replace(sub.band, persons_lo=800.0, persons_hi=1200.0, persons_centre=1000.0,
+                                   persons_hard=True)
+        sub = dataclasses.replace(sub, persons=persons, band=band)
     return sub, labels, kind, parcel
 
 
@@ -328,7 +335,11 @@ def test_unmixing_keeps_grids_contiguous_and_never_leaves_the_band(case):
 
     def excess(lab):
         size = np.bincount(lab, weights=sub.weight, minlength=labels.max() + 1)
-        return np.maximum(0, np.maximum(lo - size, size - hi))
+        out = np.maximum(0, np.maximum(lo - size, size - hi))
+        if sub.band.persons_hard:
+            p = np.bincount(lab, weights=sub.persons, minlength=labels.max() + 1)
+            out = out + np.maximum(0, np.maximum(sub.band.persons_lo - p, p - sub.band.persons_hi))
+        return out
 
     assert len(out) == sub.n and set(out.tolist()) == set(labels.tolist())  # no grid emptied or made
     assert (excess(out) <= excess(labels)).all()
