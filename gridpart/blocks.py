@@ -518,6 +518,46 @@ def absorb_hubs(blocks: gpd.GeoDataFrame, *, min_neighbours: int = HUB_NEIGHBOUR
     return out
 
 
+def _building_cells(block, xy: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """One big block cut into cells, one polygon each: the Voronoi cells of the
+    point clusters' centres clipped to the block, with every piece that holds
+    no household point merged into its neighbour."""
+    n = int(labels.max()) + 1
+    if n == 1:
+        return np.array([block])
+    count = np.bincount(labels, minlength=n)
+    seeds = np.column_stack([np.bincount(labels, weights=xy[:, d], minlength=n) / count for d in range(2)])
+    vor = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=block)
+    parts = shapely.get_parts(shapely.intersection(shapely.make_valid(shapely.get_parts(vor)), block))
+    parts = parts[shapely.get_type_id(parts) == 3]
+    parts = parts[shapely.area(parts) > 0]
+    if len(parts) == 0:
+        return np.array([block])
+    tree = shapely.STRtree(parts)
+    holding = np.zeros(len(parts), bool)
+    holding[tree.query(shapely.points(xy), predicate="intersects")[1]] = True
+    if not holding.any():  # every point was snapped in from outside: the piece nearest to them
+        holding[np.unique(tree.nearest(shapely.points(xy)))] = True
+    merged, _ = merge_into_neighbours(parts, ~holding)
+    return merged
+
+
+def _cell_of_points(cells: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """The cell holding each point (the first one when it lies on a shared edge),
+    else the nearest cell (a household snapped into the block from outside)."""
+    pts = shapely.points(xy)
+    tree = shapely.STRtree(cells)
+    pt, cell = tree.query(pts, predicate="intersects")
+    out = np.full(len(xy), -1, dtype=np.int64)
+    order = np.lexsort((cell, pt))
+    first = np.unique(pt[order], return_index=True)[1]
+    out[pt[order][first]] = cell[order][first]
+    outside = np.flatnonzero(out < 0)
+    if len(outside):
+        out[outside] = tree.nearest(pts[outside])
+    return out
+
+
 def split_big_blocks(
     blocks: gpd.GeoDataFrame,
     households: gpd.GeoDataFrame,
@@ -529,9 +569,11 @@ def split_big_blocks(
     """Cut blocks above ``max_households`` into building cells.
 
     The distinct household locations of a big block (one building = one point;
-    households at one point stay together) seed a Voronoi tessellation clipped
-    to the block.  Cell parts cut off from their seed by the block's shape are
-    merged into the neighbouring cell, so every cell is one piece.
+    households at one point stay together; dense layers are grouped into
+    clusters first) seed a Voronoi tessellation clipped to the block.  Pieces
+    that hold no household point are merged into their neighbours, so every
+    cell is one piece, and every household goes to the cell its point lies in
+    (the nearest cell for a point snapped into the block from outside).
 
     Parameters
     ----------
@@ -566,38 +608,12 @@ def split_big_blocks(
         w = hh["households"].to_numpy()[rows]
         max_cells = max(2, int(np.ceil(cells_per_grid * w.sum() / target)))
         labels = _cluster_points(xy, w, max_cells)
-        n = labels.max() + 1
-        block = geom_of[bid]
-        if n == 1:
-            cells = np.array([block])
-            seeds_lab = np.array([0])
-        else:
-            seeds = np.array([xy[labels == i].mean(axis=0) for i in range(n)])
-            vor = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=block, ordered=True)
-            cells = shapely.intersection(shapely.make_valid(shapely.get_parts(vor)), block)
-            parts, owner = shapely.get_parts(cells, return_index=True)
-            poly = shapely.get_type_id(parts) == 3
-            parts, owner = parts[poly], owner[poly]
-            # a part is an orphan when it does not hold its seed
-            holds = shapely.intersects(parts, shapely.points(seeds[owner]))
-            # a cell whose seed fell outside the block (a point snapped in) keeps its largest part
-            for c in set(range(n)) - set(owner[holds]):
-                cand = np.flatnonzero(owner == c)
-                if len(cand):
-                    holds[cand[np.argmax(shapely.area(parts[cand]))]] = True
-            merged, where = merge_into_neighbours(parts, ~holds)
-            cells = merged
-            # label of each merged cell = owner of the part that held the seed
-            seeds_lab = np.full(len(merged), -1)
-            seeds_lab[where[holds]] = owner[holds]
+        cells = _building_cells(geom_of[bid], xy, labels)
         for j, geom in enumerate(cells):
             cell_geoms.append(geom)
             cell_block.append(bid)
             cell_key.append(next_key + j)
-        lab_to_key = np.full(n, -1)
-        valid = seeds_lab >= 0
-        lab_to_key[seeds_lab[valid]] = next_key + np.flatnonzero(valid)
-        hh_cell_key.iloc[households.index.get_indexer(hh.index[rows])] = lab_to_key[labels]
+        hh_cell_key.iloc[households.index.get_indexer(hh.index[rows])] = next_key + _cell_of_points(cells, xy)
         next_key += len(cells)
     cells = gpd.GeoDataFrame({"block_id": cell_block, "_key": cell_key}, geometry=cell_geoms, crs=crs)
     cells["community_id"] = cells["block_id"].map(dict(zip(blocks["block_id"], blocks["community_id"])))

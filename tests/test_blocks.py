@@ -226,6 +226,15 @@ def _check_cells(blocks, hh, atoms, hi):
     # the cell of a household lies in the household's block
     atom_block = dict(zip(atoms["atom_id"], atoms["block_id"]))
     assert (placed["atom_id"].astype(int).map(atom_block) == placed["block_id"].astype(int)).all()
+    # a household lies in its cell; one snapped into its block from outside goes to the nearest cell
+    geo = atoms.set_index("atom_id").geometry
+    pts = placed.geometry.values
+    own = shapely.distance(pts, geo.reindex(placed["atom_id"].astype(int)).values)
+    in_block = shapely.intersects(pts, np.array([geom_of[b] for b in placed["block_id"].astype(int)]))
+    assert (own[in_block] < 1e-6).all()
+    for i in np.flatnonzero(~in_block):
+        mine = atoms.loc[atoms["block_id"] == int(placed["block_id"].iloc[i]), "geometry"].values
+        assert own[i] <= shapely.distance(pts[i], mine).min() + 1e-6
     # households at one point share a cell
     xy = shapely.get_coordinates(placed.geometry.values).round(3)
     per_point = pd.Series(placed["atom_id"].to_numpy()).groupby([xy[:, 0], xy[:, 1]]).nunique()
@@ -262,6 +271,17 @@ def test_households_at_one_point_stay_in_one_cell():
     _check_cells(blocks, hh2, atoms, 360)
     first, second = hh2["atom_id"].iloc[:12].to_numpy(), hh2["atom_id"].iloc[12:].to_numpy()
     assert (first == second).all()
+
+
+def test_a_household_snapped_into_a_big_block_from_outside_is_kept():
+    # one 200 x 100 m block; a row of buildings along its south edge and one 12 m outside it
+    roads = _roads([[(0, 0), (200, 0), (200, 100), (0, 100), (0, 0)]])
+    limit = _box(0, 0, 200, 100)
+    hh = _points([(10, 3), (50, 3), (90, 3), (50, 40), (50, -12), (150, 75)], counts=[150, 150, 150, 150, 5, 100])
+    blocks, hh2, atoms = _big_block_case(roads, hh, limit, 300)
+    assert len(blocks) == 1 and atoms["is_cell"].all()
+    _check_cells(blocks, hh2, atoms, 360)
+    assert hh2["atom_id"].notna().all()
 
 
 def test_split_big_blocks_returns_the_households_index():
