@@ -32,6 +32,7 @@ __all__ = [
     "attach_households",
     "split_big_blocks",
     "surface_blocks",
+    "share_out_gaps",
     "absorb_hubs",
 ]
 
@@ -639,10 +640,8 @@ def surface_blocks(surfaces: gpd.GeoDataFrame, *, limit, spacing_m: float = 5.0)
     """Blocks from road-surface polygons, with the road space shared out.
 
     The spaces between road surfaces are the blocks; every point of the road
-    surface goes to the nearest block (a Voronoi tessellation of points along
-    the block edges, dissolved per block, as in momepy's enclosed
-    tessellation), so the blocks tile ``limit`` and meet along the middle of
-    the roads.
+    surface goes to the nearest block (:func:`share_out_gaps`), so the blocks
+    tile ``limit`` and meet along the middle of the roads.
 
     Returns
     -------
@@ -654,18 +653,56 @@ def surface_blocks(surfaces: gpd.GeoDataFrame, *, limit, spacing_m: float = 5.0)
     road_space = shapely.union_all(surfaces.geometry.values)
     cores = shapely.get_parts(shapely.difference(limit, road_space))
     cores = cores[shapely.area(cores) > 1.0]
+    return share_out_gaps(cores, limit=limit, spacing_m=spacing_m), cores
+
+
+def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0) -> np.ndarray:
+    """Grow polygons that do not overlap so that together they tile ``limit``.
+
+    Every point of ``limit`` outside the cores goes to the nearest core (a
+    Voronoi tessellation of points every ``spacing_m`` along the core edges,
+    as in momepy's enclosed tessellation); a core itself keeps exactly its own
+    shape, so cores that share edges (a blocks layer) stay apart.
+
+    Parameters
+    ----------
+    cores : ndarray of Polygons
+        In a metric CRS; they may touch but not overlap.
+    limit : Polygon or MultiPolygon
+    spacing_m : float
+
+    Returns
+    -------
+    ndarray of Polygons or MultiPolygons
+        One per core, in the same order, clipped to ``limit``.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> cores = np.array([shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10), shapely.box(30, 0, 40, 10)])
+    >>> grown = share_out_gaps(cores, limit=shapely.box(0, 0, 40, 10))
+    >>> [round(float(a)) for a in shapely.area(grown)]
+    [100, 150, 150]
+    """
+    cores = np.asarray(cores, dtype=object)
+    gap = shapely.difference(limit, shapely.union_all(cores))
+    if shapely.area(gap) <= 1e-6:
+        return shapely.intersection(cores, limit)
     rings = shapely.boundary(shapely.segmentize(cores, spacing_m))
     pts, owner = shapely.get_parts(shapely.extract_unique_points(rings), return_index=True)
     xy = shapely.get_coordinates(pts)
+    # a point on an edge two cores share goes to the first of them: its cell only
+    # reaches the gap where that edge meets it
     _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
     first.sort()
     # regular (co-circular) points give degenerate Voronoi cells in GEOS; a fixed
     # sub-centimetre jitter avoids that and keeps the result deterministic
     jitter = np.random.default_rng(0).uniform(-0.005, 0.005, size=(len(first), 2))
     vor = shapely.voronoi_polygons(shapely.multipoints(xy[first] + jitter), extend_to=limit, ordered=True)
-    cells = shapely.get_parts(vor)
-    cell_owner = owner[first]
-    # dissolve the Voronoi cells per block (snapped to 1 cm: their edges are not exactly noded)
-    expanded = gpd.GeoDataFrame({"owner": cell_owner}, geometry=cells).dissolve(by="owner", grid_size=0.01)
-    blocks = shapely.intersection(expanded.geometry.values, limit)
-    return blocks, cores[expanded.index.to_numpy()]
+    share = shapely.intersection(shapely.get_parts(vor), gap)
+    keep = ~shapely.is_empty(share)
+    pieces = gpd.GeoDataFrame({"owner": np.r_[np.arange(len(cores)), owner[first][keep]]},
+                              geometry=np.r_[cores, share[keep]])
+    # dissolve each core with its share of the gap (snapped to 1 cm: the cells' edges are not exactly noded)
+    grown = pieces.dissolve(by="owner", grid_size=0.01).reindex(np.arange(len(cores)))
+    return shapely.intersection(grown.geometry.values, limit)

@@ -28,6 +28,7 @@ from gridpart.blocks import (
     canonical_order,
     noded_segments,
     split_big_blocks,
+    share_out_gaps,
     surface_blocks,
 )
 from gridpart.codes import reading_order
@@ -426,6 +427,15 @@ def _check_placement(hh, blocks, block_of, problems: Problems) -> None:
     warnings.warn(f"households: {text} They are unplaced (see plan.unplaced).", UserWarning, stacklevel=3)
 
 
+def _block_cores(geoms: np.ndarray, limit) -> np.ndarray:
+    """The user's block polygons as a clean coverage inside ``limit``: one piece
+    per polygon part, overlaps given to one of the blocks, no slivers."""
+    parts = shapely.get_parts(shapely.intersection(shapely.make_valid(np.asarray(geoms, dtype=object)), limit))
+    parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 1.0)]
+    clean = shapely.get_parts(shapely.coverage_clean(parts))
+    return clean[(shapely.get_type_id(clean) == 3) & (shapely.area(clean) > 1.0)]
+
+
 def _blocks_and_segments(roads, roads_are, limit, barriers, communities):
     if roads_are == "lines":
         b = blocks_from_roads(roads, limit=limit, barriers=barriers, communities=communities)
@@ -433,10 +443,9 @@ def _blocks_and_segments(roads, roads_are, limit, barriers, communities):
     crs = roads.crs
     if roads_are == "surfaces":
         polys, _ = surface_blocks(roads, limit=limit)
-    else:  # blocks: the given polygons; the space between them is shared out like road space
-        cores = gpd.GeoDataFrame(geometry=shapely.make_valid(roads.geometry.values), crs=crs)
-        space = shapely.difference(limit, shapely.union_all(cores.geometry.values))
-        polys, _ = surface_blocks(gpd.GeoDataFrame(geometry=[space], crs=crs), limit=limit)
+    else:  # blocks: each given polygon is a block; the space between them is shared out like road space
+        polys = _block_cores(roads.geometry.values, limit)
+        polys = share_out_gaps(polys, limit=limit)
     polys = shapely.get_parts(polys)
     polys = polys[shapely.area(polys) > 1.0]
     blocks = gpd.GeoDataFrame(geometry=polys, crs=crs)
