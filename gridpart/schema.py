@@ -554,7 +554,8 @@ def _geom_types(values: np.ndarray) -> np.ndarray:
 
 def _wrong_types(types: np.ndarray, index: pd.Index, allowed: frozenset[str], argument: str,
                  expected: str, fix: str, problems: Problems) -> bool:
-    bad = np.array([t is not None and t not in allowed for t in types], dtype=bool)
+    types = np.asarray(types, dtype=object)
+    bad = pd.notna(types) & ~pd.Series(types).isin(list(allowed)).to_numpy()
     if bad.any():
         found = sorted({str(t) for t in types[bad]})
         problems.add(f"{argument}.geometry",
