@@ -514,6 +514,8 @@ def partition(
         (:func:`gridpart.estimate_households`, default parameters).
     communities : GeoDataFrame or path, optional
         Community polygons with ``community_id``; every grid nests in one.
+        The plan carries the ids as strings (``1`` → ``"1"``), so compare or
+        merge with ``communities["community_id"].astype(str)``.
     parcels : GeoDataFrame or path, optional
         Compounds and work units (``kind`` in {"compound", "unit"}, optional
         ``name``).  They decide grid kinds and keep compounds and units
