@@ -636,10 +636,17 @@ def partition(
     band = Band.from_target(tgt)
     limit = shapely.make_valid(_limit_geometry(area, w["communities"], hh, work_crs))
     if limit.is_empty or limit.area < 1.0:
-        what = "does not overlap the communities" if w["communities"] is not None else "covers less than 1 m²"
+        if w["communities"] is not None:
+            what = "does not overlap the communities"
+        elif area is not None and not area.intersects(shapely.box(*hh.total_bounds).buffer(100.0)):
+            away = area.distance(shapely.box(*hh.total_bounds)) / 1000.0
+            what = (f"lies {away:,.0f} km from the households (a shapely geometry is taken in the households' "
+                    f"CRS, {user_crs.to_string()}; one drawn in degrees or in another CRS lands elsewhere)")
+        else:
+            what = "covers less than 1 m²"
         problems.add("study_area", f"{what}, so there is no area to partition.",
-                     fix="pass a study area that covers the households (and communities), in its own CRS, "
-                         "or leave it out")
+                     fix="pass a study area that covers the households (and communities), with its CRS: "
+                         "gpd.GeoSeries([area], crs='EPSG:...'), or leave it out")
         problems.raise_if_any()
 
     blocks, segments = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"])

@@ -218,6 +218,9 @@ CASES: list[Case] = [
     Case("households in EPSG:3857, shapely study area in UTM", lambda: base(
         households=base_households().to_crs("EPSG:3857"), study_area=study()), "error", "households",
          match="outside", why="a shapely study area is in the households' CRS; nothing falls inside"),
+    Case("shapely study area in degrees, households in UTM", lambda: base(
+        study_area=shapely.box(116.3, 39.9, 116.4, 40.0)), "error", "study_area", match="km from the households",
+         why="a shapely study area is in the households' CRS: degrees land thousands of km away"),
     Case("roads in lon/lat, households in UTM", lambda: base(roads=_ll(base_roads())), "ok",
          why="mixed CRSs are reprojected; results come back in the households' CRS"),
     Case("everything in lon/lat", lambda: base(roads=_ll(base_roads()), households=_ll(base_households()),
