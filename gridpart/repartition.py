@@ -48,7 +48,6 @@ one function to replace once :mod:`gridpart.codes` exists.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import os
@@ -278,6 +277,7 @@ def _out_of_band(sub: SubProblem, labels: np.ndarray) -> np.ndarray:
 
     Examples
     --------
+    >>> import dataclasses
     >>> from gridpart.problem import Band
     >>> from gridpart.testing import grid_subproblem
     >>> sub = grid_subproblem(1, 4, k=2)  # four atoms of 100 households
@@ -318,6 +318,7 @@ def _split_count(sub: SubProblem, idx: np.ndarray) -> int:
 
     Examples
     --------
+    >>> import dataclasses
     >>> from gridpart.problem import Band
     >>> from gridpart.testing import grid_subproblem
     >>> sub = grid_subproblem(1, 9, k=3, households=100, target=300, tolerance=0.35)
@@ -705,11 +706,11 @@ class _Repair:
         return out
 
     def _split_big(self, sub, labels, owner, locked, bad, seed):
-        """Invalid labels too big for one grid are cut by tree bisection first;
-        the piece with most households keeps the old grid."""
+        """Invalid labels too big for one grid (:func:`_split_count`: for their households and,
+        when hard, their persons) are cut by tree bisection first; the piece with most
+        households keeps the old grid."""
         from gridpart.solvers.seed import seed_plan
 
-        b = sub.band
         labels = labels.copy()
         owner, locked, bad = list(owner), list(locked), list(bad)
         for li in range(len(owner)):
@@ -717,7 +718,6 @@ class _Repair:
                 continue
             idx = np.flatnonzero(labels == li)
             w = sub.weight[idx]
-            forced = np.flatnonzero(w > b.hi)
             k = min(len(idx), _split_count(sub, idx))
             if k <= 1:
                 continue
