@@ -437,7 +437,7 @@ def test_persons_scope_follows_the_old_plans_persons_band(persons_city):
     assert not c2_kept(everywhere) and everywhere.params["persons_out_of_band"] == 0
 
 
-def test_persons_soft_balances_without_moving_anyone_for_it(persons_city, caplog):
+def test_persons_soft_moves_nobody_for_persons_and_warns(persons_city, caplog):
     roads, hh, comm, new, old, hh_only, hard = persons_city
     with caplog.at_level("WARNING", logger="gridpart.repartition"):
         soft = gp.repartition(old, roads, hh, communities=new, target=SOFT, time_limit=10, seed=0)
