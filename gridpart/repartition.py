@@ -7,21 +7,27 @@ boundaries, the roads and the households, in three priorities:
 
 1. every grid is **valid** again: inside one community, contiguous, within
    the band where any plan can be (DESIGN §3 "forced out") -- the households
-   band, and the persons band too when it is hard
+   band first, then the persons band when it is hard
    (``gp.Target(..., persons_hard=True)``);
 2. as few **households as possible change grid**;
 3. then grids are **balanced and compact** (size deviation, persons
    deviation when a persons band is given, and cut cost by road class, as
    :func:`gridpart.partition` counts them).
 
-Persons follow :func:`gridpart.partition`'s semantics: a hard persons band
-counts exactly like the households band (a grid out of either is out, and
-persons outside it are paid for like households outside the households
-band); a soft one (the default) only adds the persons deviation cost of
+Persons follow :func:`gridpart.partition`: a soft persons band (the
+default) only adds the persons deviation cost of
 :func:`gridpart.solvers.cpsat.solve_window` to the balance in step 3, so it
 never makes a grid invalid nor moves a household on its own; grids left
 outside it are counted in ``plan.params["persons_out_of_band"]`` and named
-in a logged warning.
+in a logged warning.  A hard persons band is part of validity, hard where
+feasible: a grid out of it is broken and repaired, and the repair puts as
+many grids in it as it can.  Two orders differ from ``solve_window``, where
+both bands weigh the same: grids out of the households band come before
+grids out of the persons band (a repair can empty a grid, where partition
+keeps the count the households ask for, and would otherwise merge grids out
+of the households band to bring their persons in); and persons outside the
+band rank below the households moved (where the band cannot hold, hundreds
+of households would otherwise move to bring a grid a few persons nearer).
 
 How: the old plan is mapped onto the new atoms (each household falls in the
 old grid that holds its point; each atom takes the old grid of most of its
@@ -30,9 +36,10 @@ grids cut into pieces by the new boundaries are the starting labels.  Grids
 still valid are kept exactly as they were; the rest (pieces of cut grids,
 grids out of the band, atoms no old grid covered) are re-solved by a CP-SAT
 model whose objective is lexicographic: grids out of the band, then
-households (and, with a hard persons band, persons) outside it, then
-households moved away from their old grid, then (in a second solve that
-keeps the first optimum) deviation and cut cost.  If
+households outside it (then, with a hard persons band, grids out of that
+band), then households moved away from their old grid, then (in a second
+solve that keeps the first optimum; persons outside a hard band first)
+deviation and cut cost.  If
 that leaves a grid out of the band that need not be, the window widens by
 one ring of neighbouring valid grids at a time.  ``locked`` grids never take
 part.
@@ -396,8 +403,14 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     lo, hi, centre = math.ceil(b.lo - 1e-9), math.floor(b.hi + 1e-9), int(round(b.centre))
     all_out = sub.total < b.lo
     inner_lo, inner_hi = sub.inner_band()
-    # persons (as solve_window): a deviation cost always; with persons_hard the
-    # persons band counts like the households band (out-of-band grids, excess)
+    # persons (as solve_window): a deviation cost always; with persons_hard,
+    # grids out of the persons band count right after the households band and
+    # before the moves, and persons outside it first in phase 2.  Unlike
+    # solve_window, the two bands do not weigh the same: a repair can empty a
+    # grid (partition keeps the count the households ask for), and would merge
+    # grids out of the households band to bring their persons into theirs; and
+    # persons outside the band do not outweigh moves: where the band cannot
+    # hold, hundreds of households would move to bring a grid a few persons nearer
     p = np.round(sub.persons[W]).astype(np.int64) if sub.has_persons else None
     p_hard = _persons_hard(sub)
     if p is not None:
@@ -428,7 +441,14 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     for i in range(m):
         model.add_exactly_one([x[i, li] for li in range(K) if (i, li) in x])
     per_hh = total + 1
-    per_grid = per_hh * (total + hi + 1 + (ptotal + phi + 1 if p_hard else 0))
+    per_grid = per_hh * (total + hi + 1)
+    if p_hard:  # households band, then grids out of the persons band, then moves: each outweighs the rest
+        per_pgrid = total + 1
+        per_hh = per_pgrid * (K + 1)
+        per_grid = per_hh * (total + K * lo + 1)
+        # persons outside the band come first in phase 2 (after the moves: never a move for a person)
+        per_person = (int((DEVIATION_COST + INNER_COST) * (total + K * centre))
+                      + int(PERSONS_DEVIATION_COST) * (ptotal + K * pcentre) + int(np.abs(wcost).sum()) + 1)
     phase1, phase2 = [], []
     for li in range(K):
         r = int(roots[li])
@@ -477,8 +497,10 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
                 pexc = model.new_int_var(0, ptotal + plo, f"pexc{li}")
                 model.add(pexc >= psize - pcap)
                 model.add(pexc >= plo - psize).only_enforce_if(used)
-                model.add(pexc == 0).only_enforce_if(out.Not())
-                phase1.append(per_hh * pexc)
+                pout = model.new_bool_var(f"pout{li}")
+                model.add(pexc == 0).only_enforce_if(pout.Not())
+                phase1.append(per_pgrid * pout)
+                phase2.append(per_person * pexc)
         own = int(owner[L[li]])
         if own >= 0:
             gains = [(stay.get((int(ga[i]), own), 0), x[i, li]) for i in members]
@@ -661,7 +683,7 @@ class _Repair:
         self.atom_owner[sub.atoms] = owner[labels]
         method = METHOD_REPAIR if windows else METHOD_KEPT
         if windows and sub.has_persons:
-            method += ("; persons band hard (out-of-band grids and excess persons count with the households')"
+            method += ("; persons band hard (grids out of it after the households', before the moves)"
                        if _persons_hard(sub) else "; persons deviation in the balance")
         if self.rebalance:
             method += "; rebalanced by LNS windows"
@@ -886,11 +908,11 @@ def repartition(
         As for :func:`gridpart.partition`.  With a persons band
         (``gp.Target(households=300, persons=1000)``, households with a
         ``persons`` column) and ``persons_hard=True``, a grid out of the
-        persons band is invalid like one out of the households band, and
-        repaired where some plan can avoid it (not when one atom alone is
-        above the band or the component's persons fall short of it); with
-        a soft persons band, persons only weigh in the balance of the grids
-        a repair redraws (see the module notes).
+        persons band is invalid, and repaired where some plan can avoid it
+        (not when one atom alone is above the band or the component's
+        persons fall short of it) without taking any grid out of the
+        households band; with a soft persons band, persons only weigh in
+        the balance of the grids a repair redraws (see the module notes).
     locked : iterable of int, optional
         Old grid ids that must not change at all (an error names those that
         no longer fit in one new community).

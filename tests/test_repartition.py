@@ -513,6 +513,31 @@ def test_repair_model_persons_break_ties(persons_hard):
     assert res.labels.tolist() == ([0, 0, 0, 2, 2] if persons_hard is None else [0, 0, 2, 2, 2])
 
 
+def test_repair_model_moves_nobody_for_persons_alone():
+    """The west grid is 50 persons short and no plan gets it into the persons band
+    without pushing the east one out: moving the small atom would bring it 30
+    persons nearer, but a hard persons band buys grids in the band, not persons."""
+    labels, owner = np.array([0, 0, 0, 1, 1, 1, 1]), np.array([10, 20])
+    sub, stay = _lattice([100, 100, 100, 10, 100, 100, 100], [250, 250, 250, 30, 290, 290, 290], labels, owner,
+                         _band(True))
+    res = _solve_window(sub, labels, owner, np.arange(7), stay, seed=0, deterministic_time=2, time_limit=10)
+    assert res.status == "OPTIMAL"
+    assert res.labels.tolist() == labels.tolist() and res.moved == 0
+
+
+def test_persons_hard_never_gives_up_the_households_band(merger):
+    """Synthetic persons (about 2.6 a household) against 800-1200 a grid: the bands cannot both
+    hold everywhere.  The households band still holds wherever it did; the persons band gains."""
+    roads, hh, comm, new, old, old_grids, plan = merger
+    hard = gp.repartition(old_grids, roads, hh, communities=new, target=PERSONS, time_limit=10, seed=0)
+    assert_valid_plan(hard, hh)
+    _adds_up(hard.changes, hh)
+    assert n_out(hard) == n_out(plan) == 0
+    in_p = hard.grids["persons"].between(P_LO, P_HI)
+    assert in_p.sum() >= plan.grids["persons"].between(P_LO, P_HI).sum()
+    assert hard.params["persons_out_of_band"] == int((~in_p).sum()) >= 1
+
+
 def test_out_of_band_persons_rules():
     labels = np.array([0, 0, 1, 1])
     band = _band(True, lo=150, hi=250, centre=200)  # persons 800-1200
