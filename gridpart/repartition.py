@@ -6,10 +6,28 @@ nest in the new communities, and some fall out of the band.
 boundaries, the roads and the households, in three priorities:
 
 1. every grid is **valid** again: inside one community, contiguous, within
-   the band where any plan can be (DESIGN §3 "forced out");
+   the band where any plan can be (DESIGN §3 "forced out") -- the households
+   band first, then the persons band when it is hard
+   (``gp.Target(..., persons_hard=True)``);
 2. as few **households as possible change grid**;
-3. then grids are **balanced and compact** (size deviation and cut cost by
-   road class, as :func:`gridpart.partition` counts them).
+3. then grids are **balanced and compact** (size deviation, persons
+   deviation when a persons band is given, and cut cost by road class, as
+   :func:`gridpart.partition` counts them).
+
+Persons follow :func:`gridpart.partition`: a soft persons band (the
+default) only adds the persons deviation cost of
+:func:`gridpart.solvers.cpsat.solve_window` to the balance in step 3, so it
+never makes a grid invalid nor moves a household on its own; grids left
+outside it are counted in ``plan.params["persons_out_of_band"]`` and named
+in a logged warning.  A hard persons band is part of validity, hard where
+feasible: a grid out of it is broken and repaired, and the repair puts as
+many grids in it as it can.  Two orders differ from ``solve_window``, where
+both bands weigh the same: grids out of the households band come before
+grids out of the persons band (a repair can empty a grid, where partition
+keeps the count the households ask for, and would otherwise merge grids out
+of the households band to bring their persons in); and persons outside the
+band rank below the households moved (where the band cannot hold, hundreds
+of households would otherwise move to bring a grid a few persons nearer).
 
 How: the old plan is mapped onto the new atoms (each household falls in the
 old grid that holds its point; each atom takes the old grid of most of its
@@ -18,8 +36,10 @@ grids cut into pieces by the new boundaries are the starting labels.  Grids
 still valid are kept exactly as they were; the rest (pieces of cut grids,
 grids out of the band, atoms no old grid covered) are re-solved by a CP-SAT
 model whose objective is lexicographic: grids out of the band, then
-households outside it, then households moved away from their old grid, then
-(in a second solve that keeps the first optimum) deviation and cut cost.  If
+households outside it (then, with a hard persons band, grids out of that
+band), then households moved away from their old grid, then (in a second
+solve that keeps the first optimum; persons outside a hard band first)
+deviation and cut cost.  If
 that leaves a grid out of the band that need not be, the window widens by
 one ring of neighbouring valid grids at a time.  ``locked`` grids never take
 part.
@@ -51,7 +71,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from gridpart.errors import InputError, Problems
 from gridpart.plan import GridPlan
-from gridpart.problem import DEVIATION_COST, INNER_COST, SubProblem, grid_count
+from gridpart.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem, grid_count
 from gridpart.solvers.cpsat import cut_terms
 from gridpart.solvers.lns import SubResult
 
@@ -245,19 +265,88 @@ def _roots(sub: SubProblem, atoms: np.ndarray, labels: np.ndarray, grids: np.nda
     return roots
 
 
+def _persons_hard(sub: SubProblem) -> bool:
+    """The persons band counts like the households band here (``persons_hard``)
+    and some plan could meet it: the component holds at least its lower limit."""
+    b = sub.band
+    return bool(sub.has_persons and b.persons_hard
+                and float(np.round(sub.persons).sum()) >= math.ceil(b.persons_lo - 1e-9))
+
+
 def _out_of_band(sub: SubProblem, labels: np.ndarray) -> np.ndarray:
-    """Per label 0..max: out of the band although some plan could avoid it."""
+    """Per label 0..max: out of the band although some plan could avoid it.
+
+    Households always count; persons count too when the band is hard for
+    them (``Target(..., persons_hard=True)``): a grid out of the persons band
+    is out, except above it when it holds one atom that alone exceeds the
+    persons band, and never when the component's persons fall short of the
+    band altogether (no plan can help it then).
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from gridpart.problem import Band
+    >>> from gridpart.testing import grid_subproblem
+    >>> sub = grid_subproblem(1, 4, k=2)  # four atoms of 100 households
+    >>> _out_of_band(sub, np.array([0, 0, 1, 1])).tolist()
+    [False, False]
+    >>> _out_of_band(sub, np.array([0, 0, 0, 1])).tolist()
+    [True, True]
+    >>> hard = Band(lo=150, hi=250, centre=200, persons_lo=400, persons_hi=600, persons_centre=500,
+    ...             persons_hard=True)
+    >>> sub = dataclasses.replace(sub, band=hard, persons=np.array([300.0, 300, 100, 100]))
+    >>> _out_of_band(sub, np.array([0, 0, 1, 1])).tolist()  # 600 and 200 persons
+    [False, True]
+    """
     k = int(labels.max()) + 1
     sizes = np.bincount(labels, weights=sub.weight, minlength=k)
     used = np.bincount(labels, minlength=k) > 0
     b = sub.band
     out = used & ((sizes < math.ceil(b.lo - 1e-9)) | (sizes > math.floor(b.hi + 1e-9)))
+    if _persons_hard(sub):
+        p = np.round(sub.persons)
+        psizes = np.bincount(labels, weights=p, minlength=k)
+        p_heavy = np.zeros(k, bool)
+        p_heavy[labels[p > math.floor(b.persons_hi + 1e-9)]] = True
+        out |= used & ((psizes < math.ceil(b.persons_lo - 1e-9))
+                       | ((psizes > math.floor(b.persons_hi + 1e-9)) & ~p_heavy))
     heavy = np.zeros(k, bool)
     heavy[labels[sub.forced]] = True
     out &= ~heavy
     if sub.total < b.lo:  # one grid, out of the band whatever the plan
         out[:] = used.sum() > 1
     return out
+
+
+def _split_count(sub: SubProblem, idx: np.ndarray) -> int:
+    """Grids for the atoms ``idx`` of one broken grid: :func:`grid_count` for its
+    households; with a hard persons band, moved to the nearest count that can
+    also put its persons in the band, if some count serves both bands.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from gridpart.problem import Band
+    >>> from gridpart.testing import grid_subproblem
+    >>> sub = grid_subproblem(1, 9, k=3, households=100, target=300, tolerance=0.35)
+    >>> int(_split_count(sub, np.arange(9)))  # 900 households: 3 grids of 300
+    3
+    >>> hard = Band(lo=195, hi=405, centre=300, persons_lo=1100, persons_hi=1500, persons_centre=1300,
+    ...             persons_hard=True)
+    >>> sub = dataclasses.replace(sub, band=hard, persons=np.full(9, 600.0))
+    >>> int(_split_count(sub, np.arange(9)))  # 5400 persons: 4 grids of 225 households, 1350 persons
+    4
+    """
+    b = sub.band
+    w = sub.weight[idx]
+    forced = np.flatnonzero(w > b.hi)
+    k = grid_count(float(w.sum()), b, (len(forced), float(w[forced].sum())))
+    if len(forced) or not (sub.has_persons and b.persons_hard):
+        return k
+    total, ptotal = float(w.sum()), float(np.round(sub.persons[idx]).sum())
+    lo_k = max(math.ceil(total / b.hi), math.ceil(ptotal / b.persons_hi), 1)
+    hi_k = min(math.floor(total / b.lo), math.floor(ptotal / b.persons_lo))
+    return k if lo_k > hi_k else min(max(k, lo_k), hi_k)
 
 
 @dataclass
@@ -314,6 +403,21 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     lo, hi, centre = math.ceil(b.lo - 1e-9), math.floor(b.hi + 1e-9), int(round(b.centre))
     all_out = sub.total < b.lo
     inner_lo, inner_hi = sub.inner_band()
+    # persons (as solve_window): a deviation cost always; with persons_hard,
+    # grids out of the persons band count right after the households band and
+    # before the moves, and persons outside it first in phase 2.  Unlike
+    # solve_window, the two bands do not weigh the same: a repair can empty a
+    # grid (partition keeps the count the households ask for), and would merge
+    # grids out of the households band to bring their persons into theirs; and
+    # persons outside the band do not outweigh moves: where the band cannot
+    # hold, hundreds of households would move to bring a grid a few persons nearer
+    p = np.round(sub.persons[W]).astype(np.int64) if sub.has_persons else None
+    p_hard = _persons_hard(sub)
+    if p is not None:
+        ptotal = int(p.sum())
+        plo, phi = math.ceil(b.persons_lo - 1e-9), math.floor(b.persons_hi + 1e-9)
+        pcentre = int(round(b.persons_centre))
+        p_heavy = p > phi
 
     model = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
@@ -338,6 +442,13 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
         model.add_exactly_one([x[i, li] for li in range(K) if (i, li) in x])
     per_hh = total + 1
     per_grid = per_hh * (total + hi + 1)
+    if p_hard:  # households band, then grids out of the persons band, then moves: each outweighs the rest
+        per_pgrid = total + 1
+        per_hh = per_pgrid * (K + 1)
+        per_grid = per_hh * (total + K * lo + 1)
+        # persons outside the band come first in phase 2 (after the moves: never a move for a person)
+        per_person = (int((DEVIATION_COST + INNER_COST) * (total + K * centre))
+                      + int(PERSONS_DEVIATION_COST) * (ptotal + K * pcentre) + int(np.abs(wcost).sum()) + 1)
     phase1, phase2 = [], []
     for li in range(K):
         r = int(roots[li])
@@ -374,6 +485,22 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
             model.add(far >= size - inner_hi)
             model.add(far >= inner_lo - size).only_enforce_if(used)
             phase2.append(int(INNER_COST) * far)
+        if p is not None:
+            psize = model.new_int_var(0, ptotal, f"psize{li}")
+            model.add(psize == sum(int(p[i]) * x[i, li] for i in members if p[i]))
+            pdev = model.new_int_var(0, ptotal + pcentre, f"pdev{li}")
+            model.add(pdev >= psize - pcentre)
+            model.add(pdev >= pcentre - psize).only_enforce_if(used)
+            phase2.append(int(PERSONS_DEVIATION_COST) * pdev)
+            if p_hard:  # an atom alone above the persons band lifts its grid's cap to its own persons
+                pcap = phi + sum(int(p[i] - phi) * x[i, li] for i in members if p_heavy[i])
+                pexc = model.new_int_var(0, ptotal + plo, f"pexc{li}")
+                model.add(pexc >= psize - pcap)
+                model.add(pexc >= plo - psize).only_enforce_if(used)
+                pout = model.new_bool_var(f"pout{li}")
+                model.add(pexc == 0).only_enforce_if(pout.Not())
+                phase1.append(per_pgrid * pout)
+                phase2.append(per_person * pexc)
         own = int(owner[L[li]])
         if own >= 0:
             gains = [(stay.get((int(ga[i]), own), 0), x[i, li]) for i in members]
@@ -424,7 +551,7 @@ class _Repair:
 
     def __init__(self, old_grids: gpd.GeoDataFrame, *, locked: set[int], rebalance: bool,
                  window_time: float, max_rings: int, scope: str = "changed",
-                 old_band: tuple[float, float] | None = None):
+                 old_band: tuple[float, float] | None = None, old_persons: tuple | None = None):
         self.old_grids = old_grids
         self.old_community = (pd.Series(old_grids["community_id"].astype(str).to_numpy(), index=old_grids["grid_id"])
                               if "community_id" in old_grids.columns else pd.Series(dtype=object))
@@ -434,6 +561,8 @@ class _Repair:
         self.max_rings = max_rings
         self.scope = scope
         self.old_band = old_band
+        self.old_persons = old_persons
+        self.band = None  # the band of the sub-problems, once one is solved
 
     # -- called once by partition with the atoms in the working CRS
     def on_atoms(self, atoms: gpd.GeoDataFrame, edges: pd.DataFrame, hh: gpd.GeoDataFrame) -> None:
@@ -508,14 +637,14 @@ class _Repair:
     # -- the strategy: one community component
     def __call__(self, sub: SubProblem, *, seed: int = 0, time_limit: float = 60.0) -> SubResult:
         t0 = time.perf_counter()
+        self.band = sub.band
         _, labels = np.unique(self.piece[sub.atoms], return_inverse=True)
         labels = labels.astype(np.int64)
         uniq = np.unique(self.piece[sub.atoms])
         owner = self.piece_owner[uniq].copy()
         locked = np.isin(owner, list(self.locked))
         bad = self._invalid(sub, labels, owner) & ~locked
-        same_band = self.old_band is None or np.allclose(self.old_band, (sub.band.lo, sub.band.hi))
-        if self.scope == "changed" and same_band and self._untouched(owner):
+        if self.scope == "changed" and not self._band_changed(sub.band) and self._untouched(owner):
             bad[:] = False  # the change did not reach this community: keep it as it was
         windows = improved = 0
         status, objective = None, 0.0
@@ -553,10 +682,30 @@ class _Repair:
                                   for a, o, w in zip(sub.atoms.tolist(), mine.tolist(), sub.weight.tolist()) if w))
         self.atom_owner[sub.atoms] = owner[labels]
         method = METHOD_REPAIR if windows else METHOD_KEPT
+        if windows and sub.has_persons:
+            method += ("; persons band hard (grids out of it after the households', before the moves)"
+                       if _persons_hard(sub) else "; persons deviation in the balance")
         if self.rebalance:
             method += "; rebalanced by LNS windows"
         return SubResult(labels.astype(np.int64), status or "FEASIBLE", method, objective, float("nan"),
                          time.perf_counter() - t0, windows, improved)
+
+    def _band_changed(self, band) -> bool:
+        """Whether grids are now judged by another band than the old plan was drawn with.
+
+        The households bands differ, or persons are now hard (``persons_hard``)
+        and the old plan did not have this same hard persons band.  A soft
+        persons band never makes a grid invalid, so it never counts; when the
+        old plan's bands are not known (bare grids), nothing counts as changed.
+        """
+        if self.old_band is None:
+            return False
+        if not np.allclose(self.old_band, (band.lo, band.hi)):
+            return True
+        if band.persons_lo is None or not band.persons_hard or self.old_persons is None:
+            return False
+        lo, hi, hard = self.old_persons
+        return not (hard and lo is not None and np.allclose((lo, hi), (band.persons_lo, band.persons_hi)))
 
     def _untouched(self, owner: np.ndarray) -> bool:
         """Every label is a whole old grid, and all come from one old community."""
@@ -579,11 +728,11 @@ class _Repair:
         return out
 
     def _split_big(self, sub, labels, owner, locked, bad, seed):
-        """Invalid labels too big for one grid are cut by tree bisection first;
-        the piece with most households keeps the old grid."""
+        """Invalid labels too big for one grid (:func:`_split_count`: for their households and,
+        when hard, their persons) are cut by tree bisection first; the piece with most
+        households keeps the old grid."""
         from gridpart.solvers.seed import seed_plan
 
-        b = sub.band
         labels = labels.copy()
         owner, locked, bad = list(owner), list(locked), list(bad)
         for li in range(len(owner)):
@@ -591,8 +740,7 @@ class _Repair:
                 continue
             idx = np.flatnonzero(labels == li)
             w = sub.weight[idx]
-            forced = np.flatnonzero(w > b.hi)
-            k = min(len(idx), grid_count(float(w.sum()), b, (len(forced), float(w[forced].sum()))))
+            k = min(len(idx), _split_count(sub, idx))
             if k <= 1:
                 continue
             part = sub.restrict(idx, k)
@@ -757,7 +905,14 @@ def repartition(
     communities : GeoDataFrame or path
         The new community boundaries (``community_id``, optional ``code``).
     target, tolerance, roads_are, barriers, study_area, parcels
-        As for :func:`gridpart.partition`.
+        As for :func:`gridpart.partition`.  With a persons band
+        (``gp.Target(households=300, persons=1000)``, households with a
+        ``persons`` column) and ``persons_hard=True``, a grid out of the
+        persons band is invalid, and repaired where some plan can avoid it
+        (not when one atom alone is above the band or the component's
+        persons fall short of it) without taking any grid out of the
+        households band; with a soft persons band, persons only weigh in
+        the balance of the grids a repair redraws (see the module notes).
     locked : iterable of int, optional
         Old grid ids that must not change at all (an error names those that
         no longer fit in one new community).
@@ -777,7 +932,13 @@ def repartition(
         ``"changed"``: grids out of the band are repaired only in communities
         the change reached (cut, merged, grown or shrunk) or everywhere when
         the band differs from the old plan's (its ``params["band"]``);
-        elsewhere old grids stay as they were even out of the band.
+        elsewhere old grids stay as they were even out of the band.  For
+        persons, the band differs when it is hard now and the old plan was
+        not drawn with the same hard persons band (read from its
+        ``params["target"]``): an old plan without persons, or with a soft
+        persons band, is then repaired everywhere a grid is out of the
+        persons band.  A soft persons band never counts, and when the old
+        plan's bands are not known (bare grids) nothing counts as changed.
         ``"all"``: repaired wherever they are.
     code_width : int, optional
         Digits of the grid sequence number in codes (see :func:`recode_grids`).
@@ -788,11 +949,16 @@ def repartition(
     GridPlan
         Grids carrying on an old grid keep its ``grid_id``; new grids get ids
         above the old ones.  ``plan.changes`` is a :class:`Changes`.
+        ``plan.params`` records ``old_band`` and ``old_persons_band``
+        (``[low, high, hard]``, as read from the old plan, or None) and,
+        with a persons band, ``persons_out_of_band`` (grids outside it).
 
     Raises
     ------
     InputError
-        Listing every problem with the inputs, ``old_grids`` and ``locked``.
+        Listing every problem with the inputs, ``old_grids`` and ``locked``
+        (also when the target asks for a persons band and the households
+        have no ``persons`` column).
 
     Examples
     --------
@@ -804,6 +970,13 @@ def repartition(
     >>> plan = gp.repartition(old, roads, hh, communities=merged, time_limit=10)
     >>> int(plan.changes.summary["households"]) == int(hh["households"].sum())
     True
+
+    A hard persons band is repaired too (``hh`` has a ``persons`` column):
+
+    >>> hard = gp.Target(households=300, persons=800, persons_hard=True)
+    >>> again = gp.repartition(old, roads, hh, communities=merged, target=hard, time_limit=10)
+    >>> bool(again.grids["persons"].between(640, 960).all()), again.params["persons_out_of_band"]
+    (True, 0)
     """
     from gridpart.solve import partition
 
@@ -834,14 +1007,18 @@ def repartition(
                      fix="e.g. window_time=2")
     problems.raise_if_any()
 
+    params = {}
+    if isinstance(old_grids, GridPlan):
+        params = old_grids.params
+    elif isinstance(old_grids, (str, os.PathLike)):
+        params = _plan_params(old_grids)
+    band_param = params.get("band")
     old_band = None
-    band_param = old_grids.params.get("band") if isinstance(old_grids, GridPlan) else None
-    if isinstance(old_grids, (str, os.PathLike)) and band_param is None:
-        band_param = _plan_band(old_grids)
     if isinstance(band_param, (list, tuple)) and len(band_param) == 2:
         old_band = (float(band_param[0]), float(band_param[1]))
+    old_persons = _persons_band_of(params)
     rep = _Repair(old, locked=locked_ids, rebalance=bool(rebalance), window_time=float(window_time),
-                  max_rings=int(max_rings), scope=scope, old_band=old_band)
+                  max_rings=int(max_rings), scope=scope, old_band=old_band, old_persons=old_persons)
     plan = partition(roads, households, communities=communities, parcels=parcels, target=target,
                      tolerance=tolerance, roads_are=roads_are, barriers=barriers, study_area=study_area,
                      strategy=rep, time_limit=time_limit, seed=seed, on_atoms=rep.on_atoms)
@@ -849,25 +1026,84 @@ def repartition(
     plan.params.update(
         strategy="repartition", rebalance=bool(rebalance), locked=sorted(locked_ids), scope=scope,
         old_band=None if old_band is None else list(old_band),
+        old_persons_band=None if old_persons is None else list(old_persons),
         old_grids=len(old), window_time=float(window_time), max_rings=int(max_rings),
     )
+    _report_persons(plan, rep.band)
     plan.params.setdefault("timings", {})["repartition_s"] = time.perf_counter() - t0
     return plan
 
 
-def _plan_band(path) -> list | None:
-    """The band a plan file was drawn with (None for other files)."""
+def _report_persons(plan: GridPlan, band) -> None:
+    """Count the grids outside the persons band (``params["persons_out_of_band"]``) and,
+    when that band is soft, say so in a warning: minimal change came first."""
+    if band is None or band.persons_lo is None or "persons" not in plan.grids:
+        return
+    p = plan.grids["persons"].astype(float)
+    lo, hi = math.ceil(band.persons_lo - 1e-9), math.floor(band.persons_hi + 1e-9)
+    outside = p.notna() & ((p < lo) | (p > hi))
+    plan.params["persons_out_of_band"] = int(outside.sum())
+    if outside.any() and not band.persons_hard:
+        ids = plan.grids.loc[outside, "grid_id"].tolist()
+        log.warning("%d of %d grids hold persons outside the band %g-%g (grid_id %s%s): a soft persons band "
+                    "only balances the grids a repair redraws, after as few households as possible move; "
+                    "pass gp.Target(..., persons_hard=True) to repair them too",
+                    len(ids), len(plan.grids), band.persons_lo, band.persons_hi,
+                    ", ".join(str(g) for g in ids[:8]), ", ..." if len(ids) > 8 else "")
+
+
+def _plan_params(path) -> dict:
+    """The parameters a plan file was drawn with (empty for other files)."""
     import json
 
     import pyogrio
 
     try:
         if "metadata" not in {row[0] for row in pyogrio.list_layers(path)}:
-            return None
+            return {}
         meta = pyogrio.read_dataframe(path, layer="metadata", read_geometry=False).set_index("key")
-        return json.loads(meta.loc["params", "value"]).get("band")
-    except Exception:  # not a gridpart plan: no band known
+        params = json.loads(meta.loc["params", "value"])
+    except Exception:  # not a gridpart plan: nothing known
+        return {}
+    return params if isinstance(params, dict) else {}
+
+
+def _persons_band_of(params: dict) -> tuple | None:
+    """The persons band an old plan was drawn with, read from its recorded target.
+
+    Returns
+    -------
+    tuple or None
+        ``(low, high, hard)``; ``(None, None, False)`` when the old plan had
+        no persons target; ``None`` when it is not known (no target recorded,
+        or one this version cannot read).
+
+    Examples
+    --------
+    >>> _persons_band_of({"target": "Target(households=300, persons=1000, tolerance=0.2, persons_hard=True)"})
+    (800.0, 1200.0, True)
+    >>> _persons_band_of({"target": "Target(households=300, persons=None, tolerance=0.2, persons_hard=False)"})
+    (None, None, False)
+    >>> _persons_band_of({}) is None
+    True
+    """
+    import ast
+
+    from gridpart.schema import Target
+
+    text = params.get("target")
+    if not isinstance(text, str):
         return None
+    try:  # the repr of a Target: keyword literals only, never evaluated as code
+        node = ast.parse(text, mode="eval").body
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Target"
+                and not node.args):
+            return None
+        target = Target(**{kw.arg: ast.literal_eval(kw.value) for kw in node.keywords})
+    except (SyntaxError, ValueError, TypeError):  # InputError is a ValueError
+        return None
+    band = target.persons_band
+    return (None, None, False) if band is None else (float(band[0]), float(band[1]), bool(target.persons_hard))
 
 
 def _carry_ids(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, communities, code_width) -> GridPlan:

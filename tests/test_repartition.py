@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gridpart as gp
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.errors import InputError
-from gridpart.repartition import FATES, grid_mates_kept, recode_grids
-from gridpart.testing import assert_valid_plan
+from gridpart.problem import Band
+from gridpart.repartition import FATES, _out_of_band, _solve_window, grid_mates_kept, recode_grids
+from gridpart.testing import assert_valid_plan, grid_subproblem
 
 TARGET = 300
 NEW_CODE = "110108001099"
@@ -197,6 +204,9 @@ def test_from_file_and_deterministic(merger, tmp_path):
     path = tmp_path / "old.gpkg"
     old.to_file(path)
     again = gp.repartition(path, roads, hh, communities=new, target=TARGET, time_limit=10, seed=0)
+    # the old plan's bands are read from the file: households 240-360, no persons band
+    assert again.params["old_band"] == [240.0, 360.0]
+    assert again.params["old_persons_band"] == [None, None, False]
     cols = ["grid_id", "community_id", "households"]
     pd.testing.assert_frame_equal(again.grids[cols], plan.grids[cols])
     pd.testing.assert_series_equal(again.households["grid_id"], plan.households["grid_id"])
@@ -324,3 +334,249 @@ def test_invariants_on_random_mergers(seed):
     fresh = gp.partition(roads, hh, communities=new, target=150, time_limit=10, seed=seed)
     assert n_out(plan) <= n_out(fresh)
     assert plan.grids["grid_id"].is_unique
+
+
+# --------------------------------------------------------------------------- persons
+
+PERSONS = gp.Target(households=TARGET, persons=1000, persons_hard=True)
+SOFT = gp.Target(households=TARGET, persons=1000)
+P_LO, P_HI = PERSONS.persons_band
+H_LO, H_HI = PERSONS.band
+
+
+@pytest.fixture(scope="module")
+def persons_city():
+    """The merger city with persons per household that households-only grids get wrong.
+
+    C1: 10/3 a household (300 households hold 1000 persons); C2: 3.9 in one old
+    grid, 3.0 in the other; C3 and C4: 4.0 west of their middle, 2.7 east.
+    C4 (below the band) merges into C3.
+    """
+    roads, hh, comm = synthetic_city(3000, seed=4, communities=4)
+    first = gp.partition(roads, hh, communities=comm, target=TARGET, time_limit=10, seed=0)
+    c = comm.set_index("community_id").geometry
+    x = hh.geometry.x.to_numpy()
+    ratio = np.full(len(hh), 10 / 3)
+    c34 = shapely.union(c["C3"], c["C4"])
+    mid = (c34.bounds[0] + c34.bounds[2]) / 2
+    inside = hh.within(c34).to_numpy()
+    ratio[inside] = np.where(x[inside] < mid, 4.0, 2.7)
+    g2 = first.grids.loc[first.grids["community_id"] == "C2", "grid_id"].tolist()
+    ratio[(first.households["grid_id"] == g2[0]).to_numpy()] = 3.9
+    ratio[(first.households["grid_id"] == g2[1]).to_numpy()] = 3.0
+    hh = hh.assign(persons=np.round(hh["households"] * ratio).astype(np.int64))
+    old = gp.partition(roads, hh, communities=comm, target=TARGET, time_limit=10, seed=0)
+    new = _merge(comm, ["C3", "C4"], "C34")
+    hh_only = gp.repartition(old, roads, hh, communities=new, target=TARGET, time_limit=10, seed=0)
+    hard = gp.repartition(old, roads, hh, communities=new, target=PERSONS, time_limit=10, seed=0)
+    return roads, hh, comm, new, old, hh_only, hard
+
+
+def _in_bands(grids):
+    """(in the households band, in the persons band) per grid."""
+    return grids["households"].between(H_LO, H_HI), grids["persons"].between(P_LO, P_HI)
+
+
+def test_persons_hard_repairs_merger(persons_city):
+    roads, hh, comm, new, old, hh_only, hard = persons_city
+    # households only: every grid in the households band, several out of the persons band
+    in_h, in_p = _in_bands(hh_only.grids)
+    assert in_h.all() and (~in_p).sum() >= 3
+    # a hard persons band: every grid in both bands
+    assert_valid_plan(hard, hh)
+    _adds_up(hard.changes, hh)
+    in_h, in_p = _in_bands(hard.grids)
+    assert in_h.all() and in_p.all()
+    assert hard.params["persons_out_of_band"] == 0
+    assert hard.grids["persons"].sum() == hh["persons"].sum()  # nothing lost
+    # C1 was in both bands: kept exactly, not even looked at
+    og = old.grids.set_index("grid_id")
+    c1 = og.index[og["community_id"] == "C1"]
+    assert (hard.changes.grids.set_index("old_grid_id").loc[c1, "fate"] == "kept").all()
+    assert hard.grids.set_index("grid_id").loc[c1, "persons"].equals(og.loc[c1, "persons"])
+    assert hard.status.set_index("community_id").at["C1", "windows"] == 0
+    assert "persons band hard" in hard.status.set_index("community_id").at["C34", "method"]
+    # changes stay few: more than households alone need, far fewer than a fresh plan's
+    s = hard.changes.summary
+    assert hh_only.changes.summary["moved"] < s["moved"] <= 0.1 * s["households"]
+    fresh = gp.partition(roads, hh, communities=new, target=PERSONS, time_limit=10, seed=0)
+    assert s["share_mates_kept"] > grid_mates_kept(hard.changes.households["old_grid_id"],
+                                                   fresh.households["grid_id"], hh["households"]).mean()
+    # deterministic
+    again = gp.repartition(old, roads, hh, communities=new, target=PERSONS, time_limit=10, seed=0)
+    pd.testing.assert_series_equal(again.households["grid_id"], hard.households["grid_id"])
+
+
+def test_persons_scope_follows_the_old_plans_persons_band(persons_city):
+    """C2 is in the households band but not in the persons band, and the merger does not reach it."""
+    roads, hh, comm, new, old, hh_only, hard = persons_city
+    c2 = old.grids.loc[old.grids["community_id"] == "C2", "grid_id"].tolist()
+    assert not old.grids.set_index("grid_id").loc[c2, "persons"].between(P_LO, P_HI).all()
+
+    def c2_kept(plan):
+        return bool((plan.changes.grids.set_index("old_grid_id").loc[c2, "fate"] == "kept").all())
+
+    # the old plan had no persons band: the hard one now is a new band, repaired everywhere
+    assert hard.params["old_persons_band"] == [None, None, False]
+    assert not c2_kept(hard)
+    assert hard.grids.set_index("grid_id").loc[c2, "persons"].between(P_LO, P_HI).all()
+    # bare grids (bands unknown): what the merger did not reach stays as it was
+    bare = gp.repartition(old.grids, roads, hh, communities=new, target=PERSONS, time_limit=10, seed=0)
+    assert bare.params["old_persons_band"] is None
+    assert c2_kept(bare) and bare.params["persons_out_of_band"] == 1
+    assert bare.grids.loc[bare.grids["community_id"] == "C34", "persons"].between(P_LO, P_HI).all()
+    # drawn with this very hard band already: out of it there because no plan could do better, kept
+    same = copy.copy(old)
+    same.params = {**old.params, "target": repr(PERSONS)}
+    kept = gp.repartition(same, roads, hh, communities=new, target=PERSONS, time_limit=10, seed=0)
+    assert kept.params["old_persons_band"] == [P_LO, P_HI, True]
+    assert c2_kept(kept)
+    # ... unless every grid is asked for
+    everywhere = gp.repartition(old.grids, roads, hh, communities=new, target=PERSONS, time_limit=10, seed=0,
+                                scope="all")
+    assert not c2_kept(everywhere) and everywhere.params["persons_out_of_band"] == 0
+
+
+def test_persons_soft_moves_nobody_for_persons_and_warns(persons_city, caplog):
+    roads, hh, comm, new, old, hh_only, hard = persons_city
+    with caplog.at_level("WARNING", logger="gridpart.repartition"):
+        soft = gp.repartition(old, roads, hh, communities=new, target=SOFT, time_limit=10, seed=0)
+    assert_valid_plan(soft, hh)
+    # a soft persons band never makes a grid invalid: the same households move as without it
+    assert soft.changes.summary["moved"] == hh_only.changes.summary["moved"]
+    assert soft.grids["households"].between(H_LO, H_HI).all()
+    assert "persons deviation" in soft.status.set_index("community_id").at["C34", "method"]
+    # ... and the grids it leaves outside the persons band are counted and named
+    out = int((~soft.grids["persons"].between(P_LO, P_HI)).sum())
+    assert out >= 1 and soft.params["persons_out_of_band"] == out
+    assert "persons_hard=True" in caplog.text and f"{out} of {len(soft.grids)} grids" in caplog.text
+
+
+def test_no_persons_target_ignores_persons(persons_city):
+    """Without a persons target, persons change nothing: the plan is the one drawn without them."""
+    roads, hh, comm, new, old, hh_only, hard = persons_city
+    bare_hh = hh.drop(columns="persons")
+    for target in (TARGET, gp.Target(households=TARGET)):
+        plan = gp.repartition(old, roads, bare_hh, communities=new, target=target, time_limit=10, seed=0)
+        pd.testing.assert_series_equal(plan.households["grid_id"], hh_only.households["grid_id"])
+        cols = ["grid_id", "community_id", "households"]
+        pd.testing.assert_frame_equal(plan.grids[cols], hh_only.grids[cols])
+        pd.testing.assert_series_equal(plan.status["method"], hh_only.status["method"])
+        assert "persons_out_of_band" not in plan.params
+    assert "persons" not in hh_only.status["method"].str.cat()
+
+
+def test_persons_target_needs_persons_column(persons_city):
+    roads, hh, comm, new, old, hh_only, hard = persons_city
+    with pytest.raises(InputError, match="persons"):
+        gp.repartition(old, roads, hh.drop(columns="persons"), communities=new, target=PERSONS, time_limit=10)
+
+
+def _lattice(households, persons, labels, owner, band):
+    """A one-row lattice sub-problem with ``band`` and the stays of ``labels``' old grids."""
+    sub = grid_subproblem(1, len(households), k=len(owner), households=np.asarray(households))
+    sub = dataclasses.replace(sub, band=band, persons=np.asarray(persons, dtype=float),
+                              forced=np.flatnonzero(np.asarray(households) > band.hi))
+    stay = {(i, int(owner[g])): int(households[i]) for i, g in enumerate(labels) if owner[g] >= 0}
+    return sub, stay
+
+
+def _band(persons_hard=None, lo=180.0, hi=420.0, centre=300.0):
+    if persons_hard is None:
+        return Band(lo=lo, hi=hi, centre=centre)
+    return Band(lo=lo, hi=hi, centre=centre, persons_lo=800.0, persons_hi=1200.0, persons_centre=1000.0,
+                persons_hard=persons_hard)
+
+
+@pytest.mark.parametrize("persons_hard", [None, False, True])
+def test_repair_model_persons_order(persons_hard):
+    """Two old grids in the households band, 1500 and 600 persons: only a hard
+    persons band moves a household for it (one atom of 100)."""
+    labels, owner = np.array([0, 0, 0, 1, 1, 1]), np.array([10, 20])
+    sub, stay = _lattice([100] * 6, [500] * 3 + [200] * 3, labels, owner, _band(persons_hard))
+    res = _solve_window(sub, labels, owner, np.arange(6), stay, seed=0, deterministic_time=2, time_limit=10)
+    assert res.status == "OPTIMAL"
+    want = [0, 0, 1, 1, 1, 1] if persons_hard else [0, 0, 0, 1, 1, 1]
+    assert res.labels.tolist() == want
+    assert res.moved == (100 if persons_hard else 0)
+
+
+@pytest.mark.parametrize("persons_hard", [None, False, True])
+def test_repair_model_persons_break_ties(persons_hard):
+    """A new atom no old grid held joins one of two grids at no cost in moves:
+    households alone prefer the west one; persons (1800 against 300) the east one."""
+    labels, owner = np.array([0, 0, 1, 2, 2]), np.array([10, -1, 20])
+    sub, stay = _lattice([100, 100, 100, 100, 105], [600, 600, 600, 150, 150], labels, owner,
+                         _band(persons_hard, lo=175, hi=325, centre=250))
+    res = _solve_window(sub, labels, owner, np.arange(5), stay, seed=0, deterministic_time=2, time_limit=10)
+    assert res.status == "OPTIMAL"
+    assert res.labels.tolist() == ([0, 0, 0, 2, 2] if persons_hard is None else [0, 0, 2, 2, 2])
+
+
+def test_repair_model_moves_nobody_for_persons_alone():
+    """The west grid is 50 persons short and no plan gets it into the persons band
+    without pushing the east one out: moving the small atom would bring it 30
+    persons nearer, but a hard persons band buys grids in the band, not persons."""
+    labels, owner = np.array([0, 0, 0, 1, 1, 1, 1]), np.array([10, 20])
+    sub, stay = _lattice([100, 100, 100, 10, 100, 100, 100], [250, 250, 250, 30, 290, 290, 290], labels, owner,
+                         _band(True))
+    res = _solve_window(sub, labels, owner, np.arange(7), stay, seed=0, deterministic_time=2, time_limit=10)
+    assert res.status == "OPTIMAL"
+    assert res.labels.tolist() == labels.tolist() and res.moved == 0
+
+
+def test_persons_hard_never_gives_up_the_households_band(merger):
+    """Synthetic persons (about 2.6 a household) against 800-1200 a grid: the bands cannot both
+    hold everywhere.  The households band still holds wherever it did; the persons band gains."""
+    roads, hh, comm, new, old, old_grids, plan = merger
+    hard = gp.repartition(old_grids, roads, hh, communities=new, target=PERSONS, time_limit=10, seed=0)
+    assert_valid_plan(hard, hh)
+    _adds_up(hard.changes, hh)
+    assert n_out(hard) == n_out(plan) == 0
+    in_p = hard.grids["persons"].between(P_LO, P_HI)
+    assert in_p.sum() >= plan.grids["persons"].between(P_LO, P_HI).sum()
+    assert hard.params["persons_out_of_band"] == int((~in_p).sum()) >= 1
+
+
+def test_out_of_band_persons_rules():
+    labels = np.array([0, 0, 1, 1])
+    band = _band(True, lo=150, hi=250, centre=200)  # persons 800-1200
+    sub, _ = _lattice([100] * 4, [500, 500, 100, 100], labels, np.array([1, 2]), band)
+    assert _out_of_band(sub, labels).tolist() == [False, True]  # 1000 and 200 persons
+    # soft: persons never make a grid out
+    assert not _out_of_band(dataclasses.replace(sub, band=_band(False, 150, 250, 200)), labels).any()
+    # one atom alone above the persons band: its grid may be above it
+    heavy = dataclasses.replace(sub, persons=np.array([1500.0, 100, 400, 400]))
+    assert _out_of_band(heavy, labels).tolist() == [False, False]
+    # too few persons in the whole component for the band: nothing to repair
+    short = dataclasses.replace(sub, persons=np.array([100.0, 100, 100, 100]))
+    assert not _out_of_band(short, labels).any()
+
+
+@settings(max_examples=6)
+@given(seed=st.integers(0, 40), ratios=st.lists(st.floats(2.0, 4.5), min_size=3, max_size=3),
+       persons_hard=st.booleans())
+def test_persons_invariants_on_random_mergers(seed, ratios, persons_hard):
+    """Random persons (a ratio per community, noise per building): a valid plan, nothing
+    lost, a change table that adds up, and the community the merger missed as it was."""
+    roads, hh, comm = synthetic_city(900, seed=seed, communities=3)
+    rng = np.random.default_rng(seed)
+    of = gpd.sjoin(hh[["geometry"]], comm[["community_id", "geometry"]], predicate="within")
+    of = of[~of.index.duplicated()]["community_id"].reindex(hh.index)
+    ratio = of.map(dict(zip(["C1", "C2", "C3"], ratios))).fillna(3.0).to_numpy()
+    hh = hh.assign(persons=np.round(hh["households"] * ratio * rng.uniform(0.8, 1.2, len(hh))).astype(np.int64))
+    old = gp.partition(roads, hh, communities=comm, target=150, time_limit=10, seed=seed)
+    new = _merge(comm, ["C1", "C2"], "M")
+    target = gp.Target(households=150, persons=500, persons_hard=persons_hard)
+    plan = gp.repartition(old.grids, roads, hh, communities=new, target=target, time_limit=10, seed=seed)
+    assert_valid_plan(plan, hh)
+    _adds_up(plan.changes, hh)
+    placed = plan.households["grid_id"].notna()
+    assert plan.grids["persons"].sum() == plan.households.loc[placed, "persons"].sum()
+    assert plan.grids["households"].sum() + plan.unplaced["households"].sum() == hh["households"].sum()
+    other = old.grids[old.grids["community_id"] == "C3"]
+    fates = plan.changes.grids.set_index("old_grid_id")["fate"]
+    assert (fates[other["grid_id"]] == "kept").all()
+    lo, hi = target.persons_band
+    outside = ~plan.grids["persons"].between(np.ceil(lo), np.floor(hi))
+    assert plan.params["persons_out_of_band"] == int(outside.sum())
