@@ -1069,7 +1069,8 @@ def _plan_params(path) -> dict:
 
 
 def _persons_band_of(params: dict) -> tuple | None:
-    """The persons band an old plan was drawn with, read from its recorded target.
+    """The persons band an old plan was drawn with: its ``persons_band`` param, else
+    read from its recorded target (plans written before that param existed).
 
     Returns
     -------
@@ -1084,6 +1085,8 @@ def _persons_band_of(params: dict) -> tuple | None:
     (800.0, 1200.0, True)
     >>> _persons_band_of({"target": "Target(households=300, persons=None, tolerance=0.2, persons_hard=False)"})
     (None, None, False)
+    >>> _persons_band_of({"persons_band": [800.0, 1200.0, True], "target": "?"})
+    (800.0, 1200.0, True)
     >>> _persons_band_of({}) is None
     True
     """
@@ -1091,6 +1094,12 @@ def _persons_band_of(params: dict) -> tuple | None:
 
     from gridpart.schema import Target
 
+    if "persons_band" in params:
+        band = params["persons_band"]
+        if band is None:
+            return (None, None, False)
+        if isinstance(band, (list, tuple)) and len(band) == 3:
+            return (float(band[0]), float(band[1]), bool(band[2]))
     text = params.get("target")
     if not isinstance(text, str):
         return None

@@ -720,7 +720,9 @@ def partition(
         parcels_work=w["parcels"], communities=w["communities"],
     )
     plan.params.update(
-        target=repr(tgt), band=[band.lo, band.hi], roads_are=roads_are, strategy=str(strategy) if not callable(strategy) else getattr(strategy, "__name__", "callable"),
+        target=repr(tgt), band=[band.lo, band.hi],
+        persons_band=None if band.persons_lo is None else [band.persons_lo, band.persons_hi, band.persons_hard],
+        roads_are=roads_are, strategy=str(strategy) if not callable(strategy) else getattr(strategy, "__name__", "callable"),
         time_limit=float(time_limit), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
         coords=systems, repairs=[r.as_dict() for r in problems.repairs],
         work_crs=work_crs.to_string(), timings={

@@ -427,7 +427,7 @@ def test_persons_scope_follows_the_old_plans_persons_band(persons_city):
     assert bare.grids.loc[bare.grids["community_id"] == "C34", "persons"].between(P_LO, P_HI).all()
     # drawn with this very hard band already: out of it there because no plan could do better, kept
     same = copy.copy(old)
-    same.params = {**old.params, "target": repr(PERSONS)}
+    same.params = {**old.params, "target": repr(PERSONS), "persons_band": [P_LO, P_HI, True]}
     kept = gp.repartition(same, roads, hh, communities=new, target=PERSONS, time_limit=10, seed=0)
     assert kept.params["old_persons_band"] == [P_LO, P_HI, True]
     assert c2_kept(kept)
