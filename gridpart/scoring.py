@@ -9,9 +9,12 @@ an arterial edge inside a grid is an arterial the grid straddles.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gridpart.testing import labels_contiguous
 
@@ -68,16 +71,13 @@ def score(plan, *, target: float | None = None) -> Scorecard:
     >>> s = gp.datasets.load_sample()
     >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, time_limit=10)
     >>> card = gp.score(plan)
-    >>> 0 <= card.summary["share_in_band"] <= 1
+    >>> bool(0 <= card.summary["share_in_band"] <= 1)
     True
     """
     grids = plan.grids.set_index("grid_id")
     lo, hi = plan.params.get("band", [np.nan, np.nan])
     centre = target if target is not None else (lo + hi) / 2
-    from gridpart.crs import working_crs  # local: scoring measures in metres
-
-    metric = plan.params.get("work_crs")
-    g_m = plan.grids.to_crs(metric) if metric else plan.grids.to_crs(working_crs(plan.grids.crs, plan.grids.total_bounds))
+    g_m = plan.grids.to_crs(_metric_crs(plan))
     area = g_m.geometry.area.to_numpy()
     perim = g_m.geometry.length.to_numpy()
     pp = pd.Series(np.where(perim > 0, 4 * np.pi * area / np.maximum(perim, 1e-9) ** 2, 0.0), index=grids.index)
@@ -168,6 +168,73 @@ def compare(plans: dict) -> pd.DataFrame:
     return pd.DataFrame({name: score(p).summary for name, p in plans.items()})
 
 
+def _metric_crs(plan):
+    """The metric CRS a plan is measured in: its working CRS, else one picked for its grids."""
+    from gridpart.crs import working_crs
+
+    return plan.params.get("work_crs") or working_crs(plan.grids.crs, plan.grids.total_bounds)
+
+
+@dataclass(frozen=True)
+class _RoadGraph:
+    """The road network walks follow, in metres.
+
+    Nodes are the ends of the road segments (``plan.roads`` is noded, so
+    segments meet at their ends); ends closer than ``snap_m`` are one node.
+    An edge is a segment, weighted by its length; of parallel segments
+    between the same two nodes the shorter one counts.
+    """
+
+    lines: np.ndarray  # LineStrings
+    start: np.ndarray  # node of each line's first point
+    end: np.ndarray  # node of each line's last point
+    length: np.ndarray  # metres per line
+    xy: np.ndarray  # node coordinates
+    graph: Any  # scipy.sparse csr matrix, symmetric
+
+    @classmethod
+    def from_roads(cls, roads: gpd.GeoDataFrame, *, snap_m: float = 0.5) -> _RoadGraph | None:
+        """The graph of ``roads`` (in a metric CRS); ``None`` without any line."""
+        from scipy.sparse import coo_matrix
+
+        lines = shapely.get_parts(roads.geometry.values)
+        lines = lines[shapely.get_type_id(lines) == 1]
+        if len(lines) == 0:
+            return None
+        starts = shapely.get_coordinates(shapely.get_point(lines, 0))
+        ends = shapely.get_coordinates(shapely.get_point(lines, -1))
+        keys = np.round(np.vstack([starts, ends]) / snap_m).astype(np.int64)
+        _, node = np.unique(keys, axis=0, return_inverse=True)
+        node = node.ravel()
+        n_nodes = int(node.max()) + 1
+        xy = np.zeros((n_nodes, 2))
+        xy[node] = np.vstack([starts, ends])
+        a, b = node[: len(lines)], node[len(lines):]
+        length = shapely.length(lines)
+        # one edge per node pair, the shortest (a sparse matrix would add parallel edges up)
+        pair = pd.DataFrame({"u": np.minimum(a, b), "v": np.maximum(a, b), "w": length})
+        pair = pair.sort_values("w", kind="stable").drop_duplicates(["u", "v"])
+        u, v, w = (pair[c].to_numpy() for c in ("u", "v", "w"))
+        graph = coo_matrix((np.r_[w, w], (np.r_[u, v], np.r_[v, u])), shape=(n_nodes, n_nodes)).tocsr()
+        return cls(lines=lines, start=a, end=b, length=length, xy=xy, graph=graph)
+
+    def nearest_node(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Straight-line distance to the nearest node, and that node, per point."""
+        from scipy.spatial import cKDTree
+
+        return cKDTree(self.xy).query(xy)
+
+    def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per point: the nearest segment, the distance along it to the foot, and the distance off it."""
+        points = shapely.points(xy)
+        tree = shapely.STRtree(self.lines)
+        (src, line), off = tree.query_nearest(points, return_distance=True, all_matches=False)
+        order = np.argsort(src, kind="stable")
+        line, off = line[order], off[order]
+        along = shapely.line_locate_point(self.lines[line], points)
+        return line, along, off
+
+
 def walking_extent(plan, *, snap_m: float = 0.5) -> pd.Series:
     """Per grid, the longest walk along the roads from the grid's centre to its farthest household.
 
@@ -199,47 +266,27 @@ def walking_extent(plan, *, snap_m: float = 0.5) -> pd.Series:
     >>> bool((walk.dropna() > 0).all())
     True
     """
-    import shapely
-    from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import dijkstra
-    from scipy.spatial import cKDTree
 
-    from gridpart.crs import working_crs
-
-    metric = plan.params.get("work_crs") or working_crs(plan.grids.crs, plan.grids.total_bounds)
+    metric = _metric_crs(plan)
     grid_ids = plan.grids["grid_id"].to_numpy()
     out = pd.Series(np.nan, index=pd.Index(grid_ids, name="grid_id"), name="walk_extent_m")
-    roads = plan.roads.to_crs(metric)
-    if len(roads) == 0 or len(plan.grids) == 0:
+    net = _RoadGraph.from_roads(plan.roads.to_crs(metric), snap_m=snap_m)
+    if net is None or len(plan.grids) == 0:
         return out
-    lines = shapely.get_parts(roads.geometry.values)
-    lines = lines[shapely.get_type_id(lines) == 1]
-    starts = shapely.get_coordinates(shapely.get_point(lines, 0))
-    ends = shapely.get_coordinates(shapely.get_point(lines, -1))
-    keys = np.round(np.vstack([starts, ends]) / snap_m).astype(np.int64)
-    _, node = np.unique(keys, axis=0, return_inverse=True)
-    node = node.ravel()
-    n_nodes = int(node.max()) + 1
-    xy = np.zeros((n_nodes, 2))
-    xy[node] = np.vstack([starts, ends])
-    a, b = node[: len(lines)], node[len(lines):]
-    length = shapely.length(lines)
-    graph = coo_matrix((np.r_[length, length], (np.r_[a, b], np.r_[b, a])), shape=(n_nodes, n_nodes)).tocsr()
-    tree = cKDTree(xy)
 
     hh = plan.households[plan.households["grid_id"].notna()].to_crs(metric)
     hh = hh[hh["households"].to_numpy(dtype=float) > 0]
     if len(hh) == 0:
         return out
-    hxy = shapely.get_coordinates(shapely.centroid(hh.geometry.values))
-    h_off, h_node = tree.query(hxy)
+    h_off, h_node = net.nearest_node(shapely.get_coordinates(shapely.centroid(hh.geometry.values)))
     h_grid = hh["grid_id"].to_numpy(dtype=np.int64)
     centres = shapely.get_coordinates(shapely.point_on_surface(plan.grids.to_crs(metric).geometry.values))
-    c_off, c_node = tree.query(centres)
+    c_off, c_node = net.nearest_node(centres)
     batch = 64
     for lo in range(0, len(grid_ids), batch):
         sel = np.arange(lo, min(lo + batch, len(grid_ids)))
-        dist = dijkstra(graph, directed=False, indices=c_node[sel])
+        dist = dijkstra(net.graph, directed=False, indices=c_node[sel])
         for row, i in enumerate(sel):
             mine = h_grid == grid_ids[i]
             if mine.any():

@@ -172,3 +172,32 @@ def test_walking_extent_is_at_least_the_straight_line():
     for gid, w in walk.items():
         pts = h[h["grid_id"] == gid].geometry
         assert w + 1e-6 >= pts.distance(centre.loc[gid]).max()
+
+
+def _small_plan(lines, grids, households, *, crs: str = CRS) -> GridPlan:
+    """A plan of only what walks need: roads, grids and household points (offsets from X0, Y0).
+
+    ``grids`` maps grid id to a shapely geometry in offsets; ``households`` is a list of
+    ``(x, y, grid_id, households)``.
+    """
+    shift = lambda g: shapely.transform(g, lambda xy: xy + [X0, Y0])  # noqa: E731
+    roads = gpd.GeoDataFrame({"kind": ["street"] * len(lines)},
+                             geometry=[shift(shapely.LineString(c)) for c in lines], crs=CRS)
+    g = gpd.GeoDataFrame({"grid_id": list(grids), "community_id": ["1"] * len(grids)},
+                         geometry=[shift(geom) for geom in grids.values()], crs=CRS)
+    x, y, gid, n = (list(v) for v in zip(*households))
+    hh = gpd.GeoDataFrame({"households": np.asarray(n, float), "grid_id": pd.array(gid, dtype="Int64")},
+                          geometry=shapely.points(np.c_[x, y] + [X0, Y0]), crs=CRS)
+    empty = gpd.GeoDataFrame({"households": []}, geometry=[], crs=CRS)
+    return GridPlan(grids=g.to_crs(crs), blocks=empty, households=hh.to_crs(crs), unplaced=empty,
+                    status=pd.DataFrame(), edges=pd.DataFrame(), roads=roads.to_crs(crs), params={"work_crs": CRS})
+
+
+def test_walking_extent_takes_the_shorter_of_two_parallel_roads():
+    from gridpart.scoring import walking_extent
+
+    # a straight road and an arc both join (0, 0) and (100, 0); the grid's centre is (100, 0)
+    arc = [(0, 0), (50, 100), (100, 0)]
+    plan = _small_plan([[(0, 0), (100, 0)], arc, [(100, 0), (200, 0)]],
+                       {1: shapely.box(0, -5, 200, 5)}, [(0, 0, 1, 10)])
+    assert walking_extent(plan).loc[1] == pytest.approx(100.0)
