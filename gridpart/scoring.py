@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridpart.errors import Problems
 from gridpart.testing import labels_contiguous
 
-__all__ = ["Scorecard", "score", "compare", "walking_extent"]
+__all__ = ["Scorecard", "score", "compare", "changed_households", "walking_extent"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,10 @@ class Scorecard:
         Indexed by ``grid_id``: ``households``, ``persons``, ``deviation``
         (relative to the target), ``in_band``, ``forced``, ``contiguous``,
         ``polsby_popper``, ``boundary_m``, ``road_boundary_m``,
-        ``non_road_boundary_m``, ``arterial_inside_m``.
+        ``non_road_boundary_m``, ``arterial_inside_m``, ``households_changed``
+        (this grid's households that changed grid against the reference;
+        NaN without one; households now unplaced belong to no grid, so the
+        column need not add up to the summary's).
     summary : Series
         ``grids``, ``forced_out``, ``share_in_band`` (grids not forced out),
         ``share_in_band_raw``, ``share_within_10pct``, ``share_within_20pct``
@@ -41,7 +45,10 @@ class Scorecard:
         length on roads, streets, lanes or barriers), ``non_road_cut_m``,
         ``cut_road_m``, ``cut_street_m``, ``cut_lane_m``, ``cut_barrier_m``
         (grid boundary length by road class),
-        ``grids_crossing_arterials``, ``arterial_inside_m``, ``unplaced_households``.
+        ``grids_crossing_arterials``, ``arterial_inside_m``, ``unplaced_households``;
+        against a reference plan (NaN without one): ``households_changed``
+        (households whose grid changed, :func:`changed_households`) and
+        ``share_changed`` (of the households placed in either plan).
     """
 
     per_grid: pd.DataFrame
@@ -51,7 +58,7 @@ class Scorecard:
         return self.summary.to_frame("value")._repr_html_()
 
 
-def score(plan, *, target: float | None = None) -> Scorecard:
+def score(plan, *, target: float | None = None, reference=None) -> Scorecard:
     """Score a :class:`~gridpart.plan.GridPlan`.
 
     Parameters
@@ -60,10 +67,20 @@ def score(plan, *, target: float | None = None) -> Scorecard:
     target : float, optional
         Households per grid for the ±10 % / ±20 % shares; default: the centre
         of the plan's band.
+    reference : GridPlan or DataFrame, optional
+        An earlier plan of the same households (or its households table with
+        a ``grid_id`` column, matched by index): ``households_changed`` and
+        ``share_changed`` count the households whose grid changed, label-free
+        (see :func:`changed_households`).
 
     Returns
     -------
     Scorecard
+
+    Raises
+    ------
+    InputError
+        When the reference's households do not line up with the plan's.
 
     Examples
     --------
@@ -73,7 +90,12 @@ def score(plan, *, target: float | None = None) -> Scorecard:
     >>> card = gp.score(plan)
     >>> bool(0 <= card.summary["share_in_band"] <= 1)
     True
+    >>> seed = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
+    >>> moved = gp.score(plan, reference=seed).summary["share_changed"]
+    >>> bool(0 <= moved <= 1)
+    True
     """
+    changes = _aligned(plan, reference) if reference is not None else None
     grids = plan.grids.set_index("grid_id")
     lo, hi = plan.params.get("band", [np.nan, np.nan])
     centre = target if target is not None else (lo + hi) / 2
@@ -119,7 +141,12 @@ def score(plan, *, target: float | None = None) -> Scorecard:
         "road_boundary_m": road_b.reindex(grids.index, fill_value=0.0),
         "non_road_boundary_m": nonroad_b.reindex(grids.index, fill_value=0.0),
         "arterial_inside_m": art_in.reindex(grids.index, fill_value=0.0),
+        "households_changed": np.nan,
     })
+    if changes is not None:
+        moved = changes[changes["new"].notna()]
+        moved = (moved["households"] * moved["changed"].astype(float)).groupby(moved["new"]).sum()
+        per["households_changed"] = moved.reindex(grids.index, fill_value=0.0).astype(float)
     free = per[~per["forced"]]
 
     def share(mask: pd.Series, rows: pd.DataFrame) -> float:
@@ -149,8 +176,20 @@ def score(plan, *, target: float | None = None) -> Scorecard:
         "grids_crossing_arterials": float((per["arterial_inside_m"] > 0).sum()),
         "arterial_inside_m": float(per["arterial_inside_m"].sum()),
         "unplaced_households": float(plan.unplaced["households"].sum()) if len(plan.unplaced) else 0.0,
+        **_change_figures(changes),
     })
     return Scorecard(per_grid=per, summary=summary)
+
+
+def _change_figures(changes: pd.DataFrame | None) -> dict[str, float]:
+    """``households_changed`` and ``share_changed`` (over households placed in either plan); NaN without a reference."""
+    if changes is None:
+        return {"households_changed": float("nan"), "share_changed": float("nan")}
+    counted = changes["changed"].notna().to_numpy()
+    w = changes["households"].to_numpy(dtype=float)[counted]
+    moved = float(w[changes["changed"].to_numpy(dtype=bool, na_value=False)[counted]].sum())
+    total = float(w.sum())
+    return {"households_changed": moved, "share_changed": moved / total if total > 0 else float("nan")}
 
 
 def compare(plans: dict) -> pd.DataFrame:
@@ -166,6 +205,162 @@ def compare(plans: dict) -> pd.DataFrame:
     ['seed', 'auto']
     """
     return pd.DataFrame({name: score(p).summary for name, p in plans.items()})
+
+
+def _grid_table(obj, argument: str, problems: Problems) -> pd.DataFrame | None:
+    """``grid_id`` and ``households`` (NaN when absent) per household row of a plan or households table."""
+    from gridpart.plan import GridPlan
+
+    table = obj.households if isinstance(obj, GridPlan) else obj
+    if not isinstance(table, pd.DataFrame):
+        problems.add(argument, f"must be a GridPlan or its households table, got {type(obj).__name__}",
+                     fix=f"pass {argument}=plan, or a DataFrame of households with a 'grid_id' column")
+        return None
+    where = f"{argument}.households" if isinstance(obj, GridPlan) else argument
+    if "grid_id" not in table.columns:
+        problems.add(where, f"has no 'grid_id' column (columns: {list(table.columns)[:8]})",
+                     fix="pass a plan's households (plan.households), or name the column of grids 'grid_id'")
+        return None
+    if table.index.has_duplicates:
+        labels = pd.unique(table.index[table.index.duplicated(keep=False)])
+        problems.add(f"{where}.index", f"{len(labels)} index labels occur more than once, so households "
+                                       "cannot be matched between the plans", rows=labels,
+                     fix="give each household row one index label (a plan's households keep the input's index)")
+        return None
+    hh = table["households"] if "households" in table.columns else pd.Series(np.nan, index=table.index)
+    return pd.DataFrame({"grid_id": table["grid_id"], "households": pd.to_numeric(hh, errors="coerce")},
+                        index=table.index)
+
+
+def _matched_pairs(old: np.ndarray, new: np.ndarray, weight: np.ndarray, n_old: int, n_new: int) -> np.ndarray:
+    """Per old grid code, the new grid code it is paired with (-1: none), by a maximum-weight matching.
+
+    ``old`` and ``new`` are codes ``0..n_old-1`` and ``0..n_new-1`` per household row.
+    The matching is solved per connected component of the overlap graph
+    (grids sharing households), so the dense tables stay small.
+    """
+    from scipy.optimize import linear_sum_assignment
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    pair = np.full(n_old, -1, dtype=np.int64)
+    keep = weight > 0
+    if not keep.any():
+        return pair
+    table = coo_matrix((weight[keep], (old[keep], new[keep])), shape=(n_old, n_new)).tocsr()  # sums duplicates
+    table.eliminate_zeros()
+    rows, cols = table.nonzero()
+    both = coo_matrix((np.ones(len(rows)), (rows, n_old + cols)), shape=(n_old + n_new, n_old + n_new))
+    _, comp = connected_components(both, directed=False)
+    comp_old, comp_new = comp[:n_old], comp[n_old:]
+    order_o, order_n = np.argsort(comp_old, kind="stable"), np.argsort(comp_new, kind="stable")
+    c_ids = np.unique(comp_old[rows])
+    o_groups = np.split(order_o, np.searchsorted(comp_old[order_o], c_ids[1:]))
+    n_start = np.searchsorted(comp_new[order_n], c_ids)
+    n_end = np.searchsorted(comp_new[order_n], c_ids, side="right")
+    for c, olds, lo, hi in zip(c_ids, o_groups, n_start, n_end):  # one loop per group of overlapping grids
+        olds = olds[comp_old[olds] == c]
+        news = order_n[lo:hi]
+        if len(olds) == 1 and len(news) == 1:
+            pair[olds[0]] = news[0]
+            continue
+        sub = table[olds][:, news].toarray()
+        r, k = linear_sum_assignment(sub, maximize=True)
+        good = sub[r, k] > 0
+        pair[olds[r[good]]] = news[k[good]]
+    return pair
+
+
+def changed_households(plan, reference) -> pd.Series:
+    """Per household row, whether its grid changed against a reference plan, label-free.
+
+    Grid ids of two plans are arbitrary labels, so the grids are paired
+    first: each grid of ``plan`` with at most one grid of ``reference`` and
+    back, so that the pairs share as many households as possible (a
+    maximum-weight matching on the table of households shared, by
+    :func:`scipy.optimize.linear_sum_assignment`).  A household *keeps its
+    grid* when its grid in ``plan`` is paired with its grid in
+    ``reference``; otherwise it *changed*, and so does a household placed in
+    one plan but unplaced in the other.  The changed households, weighted by
+    ``households``, are thus the fewest households that change grid under
+    any one-to-one pairing of the grids: an unchanged plan (relabelled or
+    not) changes none, a grid split in two halves changes one half, two
+    grids merged change the smaller.  Which household of a tie is counted
+    may depend on the labels; the number changed does not.
+
+    :func:`gridpart.repartition`'s ``share_mates_kept`` pairs grids by mutual
+    largest overlap instead; that is a one-to-one pairing too, so it never
+    keeps more households than this one.
+
+    Parameters
+    ----------
+    plan, reference : GridPlan or DataFrame
+        The plans, or their households tables with a ``grid_id`` column (NA:
+        unplaced).  Household rows are matched by index, so both must hold
+        the same rows (a plan's households keep the input's index); weights
+        are ``plan``'s ``households`` column (else the reference's, else one
+        per row).
+
+    Returns
+    -------
+    Series
+        Nullable boolean, indexed like ``plan``'s households, named
+        ``changed``; NA for rows unplaced in both plans.
+
+    Raises
+    ------
+    InputError
+        When the households do not line up: rows in one plan only, index
+        labels used twice, household counts that differ, or no ``grid_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> old = pd.DataFrame({"grid_id": [1, 1, 1, 2, 2], "households": [10, 10, 10, 50, 50]})
+    >>> new = old.assign(grid_id=[7, 7, 8, 8, 8])  # one household of grid 1 joined grid 2
+    >>> changed_households(new, old).tolist()
+    [False, False, True, False, False]
+    """
+    table = _aligned(plan, reference)
+    return table["changed"].rename("changed")
+
+
+def _aligned(plan, reference) -> pd.DataFrame:
+    """``new``, ``old`` grid, ``households`` weight and ``changed`` per household row of ``plan``."""
+    problems = Problems()
+    new = _grid_table(plan, "plan", problems)
+    old = _grid_table(reference, "reference", problems)
+    if new is not None and old is not None:
+        only_new = new.index.difference(old.index, sort=False)
+        only_old = old.index.difference(new.index, sort=False)
+        fix = ("compare plans drawn from the same households (a plan's households keep the input's index); "
+               "for a households table of your own, set its index to the plan's, e.g. .set_index('address_id')")
+        if len(only_new):
+            problems.add("reference", f"{len(only_new)} of the plan's {len(new)} household rows are not in the "
+                                      f"reference (by index)", rows=only_new, fix=fix)
+        if len(only_old):
+            problems.add("reference", f"{len(only_old)} of the reference's {len(old)} household rows are not in "
+                                      f"the plan (by index)", rows=only_old, fix=fix)
+        if not len(only_new) and not len(only_old):
+            a, b = new["households"], old["households"].reindex(new.index)
+            differ = a.notna() & b.notna() & ~np.isclose(a.to_numpy(float), b.to_numpy(float))
+            if differ.any():
+                problems.add("reference['households']",
+                             f"{int(differ.sum())} rows hold other household counts than in the plan",
+                             rows=new.index[differ.to_numpy()],
+                             fix="compare plans drawn from the same households layer")
+    problems.raise_if_any()
+    old = old.reindex(new.index)
+    weight = new["households"].fillna(old["households"]).fillna(1.0).to_numpy(dtype=float)
+    in_new, in_old = new["grid_id"].notna().to_numpy(), old["grid_id"].notna().to_numpy()
+    both = in_new & in_old
+    n_code, n_uniq = pd.factorize(new["grid_id"].to_numpy()[both])
+    o_code, o_uniq = pd.factorize(old["grid_id"].to_numpy()[both])
+    pair = _matched_pairs(o_code, n_code, weight[both], len(o_uniq), len(n_uniq))
+    changed = pd.array(np.where(in_new | in_old, True, pd.NA), dtype="boolean")
+    changed[np.flatnonzero(both)] = pair[o_code] != n_code
+    return pd.DataFrame({"new": new["grid_id"], "old": old["grid_id"], "households": weight,
+                         "changed": changed}, index=new.index)
 
 
 def _metric_crs(plan):

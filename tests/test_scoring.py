@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import shapely
 
 import gridpart as gp
@@ -201,3 +203,115 @@ def test_walking_extent_takes_the_shorter_of_two_parallel_roads():
     plan = _small_plan([[(0, 0), (100, 0)], arc, [(100, 0), (200, 0)]],
                        {1: shapely.box(0, -5, 200, 5)}, [(0, 0, 1, 10)])
     assert walking_extent(plan).loc[1] == pytest.approx(100.0)
+
+
+# --------------------------------------------------------------------------- households changed against a reference
+
+
+def test_an_unchanged_plan_changes_no_household_whatever_its_labels(hand_plan):
+    for reference in (hand_plan, _relabelled(hand_plan, 5), _relabelled(hand_plan, 5).households):
+        card = score(hand_plan, reference=reference)
+        assert card.summary["households_changed"] == 0 and card.summary["share_changed"] == 0
+        assert card.per_grid["households_changed"].tolist() == [0, 0, 0, 0]
+
+
+def test_without_a_reference_the_change_figures_are_nan(hand_plan):
+    card = score(hand_plan)
+    assert np.isnan(card.summary["households_changed"]) and np.isnan(card.summary["share_changed"])
+    assert card.per_grid["households_changed"].isna().all()
+
+
+def test_a_grid_carved_out_of_an_old_one_changes_its_households(hand_plan):
+    # before: grid 2's 200 households were in grid 1 (then 500); grids 3 and 4 as now
+    old = hand_plan.households.assign(grid_id=pd.array([11, 11, 11, 13, 14, 13], dtype="Int64"))
+    card = score(hand_plan, reference=old)
+    assert card.summary["households_changed"] == 200
+    assert card.summary["share_changed"] == pytest.approx(200 / 1270)
+    assert card.per_grid["households_changed"].tolist() == [0, 200, 0, 0]
+
+
+def test_households_are_paired_by_a_maximum_weight_matching_not_by_largest_overlaps():
+    # old o: 10 households to new n, 9 to new m; old p: 9 to n.  Mutual largest overlap pairs
+    # o-n (10 kept, 18 changed); the best one-to-one pairing is o-m and p-n (18 kept, 10 changed).
+    from gridpart.repartition import grid_mates_kept
+    from gridpart.scoring import changed_households
+
+    w = [10, 4, 5, 9]
+    old = pd.DataFrame({"grid_id": ["o", "o", "o", "p"], "households": w}, index=[5, 6, 7, 8])
+    new = old.assign(grid_id=["n", "m", "m", "n"])
+    changed = changed_households(new, old)
+    assert changed.tolist() == [True, False, False, False]
+    assert list(changed.index) == [5, 6, 7, 8] and changed.name == "changed"
+    assert (~grid_mates_kept([0, 0, 0, 1], [0, 1, 1, 0], w)).tolist() == [False, True, True, True]
+
+
+def test_households_placed_in_one_plan_only_changed_and_unplaced_in_both_do_not_count():
+    from gridpart.scoring import changed_households
+
+    old = pd.DataFrame({"grid_id": pd.array([1, 1, None, None, 2], dtype="Int64"), "households": [5, 5, 7, 3, 4]})
+    new = old.assign(grid_id=pd.array([1, None, 1, None, 2], dtype="Int64"))
+    assert changed_households(new, old).tolist() == [False, True, True, pd.NA, False]
+
+
+def test_households_that_do_not_line_up_are_one_input_error_naming_every_problem(hand_plan):
+    ref = hand_plan.households.rename(index={0: 100, 1: 101})
+    with pytest.raises(gp.InputError) as err:
+        score(hand_plan, reference=ref)
+    text = str(err.value)
+    assert [p.argument for p in err.value.problems] == ["reference", "reference"]
+    assert "2 of the plan's 6 household rows are not in the reference" in text and "[rows 0, 1]" in text
+    assert "2 of the reference's 6 household rows are not in the plan" in text and "[rows 100, 101]" in text
+    with pytest.raises(gp.InputError, match=r"reference\['households'\]: 1 rows hold other household counts"):
+        score(hand_plan, reference=hand_plan.households.assign(households=[150, 150, 200, 100, 500, 1]))
+    with pytest.raises(gp.InputError, match=r"reference.index: 1 index labels occur more than once"):
+        score(hand_plan, reference=hand_plan.households.rename(index={1: 0}))
+    with pytest.raises(gp.InputError, match="reference: has no 'grid_id' column"):
+        score(hand_plan, reference=hand_plan.households.drop(columns="grid_id"))
+    with pytest.raises(gp.InputError, match="must be a GridPlan or its households table, got str"):
+        score(hand_plan, reference="old.gpkg")
+
+
+def _brute_force_changed(old, new, w) -> float:
+    """Households changed under the best one-to-one pairing, by trying every pairing."""
+    import itertools
+
+    olds, news = sorted(set(old)), sorted(set(new))
+    best = 0.0
+    for image in itertools.permutations(news + [None] * len(olds), len(olds)):
+        to = dict(zip(olds, image))
+        best = max(best, sum(wi for o, n, wi in zip(old, new, w) if to[o] == n))
+    return float(sum(w)) - best
+
+
+labels = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 20)), min_size=1, max_size=9)
+
+
+@given(rows=labels, seed=st.integers(0, 1000))
+def test_households_changed_is_the_fewest_under_any_pairing_symmetric_and_label_free(rows, seed):
+    from gridpart.repartition import grid_mates_kept
+    from gridpart.scoring import changed_households
+
+    old, new, w = (list(v) for v in zip(*rows))
+    a = pd.DataFrame({"grid_id": old, "households": w})
+    b = pd.DataFrame({"grid_id": new, "households": w})
+    moved = lambda x, y: float((x["households"] * changed_households(x, y).astype(float)).sum())  # noqa: E731
+    n = moved(b, a)
+    assert n == pytest.approx(_brute_force_changed(old, new, w))
+    assert moved(a, b) == pytest.approx(n)
+    perm = np.random.default_rng(seed).permutation(10)
+    assert moved(b.assign(grid_id=perm[new]), a.assign(grid_id=perm[::-1][old])) == pytest.approx(n)
+    assert n <= float(np.dot(w, ~grid_mates_kept(old, new, w))) + 1e-9
+
+
+def test_a_plan_read_back_from_its_geopackage_is_its_own_reference(tmp_path):
+    roads, hh, _ = synthetic_city(1500, seed=2)
+    plan = gp.partition(roads, hh.set_axis(hh.index * 3 + 7), strategy="seed", time_limit=5)
+    plan.to_file(tmp_path / "plan.gpkg")
+    back = gp.read_plan(tmp_path / "plan.gpkg")
+    assert score(plan, reference=back).summary["households_changed"] == 0
+    shuffled = back.households.sample(frac=1.0, random_state=0)
+    shuffled["grid_id"] = shuffled["grid_id"].where(shuffled.index != shuffled.index[0], pd.NA)
+    first = back.households.loc[shuffled.index[0], "households"]
+    s = score(plan, reference=shuffled).summary
+    assert s["households_changed"] == first
+    assert s["share_changed"] == pytest.approx(first / plan.households["households"].sum())
