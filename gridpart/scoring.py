@@ -19,7 +19,12 @@ import shapely
 from gridpart.errors import Problems
 from gridpart.testing import labels_contiguous
 
-__all__ = ["Scorecard", "score", "compare", "changed_households", "walking_extent"]
+#: Walking pace of the station measure, km/h (75 m a minute, 2,250 m in 30 minutes): a little
+#: below the 5 km/h often assumed for adults, to allow for older residents and crossings.
+WALK_SPEED_KMH = 4.5
+
+__all__ = ["Scorecard", "score", "compare", "changed_households", "station_walk", "walking_extent",
+           "WALK_SPEED_KMH"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,8 @@ class Scorecard:
         ``non_road_boundary_m``, ``arterial_inside_m``, ``households_changed``
         (this grid's households that changed grid against the reference;
         NaN without one; households now unplaced belong to no grid, so the
-        column need not add up to the summary's).
+        column need not add up to the summary's), ``share_within_walk``
+        (of this grid's households; NaN without stations).
     summary : Series
         ``grids``, ``forced_out``, ``share_in_band`` (grids not forced out),
         ``share_in_band_raw``, ``share_within_10pct``, ``share_within_20pct``
@@ -48,7 +54,10 @@ class Scorecard:
         ``grids_crossing_arterials``, ``arterial_inside_m``, ``unplaced_households``;
         against a reference plan (NaN without one): ``households_changed``
         (households whose grid changed, :func:`changed_households`) and
-        ``share_changed`` (of the households placed in either plan).
+        ``share_changed`` (of the households placed in either plan); with
+        stations (NaN without): ``share_within_walk``, the share of placed
+        households within the walk of their grid's station (a grid without
+        a station counts as beyond).
     """
 
     per_grid: pd.DataFrame
@@ -58,7 +67,8 @@ class Scorecard:
         return self.summary.to_frame("value")._repr_html_()
 
 
-def score(plan, *, target: float | None = None, reference=None) -> Scorecard:
+def score(plan, *, target: float | None = None, reference=None, stations=None,
+          walk_speed_kmh: float = WALK_SPEED_KMH, minutes: float = 30.0) -> Scorecard:
     """Score a :class:`~gridpart.plan.GridPlan`.
 
     Parameters
@@ -72,6 +82,16 @@ def score(plan, *, target: float | None = None, reference=None) -> Scorecard:
         a ``grid_id`` column, matched by index): ``households_changed`` and
         ``share_changed`` count the households whose grid changed, label-free
         (see :func:`changed_households`).
+    stations : GeoDataFrame or path, optional
+        Service station points, optionally with the ``grid_id`` each serves:
+        ``share_within_walk`` is the share of households within ``minutes``
+        on foot of their grid's station along the roads (see
+        :func:`station_walk` for which station serves a grid and how the
+        walk is measured).
+    walk_speed_kmh : float
+        Walking pace, default :data:`WALK_SPEED_KMH` (4.5 km/h).
+    minutes : float
+        Walking time, default 30: at 4.5 km/h a walk of at most 2,250 m.
 
     Returns
     -------
@@ -80,7 +100,8 @@ def score(plan, *, target: float | None = None, reference=None) -> Scorecard:
     Raises
     ------
     InputError
-        When the reference's households do not line up with the plan's.
+        When the reference's households do not line up with the plan's, the
+        stations are not points with a CRS, or the pace or time is not positive.
 
     Examples
     --------
@@ -94,8 +115,19 @@ def score(plan, *, target: float | None = None, reference=None) -> Scorecard:
     >>> moved = gp.score(plan, reference=seed).summary["share_changed"]
     >>> bool(0 <= moved <= 1)
     True
+    >>> import geopandas as gpd, shapely
+    >>> centres = shapely.point_on_surface(plan.grids.geometry.values)
+    >>> stations = gpd.GeoDataFrame(geometry=centres, crs=plan.crs)  # one in each grid
+    >>> bool(gp.score(plan, stations=stations, minutes=15).summary["share_within_walk"] > 0.9)
+    True
     """
+    problems = Problems()
+    _positive(problems, "walk_speed_kmh", walk_speed_kmh, str(WALK_SPEED_KMH))
+    _positive(problems, "minutes", minutes, "30")
+    problems.raise_if_any()
     changes = _aligned(plan, reference) if reference is not None else None
+    walk_m = walk_speed_kmh * 1000.0 / 60.0 * minutes
+    walk = station_walk(plan, stations, max_m=walk_m) if stations is not None else None
     grids = plan.grids.set_index("grid_id")
     lo, hi = plan.params.get("band", [np.nan, np.nan])
     centre = target if target is not None else (lo + hi) / 2
@@ -142,11 +174,20 @@ def score(plan, *, target: float | None = None, reference=None) -> Scorecard:
         "non_road_boundary_m": nonroad_b.reindex(grids.index, fill_value=0.0),
         "arterial_inside_m": art_in.reindex(grids.index, fill_value=0.0),
         "households_changed": np.nan,
+        "share_within_walk": np.nan,
     })
     if changes is not None:
         moved = changes[changes["new"].notna()]
         moved = (moved["households"] * moved["changed"].astype(float)).groupby(moved["new"]).sum()
         per["households_changed"] = moved.reindex(grids.index, fill_value=0.0).astype(float)
+    share_within_walk = float("nan")
+    if walk is not None:
+        placed = plan.households["grid_id"].notna().to_numpy()
+        w = plan.households["households"].to_numpy(dtype=float)[placed]
+        near = (walk.to_numpy()[placed] <= walk_m + 1e-6).astype(float)  # NaN and inf: not within
+        by_grid = pd.DataFrame({"w": w, "near": w * near}).groupby(plan.households["grid_id"].to_numpy()[placed]).sum()
+        per["share_within_walk"] = (by_grid["near"] / by_grid["w"].where(by_grid["w"] > 0)).reindex(grids.index)
+        share_within_walk = float((w * near).sum() / w.sum()) if w.sum() > 0 else float("nan")
     free = per[~per["forced"]]
 
     def share(mask: pd.Series, rows: pd.DataFrame) -> float:
@@ -177,6 +218,7 @@ def score(plan, *, target: float | None = None, reference=None) -> Scorecard:
         "arterial_inside_m": float(per["arterial_inside_m"].sum()),
         "unplaced_households": float(plan.unplaced["households"].sum()) if len(plan.unplaced) else 0.0,
         **_change_figures(changes),
+        "share_within_walk": share_within_walk,
     })
     return Scorecard(per_grid=per, summary=summary)
 
@@ -487,4 +529,159 @@ def walking_extent(plan, *, snap_m: float = 0.5) -> pd.Series:
             if mine.any():
                 walk = dist[row, h_node[mine]] + h_off[mine] + c_off[i]
                 out.iloc[i] = float(walk.max()) if np.isfinite(walk).all() else np.nan
+    return out
+
+
+def _positive(problems: Problems, argument: str, value, example: str) -> None:
+    """Record a problem unless ``value`` is a positive finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value <= 0:
+        problems.add(argument, f"must be a positive number, got {value!r}", fix=f"e.g. {argument}={example}")
+
+
+def _read_stations(stations, plan, problems: Problems) -> gpd.GeoDataFrame | None:
+    """The stations as a GeoDataFrame of points, checked against the plan's grids."""
+    from gridpart.schema import read_layer
+
+    st = read_layer(stations, argument="stations", problems=problems)
+    if st is None:
+        return None
+    before = len(problems.items)
+    if len(st) == 0:
+        problems.add("stations", "has no rows", fix="pass at least one station point, or leave stations out")
+    if st.crs is None:
+        problems.add("stations", "has no CRS", fix="set it, e.g. stations.set_crs('EPSG:4326')")
+    geom = st.geometry.values
+    bad = shapely.is_missing(geom) | shapely.is_empty(geom) | (shapely.get_type_id(geom) != 0)
+    if bad.any():
+        problems.add("stations.geometry", f"must be Points; {int(bad.sum())} rows are not (or are empty)",
+                     rows=st.index[bad], fix="give each station a point, e.g. stations.representative_point()")
+    if "grid_id" in st.columns:
+        gid = st["grid_id"]
+        known = gid.isin(plan.grids["grid_id"]).to_numpy()
+        if gid.isna().any():
+            problems.add("stations['grid_id']", "is missing on some rows", rows=st.index[gid.isna().to_numpy()],
+                         fix="name each station's grid, or drop the grid_id column to assign stations by place")
+        unknown = ~known & gid.notna().to_numpy()
+        if unknown.any():
+            problems.add("stations['grid_id']", f"names grids the plan does not have "
+                                                f"({list(pd.unique(gid[unknown]))[:5]})", rows=st.index[unknown],
+                         fix="use the plan's grid ids (plan.grids['grid_id'])")
+    return st if len(problems.items) == before else None
+
+
+def _station_pairs(grids_m: gpd.GeoDataFrame, st_m: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Grid positions and station positions of each grid's stations (see :func:`station_walk`)."""
+    if "grid_id" in st_m.columns:
+        return pd.Index(grids_m["grid_id"]).get_indexer(st_m["grid_id"]), np.arange(len(st_m))
+    # the stations nearest to each grid, ties all: those lying in it (distance 0), else the nearest
+    g_pos, s_pos = st_m.sindex.nearest(grids_m.geometry.values, return_all=True)
+    return g_pos, s_pos
+
+
+def station_walk(plan, stations, *, max_m: float | None = None, snap_m: float = 0.5) -> pd.Series:
+    """Per household row, the walk along the roads to its grid's station, in metres.
+
+    Each grid's station: the stations whose ``grid_id`` names the grid when
+    ``stations`` has that column; else the stations lying in the grid (on
+    its boundary counts, so a station on a shared edge serves both grids),
+    and for a grid without one the station nearest to the grid (straight
+    line, ties all count).  With several stations, a household walks to the
+    nearest on foot.
+
+    The walk follows ``plan.roads`` (shortest paths by length, in the
+    plan's working CRS): the household and the station step straight onto
+    the nearest point of the nearest road segment, then walk along the
+    roads; a household on the station's own segment walks along it.
+
+    Parameters
+    ----------
+    plan : GridPlan
+    stations : GeoDataFrame or path
+        Station points (any CRS), optionally with ``grid_id``.
+    max_m : float, optional
+        Walks longer than this are not followed (faster); they are ``inf``.
+    snap_m : float
+        Segment ends closer than this are one road node.
+
+    Returns
+    -------
+    Series
+        Metres, indexed like ``plan.households``, named ``station_walk_m``:
+        NaN for an unplaced household or one whose grid has no station (only
+        with ``grid_id``); ``inf`` when no road path reaches the station.
+
+    Raises
+    ------
+    InputError
+        For stations that are not points, lack a CRS or name unknown grids,
+        or a plan without roads.
+
+    Examples
+    --------
+    >>> import gridpart as gp, shapely
+    >>> s = gp.datasets.load_sample()
+    >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
+    >>> stations = plan.grids[["grid_id"]].set_geometry(shapely.point_on_surface(plan.grids.geometry.values),
+    ...                                                 crs=plan.crs)
+    >>> walk = station_walk(plan, stations)
+    >>> bool((walk >= 0).all())
+    True
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    problems = Problems()
+    st = _read_stations(stations, plan, problems)
+    if max_m is not None:
+        _positive(problems, "max_m", max_m, "2250")
+    lines = shapely.get_parts(plan.roads.geometry.values) if len(plan.roads) else np.array([])
+    if not (shapely.get_type_id(lines) == 1).any():
+        problems.add("plan.roads", "holds no road lines to walk along", fix="score a plan drawn by gp.partition")
+    problems.raise_if_any()
+    metric = _metric_crs(plan)
+    out = pd.Series(np.nan, index=plan.households.index, name="station_walk_m")
+    net = _RoadGraph.from_roads(plan.roads.to_crs(metric), snap_m=snap_m)
+    grids_m = plan.grids[["grid_id", plan.grids.geometry.name]].to_crs(metric)
+    st_m = st.to_crs(metric)
+    g_of_station, station = _station_pairs(grids_m, st_m)
+    g_of_hh = pd.Index(plan.grids["grid_id"]).get_indexer(plan.households["grid_id"])
+    placed = np.flatnonzero(g_of_hh >= 0)
+    pairs = pd.DataFrame({"h": placed, "g": g_of_hh[placed]}).merge(
+        pd.DataFrame({"g": g_of_station, "q": station}), on="g")
+    if len(pairs) == 0:
+        return out
+    ph, pq = pairs["h"].to_numpy(), pairs["q"].to_numpy()
+    h_xy = np.full((len(out), 2), np.nan)
+    h_xy[placed] = shapely.get_coordinates(shapely.centroid(plan.households.geometry.iloc[placed].to_crs(metric).values))
+    h_line, h_t, h_off = (np.zeros(len(out), dtype=np.int64), np.zeros(len(out)), np.zeros(len(out)))
+    h_line[placed], h_t[placed], h_off[placed] = net.snap(h_xy[placed])
+    q_line, q_t, q_off = net.snap(shapely.get_coordinates(st_m.geometry.values))
+
+    # along the roads from each end of the station's segment to each end of the household's
+    qs, qe = net.start[q_line[pq]], net.end[q_line[pq]]
+    hs, he = net.start[h_line[ph]], net.end[h_line[ph]]
+    sources = np.unique(np.r_[qs, qe])
+    row_of = np.full(len(net.xy), -1, dtype=np.int64)
+    row_of[sources] = np.arange(len(sources))
+    limit = np.inf if max_m is None else float(max_m) + 1e-6
+    d = np.full((len(pairs), 4), np.inf)  # start-start, start-end, end-start, end-end
+    batch = 64
+    for lo in range(0, len(sources), batch):
+        dist = dijkstra(net.graph, directed=False, indices=sources[lo:lo + batch], limit=limit)
+        for k, q_end in enumerate((qs, qe)):
+            r = row_of[q_end] - lo
+            mine = (r >= 0) & (r < len(dist))
+            d[mine, 2 * k] = dist[r[mine], hs[mine]]
+            d[mine, 2 * k + 1] = dist[r[mine], he[mine]]
+    tq, lq = q_t[pq], net.length[q_line[pq]]
+    th, lh = h_t[ph], net.length[h_line[ph]]
+    along = np.column_stack([tq + d[:, 0] + th, tq + d[:, 1] + (lh - th),
+                             (lq - tq) + d[:, 2] + th, (lq - tq) + d[:, 3] + (lh - th)]).min(axis=1)
+    same = q_line[pq] == h_line[ph]
+    along[same] = np.minimum(along[same], np.abs(th - tq)[same])
+    walk = along + h_off[ph] + q_off[pq]
+    if max_m is not None:
+        walk[walk > limit] = np.inf
+    best = pd.Series(walk).groupby(ph).min()
+    out.iloc[best.index.to_numpy()] = best.to_numpy()
     return out
