@@ -234,8 +234,12 @@ def _change_figures(changes: pd.DataFrame | None) -> dict[str, float]:
     return {"households_changed": moved, "share_changed": moved / total if total > 0 else float("nan")}
 
 
-def compare(plans: dict) -> pd.DataFrame:
+def compare(plans: dict, *, reference=None, stations=None, walk_speed_kmh: float = WALK_SPEED_KMH,
+            minutes: float = 30.0) -> pd.DataFrame:
     """One table of scorecard summaries, a column per named plan.
+
+    The keywords are :func:`score`'s, the same for every plan (e.g. the
+    households each plan changes against one earlier plan).
 
     Examples
     --------
@@ -243,10 +247,14 @@ def compare(plans: dict) -> pd.DataFrame:
     >>> s = gp.datasets.load_sample()
     >>> a = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
     >>> b = gp.partition(s.roads, s.households, study_area=s.study_area, time_limit=10)
-    >>> list(gp.compare({"seed": a, "auto": b}).columns)
+    >>> table = gp.compare({"seed": a, "auto": b}, reference=a)
+    >>> list(table.columns)
     ['seed', 'auto']
+    >>> float(table.loc["households_changed", "seed"])
+    0.0
     """
-    return pd.DataFrame({name: score(p).summary for name, p in plans.items()})
+    return pd.DataFrame({name: score(p, reference=reference, stations=stations, walk_speed_kmh=walk_speed_kmh,
+                                     minutes=minutes).summary for name, p in plans.items()})
 
 
 def _grid_table(obj, argument: str, problems: Problems) -> pd.DataFrame | None:
