@@ -469,15 +469,57 @@ class _RoadGraph:
 
         return cKDTree(self.xy).query(xy)
 
-    def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per point: the nearest segment, the distance along it to the foot, and the distance off it."""
+    def snap(self, xy: np.ndarray, *, main: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per point: the nearest segment, the distance along it to the foot, and the distance off it.
+
+        With ``main=True`` only segments of the largest connected piece of
+        the network count.
+        """
+        keep = np.arange(len(self.lines))
+        if main:
+            from scipy.sparse.csgraph import connected_components
+
+            _, piece = connected_components(self.graph, directed=False)
+            keep = np.flatnonzero(piece[self.start] == np.bincount(piece).argmax())
         points = shapely.points(xy)
-        tree = shapely.STRtree(self.lines)
-        (src, line), off = tree.query_nearest(points, return_distance=True, all_matches=False)
+        tree = shapely.STRtree(self.lines[keep])
+        (src, found), off = tree.query_nearest(points, return_distance=True, all_matches=False)
         order = np.argsort(src, kind="stable")
-        line, off = line[order], off[order]
+        line, off = keep[found[order]], off[order]
         along = shapely.line_locate_point(self.lines[line], points)
         return line, along, off
+
+    def walk(self, a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], *, limit: float = np.inf) -> np.ndarray:
+        """Walks from snapped points ``a`` to snapped points ``b`` (pairwise, as :meth:`snap` returns them).
+
+        Straight onto the segment, along it to one of its ends, along the
+        roads (Dijkstra from the ends of ``a``'s segments), along ``b``'s
+        segment and straight off it; on one segment, along it.  Walks above
+        ``limit`` may come back as ``inf``.
+        """
+        from scipy.sparse.csgraph import dijkstra
+
+        (a_line, a_t, a_off), (b_line, b_t, b_off) = a, b
+        a_ends = (self.start[a_line], self.end[a_line])
+        b_ends = (self.start[b_line], self.end[b_line])
+        sources = np.unique(np.r_[a_ends])
+        row_of = np.full(len(self.xy), -1, dtype=np.int64)
+        row_of[sources] = np.arange(len(sources))
+        d = np.full((len(a_line), 4), np.inf)  # start-start, start-end, end-start, end-end
+        batch = 64
+        for lo in range(0, len(sources), batch):
+            dist = dijkstra(self.graph, directed=False, indices=sources[lo:lo + batch], limit=limit)
+            for k, node in enumerate(a_ends):
+                r = row_of[node] - lo
+                mine = (r >= 0) & (r < len(dist))
+                d[mine, 2 * k] = dist[r[mine], b_ends[0][mine]]
+                d[mine, 2 * k + 1] = dist[r[mine], b_ends[1][mine]]
+        la, lb = self.length[a_line], self.length[b_line]
+        along = np.column_stack([a_t + d[:, 0] + b_t, a_t + d[:, 1] + (lb - b_t),
+                                 (la - a_t) + d[:, 2] + b_t, (la - a_t) + d[:, 3] + (lb - b_t)]).min(axis=1)
+        same = a_line == b_line
+        along[same] = np.minimum(along[same], np.abs(b_t - a_t)[same])
+        return along + a_off + b_off
 
 
 def walking_extent(plan, *, snap_m: float = 0.5) -> pd.Series:
@@ -600,7 +642,12 @@ def station_walk(plan, stations, *, max_m: float | None = None, snap_m: float = 
     The walk follows ``plan.roads`` (shortest paths by length, in the
     plan's working CRS): the household and the station step straight onto
     the nearest point of the nearest road segment, then walk along the
-    roads; a household on the station's own segment walks along it.
+    roads; a household on the station's own segment walks along it.  A
+    road piece that connects to nothing (a stray lane) must not strand
+    anyone, so each end may also step straight onto the nearest segment of
+    the main network (its largest connected piece); the shorter walk
+    counts.  The straight steps count as walking, so no walk is shorter
+    than the straight line.
 
     Parameters
     ----------
@@ -608,7 +655,8 @@ def station_walk(plan, stations, *, max_m: float | None = None, snap_m: float = 
     stations : GeoDataFrame or path
         Station points (any CRS), optionally with ``grid_id``.
     max_m : float, optional
-        Walks longer than this are not followed (faster); they are ``inf``.
+        Walks longer than this are not followed (faster); they are ``inf``
+        (the shorter ones are exact).
     snap_m : float
         Segment ends closer than this are one road node.
 
@@ -617,7 +665,7 @@ def station_walk(plan, stations, *, max_m: float | None = None, snap_m: float = 
     Series
         Metres, indexed like ``plan.households``, named ``station_walk_m``:
         NaN for an unplaced household or one whose grid has no station (only
-        with ``grid_id``); ``inf`` when no road path reaches the station.
+        with ``grid_id``); ``inf`` beyond ``max_m``.
 
     Raises
     ------
@@ -636,8 +684,6 @@ def station_walk(plan, stations, *, max_m: float | None = None, snap_m: float = 
     >>> bool((walk >= 0).all())
     True
     """
-    from scipy.sparse.csgraph import dijkstra
-
     problems = Problems()
     st = _read_stations(stations, plan, problems)
     if max_m is not None:
@@ -654,42 +700,24 @@ def station_walk(plan, stations, *, max_m: float | None = None, snap_m: float = 
     g_of_station, station = _station_pairs(grids_m, st_m)
     g_of_hh = pd.Index(plan.grids["grid_id"]).get_indexer(plan.households["grid_id"])
     placed = np.flatnonzero(g_of_hh >= 0)
-    pairs = pd.DataFrame({"h": placed, "g": g_of_hh[placed]}).merge(
+    pairs = pd.DataFrame({"h": np.arange(len(placed)), "g": g_of_hh[placed]}).merge(
         pd.DataFrame({"g": g_of_station, "q": station}), on="g")
     if len(pairs) == 0:
         return out
     ph, pq = pairs["h"].to_numpy(), pairs["q"].to_numpy()
-    h_xy = np.full((len(out), 2), np.nan)
-    h_xy[placed] = shapely.get_coordinates(shapely.centroid(plan.households.geometry.iloc[placed].to_crs(metric).values))
-    h_line, h_t, h_off = (np.zeros(len(out), dtype=np.int64), np.zeros(len(out)), np.zeros(len(out)))
-    h_line[placed], h_t[placed], h_off[placed] = net.snap(h_xy[placed])
-    q_line, q_t, q_off = net.snap(shapely.get_coordinates(st_m.geometry.values))
-
-    # along the roads from each end of the station's segment to each end of the household's
-    qs, qe = net.start[q_line[pq]], net.end[q_line[pq]]
-    hs, he = net.start[h_line[ph]], net.end[h_line[ph]]
-    sources = np.unique(np.r_[qs, qe])
-    row_of = np.full(len(net.xy), -1, dtype=np.int64)
-    row_of[sources] = np.arange(len(sources))
+    h_xy = shapely.get_coordinates(shapely.centroid(plan.households.geometry.iloc[placed].to_crs(metric).values))
+    q_xy = shapely.get_coordinates(st_m.geometry.values)
+    # each end snapped to the nearest segment, and to the nearest of the main network (a road
+    # piece that connects to nothing must not strand a household or a station); the shorter walk counts
+    h_snaps, q_snaps = (net.snap(h_xy), net.snap(h_xy, main=True)), (net.snap(q_xy), net.snap(q_xy, main=True))
     limit = np.inf if max_m is None else float(max_m) + 1e-6
-    d = np.full((len(pairs), 4), np.inf)  # start-start, start-end, end-start, end-end
-    batch = 64
-    for lo in range(0, len(sources), batch):
-        dist = dijkstra(net.graph, directed=False, indices=sources[lo:lo + batch], limit=limit)
-        for k, q_end in enumerate((qs, qe)):
-            r = row_of[q_end] - lo
-            mine = (r >= 0) & (r < len(dist))
-            d[mine, 2 * k] = dist[r[mine], hs[mine]]
-            d[mine, 2 * k + 1] = dist[r[mine], he[mine]]
-    tq, lq = q_t[pq], net.length[q_line[pq]]
-    th, lh = h_t[ph], net.length[h_line[ph]]
-    along = np.column_stack([tq + d[:, 0] + th, tq + d[:, 1] + (lh - th),
-                             (lq - tq) + d[:, 2] + th, (lq - tq) + d[:, 3] + (lh - th)]).min(axis=1)
-    same = q_line[pq] == h_line[ph]
-    along[same] = np.minimum(along[same], np.abs(th - tq)[same])
-    walk = along + h_off[ph] + q_off[pq]
+    walk = np.full(len(pairs), np.inf)
+    for q_snap in q_snaps:
+        for h_snap in h_snaps:
+            walk = np.minimum(walk, net.walk(tuple(v[pq] for v in q_snap), tuple(v[ph] for v in h_snap),
+                                             limit=limit))
     if max_m is not None:
         walk[walk > limit] = np.inf
     best = pd.Series(walk).groupby(ph).min()
-    out.iloc[best.index.to_numpy()] = best.to_numpy()
+    out.iloc[placed[best.index.to_numpy()]] = best.to_numpy()
     return out

@@ -373,13 +373,26 @@ def test_the_walk_follows_the_roads_not_the_straight_line():
     walk = station_walk(plan, _stations((0, 60), grid_id=[1]))
     assert walk.iloc[0] == pytest.approx(2060) and walk.iloc[1] == pytest.approx(1860)
     assert walk.iloc[2:].isna().all()  # grid 2 has no station; the last household is unplaced
-    walk = station_walk(plan, _stations((0, 60), (0, 0), grid_id=[1, 2]))
-    assert walk.iloc[2] == np.inf  # its station's road does not reach grid 2's road
+    # grid 2's road is a piece of its own: to a station on it, along it; to one on the main
+    # network, straight from the household to the nearest main road (1000, 0), then along
+    assert station_walk(plan, _stations((0, 60), (5100, 0), grid_id=[1, 2])).iloc[2] == pytest.approx(400)
+    assert station_walk(plan, _stations((0, 60), (0, 0), grid_id=[1, 2])).iloc[2] == pytest.approx(4500 + 1000)
     assert station_walk(plan, _stations((0, 60), (300, 0), grid_id=[1, 1])).iloc[:2].tolist() == \
         pytest.approx([300, 100])  # the nearer of the grid's two stations on foot
     card = score(plan, stations=_stations((0, 60), grid_id=[1]), minutes=27)  # 2,025 m
     assert card.summary["share_within_walk"] == pytest.approx(1 / 3)  # grid 2's household has no station
     assert card.per_grid["share_within_walk"].tolist() == pytest.approx([0.5, 0.0])
+
+
+def test_a_stray_lane_strands_no_one():
+    from gridpart.scoring import station_walk
+
+    # a lane 20 m off the road that connects to nothing; a household and a station beside it
+    plan = _small_plan([[(0, 0), (1000, 0)], [(500, 20), (500, 60)]], {1: shapely.box(0, -50, 1000, 70)},
+                       [(505, 40, 1, 1), (900, 0, 1, 1)])
+    assert station_walk(plan, _stations((0, 0))).tolist() == pytest.approx([40 + 505, 900])
+    # side by side: both step 5 m onto the lane and off it again
+    assert station_walk(plan, _stations((505, 40))).tolist() == pytest.approx([5 + 5, 40 + 395])
 
 
 def test_which_station_serves_a_grid():
