@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ RESULT_COLUMNS = [
     "instance", "strategy", "status", "grids", "share_in_band", "share_in_10pct", "share_in_20pct",
     "share_in_band_raw", "contiguous_share", "mean_abs_dev", "max_abs_dev", "cv", "polsby_popper_mean",
     "road_share", "non_road_cut_m", "cut_road_m", "cut_street_m", "cut_lane_m", "grids_crossing_arterials", "forced_out", "unplaced_households",
-    "walk_extent_mean_m", "walk_extent_max_m", "atoms", "households", "wall_s", "peak_mb", "solver_status",
+    "walk_extent_mean_m", "walk_extent_max_m", "households_changed", "share_changed", "share_within_walk", "atoms", "households", "wall_s", "peak_mb", "solver_status",
     "error",
 ]
 
@@ -294,7 +294,8 @@ def _peak_mb() -> float:
 
 
 def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, tolerance: float = 0.2,
-            time_limit: float = 60.0, seed: int = 0, plan_path: str | os.PathLike | None = None) -> dict:
+            time_limit: float = 60.0, seed: int = 0, plan_path: str | os.PathLike | None = None,
+            reference: Any = None, stations: Any = None) -> dict:
     """Partition one instance with one strategy in this process and score it.
 
     Parameters
@@ -309,6 +310,15 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
         As in :func:`gridpart.partition`.
     plan_path : path, optional
         Pickle the plan there (for the figures).
+    reference : GridPlan or path, optional
+        An earlier plan of this instance's households (a file written by
+        :meth:`GridPlan.to_file`): ``households_changed`` and ``share_changed``
+        against it (:func:`gridpart.scoring.changed_households`).  Its rows are
+        checked against the instance's before the strategy runs.
+    stations : GeoDataFrame or path, optional
+        Service station points, assigned to the grids by place (no
+        ``grid_id``: grid ids differ between strategies): ``share_within_walk``
+        (:func:`gridpart.scoring.station_walk`, 30 minutes at 4.5 km/h).
 
     Returns
     -------
@@ -327,6 +337,7 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
 
     inst = instance(inst)
     layers = load_instance(inst)
+    reference, stations = _extra_layers(layers, reference, stations)
     base, _, mode = strategy.partition("@")
     fn = _resolve(base)
     extra = {}
@@ -340,7 +351,7 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
         plan = partition(**layers, target=target, tolerance=tolerance, strategy=fn,
                          time_limit=time_limit, seed=seed, **extra)
     wall = time.perf_counter() - t0
-    s = plan.score().summary
+    s = plan.score(reference=reference, stations=stations).summary
     try:
         from gridpart.scoring import walking_extent
 
@@ -364,10 +375,48 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
         "unplaced_households": s["unplaced_households"], "atoms": len(plan.blocks),
         "walk_extent_mean_m": float(walk.mean()) if walk.notna().any() else float("nan"),
         "walk_extent_max_m": float(walk.max()) if walk.notna().any() else float("nan"),
+        "households_changed": s["households_changed"], "share_changed": s["share_changed"],
+        "share_within_walk": s["share_within_walk"],
         "households": float(plan.grids["households"].sum()), "wall_s": wall, "peak_mb": _peak_mb(),
         "solver_status": ", ".join(f"{k} {v}" for k, v in counts.items()), "error": "",
     }
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+
+
+def _extra_layers(layers: dict[str, Any], reference: Any, stations: Any) -> tuple[Any, Any]:
+    """The reference plan and the stations read and checked before a strategy runs.
+
+    Raises :class:`InputError` for a reference whose households are not the
+    instance's, or stations that name grids (``grid_id``).
+    """
+    from gridpart.io import read_plan
+    from gridpart.plan import GridPlan
+    from gridpart.schema import read_layer
+    from gridpart.scoring import changed_households
+
+    if reference is not None and not isinstance(reference, GridPlan):
+        reference = read_plan(reference)
+    if reference is not None:  # the instance's rows, not yet in grids: raises when they do not line up
+        hh = layers["households"]
+        probe = pd.DataFrame({"grid_id": pd.array([pd.NA] * len(hh), dtype="Int64"),
+                              "households": hh["households"] if "households" in hh else np.nan}, index=hh.index)
+        changed_households(probe, reference)
+    if stations is not None:
+        stations = read_layer(stations, argument="stations")
+        _check_bench_stations(stations)
+    return reference, stations
+
+
+def _check_bench_stations(stations, problems: Problems | None = None) -> None:
+    """Stations of a benchmark are assigned by place: a ``grid_id`` column would name one plan's grids."""
+    own = problems is None
+    problems = Problems() if own else problems
+    if stations is not None and "grid_id" in stations.columns:
+        problems.add("stations['grid_id']", "names grids of one plan, but every strategy draws its own grids",
+                     fix="drop the column (stations = stations.drop(columns='grid_id')): the bench gives each "
+                         "grid the station lying in it, else the nearest")
+    if own:
+        problems.raise_if_any()
 
 
 def _child_main(spec_path: str) -> int:
@@ -377,7 +426,8 @@ def _child_main(spec_path: str) -> int:
     inst = Instance(**job["instance"])
     try:
         row = run_one(inst, job["strategy"], target=job["target"], tolerance=job["tolerance"],
-                      time_limit=job["time_limit"], seed=job["seed"], plan_path=job["plan_path"])
+                      time_limit=job["time_limit"], seed=job["seed"], plan_path=job["plan_path"],
+                      reference=job.get("reference"), stations=job.get("stations"))
     except MemoryError:
         row = {"status": "memory", "error": "MemoryError"}
     except Exception as exc:  # noqa: BLE001 - any failure of a strategy is a result
@@ -483,7 +533,8 @@ def _check_strategies(strategies: Sequence[str], problems: Problems) -> None:
 def run_bench(instances: Sequence[Instance | str], strategies: Sequence[str], *, target: float = 300.0,
               tolerance: float = 0.2, time_limit: float = 60.0, timeout: float | None = None,
               memory_mb: float | None = None, seed: int = 0, out: str | os.PathLike | None = None,
-              figures: bool = True) -> pd.DataFrame:
+              figures: bool = True, reference: str | os.PathLike | Mapping[str, str | os.PathLike] | None = None,
+              stations: str | os.PathLike | Mapping[str, str | os.PathLike] | None = None) -> pd.DataFrame:
     """Run every strategy on every instance, each in its own process, and tabulate the scores.
 
     Parameters
@@ -509,6 +560,16 @@ def run_bench(instances: Sequence[Instance | str], strategies: Sequence[str], *,
         ``figures/`` (maps side by side and size histograms per instance).
     figures : bool
         Draw the figures (needs ``out``).
+    reference : path or mapping, optional
+        An earlier plan's GeoPackage (:meth:`GridPlan.to_file`) of the same
+        households: columns ``households_changed`` and ``share_changed``
+        (:func:`gridpart.scoring.changed_households`).  A single path needs a
+        single instance; for several, a mapping ``{instance name: path}``.
+    stations : path or mapping, optional
+        Service station points, likewise per instance, without ``grid_id``
+        (each grid gets the station lying in it, else the nearest): column
+        ``share_within_walk``, the share of households within 30 minutes'
+        walk (4.5 km/h) of their grid's station along the roads.
 
     Returns
     -------
@@ -518,7 +579,8 @@ def run_bench(instances: Sequence[Instance | str], strategies: Sequence[str], *,
     Raises
     ------
     InputError
-        Unknown instances or strategies, or a bad limit.
+        Unknown instances or strategies, a bad limit, or reference and station
+        files that are missing or not assigned to an instance.
 
     Examples
     --------
@@ -541,6 +603,13 @@ def run_bench(instances: Sequence[Instance | str], strategies: Sequence[str], *,
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not math.isfinite(value) or value <= 0):
             problems.add(arg, f"must be a positive number, got {value!r}", fix=f"e.g. {arg}=60")
+    refs = _per_instance(reference, insts, "reference", problems)
+    stas = _per_instance(stations, insts, "stations", problems)
+    if not problems:
+        from gridpart.schema import read_layer
+
+        for path in dict.fromkeys(stas.values()):
+            _check_bench_stations(read_layer(path, argument="stations", problems=problems), problems)
     problems.raise_if_any()
     timeout = float(timeout) if timeout is not None else 10 * float(time_limit) + 120
     outdir = Path(out) if out is not None else None
@@ -561,7 +630,7 @@ def run_bench(instances: Sequence[Instance | str], strategies: Sequence[str], *,
                 plan_path = None if plandir is None else str(plandir / f"{_slug(inst.name)}__{_slug(strategy)}.pkl")
                 job = {"instance": dataclasses.asdict(inst), "strategy": strategy, "target": float(target),
                        "tolerance": float(tolerance), "time_limit": float(time_limit), "seed": int(seed),
-                       "plan_path": plan_path}
+                       "plan_path": plan_path, "reference": refs.get(inst.name), "stations": stas.get(inst.name)}
                 log.info("running %s on %s", strategy, inst.name)
                 row = {**base, **_run_in_process(job, timeout=timeout, memory_mb=memory_mb)}
             log.info("%s / %s: %s", inst.name, strategy, row.get("status"))
@@ -576,6 +645,30 @@ def run_bench(instances: Sequence[Instance | str], strategies: Sequence[str], *,
             for inst in insts:
                 write_figures(outdir, inst.name, table)
     return table
+
+
+def _per_instance(value, insts: list[Instance], argument: str, problems: Problems) -> dict[str, str]:
+    """``{instance name: path}`` of a path (one instance) or a mapping; problems for missing files."""
+    if value is None:
+        return {}
+    names = [i.name for i in insts]
+    if isinstance(value, Mapping):
+        given = {str(k): v for k, v in value.items()}
+        unknown = [k for k in given if k not in names]
+        if unknown:
+            problems.add(argument, f"names instances not in the run: {unknown}; instances: {names}",
+                         fix=f"key {argument} by instance name, e.g. {{{names[0]!r}: path}}" if names else "")
+        given = {k: v for k, v in given.items() if k in names}
+    elif len(insts) > 1:
+        problems.add(argument, f"one file for {len(insts)} instances; it belongs to one instance's households",
+                     fix=f"give {{instance name: path}} (on the command line --{argument} NAME=PATH)")
+        return {}
+    else:
+        given = {names[0]: value} if names else {}
+    for path in given.values():
+        if not Path(path).exists():
+            problems.add(argument, f"no file at {str(path)!r}", fix="check the path")
+    return {k: os.fspath(v) for k, v in given.items()}
 
 
 def _slug(text: str) -> str:
@@ -600,17 +693,26 @@ def markdown_table(table: pd.DataFrame) -> str:
     ...                    "wall_s": 1.23, "peak_mb": 200.0}])
     >>> print(markdown_table(t).splitlines()[2])
     | a | seed | 3 | 100 % | 50 % | 100 % | — | — | — | — | — | 1.2 | 200 | ok |
+
+    Households changed and the walk to stations have columns when measured:
+
+    >>> print(markdown_table(t.assign(share_within_walk=0.953)).splitlines()[0])
+    | instance | strategy | grids | in band | ±10 % | contiguous | mean abs dev | max abs dev | on roads | Polsby–Popper | max walk m | ≤ 30 min walk | wall s | peak MB | status |
     """
     cols = [("instance", "instance"), ("strategy", "strategy"), ("grids", "grids"),
             ("share_in_band", "in band"), ("share_in_10pct", "±10 %"), ("contiguous_share", "contiguous"),
             ("mean_abs_dev", "mean abs dev"), ("max_abs_dev", "max abs dev"),
             ("road_share", "on roads"), ("polsby_popper_mean", "Polsby–Popper"),
             ("walk_extent_max_m", "max walk m"), ("wall_s", "wall s"), ("peak_mb", "peak MB"), ("status", "status")]
+    for key, label in (("share_changed", "changed"), ("share_within_walk", "≤ 30 min walk")):
+        if key in table and pd.to_numeric(table[key], errors="coerce").notna().any():  # only when measured
+            cols.insert(-3, (key, label))
 
     def cell(key: str, value) -> str:
         if value is None or (isinstance(value, float) and not math.isfinite(value)) or value == "":
             return "—"
-        if key in ("share_in_band", "share_in_10pct", "contiguous_share", "mean_abs_dev", "max_abs_dev", "road_share"):
+        if key in ("share_in_band", "share_in_10pct", "contiguous_share", "mean_abs_dev", "max_abs_dev", "road_share",
+                   "share_changed", "share_within_walk"):
             return f"{100 * float(value):.0f} %"
         if key == "polsby_popper_mean":
             return f"{float(value):.2f}"

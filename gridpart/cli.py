@@ -237,17 +237,23 @@ def _cmd_score(args: argparse.Namespace) -> int:
     import gridpart as gp
 
     plan = gp.read_plan(args.plan)
-    card = plan.score()
+    reference = gp.read_plan(args.reference) if args.reference else None
+    pace = {k: v for k, v in (("walk_speed_kmh", args.walk_speed), ("minutes", args.minutes)) if v is not None}
+    card = plan.score(reference=reference, stations=args.stations, **pace)
     print(plan.summary())
     print()
-    width = max(len(str(k)) for k in card.summary.index)
-    for key, value in card.summary.items():
+    asked = {"households_changed": reference is not None, "share_changed": reference is not None,
+             "share_within_walk": args.stations is not None}
+    summary = card.summary.drop([k for k, shown in asked.items() if not shown])
+    per_grid = card.per_grid.drop(columns=[k for k, shown in asked.items() if not shown and k in card.per_grid])
+    width = max(len(str(k)) for k in summary.index)
+    for key, value in summary.items():
         text = f"{value:.4g}" if isinstance(value, float) else str(value)
         print(f"{str(key):<{width}}  {text}")
     if args.per_grid:
         print()
         with pd.option_context("display.max_rows", None, "display.width", 160):
-            print(card.per_grid.to_string(float_format=lambda v: f"{v:.3g}"))
+            print(per_grid.to_string(float_format=lambda v: f"{v:.3g}"))
     return EXIT_OK
 
 
@@ -432,6 +438,14 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Print the scorecard of a plan written by 'gridpart partition'.")
     score.add_argument("plan", metavar="PLAN.gpkg")
     score.add_argument("--per-grid", action="store_true", help="also print the per-grid table")
+    score.add_argument("--reference", metavar="OLD.gpkg",
+                       help="an earlier plan of the same households: households whose grid changed")
+    score.add_argument("--stations", metavar="F",
+                       help="service station points (grid_id optional): share of households within a walk")
+    score.add_argument("--minutes", type=_positive_float, default=None, metavar="M",
+                       help="walking time to the station (default 30)")
+    score.add_argument("--walk-speed", type=_positive_float, default=None, metavar="KMH",
+                       help="walking pace in km/h (default 4.5)")
     score.set_defaults(func=_cmd_score)
 
     render = sub.add_parser("render", parents=[common], help="draw a plan's map",
@@ -575,9 +589,35 @@ def _add_bench_parser(sub, common: argparse.ArgumentParser) -> argparse.Argument
                    help="resident-memory cap per run")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-figures", action="store_true", help="skip the maps and histograms")
+    p.add_argument("--reference", action="append", metavar="[NAME=]PLAN.gpkg",
+                   help="an earlier plan of an instance's households (NAME=PLAN for each of several "
+                        "instances): columns households_changed, share_changed")
+    p.add_argument("--stations", action="append", metavar="[NAME=]F",
+                   help="service station points of an instance, without grid_id (NAME=F for each of several): "
+                        "column share_within_walk (30 minutes at 4.5 km/h)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.set_defaults(func=_cmd_bench)
     return p
+
+
+def _per_instance_option(values: list[str] | None, names: list[str], option: str) -> str | dict[str, str] | None:
+    """``[NAME=]PATH`` options: one plain path (for a single instance) or ``{name: path}``."""
+    from gridpart.errors import InputError, Problem
+
+    if not values:
+        return None
+    out: dict[str, str] = {}
+    for item in values:
+        name, sep, path = item.partition("=")
+        if sep and name.strip() in names:
+            out[name.strip()] = path.strip()
+        elif len(values) == 1:
+            return item
+        else:
+            raise InputError([Problem(option, f"{item!r}: with several {option} options, say which instance "
+                                              f"each is for (instances: {names})",
+                                      fix=f"{option} {names[0] if names else 'NAME'}={item}")])
+    return out
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -594,9 +634,17 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         insts.insert(0, instance(args.name or Path(args.roads).stem, roads=args.roads,
                                  households=args.households, communities=args.communities))
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    names = []
+    for item in insts:
+        try:
+            names.append(instance(item).name)
+        except InputError:  # run_bench reports every bad name
+            pass
     table = run_bench(insts, strategies, target=args.target, tolerance=args.tolerance,
                       time_limit=args.time_limit, timeout=args.timeout, memory_mb=args.memory_mb,
-                      seed=args.seed, out=args.out, figures=not args.no_figures)
+                      seed=args.seed, out=args.out, figures=not args.no_figures,
+                      reference=_per_instance_option(args.reference, names, "--reference"),
+                      stations=_per_instance_option(args.stations, names, "--stations"))
     print(markdown_table(table))
     print(f"wrote {Path(args.out) / 'results.csv'}")
     return 0

@@ -64,11 +64,25 @@ class GridPlan:
         """The CRS results are in (the households')."""
         return self.grids.crs
 
-    def score(self):
-        """Balance, contiguity and boundary figures (see :func:`gridpart.scoring.score`)."""
+    def score(self, **options: Any):
+        """Balance, contiguity and boundary figures (see :func:`gridpart.scoring.score`).
+
+        Keywords go to :func:`gridpart.scoring.score`: ``target``,
+        ``reference`` (households whose grid changed against an earlier plan),
+        ``stations``, ``walk_speed_kmh`` and ``minutes`` (share of households
+        within a walk of their grid's station).
+
+        Examples
+        --------
+        >>> import gridpart as gp
+        >>> s = gp.datasets.load_sample()
+        >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
+        >>> float(plan.score(reference=plan).summary["households_changed"])
+        0.0
+        """
         from gridpart.scoring import score
 
-        return score(self)
+        return score(self, **options)
 
     def plot(self, ax=None, **kwargs):
         """Map of the grids (see :func:`gridpart.plot.plot_plan`); returns the Axes."""

@@ -64,7 +64,24 @@ def test_markdown_table_marks_missing_values():
 
 
 @pytest.fixture(scope="module")
-def bench_run(tmp_path_factory):
+def reference_files(tmp_path_factory):
+    """A seed plan of synthetic-1000 as a GeoPackage, a station in each of its grids, and its scorecard."""
+    import geopandas as gpd
+
+    import gridpart as gp
+    from gridpart.datasets.synthetic import synthetic_city
+
+    root = tmp_path_factory.mktemp("reference")
+    roads, hh, _ = synthetic_city(1000, seed=0)
+    plan = gp.partition(roads, hh, strategy="seed", time_limit=5, target=300, tolerance=0.2, seed=0)
+    plan.to_file(root / "reference.gpkg")
+    stations = gpd.GeoDataFrame(geometry=plan.grids.representative_point().to_numpy(), crs=plan.crs)
+    stations.to_file(root / "stations.gpkg")
+    return root / "reference.gpkg", root / "stations.gpkg", plan.score(stations=stations).summary
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory, reference_files):
     """gridpart's seed strategy, a failing and a sleeping strategy, on a small synthetic city."""
     root = tmp_path_factory.mktemp("bench")
     (root / "bench_helpers_mod.py").write_text(textwrap.dedent("""
@@ -83,10 +100,12 @@ def bench_run(tmp_path_factory):
             return block
     """))
     sys.path.insert(0, str(root))
+    reference, stations, _ = reference_files
     try:
         table = run_bench(["synthetic-1000"], ["seed", "bench_helpers_mod:boom", "bench_helpers_mod:sleepy",
                                                 "bench_helpers_mod:hog"],
-                          time_limit=5, timeout=12, memory_mb=600, out=root / "out")
+                          time_limit=5, timeout=12, memory_mb=600, out=root / "out",
+                          reference=reference, stations={"synthetic-1000": stations})
     finally:
         sys.path.remove(str(root))
     return root / "out", table
@@ -109,6 +128,47 @@ def test_gridpart_row_is_scored(bench_run):
     assert row["households"] == 1000
     assert row["grids"] >= 3 and 0 <= row["share_in_band"] <= 1
     assert row["wall_s"] > 0 and row["peak_mb"] > 50
+
+
+def test_gridpart_row_against_a_reference_plan_and_stations(bench_run, reference_files):
+    out, table = bench_run
+    _, _, expected = reference_files
+    row = pd.read_csv(out / "results.csv").set_index("strategy").loc["seed"]
+    assert row["households_changed"] == 0 and row["share_changed"] == 0  # the seed strategy is deterministic
+    assert row["share_within_walk"] == pytest.approx(expected["share_within_walk"])
+    assert 0.5 < row["share_within_walk"] <= 1
+    assert "| changed | ≤ 30 min walk |" in (out / "results.md").read_text()
+    failed = table.set_index("strategy").loc["bench_helpers_mod:boom"]
+    assert np.isnan(failed["households_changed"]) and np.isnan(failed["share_within_walk"])
+
+
+def test_reference_and_stations_files_are_checked_before_any_run(tmp_path, reference_files):
+    import geopandas as gpd
+
+    reference, stations, _ = reference_files
+    named = tmp_path / "named.gpkg"
+    gpd.read_file(stations).assign(grid_id=1).to_file(named)
+    with pytest.raises(InputError) as err:
+        run_bench(["synthetic-1000", "synthetic-2000"], ["seed"], time_limit=1, reference=reference,
+                  stations={"synthetic-1000": tmp_path / "none.gpkg", "nowhere": stations})
+    text = str(err.value)
+    assert "reference: one file for 2 instances" in text
+    assert "stations: names instances not in the run: ['nowhere']" in text
+    assert "stations: no file at" in text
+    with pytest.raises(InputError, match=r"stations\['grid_id'\]: names grids of one plan"):
+        run_bench(["synthetic-1000"], ["seed"], time_limit=1, stations=named)
+
+
+def test_a_reference_of_other_households_fails_before_the_strategy_runs(monkeypatch, reference_files):
+    import gridpart.solve
+    from gridpart.bench import run_one
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("the strategy ran")
+
+    monkeypatch.setattr(gridpart.solve, "partition", no_solve)
+    with pytest.raises(InputError, match=r"reference: \d+ of the plan's \d+ household rows are not in the reference"):
+        run_one("synthetic-1200", "seed", reference=reference_files[0])
 
 
 def test_failures_and_timeouts_are_rows_not_crashes(bench_run):

@@ -162,6 +162,35 @@ def test_score_prints_scorecard(demo):
     assert "share_in_band" in out and "contiguous_share" in out and "polsby_popper" in out
 
 
+def test_score_against_a_reference_and_stations(demo, tmp_path):
+    outdir, code, _, _ = demo
+    assert code == 0
+    plan_file = outdir / "demo_grids.gpkg"
+    grids = gp.read_plan(plan_file).grids
+    stations = grids[["geometry"]].set_geometry(grids.representative_point())
+    stations.to_file(tmp_path / "stations.gpkg")
+    code, out, err = _run(["score", plan_file])
+    assert code == 0, err
+    assert "households_changed" not in out and "share_within_walk" not in out
+    code, out, err = _run(["score", plan_file, "--reference", plan_file, "--stations", tmp_path / "stations.gpkg",
+                           "--minutes", "20", "--per-grid"])
+    assert code == 0, err
+    lines = dict(line.split(None, 1) for line in out.splitlines() if line.startswith(("households_changed",
+                                                                                         "share_changed",
+                                                                                         "share_within_walk")))
+    assert float(lines["households_changed"]) == 0 and float(lines["share_changed"]) == 0
+    assert 0 < float(lines["share_within_walk"]) <= 1
+
+
+def test_bench_needs_an_instance_name_for_each_of_several_references(tmp_path):
+    code, _, err = _run(["bench", "--instances", "synthetic-1000,synthetic-2000", "--strategies", "seed",
+                         "--reference", tmp_path / "a.gpkg", "--reference", tmp_path / "b.gpkg", "--out", tmp_path])
+    assert code == 2 and "with several --reference options, say which instance" in err
+    code, _, err = _run(["bench", "--instances", "synthetic-1000,synthetic-2000", "--strategies", "seed",
+                         "--stations", f"synthetic-1000={tmp_path / 'a.gpkg'}", "--out", tmp_path])
+    assert code == 2 and "stations: no file at" in err
+
+
 def test_score_missing_file_exit_2(tmp_path):
     code, _, err = _run(["score", tmp_path / "none.gpkg"])
     assert code == 2 and "no file at" in err
