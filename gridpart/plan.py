@@ -123,9 +123,10 @@ class GridPlan:
     def summary(self) -> str:
         """A few lines for a terminal: grids, band shares, status."""
         card = self.score().summary
+        n_comm = self.grids["community_id"].nunique()
         lines = [
             f"{int(card['grids'])} grids for {int(self.households['households'].sum())} households "
-            f"in {self.grids['community_id'].nunique()} communities",
+            f"in {n_comm} {'community' if n_comm == 1 else 'communities'}",
             f"within the band: {card['share_in_band']:.1%} of grids not forced out "
             f"({card['share_in_band_raw']:.1%} of all; {int(card['forced_out'])} forced out)",
             f"within ±10% / ±20% of target: {card['share_within_10pct']:.1%} / {card['share_within_20pct']:.1%}",
