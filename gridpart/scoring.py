@@ -521,16 +521,39 @@ class _RoadGraph:
         along[same] = np.minimum(along[same], np.abs(b_t - a_t)[same])
         return along + a_off + b_off
 
+    def walks(self, a_xy: np.ndarray, b_xy: np.ndarray, pa: np.ndarray, pb: np.ndarray, *,
+              limit: float = np.inf) -> np.ndarray:
+        """Walks from ``a_xy[pa]`` to ``b_xy[pb]`` (pairwise), in metres.
+
+        Each end is snapped to its nearest segment and to the nearest segment
+        of the main network (a road piece that connects to nothing must not
+        strand a household or a station); the shortest of the walks counts.
+        Only pairs with an end whose two snaps differ walk more than once.
+        """
+        def take(snap, idx):
+            return tuple(v[idx] for v in snap)
+
+        a_near, a_main = self.snap(a_xy), self.snap(a_xy, main=True)
+        b_near, b_main = self.snap(b_xy), self.snap(b_xy, main=True)
+        walk = self.walk(take(a_near, pa), take(b_near, pb), limit=limit)
+        a_moved, b_moved = (a_near[0] != a_main[0])[pa], (b_near[0] != b_main[0])[pb]
+        for sa, sb, need in ((a_main, b_near, a_moved), (a_near, b_main, b_moved),
+                             (a_main, b_main, a_moved & b_moved)):
+            sel = np.flatnonzero(need)
+            if len(sel):
+                walk[sel] = np.minimum(walk[sel], self.walk(take(sa, pa[sel]), take(sb, pb[sel]), limit=limit))
+        return walk
+
 
 def walking_extent(plan, *, snap_m: float = 0.5) -> pd.Series:
     """Per grid, the longest walk along the roads from the grid's centre to its farthest household.
 
     The one worker of a grid walks from its centre: a point inside the grid
-    (``point_on_surface``) taken to the nearest road node, then along
-    ``plan.roads`` (streets, lanes, paths; shortest paths by length) to the
-    road node nearest each household, plus the straight steps on and off the
-    network.  It is a measure of the grid's extent on foot, in metres
-    (divide by 80 m/min for minutes at 4.8 km/h).
+    (``point_on_surface``), then along ``plan.roads`` (streets, lanes, paths;
+    shortest paths by length) to each household, with the straight steps
+    onto and off the nearest road segment, as :func:`station_walk` walks.  It
+    is a measure of the grid's extent on foot, in metres (divide by 75 m/min
+    for minutes at 4.5 km/h).
 
     Parameters
     ----------
@@ -553,32 +576,23 @@ def walking_extent(plan, *, snap_m: float = 0.5) -> pd.Series:
     >>> bool((walk.dropna() > 0).all())
     True
     """
-    from scipy.sparse.csgraph import dijkstra
-
     metric = _metric_crs(plan)
     grid_ids = plan.grids["grid_id"].to_numpy()
     out = pd.Series(np.nan, index=pd.Index(grid_ids, name="grid_id"), name="walk_extent_m")
     net = _RoadGraph.from_roads(plan.roads.to_crs(metric), snap_m=snap_m)
     if net is None or len(plan.grids) == 0:
         return out
-
     hh = plan.households[plan.households["grid_id"].notna()].to_crs(metric)
     hh = hh[hh["households"].to_numpy(dtype=float) > 0]
     if len(hh) == 0:
         return out
-    h_off, h_node = net.nearest_node(shapely.get_coordinates(shapely.centroid(hh.geometry.values)))
-    h_grid = hh["grid_id"].to_numpy(dtype=np.int64)
+    h_xy = shapely.get_coordinates(shapely.centroid(hh.geometry.values))
+    g_of = pd.Index(grid_ids).get_indexer(hh["grid_id"].to_numpy(dtype=np.int64))
     centres = shapely.get_coordinates(shapely.point_on_surface(plan.grids.to_crs(metric).geometry.values))
-    c_off, c_node = net.nearest_node(centres)
-    batch = 64
-    for lo in range(0, len(grid_ids), batch):
-        sel = np.arange(lo, min(lo + batch, len(grid_ids)))
-        dist = dijkstra(net.graph, directed=False, indices=c_node[sel])
-        for row, i in enumerate(sel):
-            mine = h_grid == grid_ids[i]
-            if mine.any():
-                walk = dist[row, h_node[mine]] + h_off[mine] + c_off[i]
-                out.iloc[i] = float(walk.max()) if np.isfinite(walk).all() else np.nan
+    walk = pd.Series(net.walks(centres, h_xy, g_of, np.arange(len(hh))))
+    # a grid with a household out of reach has no extent
+    longest = walk.groupby(g_of).max()
+    out.iloc[longest.index.to_numpy()] = np.where(np.isfinite(longest.to_numpy()), longest.to_numpy(), np.nan)
     return out
 
 
@@ -707,15 +721,8 @@ def station_walk(plan, stations, *, max_m: float | None = None, snap_m: float = 
     ph, pq = pairs["h"].to_numpy(), pairs["q"].to_numpy()
     h_xy = shapely.get_coordinates(shapely.centroid(plan.households.geometry.iloc[placed].to_crs(metric).values))
     q_xy = shapely.get_coordinates(st_m.geometry.values)
-    # each end snapped to the nearest segment, and to the nearest of the main network (a road
-    # piece that connects to nothing must not strand a household or a station); the shorter walk counts
-    h_snaps, q_snaps = (net.snap(h_xy), net.snap(h_xy, main=True)), (net.snap(q_xy), net.snap(q_xy, main=True))
     limit = np.inf if max_m is None else float(max_m) + 1e-6
-    walk = np.full(len(pairs), np.inf)
-    for q_snap in q_snaps:
-        for h_snap in h_snaps:
-            walk = np.minimum(walk, net.walk(tuple(v[pq] for v in q_snap), tuple(v[ph] for v in h_snap),
-                                             limit=limit))
+    walk = net.walks(q_xy, h_xy, pq, ph, limit=limit)
     if max_m is not None:
         walk[walk > limit] = np.inf
     best = pd.Series(walk).groupby(ph).min()

@@ -212,6 +212,16 @@ def test_walking_extent_takes_the_shorter_of_two_parallel_roads():
     assert walking_extent(plan).loc[1] == pytest.approx(100.0)
 
 
+def test_walking_extent_walks_from_mid_segment_and_past_a_stray_lane():
+    from gridpart.scoring import walking_extent
+
+    # one road along y=0; a lane beside it that connects to nothing; the centre is (100, 0)
+    plan = _small_plan([[(0, 0), (200, 0)], [(40, 20), (60, 20)]], {1: shapely.box(0, -10, 200, 10)},
+                       [(50, 21, 1, 10), (150, 0, 1, 5)])
+    # the household by the lane walks in along the road: 50 m, then 21 m off it
+    assert walking_extent(plan).loc[1] == pytest.approx(71.0)
+
+
 # --------------------------------------------------------------------------- households changed against a reference
 
 
