@@ -10,6 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from gridpart.errors import GridCountWarning
 from gridpart.problem import (
     CUT_COST_PER_M,
     INSIDE_COST_PER_M,
@@ -19,7 +20,6 @@ from gridpart.problem import (
     grid_count,
     share_grids,
 )
-from gridpart.errors import GridCountWarning
 
 BAND = Band(lo=240.0, hi=360.0, centre=300.0)
 
