@@ -271,6 +271,8 @@ def _on_street_blocks(strategy):
         return dataclasses.replace(res, labels=np.asarray(res.labels)[index])
 
     on_blocks.__name__ = f"{getattr(inner, '__name__', 'strategy')}_on_blocks"
+    # a peer whose grids may be split (METIS) is scored as it is on street blocks too
+    on_blocks.contiguous_labels = getattr(inner, "contiguous_labels", True)
     return on_blocks, hook
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["GridpartError", "InputError", "CRSError", "SolverError", "Problem", "Problems",
-           "Repair", "RepairWarning"]
+           "Repair", "GridpartWarning", "RepairWarning", "TimeLimitWarning", "GridCountWarning"]
 
 _MAX_IDS = 5
 
@@ -80,12 +80,34 @@ class SolverError(GridpartError):
     """The solver failed in a way that is not the input's fault."""
 
 
-class RepairWarning(UserWarning):
+class GridpartWarning(UserWarning):
+    """Base class of every warning gridpart gives on purpose.
+
+    ``warnings.simplefilter("error", gp.errors.GridpartWarning)`` turns them
+    all into errors.
+    """
+
+
+class RepairWarning(GridpartWarning):
     """gridpart repaired the input (the ids are in ``plan.params["repairs"]``).
 
     Filter it like any warning, e.g. ``warnings.simplefilter("error",
     gp.errors.RepairWarning)`` to refuse repairs.
     """
+
+
+class TimeLimitWarning(GridpartWarning):
+    """The wall-clock ``time_limit`` stopped a search before its deterministic budget.
+
+    The plan is valid, but it depends on the machine's speed and load: another
+    run, or another machine, may give a different plan.  The sub-problems
+    concerned have ``time_capped`` set in ``plan.status``; a larger
+    ``time_limit`` gives the reproducible plan.
+    """
+
+
+class GridCountWarning(GridpartWarning):
+    """A requested grid count (``n_grids``) cannot be met; the message says what was used."""
 
 
 @dataclass(frozen=True)

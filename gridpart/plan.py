@@ -36,8 +36,9 @@ class GridPlan:
     status : DataFrame
         One row per community and component: ``status`` (OPTIMAL / FEASIBLE /
         INFEASIBLE / UNKNOWN, for the model solved), ``method``, ``objective``,
-        ``bound``, ``gap``, ``wall_s``, ``n_atoms``, ``n_grids``, ``households``,
-        ``forced_out`` and ``notes``.
+        ``bound``, ``gap``, ``wall_s``, ``windows``, ``n_atoms``, ``n_grids``,
+        ``households``, ``forced_out``, ``time_capped`` (the wall-clock cap
+        stopped the search, so the plan depends on machine speed) and ``notes``.
     edges : DataFrame
         The atom graph: ``a``, ``b`` (atom ids), lengths by road class, ``kind``, ``name``.
     roads : GeoDataFrame

@@ -9,6 +9,7 @@ indivisible atom above the band, a component below it) before any solver runs.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +17,10 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["CUT_COST_PER_M", "INSIDE_COST_PER_M", "INNER_COST", "Band", "SubProblem", "build_subproblems", "grid_count"]
+from gridpart.errors import GridCountWarning
+
+__all__ = ["CUT_COST_PER_M", "INSIDE_COST_PER_M", "INNER_COST", "MAX_BAND_HOUSEHOLDS", "MAX_BAND_PERSONS", "Band",
+           "SubProblem", "build_subproblems", "grid_count", "share_grids"]
 
 #: Objective cost per metre of grid boundary along each edge class.  Cutting
 #: between buildings of one block (``non_road``) is dear, so it happens only
@@ -39,6 +43,13 @@ PERSONS_DEVIATION_COST = 3.0
 INNER_COST = 200.0
 #: The inner band's half-width, as a share of the target.
 INNER_SHARE = 0.10
+#: Largest households band (upper limit) a grid may have, and the persons one.
+#: The solvers' integer objective weighs a grid out of the band above
+#: everything else, with weights that grow with the square of the band; past
+#: these limits they would overflow CP-SAT's 64-bit integers (a million
+#: households is a district, not a grid).
+MAX_BAND_HOUSEHOLDS = 1_000_000
+MAX_BAND_PERSONS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -215,6 +226,57 @@ def grid_count(total: float, band: Band, n_forced_weight: tuple[int, float] = (0
     return max(1, n_forced + k)
 
 
+def share_grids(requested: int, households: np.ndarray, n_atoms: np.ndarray) -> np.ndarray:
+    """Share a community's requested grid count over its components (largest remainder).
+
+    Every component gets at least one grid (a grid is contiguous, so a
+    component, even one without households, cannot share a grid with
+    another) and at most one per atom; the rest follow each component's share
+    of the households (of the atoms when the community holds none): each
+    first gets the whole part of its quota, and the grids left over go to the
+    largest remainders (ties to the earlier component).  The counts add up to
+    ``requested`` whenever it lies between the number of components and the
+    number of atoms, else to the nearer of those two.
+
+    Parameters
+    ----------
+    requested : int
+    households : ndarray
+        Households per component.
+    n_atoms : ndarray
+        Atoms per component (each at least 1).
+
+    Returns
+    -------
+    ndarray of int
+        Grids per component.
+
+    Examples
+    --------
+    >>> share_grids(10, np.array([2_700, 0, 300]), np.array([40, 3, 5])).tolist()
+    [8, 1, 1]
+    >>> share_grids(2, np.array([500, 0, 300]), np.array([40, 3, 5])).tolist()  # one per component at least
+    [1, 1, 1]
+    """
+    households = np.asarray(households, dtype=float)
+    n_atoms = np.asarray(n_atoms, dtype=np.int64)
+    c = len(n_atoms)
+    total = int(np.clip(requested, c, n_atoms.sum()))
+    weight = households if households.sum() > 0 else n_atoms.astype(float)
+    quota = total * weight / weight.sum()
+    k = np.clip(np.floor(quota + 1e-9).astype(np.int64), 1, n_atoms)
+    order = np.arange(c)
+    while k.sum() < total:  # the largest remainder among components with atoms to spare
+        room = k < n_atoms
+        rem = np.where(room, quota - k, -np.inf)
+        k[np.lexsort((order, -rem))[0]] += 1
+    while k.sum() > total:  # minimums pushed the sum up: take from the most over-served
+        spare = k > 1
+        rem = np.where(spare, quota - k, np.inf)
+        k[np.lexsort((-order, rem))[0]] -= 1
+    return k
+
+
 def edge_costs(edges: pd.DataFrame) -> np.ndarray:
     """Integer objective change for cutting each edge (cut cost − inside cost)."""
     cost = np.zeros(len(edges))
@@ -231,6 +293,7 @@ def build_subproblems(
     band: Band,
     *,
     n_grids: int | dict | None = None,
+    warn: bool = True,
 ) -> list[SubProblem]:
     """Split the atom graph into independent sub-problems.
 
@@ -243,7 +306,12 @@ def build_subproblems(
         From :func:`gridpart.adjacency.atom_edges`.
     band : Band
     n_grids : int or dict, optional
-        Override the grid count per community (a dict maps community ids).
+        Override the grid count per community (a dict maps community ids):
+        the community's count is shared over its components by
+        :func:`share_grids` (each needs at least one grid).
+    warn : bool
+        Warn (:class:`~gridpart.errors.GridCountWarning`) when an ``n_grids``
+        count cannot be met; the sub-problems' notes say so either way.
 
     Returns
     -------
@@ -271,7 +339,7 @@ def build_subproblems(
     edges_by_label = pd.Series(np.arange(len(a))).groupby(edge_label).apply(np.asarray).to_dict()
     atoms_by_label = pd.Series(np.arange(n)).groupby(label).apply(np.asarray).to_dict()
     subs: list[SubProblem] = []
-    comm_totals = pd.Series(weight).groupby(comm).sum()
+    override_k, override_notes = _override_counts(firsts, label, weight, n_grids, warn)
     for _, row in firsts.iterrows():
         idx = atoms_by_label[row["label"]]
         local = np.full(n, -1)
@@ -293,11 +361,10 @@ def build_subproblems(
                 "one grid, out of the band"
             )
         k = grid_count(total, band, (len(forced), float(w[forced].sum())))
-        override = n_grids.get(row["comm"]) if isinstance(n_grids, dict) else n_grids
-        if override is not None:
-            share = total / max(1, int(comm_totals[row["comm"]]))
-            k = max(1, round(int(override) * share))
         k = min(k, len(idx))
+        if (row["comm"], row["label"]) in override_k:
+            k = override_k[row["comm"], row["label"]]
+            notes += override_notes.get(row["comm"], [])
         subs.append(
             SubProblem(
                 community_id=row["comm"], component=int(row["component"]), atoms=idx,
@@ -307,3 +374,35 @@ def build_subproblems(
             )
         )
     return subs
+
+
+def _override_counts(firsts: pd.DataFrame, label: np.ndarray, weight: np.ndarray, n_grids, warn: bool):
+    """Grids per (community, component label) where ``n_grids`` sets the count, and
+    per community the note saying when the requested count could not be met."""
+    if n_grids is None:
+        return {}, {}
+    comp_households = np.bincount(label, weights=weight)
+    comp_atoms = np.bincount(label)
+    out: dict[tuple, int] = {}
+    notes: dict[str, list[str]] = {}
+    for comm, rows in firsts.groupby("comm", sort=True):
+        requested = n_grids.get(comm) if isinstance(n_grids, dict) else n_grids
+        if requested is None:
+            continue
+        labels = rows["label"].to_numpy()  # in component order
+        k = share_grids(int(requested), comp_households[labels], comp_atoms[labels])
+        out.update({(comm, int(lab)): int(n) for lab, n in zip(labels, k)})
+        got = int(k.sum())
+        if got != int(requested):
+            if got > int(requested):
+                why = (f"its {len(labels)} separate components (parts of the atom graph that no grid can join) "
+                       f"need a grid each, so {got} is the fewest possible")
+                fix = f"ask for at least {got}, or leave n_grids out for this community"
+            else:
+                why = f"it has only {got} atoms (blocks and building cells), at most one grid each"
+                fix = f"ask for at most {got}"
+            text = f"n_grids asks for {int(requested)} grids in community {comm!r}, but {why}; it gets {got}."
+            notes[comm] = [text]
+            if warn:
+                warnings.warn(f"{text} Fix: {fix}.", GridCountWarning, stacklevel=4)
+    return out, notes

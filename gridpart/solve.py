@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import os
+import pickle
 import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import geopandas as gpd
@@ -34,7 +37,7 @@ from gridpart.blocks import (
 from gridpart.codes import reading_order
 from gridpart.coords import convert_layer, coords_by_layer
 from gridpart.crs import prepare_crs, to_working
-from gridpart.errors import Problems
+from gridpart.errors import Problems, SolverError, TimeLimitWarning
 from gridpart.kinds import (
     COMPOUND_REASON,
     DEDICATED_REASON,
@@ -49,7 +52,7 @@ from gridpart.kinds import (
 )
 from gridpart.naming import NAMING_COLUMNS, name_grids
 from gridpart.plan import GridPlan
-from gridpart.problem import Band, SubProblem, build_subproblems
+from gridpart.problem import MAX_BAND_HOUSEHOLDS, MAX_BAND_PERSONS, Band, SubProblem, build_subproblems
 from gridpart.schema import (
     Target,
     coerce_target,
@@ -91,7 +94,27 @@ def register_strategy(name: str, fn: StrategyFn) -> None:
     choose their own count); ``status`` is ``"OPTIMAL"``, ``"FEASIBLE"`` or
     ``"UNKNOWN"``, ``objective`` and ``bound`` may be NaN.  ``seed`` and
     ``time_limit`` (seconds per sub-problem) are passed by keyword; a strategy
-    may ignore them.  Everything downstream — the plan, its scorecard
+    may ignore them.
+
+    What ``fn`` returns is checked: a ``SubResult`` with one whole-number
+    label ``>= 0`` per atom (gaps in the numbering are closed), every grid one
+    connected piece of the atom graph (``sub.edges``).  Anything else raises a
+    :class:`~gridpart.errors.SolverError` naming the strategy, the
+    sub-problem and what is wrong.  A strategy whose grids may come in pieces
+    on purpose — a peer to be scored as it is, such as METIS without its
+    contiguous option — says so with the attribute ``fn.contiguous_labels =
+    False``; its grids are then kept as they come (the scorecard's contiguity
+    figure shows them).
+
+    With ``partition(..., n_jobs=2)`` or more, a registered strategy runs in
+    worker processes: ``fn`` itself is sent to them (so it must pickle: a
+    module-level function, or a :func:`functools.partial` of one; it need not
+    be registered in the workers).  One that does not pickle — a lambda, a
+    nested function — is run in the calling process, one sub-problem at a
+    time, with a log message saying so.  A callable passed directly as
+    ``partition(strategy=fn)`` always runs in the calling process.
+
+    Everything downstream — the plan, its scorecard
     (:func:`gridpart.score`), maps — is the same for every strategy, which is
     what :mod:`gridpart.bench` relies on to compare them; its peers' adapters
     (:mod:`gridpart.solvers.peers`) are registered by
@@ -127,7 +150,8 @@ def register_strategy(name: str, fn: StrategyFn) -> None:
 
 
 for _name in ("auto", "exact", "lns", "seed"):
-    register_strategy(_name, lambda sub, _s=_name, **kw: solve_subproblem(sub, strategy=_s, **kw))
+    # partials of a module-level function pickle, so worker processes get them as they are
+    register_strategy(_name, functools.partial(solve_subproblem, strategy=_name))
 
 
 #: Sub-problems with at least this many grids spread their LNS windows over
@@ -135,12 +159,123 @@ for _name in ("auto", "exact", "lns", "seed"):
 WINDOW_PARALLEL_GRIDS = 40
 
 
+def _strategy_name(strategy) -> str:
+    """A strategy's name for messages: the registered name, else the callable's name."""
+    if isinstance(strategy, str):
+        return strategy
+    inner = getattr(strategy, "func", strategy)  # functools.partial
+    return getattr(inner, "__name__", None) or type(strategy).__name__
+
+
 def _solve_one(args: tuple) -> SubResult:
-    sub, strategy, seed, time_limit, *rest = args
-    fn = STRATEGIES[strategy] if isinstance(strategy, str) else strategy
+    """Solve one sub-problem with a strategy and check what it returned.
+
+    ``args`` is ``(sub, (name, fn), seed, time_limit[, n_jobs])``; ``fn`` is the
+    strategy itself (sent to worker processes as is, so a strategy registered
+    in the parent works under any start method), ``name`` its name for
+    messages.
+    """
+    sub, (name, fn), seed, time_limit, *rest = args
     if rest and rest[0] > 1:
-        return fn(sub, seed=seed, time_limit=time_limit, n_jobs=rest[0])
-    return fn(sub, seed=seed, time_limit=time_limit)
+        res = fn(sub, seed=seed, time_limit=time_limit, n_jobs=rest[0])
+    else:
+        res = fn(sub, seed=seed, time_limit=time_limit)
+    return _checked(res, sub, name, contiguous=getattr(fn, "contiguous_labels", True))
+
+
+_SUBRESULT_FIX = ("return gridpart.solvers.lns.SubResult(labels=..., status='FEASIBLE', method='...', "
+                  "objective=float('nan'), bound=float('nan'), wall_s=..., windows=0, improved=0) with one "
+                  "label 0, 1, ... per atom of the sub-problem")
+
+
+def _checked(res, sub: SubProblem, name: str, *, contiguous: bool = True) -> SubResult:
+    """The strategy's result, checked: a SubResult with one whole label >= 0 per atom,
+    every grid connected (unless the strategy says its grids may come in pieces).
+
+    Labels are renumbered 0..k'-1 in the order of their values.  Anything else
+    raises a :class:`~gridpart.errors.SolverError` naming the strategy, the
+    sub-problem, what is wrong and what a strategy must return.
+    """
+    where = f"strategy {name!r} on community {sub.community_id!r}, component {sub.component} ({sub.n} atoms)"
+
+    def fail(what: str, fix: str = _SUBRESULT_FIX):
+        raise SolverError(f"{where}: {what} Fix: {fix}.")
+
+    if not isinstance(res, SubResult):
+        fail(f"returned {type(res).__module__}.{type(res).__qualname__}, not a SubResult.")
+    try:
+        labels = np.asarray(res.labels)
+    except (TypeError, ValueError) as exc:
+        fail(f"returned labels that are not an array ({type(exc).__name__}: {exc}).")
+    if labels.ndim != 1 or len(labels) != sub.n:
+        fail(f"returned labels of shape {labels.shape}; expected one label per atom, shape ({sub.n},).")
+    if labels.dtype.kind not in "iuf":
+        fail(f"returned labels of dtype {labels.dtype}; expected whole numbers (integers).")
+    if labels.dtype.kind == "f":
+        bad = ~np.isfinite(labels) | (labels != np.round(labels))
+        if bad.any():
+            fail(f"returned labels that are not whole numbers, e.g. {labels[bad][:3].tolist()} at atoms "
+                 f"{np.flatnonzero(bad)[:5].tolist()}.")
+    if sub.n and labels.min() < 0:
+        neg = np.flatnonzero(labels < 0)
+        fail(f"returned negative labels (e.g. {labels[neg[0]].item()!r}) for {len(neg)} atoms, first {neg[:5].tolist()}; "
+             "every atom must be given a grid.")
+    _, dense = np.unique(labels.astype(np.int64), return_inverse=True)
+    dense = dense.ravel().astype(np.int64)
+    if contiguous and sub.n:
+        pieces = _grid_pieces(sub, dense)
+        if len(pieces):
+            fail(f"{len(pieces)} of its {int(dense.max()) + 1} grids are not contiguous (labels "
+                 f"{np.unique(labels)[pieces][:5].tolist()} each cover atoms that no path inside the grid "
+                 "joins): a grid must be one connected piece of the atom graph (sub.edges).",
+                 fix="return contiguous labels (e.g. split each grid into its connected pieces), or set "
+                     "fn.contiguous_labels = False on a strategy whose pieces are to be scored as they are "
+                     "(a peer such as METIS without its contiguous option)")
+    if not np.array_equal(dense, labels):
+        res = dataclasses.replace(res, labels=dense)
+    return res
+
+
+def _grid_pieces(sub: SubProblem, labels: np.ndarray) -> np.ndarray:
+    """Labels whose atoms are not one connected piece of the sub-problem's graph."""
+    e = sub.edges
+    same = labels[e[:, 0]] == labels[e[:, 1]] if len(e) else np.zeros(0, bool)
+    graph = sp.coo_matrix((np.ones(int(same.sum())), (e[same, 0], e[same, 1])), shape=(sub.n, sub.n))
+    n_pieces, piece = connected_components(graph, directed=False)
+    k = int(labels.max()) + 1
+    # pieces per label: each piece lies in one label
+    owner = np.zeros(n_pieces, dtype=np.int64)
+    owner[piece] = labels
+    return np.flatnonzero(np.bincount(owner, minlength=k) > 1)
+
+
+def _picklable(fn) -> bool:
+    try:
+        pickle.dumps(fn)
+    except (pickle.PicklingError, AttributeError, TypeError, RecursionError) as exc:
+        log.warning("strategy %s cannot be sent to worker processes (%s: %s): solving its sub-problems one "
+                    "at a time in this process; define it as a module-level function to use n_jobs > 1",
+                    _strategy_name(fn), type(exc).__name__, exc)
+        return False
+    return True
+
+
+def _solve_in_workers(jobs: list[tuple], n_workers: int) -> list[SubResult]:
+    """The jobs solved in ``n_workers`` processes, in order; serially when the pool breaks.
+
+    A strategy that pickles in this process may still fail to load in a
+    worker (e.g. a function defined under ``if __name__ == "__main__":`` with
+    the spawn start method): the pool then breaks, and the jobs are solved
+    here, with a log message saying why.
+    """
+    try:
+        with ProcessPoolExecutor(max_workers=min(n_workers, len(jobs))) as ex:
+            return list(ex.map(_solve_one, jobs))
+    except BrokenProcessPool as exc:
+        log.warning("the worker processes failed (%s); solving the %d sub-problems one at a time in this "
+                    "process.  A strategy must be importable by the workers: a module-level function of an "
+                    "importable module", exc, len(jobs))
+        return [_solve_one(job) for job in jobs]
 
 
 def _limit_geometry(area, communities, households, crs) -> Any:
@@ -241,6 +376,21 @@ def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units,
         if not _positive_int(n_grids):
             problems.add("n_grids", f"must be a positive integer or a dict by community_id, got {n_grids!r}",
                          fix="e.g. n_grids=12")
+
+
+def _check_target_size(tgt: Target | None, problems: Problems) -> None:
+    """A band no grid could sensibly have, and that would overflow the solvers' integer objective."""
+    if tgt is None:
+        return
+    if tgt.band[1] > MAX_BAND_HOUSEHOLDS:
+        problems.add("target", f"asks for up to {tgt.band[1]:,.0f} households per grid; at most "
+                               f"{MAX_BAND_HOUSEHOLDS:,} are supported (the solvers' objective would overflow).",
+                     fix="pass the households per grid, e.g. target=300; to get a given number of grids, pass "
+                         "n_grids=")
+    if tgt.persons_band is not None and tgt.persons_band[1] > MAX_BAND_PERSONS:
+        problems.add("target", f"asks for up to {tgt.persons_band[1]:,.0f} persons per grid; at most "
+                               f"{MAX_BAND_PERSONS:,} are supported (the solvers' objective would overflow).",
+                     fix="pass the persons per grid, e.g. gp.Target(households=300, persons=1000)")
 
 
 def _positive_int(value) -> bool:
@@ -545,15 +695,35 @@ def partition(
         :data:`gridpart.kinds.COMPOUND_REASON`.  Smaller compounds share in
         both modes (they stay whole when they fit in one grid).
     n_grids : int or dict, optional
-        Override the number of grids (per community with a dict).
-    strategy : {"auto", "exact", "lns", "seed"} or callable
+        Override the number of grids (per community with a dict).  A
+        community's count is shared over its separate components (parts that
+        no grid can join, e.g. a kept-apart work unit) by largest remainder of
+        their households, each getting at least one grid; when the count is
+        below the number of components (or above the number of atoms) it
+        cannot be met, and a :class:`~gridpart.errors.GridCountWarning` says
+        what was used.
+    strategy : {"auto", "exact", "lns", "seed"}, a registered name, or callable
+        A name registered with :func:`register_strategy` runs in ``n_jobs``
+        processes; a callable given here runs in this process, one
+        sub-problem at a time (it may keep state).  Either's output is checked
+        (:func:`register_strategy`): a malformed result raises a
+        :class:`~gridpart.errors.SolverError`.
     time_limit : float
-        Wall-clock safety cap per sub-problem, in seconds; a deterministic
-        budget decides the search, so results do not depend on machine speed.
+        Wall-clock safety cap per sub-problem, in seconds.  Deterministic
+        budgets end the search (CP-SAT's deterministic time per LNS window; for
+        ``strategy="exact"``, ``time_limit / 6`` deterministic seconds, see
+        :data:`gridpart.solvers.lns.EXACT_TIME_SHARE`), so the same input and
+        seed give the same plan on any machine *as long as this cap does not
+        bind*.  When it does (a component whose search needs longer, or a slow
+        or busy machine), the search stops early: ``plan.status["time_capped"]``
+        marks the sub-problem, a :class:`~gridpart.errors.TimeLimitWarning`
+        names it, and that plan depends on machine speed; raise
+        ``time_limit`` to get the reproducible one.  With ``strategy="exact"``
+        a different ``time_limit`` is a different (reproducible) budget.
     seed : int
     n_jobs : int
         Processes for independent sub-problems (-1: all cores); results are
-        identical to a serial run.
+        identical to a serial run (unless the wall-clock cap binds).
     progress : bool
         Log progress at INFO level.
     on_atoms : callable, optional
@@ -581,6 +751,9 @@ def partition(
         Listing every problem with the inputs and parameters at once; also
         when (almost) every household lies outside the blocks (the message
         names a GCJ-02/BD-09 offset when undoing one would fix it).
+    SolverError
+        A strategy returned something other than one label per atom for a
+        sub-problem, or grids in pieces (:func:`register_strategy`).
 
     Warns
     -----
@@ -589,6 +762,12 @@ def partition(
         parcels or barriers, zero-length roads, invalid polygons, sliver
         overlaps between communities, numbers stored as text); each is
         recorded with its row ids in ``plan.params["repairs"]``.
+    TimeLimitWarning
+        Once, when the wall-clock ``time_limit`` stopped the search in some
+        sub-problems (named in the message, ``time_capped`` in ``plan.status``).
+    GridCountWarning
+        When an ``n_grids`` count cannot be met (the message gives the fewest
+        or most grids possible).
 
     Examples
     --------
@@ -612,6 +791,7 @@ def partition(
     parcels_v = validate_parcels(parcels_in, problems=problems) if parcels_in is not None else None
     barriers_v = validate_barriers(barriers_in, problems=problems) if barriers_in is not None else None
     tgt = coerce_target(target, tolerance, problems)
+    _check_target_size(tgt, problems)
     _check_params(problems, strategy, time_limit, seed, n_jobs, units, n_grids, compounds)
     if roads is None:
         problems.add("roads", "is required", fix="pass road centrelines, blocks or road surfaces")
@@ -674,8 +854,10 @@ def partition(
     edges = atom_edges(atoms, segments)
     if on_atoms is not None:
         on_atoms(atoms, edges, hh)
-    atoms, solver_e, groups = _parcel_policy(atoms, edges, w["parcels"], band, units, compounds, n_grids,
-                                             lambda sub: _solve_one((sub, strategy, int(seed), float(time_limit))))
+    spec = (_strategy_name(strategy), STRATEGIES[strategy] if isinstance(strategy, str) else strategy)
+    atoms, solver_e, groups, capped_checks = _parcel_policy(
+        atoms, edges, w["parcels"], band, units, compounds, n_grids,
+        lambda sub: _solve_one((sub, spec, int(seed), float(time_limit))))
     subs = build_subproblems(atoms, solver_e, band, n_grids=n_grids)
     subs = dedicated_subproblems(subs, groups, atoms["parcel_kind"].to_numpy(), compounds=compounds)
     # a compound that fits in one grid stays whole: its atoms are solved as one
@@ -695,14 +877,15 @@ def partition(
     small = [i for i in range(len(solved)) if i not in set(large)]
     results: list[SubResult | None] = [None] * len(subs)
     for i in large:
-        results[i] = _solve_one((solved[i], strategy, int(seed), float(time_limit), n_workers))
+        results[i] = _solve_one((solved[i], spec, int(seed), float(time_limit), n_workers))
         if progress:
             log.info("solved sub-problem %s/%d (%d grids)", subs[i].community_id, subs[i].component, subs[i].k)
-    jobs = [(solved[i], strategy, int(seed), float(time_limit)) for i in small]
-    if n_workers > 1 and len(jobs) > 1 and not callable(strategy):
-        with ProcessPoolExecutor(max_workers=min(n_workers, len(jobs))) as ex:
-            for i, res in zip(small, ex.map(_solve_one, jobs)):
-                results[i] = res
+    jobs = [(solved[i], spec, int(seed), float(time_limit)) for i in small]
+    # a registered strategy runs in the workers (the function itself is sent, so it
+    # need not be registered there); a callable passed directly runs here, serially
+    if n_workers > 1 and len(jobs) > 1 and isinstance(strategy, str) and _picklable(spec[1]):
+        for i, res in zip(small, _solve_in_workers(jobs, n_workers)):
+            results[i] = res
     else:
         for done, (i, job) in enumerate(zip(small, jobs)):
             results[i] = _solve_one(job)
@@ -719,10 +902,11 @@ def partition(
         segments=segments, user_crs=user_crs, work_crs=work_crs, band=band, parcels=parcels_v,
         parcels_work=w["parcels"], communities=w["communities"],
     )
+    _warn_time_capped(plan.status, capped_checks, float(time_limit))
     plan.params.update(
         target=repr(tgt), band=[band.lo, band.hi],
         persons_band=None if band.persons_lo is None else [band.persons_lo, band.persons_hi, band.persons_hard],
-        roads_are=roads_are, strategy=str(strategy) if not callable(strategy) else getattr(strategy, "__name__", "callable"),
+        roads_are=roads_are, strategy=_strategy_name(strategy),
         time_limit=float(time_limit), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
         coords=systems, repairs=[r.as_dict() for r in problems.repairs],
         work_crs=work_crs.to_string(), timings={
@@ -819,7 +1003,7 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
             "community_id": sub.community_id, "component": sub.component, "status": res.status,
             "method": res.method, "objective": res.objective, "bound": res.bound, "gap": res.gap,
             "wall_s": res.wall_s, "n_atoms": sub.n, "n_grids": k, "households": sub.total,
-            "windows": res.windows, "notes": "; ".join(sub.notes),
+            "windows": res.windows, "time_capped": bool(res.time_capped), "notes": "; ".join(sub.notes),
         })
         offset += k
     atoms = atoms.assign(_label=label)
@@ -836,15 +1020,21 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
         fixed = np.array([shapely.union_all(parts[poly & (owner == i)]) for i in range(int(bad.sum()))], dtype=object)
         geom[bad] = fixed
     g = g.set_geometry(geom)
-    g["forced"] = atoms.groupby("_label")["atom_id"].apply(lambda s: bool(forced_atoms[s.to_numpy()].any())).reindex(g.index)
-    g["forced_reason"] = np.where(g["forced"], "holds one indivisible place above the band", "")
-    # a whole component below the band
+    # per grid (label): whether it holds a forced atom, and its sub-problem (all its atoms share one)
     comp_of = np.full(len(atoms), -1)
     for i, sub in enumerate(subs):
         comp_of[sub.atoms] = i
+    placed = label >= 0
+    n_labels = int(label.max()) + 1 if placed.any() else 0
+    forced_of_label = np.bincount(label[placed], weights=forced_atoms[placed], minlength=n_labels) > 0
+    comp_of_label = np.full(n_labels, -1, dtype=np.int64)
+    comp_of_label[label[placed]] = comp_of[placed]
+    grid_labels = g.index.to_numpy(dtype=np.int64)
+    g["forced"] = forced_of_label[grid_labels]
+    g["forced_reason"] = np.where(g["forced"], "holds one indivisible place above the band", "")
+    # a whole component below the band
     comp_total = np.array([s.total for s in subs])
-    g_comp = atoms.groupby("_label").apply(lambda d: comp_of[d["atom_id"].to_numpy()[0]], include_groups=False)
-    g["_comp"] = g_comp.reindex(g.index).to_numpy()
+    g["_comp"] = comp_of_label[grid_labels]
     small = comp_total[g["_comp"].to_numpy()] < band.lo
     g.loc[small, "forced"] = True
     g.loc[small, "forced_reason"] = "its whole component holds fewer households than the band's lower limit"
@@ -886,22 +1076,43 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     )
 
 
+def _warn_time_capped(status: pd.DataFrame, capped_checks: list[str], time_limit: float) -> None:
+    """One :class:`~gridpart.errors.TimeLimitWarning` naming the sub-problems the wall clock stopped."""
+    capped = status.loc[status["time_capped"].astype(bool), ["community_id", "component"]]
+    names = [f"{c}/{k}" for c, k in zip(capped["community_id"], capped["component"])] + capped_checks
+    if not names:
+        return
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    warnings.warn(
+        f"time_limit={time_limit:g} s (wall clock) stopped the search before its deterministic budget in "
+        f"{len(names)} sub-problem(s) (community/component: {shown}): the plan is valid but depends on this "
+        "machine's speed and load, so another run may differ.  Raise time_limit (e.g. "
+        f"time_limit={max(2 * time_limit, 60):g}) for a plan that is the same on every run; "
+        "plan.status['time_capped'] marks them.",
+        TimeLimitWarning, stacklevel=3)
+
+
 def _parcel_policy(atoms, edges, parcels, band: Band, units: str, compounds: str, n_grids, solve_one):
     """Atoms with their parcel (``parcel_id``, ``parcel_kind``, ``parcel_name``), the
     edges the solver sees (kept-apart units and compounds cut off) and the group
     of every atom (:mod:`gridpart.kinds`).  With ``compounds="share"`` a
     compound is kept apart only when, solved alone, all its grids are in the
-    band; with ``"own"`` whenever it can fill a grid."""
+    band; with ``"own"`` whenever it can fill a grid.  Last, the compound checks
+    the wall clock stopped (``"community/component (compound check)"``)."""
     atoms = atoms.join(atom_parcels(atoms, parcels))
     groups = separation_groups(atoms, band, units=units, compounds=compounds)
     kinds = atoms["parcel_kind"].to_numpy()
+    capped: list[str] = []
     if compounds == "share" and (groups[kinds == "compound"] >= 0).any():
         trial = build_subproblems(atoms, solver_edges(edges, groups, atoms["atom_id"].to_numpy()), band,
-                                  n_grids=n_grids)
+                                  n_grids=n_grids, warn=False)
         for i in compound_subproblems(trial, groups, kinds):
-            if not labels_in_band(trial[i], solve_one(trial[i]).labels):
+            res = solve_one(trial[i])
+            if res.time_capped:
+                capped.append(f"{trial[i].community_id}/{trial[i].component} (compound check)")
+            if not labels_in_band(trial[i], res.labels):
                 groups[trial[i].atoms] = -1
-    return atoms, solver_edges(edges, groups, atoms["atom_id"].to_numpy()), groups
+    return atoms, solver_edges(edges, groups, atoms["atom_id"].to_numpy()), groups, capped
 
 
 def _name_grids(g, atoms, subs, segments, parcels, communities, band: Band):

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from gridpart.errors import GridCountWarning
 from gridpart.problem import (
     CUT_COST_PER_M,
     INSIDE_COST_PER_M,
@@ -17,6 +18,7 @@ from gridpart.problem import (
     build_subproblems,
     edge_costs,
     grid_count,
+    share_grids,
 )
 
 BAND = Band(lo=240.0, hi=360.0, centre=300.0)
@@ -157,7 +159,8 @@ def test_n_grids_overrides_the_count():
     assert sub.k == 6
     (sub,) = build_subproblems(atoms, edges, BAND, n_grids={"1": 2})
     assert sub.k == 2
-    (sub,) = build_subproblems(atoms, edges, BAND, n_grids=50)
+    with pytest.warns(GridCountWarning, match="only 12 atoms"):
+        (sub,) = build_subproblems(atoms, edges, BAND, n_grids=50)
     assert sub.k == 12  # never more grids than atoms
 
 
@@ -192,3 +195,50 @@ def test_contracting_glued_atoms_keeps_totals_and_adjacency(rows, cols, data):
     pairs = {tuple(sorted((int(index[a]), int(index[b])))) for a, b in sub.edges if index[a] != index[b]}
     assert pairs == set(map(tuple, small.edges.tolist()))
     assert (small.edges[:, 0] < small.edges[:, 1]).all()
+
+
+def _three_components(weights):
+    """One community of 1 x 9 atoms cut into three components of three atoms."""
+    atoms, edges = _lattice_atoms(weights, 1, 9)
+    cut = ((edges["a"] == 2) & (edges["b"] == 3)) | ((edges["a"] == 5) & (edges["b"] == 6))
+    return atoms, edges[~cut]
+
+
+def test_n_grids_is_met_over_several_components():
+    # 600, 0 and 300 households: the empty component still needs a grid of its own
+    atoms, edges = _three_components([200] * 3 + [0] * 3 + [100] * 3)
+    subs = build_subproblems(atoms, edges, BAND, n_grids=5)
+    assert [s.k for s in subs] == [3, 1, 1]
+    subs = build_subproblems(atoms, edges, BAND, n_grids={"1": 3})
+    assert [s.k for s in subs] == [1, 1, 1]
+    assert not any("n_grids" in note for s in subs for note in s.notes)
+
+
+def test_an_n_grids_below_the_components_is_raised_to_them_with_a_warning():
+    atoms, edges = _three_components([200] * 3 + [0] * 3 + [100] * 3)
+    with pytest.warns(GridCountWarning, match=r"asks for 2 grids in community '1'.*3 is the fewest possible"):
+        subs = build_subproblems(atoms, edges, BAND, n_grids=2)
+    assert [s.k for s in subs] == [1, 1, 1]
+    assert all(any("n_grids asks for 2" in note for note in s.notes) for s in subs)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build_subproblems(atoms, edges, BAND, n_grids=2, warn=False)  # the notes still say it
+
+
+def test_share_grids_gives_the_largest_remainders_the_grids_left():
+    # quotas 3.15, 2.1 and 1.75: whole parts 3, 2, 1, and the seventh grid to the largest remainder
+    assert share_grids(7, np.array([450, 300, 250]), np.array([10, 10, 10])).tolist() == [3, 2, 2]
+    # a community without households: shared by atoms
+    assert share_grids(4, np.zeros(2), np.array([6, 2])).tolist() == [3, 1]
+
+
+@given(st.integers(1, 60), st.lists(st.tuples(st.integers(0, 2_000), st.integers(1, 12)), min_size=1, max_size=8))
+def test_share_grids_meets_the_count_within_one_per_component_and_one_per_atom(requested, comps):
+    households = np.array([h for h, _ in comps])
+    n_atoms = np.array([n for _, n in comps])
+    k = share_grids(requested, households, n_atoms)
+    assert k.sum() == min(max(requested, len(comps)), n_atoms.sum())
+    assert (k >= 1).all() and (k <= n_atoms).all()
+    np.testing.assert_array_equal(k, share_grids(requested, households, n_atoms))

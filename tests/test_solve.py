@@ -17,7 +17,8 @@ from scipy.sparse.csgraph import connected_components
 
 import gridpart as gp
 from gridpart.datasets.synthetic import synthetic_city
-from gridpart.errors import InputError
+from gridpart.errors import GridCountWarning, InputError, SolverError, TimeLimitWarning
+from gridpart.solvers.lns import SubResult
 from gridpart.testing import assert_valid_plan
 from strategies import band_partition_exists, cities, community_strip_case, study_box
 
@@ -268,6 +269,7 @@ BAD = {
     "target negative": (lambda r, h: (r, h), {"target": -300}, "target"),
     "strategy unknown": (lambda r, h: (r, h), {"strategy": "magic"}, "strategy"),
     "time limit zero": (lambda r, h: (r, h), {"time_limit": 0}, "time_limit"),
+    "target beyond any grid": (lambda r, h: (r, h), {"target": 1e9}, "target"),
 }
 
 
@@ -337,3 +339,136 @@ def test_a_fifty_thousand_household_district_gives_a_valid_named_plan():
     plan = gp.partition(roads, hh, time_limit=60)
     assert_valid_plan(plan, hh)
     assert plan.grids["limits"].str.startswith("东至").all() and plan.grids["code"].is_unique
+
+
+# --------------------------------------------------------------------------- wall clock, strategies, workers
+
+
+@pytest.fixture(scope="module")
+def district():
+    return synthetic_city(2_500, seed=6, communities=3)
+
+
+def test_a_binding_wall_clock_is_reported_and_one_that_does_not_bind_changes_nothing(district):
+    roads, hh, comm = district
+    with pytest.warns(TimeLimitWarning, match=r"time_limit=0.001 s .* Raise time_limit") as caught:
+        capped = gp.partition(roads, hh, communities=comm, strategy="lns", time_limit=1e-3)
+    assert len([w for w in caught if issubclass(w.category, TimeLimitWarning)]) == 1  # one warning per plan
+    assert capped.status["time_capped"].dtype == bool and capped.status["time_capped"].any()
+    for cid in capped.status.loc[capped.status["time_capped"], "community_id"]:
+        assert str(cid) in str(caught[0].message)
+    assert_valid_plan(capped, hh)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TimeLimitWarning)
+        a = gp.partition(roads, hh, communities=comm, strategy="lns", time_limit=120)
+        b = gp.partition(roads, hh, communities=comm, strategy="lns", time_limit=600)
+    assert not a.status["time_capped"].any() and not b.status["time_capped"].any()
+    assert_geodataframe_equal(a.grids, b.grids)
+    assert a.households["grid_id"].equals(b.households["grid_id"])
+
+
+def test_n_grids_is_met_with_several_components():
+    s = gp.datasets.load_sample()  # work units kept apart: nine components in one community
+    plan = gp.partition(s.roads, s.households, study_area=s.study_area, parcels=s.parcels, n_grids=10,
+                        strategy="seed")
+    assert len(plan.status) > 2 and len(plan.grids) == 10
+    with pytest.warns(GridCountWarning, match=f"{len(plan.status)} is the fewest possible"):
+        plan = gp.partition(s.roads, s.households, study_area=s.study_area, parcels=s.parcels, n_grids=2,
+                            strategy="seed")
+    assert len(plan.grids) == len(plan.status)
+
+
+def _returning(labels_of, **fields):
+    def strategy(sub, **kwargs):
+        return SubResult(labels_of(sub), "FEASIBLE", "test", float("nan"), float("nan"), 0.0, 0, 0, **fields)
+
+    return strategy
+
+
+MALFORMED = {
+    "None": (lambda sub, **kw: None, "returned builtins.NoneType, not a SubResult"),
+    "bare labels": (lambda sub, **kw: np.zeros(sub.n, int), "not a SubResult"),
+    "one label short": (_returning(lambda sub: np.zeros(sub.n - 1, int)), r"shape \(\d+,\); expected one label per atom"),
+    "labels -1": (_returning(lambda sub: np.full(sub.n, -1)), "negative labels"),
+    "fractional labels": (_returning(lambda sub: np.full(sub.n, 0.5)), "not whole numbers"),
+    "text labels": (_returning(lambda sub: np.array(["a"] * sub.n)), "expected whole numbers"),
+    "grids in pieces": (_returning(lambda sub: np.arange(sub.n) % 2), "not contiguous"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_strategy_returning_something_malformed_raises_a_solver_error(case, district):
+    roads, hh, comm = district
+    fn, message = MALFORMED[case]
+    with pytest.raises(SolverError, match=message) as info:
+        gp.partition(roads, hh, communities=comm, strategy=fn)
+    text = str(info.value)
+    assert "strategy " in text and "community " in text and "Fix:" in text
+
+
+def test_a_registered_strategy_is_named_in_its_error(district):
+    roads, hh, comm = district
+    gp.register_strategy("negative_labels", _returning(lambda sub: np.full(sub.n, -1)))
+    try:
+        with pytest.raises(SolverError, match="strategy 'negative_labels' on community 'C1'"):
+            gp.partition(roads, hh, communities=comm, strategy="negative_labels")
+    finally:
+        gp.solve.STRATEGIES.pop("negative_labels")
+
+
+def test_whole_number_labels_with_gaps_are_renumbered(district):
+    roads, hh, comm = district
+    plan = gp.partition(roads, hh, communities=comm, strategy=_returning(lambda sub: np.full(sub.n, 7.0)))
+    assert_valid_plan(plan, hh)
+    assert plan.status["n_grids"].tolist() == [1] * len(plan.status)
+    assert plan.grids.groupby("community_id").size().max() == 1
+
+
+def test_a_strategy_may_declare_grids_in_pieces(district):
+    roads, hh, comm = district
+    fn = _returning(lambda sub: np.arange(sub.n) % 2)
+    fn.contiguous_labels = False
+    plan = gp.partition(roads, hh, communities=comm, strategy=fn)
+    assert (plan.grids.geometry.geom_type == "MultiPolygon").any()
+    assert plan.grids["households"].sum() == hh["households"].sum()
+
+
+def test_a_registered_strategy_runs_in_spawned_workers(district, monkeypatch):
+    import functools
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    import custom_strategies
+
+    roads, hh, comm = district
+    # workers started afresh (the default on macOS and Windows): the registry in them is gridpart's own
+    monkeypatch.setattr(gp.solve, "ProcessPoolExecutor",
+                        functools.partial(ProcessPoolExecutor, mp_context=multiprocessing.get_context("spawn")))
+    monkeypatch.setitem(gp.solve.STRATEGIES, "seed_in_worker", custom_strategies.seed_with_pid)
+    serial = gp.partition(roads, hh, communities=comm, strategy="seed_in_worker", n_jobs=1)
+    parallel = gp.partition(roads, hh, communities=comm, strategy="seed_in_worker", n_jobs=2)
+    assert (serial.status["method"] == f"seed in process {os.getpid()}").all()
+    assert not parallel.status["method"].str.endswith(f" {os.getpid()}").any()  # solved in the workers
+    assert_geodataframe_equal(serial.grids, parallel.grids)
+
+
+def test_a_strategy_that_cannot_go_to_workers_runs_here_and_says_so(district, monkeypatch, caplog):
+    import os
+
+    import custom_strategies
+
+    roads, hh, comm = district
+    serial = gp.partition(roads, hh, communities=comm, strategy=custom_strategies.seed_with_pid)
+    # a lambda does not pickle; an Unloadable pickles but no worker can load it
+    for fn, said in ((lambda sub, **kw: custom_strategies.seed_with_pid(sub, **kw), "cannot be sent to worker"),
+                     (custom_strategies.Unloadable(), "worker processes failed")):
+        monkeypatch.setitem(gp.solve.STRATEGIES, "here", fn)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="gridpart.solve"):
+            plan = gp.partition(roads, hh, communities=comm, strategy="here", n_jobs=2)
+        assert said in caplog.text
+        assert (plan.status["method"] == f"seed in process {os.getpid()}").all()
+        assert_geodataframe_equal(serial.grids, plan.grids)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from gridpart.problem import grid_count
-from gridpart.solvers.cpsat import labels_objective, solve_window
+from gridpart.solvers.cpsat import labels_objective, solve_exact, solve_window
 from gridpart.solvers.lns import solve_subproblem
 from gridpart.solvers.seed import seed_plan
 from gridpart.testing import grid_subproblem, labels_contiguous
@@ -141,6 +143,8 @@ def test_same_seed_same_labels(strategy):
     b = solve_subproblem(sub, strategy=strategy, seed=4, time_limit=20)
     assert np.array_equal(a.labels, b.labels)
     assert a.objective == b.objective and a.status == b.status
+    # the deterministic budgets, not the wall clock, ended both searches
+    assert not a.time_capped and not b.time_capped
 
 
 def test_a_window_stopped_by_its_deterministic_budget_is_reproducible():
@@ -272,3 +276,94 @@ def test_parallel_windows_give_the_serial_plan():
     b = solve_subproblem(sub, strategy="lns", seed=1, time_limit=60, n_jobs=2, polish_passes=1)
     assert a.windows == b.windows and a.windows > 1
     np.testing.assert_array_equal(a.labels, b.labels)
+
+
+def test_the_exact_budget_is_deterministic_and_well_inside_the_wall_cap(monkeypatch):
+    from gridpart.solvers import lns
+
+    calls = []
+    real = lns.solve_exact
+
+    def spy(*args, **kwargs):
+        calls.append((kwargs["deterministic_time"], kwargs["time_limit"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lns, "solve_exact", spy)
+    res = lns.solve_subproblem(grid_subproblem(4, 4, k=2), strategy="exact", time_limit=30)
+    budget, cap = calls[0]
+    assert budget == pytest.approx(30 * lns.EXACT_TIME_SHARE)
+    assert budget <= cap / 5  # CP-SAT's deterministic second took up to 4.4 wall seconds here
+    assert res.status == "OPTIMAL" and not res.time_capped
+    calls.clear()
+    lns.solve_subproblem(grid_subproblem(4, 4, k=2), strategy="exact", time_limit=30, exact_time=2.0)
+    assert calls[0][0] == 2.0
+
+
+def test_a_wall_clock_cap_that_stops_the_search_is_reported():
+    w = np.random.default_rng(0).integers(5, 60, 144)
+    sub = grid_subproblem(12, 12, k=10, households=w)
+    # the exact model with a budget far beyond its wall cap (at least 1 s)
+    res = solve_subproblem(sub, strategy="exact", time_limit=0.5, exact_time=1000.0)
+    assert res.time_capped
+    assert labels_contiguous(sub.n, sub.edges, res.labels).all()
+    # the windows: the cap is spent on the seed plan, windows were left to try
+    res = solve_subproblem(sub, strategy="lns", time_limit=1e-3)
+    assert res.time_capped and res.windows == 0
+    assert int(res.labels.max()) + 1 == sub.k
+
+
+def test_window_results_say_whether_the_wall_clock_stopped_them():
+    w = np.random.default_rng(0).integers(5, 60, 144)
+    sub = grid_subproblem(12, 12, k=10, households=w)
+    labels = seed_plan(sub, seed=0)
+    atoms = np.arange(sub.n)
+    by_wall = solve_window(sub, labels, atoms, deterministic_time=1000.0, time_limit=0.2)
+    assert by_wall.status in ("FEASIBLE", "UNKNOWN") and by_wall.time_capped
+    by_budget = solve_window(sub, labels, atoms, deterministic_time=0.05, time_limit=1000.0)
+    assert not by_budget.time_capped
+
+
+def test_the_objective_of_an_enormous_band_does_not_overflow():
+    from gridpart.solvers.cpsat import _weights
+
+    # both grids far below a band of 4e8-6e8 households: the out-of-band weight exceeds int64
+    sub = grid_subproblem(2, 3, k=2, households=10, target=5e8)
+    _, per_grid = _weights(sub, sub.total)
+    assert per_grid > np.iinfo(np.int64).max
+    obj = labels_objective(sub, np.array([0, 0, 0, 1, 1, 1]))
+    assert math.isfinite(obj) and obj >= 2 * per_grid
+
+
+def test_a_window_below_a_band_above_its_total_is_still_solved():
+    # 36 households for 6 grids of about 1000: every grid misses the band by more than the total
+    sub = grid_subproblem(6, 6, k=6, households=1, target=1000)
+    labels = seed_plan(sub, seed=0)
+    res = solve_window(sub, labels, np.arange(sub.n), deterministic_time=1.0, time_limit=30)
+    assert res.status in ("OPTIMAL", "FEASIBLE")
+    soft = solve_exact(sub, labels, deterministic_time=1.0, time_limit=30, soft=True)
+    assert soft.status in ("OPTIMAL", "FEASIBLE")
+
+
+def test_the_exact_model_survives_budgets_that_aborted_cp_sat():
+    # OR-Tools 9.15 aborted the process ("Check failed: heuristics.fixed_search != nullptr")
+    # when a search with repair_hint stopped at these budgets: run it in a child process
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from gridpart.testing import grid_subproblem\n"
+        "from gridpart.solvers.seed import seed_plan\n"
+        "from gridpart.solvers.cpsat import solve_exact\n"
+        "sub = grid_subproblem(12, 12, k=10, households=np.random.default_rng(0).integers(5, 60, 144))\n"
+        "for budget in (0.7, 0.8):\n"
+        "    solve_exact(sub, seed_plan(sub, seed=0), deterministic_time=budget, time_limit=600,\n"
+        "                cut_cost=False, deviation=False)\n"
+        "print('done')\n"
+    )
+    import gridpart
+
+    root = str(Path(gridpart.__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "PYTHONPATH": root})
+    assert out.returncode == 0 and "done" in out.stdout, out.stderr[-500:]

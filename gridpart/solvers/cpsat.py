@@ -48,6 +48,21 @@ class WindowResult:
     bound: float
     start_objective: float
     wall_s: float
+    #: the wall-clock cap, not the deterministic budget, ended an unfinished search
+    time_capped: bool = False
+
+
+def _wall_capped(solver: cp_model.CpSolver, status: str) -> bool:
+    """Whether the wall-clock cap (``max_time_in_seconds``) ended a search that was
+    neither proven nor stopped by its deterministic budget.
+
+    Such a result depends on machine speed and load; one stopped by
+    ``max_deterministic_time`` does not (CP-SAT reports the deterministic time
+    spent, at least the budget when that limit ended the search).
+    """
+    if status not in ("FEASIBLE", "UNKNOWN"):
+        return False
+    return solver.response_proto.deterministic_time < solver.parameters.max_deterministic_time
 
 
 def _weights(sub: SubProblem, total: int) -> tuple[int, int]:
@@ -94,10 +109,9 @@ def labels_objective(sub: SubProblem, labels: np.ndarray, *, atoms: np.ndarray |
     e = sub.edges
     ew = inside[e[:, 0]] & inside[e[:, 1]]
     cut = labels[e[ew, 0]] != labels[e[ew, 1]]
-    return float(
-        per_grid * out.sum() + per_hh * excess.sum() + dev.sum()
-        + PERSONS_DEVIATION_COST * pdev.sum() + sub.cut_cost[ew][cut].sum()
-    )
+    # in floats: the dominating weights times counts can exceed int64
+    return (float(per_grid) * float(out.sum()) + float(per_hh) * float(excess.sum()) + float(dev.sum())
+            + PERSONS_DEVIATION_COST * float(pdev.sum()) + float(sub.cut_cost[ew][cut].sum()))
 
 
 def _roots(sub: SubProblem, atoms: np.ndarray, labels: np.ndarray, grids: np.ndarray) -> np.ndarray:
@@ -233,7 +247,8 @@ def solve_window(
         terms.append(int(INNER_COST) * inner)
         if not hard:
             out = model.new_bool_var(f"out{gi}")
-            exc = model.new_int_var(0, total, f"exc{gi}")
+            # a grid can miss the lower limit by all of it when the band is above the total
+            exc = model.new_int_var(0, max(total, lo), f"exc{gi}")
             model.add(exc >= lo - size)
             model.add(exc >= size - hi)
             model.add(exc == 0).only_enforce_if(out.Not())
@@ -249,7 +264,7 @@ def solve_window(
             if b.persons_hard and hard:
                 model.add_linear_constraint(psize, int(np.ceil(b.persons_lo)), int(np.floor(b.persons_hi)))
             elif b.persons_hard:
-                pexc = model.new_int_var(0, ptot, f"pexc{gi}")
+                pexc = model.new_int_var(0, max(ptot, int(np.ceil(b.persons_lo))), f"pexc{gi}")
                 model.add(pexc >= int(np.ceil(b.persons_lo)) - psize)
                 model.add(pexc >= psize - int(np.floor(b.persons_hi)))
                 model.add(pexc == 0).only_enforce_if(out.Not())
@@ -267,6 +282,7 @@ def solve_window(
     prm.max_time_in_seconds = float(time_limit)
     status = solver.solve(model)
     name = _STATUS.get(status, "UNKNOWN")
+    capped = _wall_capped(solver, name)
     if name in ("OPTIMAL", "FEASIBLE"):
         new = np.empty(m, dtype=np.int64)
         for (i, gi), var in x.items():
@@ -276,9 +292,10 @@ def solve_window(
         trial[atoms] = new
         obj = labels_objective(sub, trial, atoms=atoms)
         if obj < start_obj:
-            return WindowResult(new, name, obj, solver.best_objective_bound, start_obj, solver.wall_time)
-        return WindowResult(cur.copy(), name, start_obj, solver.best_objective_bound, start_obj, solver.wall_time)
-    return WindowResult(cur.copy(), name, start_obj, float("nan"), start_obj, solver.wall_time)
+            return WindowResult(new, name, obj, solver.best_objective_bound, start_obj, solver.wall_time, capped)
+        return WindowResult(cur.copy(), name, start_obj, solver.best_objective_bound, start_obj, solver.wall_time,
+                            capped)
+    return WindowResult(cur.copy(), name, start_obj, float("nan"), start_obj, solver.wall_time, capped)
 
 
 def cut_terms(model: cp_model.CpModel, x: dict, edges, costs, n_groups: int) -> list:
@@ -401,7 +418,7 @@ def solve_exact(
         model.add(size == sum(int(w[i]) * x[i, j] for i in members if w[i]))
         if not forced[j]:
             if soft:
-                exc = model.new_int_var(0, total, f"exc{j}")
+                exc = model.new_int_var(0, max(total, lo), f"exc{j}")
                 model.add(exc >= lo - size).only_enforce_if(y[j])
                 model.add(exc >= size - hi)
                 terms.append(per_hh * exc)
@@ -440,17 +457,22 @@ def solve_exact(
     prm.random_seed = int(seed)
     prm.max_deterministic_time = float(deterministic_time)
     prm.max_time_in_seconds = float(time_limit)
-    prm.repair_hint = hint is not None
+    # no repair_hint: OR-Tools 9.15 aborts the whole process with "Check failed:
+    # heuristics.fixed_search != nullptr" when a search with a repaired hint is
+    # stopped at some points (measured here: every budget from 0.66 to 0.9
+    # deterministic seconds on a 12 x 12 lattice with 10 grids, and at random
+    # under a wall-clock cap); the hint is still used as a plain hint
     for key, value in (parameters or {}).items():
         setattr(prm, key, value)
     status = _STATUS.get(solver.solve(model), "UNKNOWN")
+    capped = _wall_capped(solver, status)
     if status not in ("OPTIMAL", "FEASIBLE"):
         return WindowResult(np.zeros(0, np.int64), status, float("nan"), solver.best_objective_bound,
-                            float("nan"), solver.wall_time)
+                            float("nan"), solver.wall_time, capped)
     centre_of = np.full(n, -1)
     for (i, j), var in x.items():
         if solver.boolean_value(var):
             centre_of[i] = j
     _, labels = np.unique(centre_of, return_inverse=True)
     return WindowResult(labels.astype(np.int64), status, solver.objective_value, solver.best_objective_bound,
-                        float("nan"), solver.wall_time)
+                        float("nan"), solver.wall_time, capped)

@@ -6,7 +6,9 @@ three neighbouring grids are freed and re-solved exactly with CP-SAT; an
 improvement is kept, and the search goes on until a pass over all grids
 improves nothing or the budget is spent.  Windows are visited in a fixed
 order and each CP-SAT call has a deterministic budget, so the same seed gives
-the same plan.
+the same plan — unless the wall-clock ``time_limit`` stops the search first:
+the result then says so (:attr:`SubResult.time_capped`), because it depends on
+the machine's speed and load.
 """
 
 from __future__ import annotations
@@ -22,13 +24,22 @@ from gridpart.problem import SubProblem
 from gridpart.solvers.cpsat import labels_objective, solve_exact, solve_window
 from gridpart.solvers.seed import seed_plan
 
-__all__ = ["SubResult", "solve_subproblem", "MODEL_NAME"]
+__all__ = ["SubResult", "solve_subproblem", "MODEL_NAME", "EXACT_TIME_SHARE"]
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "rooted-order contiguity; objective: out-of-band, excess, deviation, cut cost"
 EXACT_NAME = ("exact: free centres, closer-neighbour contiguity, pairs within 1.5 grid radii; "
               "band hard; objective: households' moment of inertia")
+
+#: The exact model's default deterministic budget, per second of ``time_limit``:
+#: ``exact_time = EXACT_TIME_SHARE × time_limit`` (10 deterministic seconds for
+#: the default 60 s).  One deterministic second of that model took 1.2-4.4 wall
+#: seconds on the 2 shared cores it was measured on (12 × 12 and 10 × 10
+#: lattices, 8-10 grids, budgets 1-20), so the budget ends the search and the
+#: wall clock stays a safety net for a machine several times slower; when it
+#: does bind, the result is marked ``time_capped``.
+EXACT_TIME_SHARE = 1 / 6
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,10 @@ class SubResult:
     wall_s: float
     windows: int
     improved: int
+    #: the wall-clock ``time_limit`` stopped the search before its deterministic
+    #: budget (or before the LNS ran out of windows): the labels depend on the
+    #: machine's speed and load, and a run with a larger ``time_limit`` may differ
+    time_capped: bool = False
 
     @property
     def gap(self) -> float:
@@ -112,12 +127,12 @@ def _windows(sub: SubProblem, labels: np.ndarray, k: int, candidates: np.ndarray
     return out
 
 
-def _solve_window_task(args) -> tuple[np.ndarray, float, float]:
+def _solve_window_task(args) -> tuple[np.ndarray, float, float, bool]:
     """Worker: one window as its own small sub-problem (picklable, no shared state)."""
     wsub, wlabels, seed, budget, cap, reach = args
     res = solve_window(wsub, wlabels, np.arange(wsub.n), seed=seed, deterministic_time=budget, time_limit=cap,
                        reach=reach)
-    return res.labels, res.objective, res.start_objective
+    return res.labels, res.objective, res.start_objective, res.time_capped
 
 
 def solve_subproblem(
@@ -133,7 +148,7 @@ def solve_subproblem(
     whole_grids: int = 3,
     max_passes: int = 8,
     polish_passes: int | None = None,
-    exact_time: float = 120.0,
+    exact_time: float | None = None,
     n_jobs: int = 1,
     reach: int | None = 2,
 ) -> SubResult:
@@ -147,18 +162,33 @@ def solve_subproblem(
         ``exact``: one free-centre CP-SAT model over the whole component
         (:func:`gridpart.solvers.cpsat.solve_exact`, objective: moment of
         inertia, band hard where feasible) with ``exact_time`` deterministic
-        seconds, proving optimality where it can.  ``auto``: the whole
+        seconds, proving optimality where it can; when it finds no plan in
+        that budget, the ``lns`` plan.  ``auto``: the whole
         component as one window when it has at most ``whole_atoms`` atoms and
         ``whole_grids`` grids, falling back to windows, else ``lns``.
     seed : int
     time_limit : float
-        Wall-clock safety cap in seconds for this sub-problem.
+        Wall-clock safety cap in seconds for this sub-problem.  Deterministic
+        budgets end the search; when this cap ends it first, the result has
+        ``time_capped=True`` and depends on the machine's speed.
     window_time : float
         CP-SAT deterministic time per window.
+    exact_time : float, optional
+        The exact model's deterministic budget; default
+        ``EXACT_TIME_SHARE × time_limit`` (10 for 60 s), so the budget, not
+        the wall clock, decides.  A larger ``time_limit`` thus also gives the
+        exact model a larger (still deterministic) budget.
 
     Returns
     -------
     SubResult
+
+    Examples
+    --------
+    >>> from gridpart.testing import grid_subproblem
+    >>> res = solve_subproblem(grid_subproblem(4, 4, k=2), strategy="exact", time_limit=30)
+    >>> res.status, int(res.labels.max()) + 1, res.time_capped
+    ('OPTIMAL', 2, False)
     """
     t0 = time.perf_counter()
     labels = seed_plan(sub, seed=seed)
@@ -170,10 +200,13 @@ def solve_subproblem(
         obj = labels_objective(sub, labels)
         return SubResult(labels, "FEASIBLE", "seed", obj, float("nan"), time.perf_counter() - t0, 0, 0)
     if strategy == "exact":
-        return _exact(sub, labels, seed=seed, time_limit=time_limit, t0=t0, budget=exact_time)
+        budget = EXACT_TIME_SHARE * time_limit if exact_time is None else exact_time
+        return _exact(sub, labels, seed=seed, time_limit=time_limit, t0=t0, budget=budget)
+    capped = False
     if strategy == "auto" and sub.n <= whole_atoms and k <= whole_grids:
         res = solve_window(sub, labels, np.arange(sub.n), seed=seed, deterministic_time=window_time * 5,
                            time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
+        capped = res.time_capped
         labels = res.labels.copy()
         obj = labels_objective(sub, labels)
         in_band = _badness(sub, labels, k) < 1e6
@@ -182,8 +215,8 @@ def solve_subproblem(
         # grid out of the band that need not be, windows re-rooted may do better
         if res.status == "OPTIMAL" and in_band.all():
             return SubResult(labels, res.status, "whole component: " + MODEL_NAME, obj, res.bound,
-                             time.perf_counter() - t0, 1, int(res.objective < res.start_objective))
-    labels, windows, improved = _search(
+                             time.perf_counter() - t0, 1, int(res.objective < res.start_objective), capped)
+    labels, windows, improved, search_capped = _search(
         sub, labels, k, seed=seed, t0=t0, time_limit=time_limit, window_time=window_time,
         max_window_grids=max_window_grids, max_window_atoms=max_window_atoms, max_passes=max_passes,
         polish_passes=(polish_passes if polish_passes is not None else _default_polish(k)), n_jobs=n_jobs,
@@ -191,7 +224,7 @@ def solve_subproblem(
     obj = labels_objective(sub, labels)
     log.debug("community %s component %d: %d windows, %d improved", sub.community_id, sub.component, windows, improved)
     return SubResult(labels, "FEASIBLE", "lns: " + MODEL_NAME, obj, float("nan"),
-                     time.perf_counter() - t0, windows, improved)
+                     time.perf_counter() - t0, windows, improved, capped or search_capped)
 
 
 def _exact(sub: SubProblem, hint: np.ndarray, *, seed: int, time_limit: float, t0: float, budget: float) -> SubResult:
@@ -208,11 +241,12 @@ def _exact(sub: SubProblem, hint: np.ndarray, *, seed: int, time_limit: float, t
         method = EXACT_NAME.replace("band hard", "band soft (no plan of this model fits it)")
     if res.status in ("OPTIMAL", "FEASIBLE"):
         return SubResult(res.labels, res.status, method, res.objective, res.bound,
-                         time.perf_counter() - t0, 1, 0)
+                         time.perf_counter() - t0, 1, 0, res.time_capped)
     fallback = solve_subproblem(sub, strategy="lns", seed=seed,
                                 time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
     return SubResult(fallback.labels, res.status, method + " (no solution in budget: lns plan)",
-                     float("nan"), res.bound, time.perf_counter() - t0, fallback.windows, fallback.improved)
+                     float("nan"), res.bound, time.perf_counter() - t0, fallback.windows, fallback.improved,
+                     res.time_capped or fallback.time_capped)
 
 
 #: Up to this many grids, polish windows let atoms move anywhere in the window.
@@ -226,7 +260,7 @@ def _default_polish(k: int) -> int:
 
 def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float, time_limit: float,
             window_time: float, max_window_grids: int, max_window_atoms: int, max_passes: int,
-            polish_passes: int, n_jobs: int, reach: int | None) -> tuple[np.ndarray, int, int]:
+            polish_passes: int, n_jobs: int, reach: int | None) -> tuple[np.ndarray, int, int, bool]:
     """Large-neighbourhood search in rounds of disjoint windows.
 
     Repair passes free the grids outside ±10 % (worst first) with their
@@ -237,9 +271,14 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
     parallel with ``n_jobs`` (disjoint windows do not interact, so the plan
     does not depend on ``n_jobs``); every improvement is kept.  A phase ends
     after its passes or at the first pass that improves nothing.
+
+    Returns the labels, the windows solved and improved, and whether the
+    wall-clock ``time_limit`` ended the search (a pass with windows left to
+    try, or a window's CP-SAT call, stopped by the wall clock).
     """
     labels = labels.copy()
     windows = improved = 0
+    capped = False
     tried: set[tuple] = set()
     version = np.zeros(k, dtype=np.int64)
     # repairs with small models first (atoms move one step, then ``reach``);
@@ -250,8 +289,6 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
     try:
         for phase, rch, passes in phases:
             for _ in range(passes):
-                if time.perf_counter() - t0 > time_limit:
-                    return labels, windows, improved
                 bad = _badness(sub, labels, k)
                 todo = np.lexsort((np.arange(k), -bad))
                 if phase == "repair":
@@ -270,6 +307,9 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
                     cap = max(0.5, time_limit - (time.perf_counter() - t0))
                     tasks.append((sub.restrict(atoms, len(window)), labels[atoms], seed, budget, cap, rch))
                     keys.append((window, atoms))
+                if tasks and time.perf_counter() - t0 > time_limit:
+                    # windows were left to try: the wall clock, not the search, ends here
+                    return labels, windows, improved, True
                 if n_jobs > 1 and len(tasks) > 1:
                     if pool is None:
                         pool = ProcessPoolExecutor(max_workers=n_jobs)
@@ -279,8 +319,9 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
                     results = [_solve_window_task(t) for t in tasks]
                 progress = False
                 log.debug("%s reach=%s: %d windows, %.1f s", phase, rch, len(tasks), time.perf_counter() - t0)
-                for (window, atoms), (new, obj, start) in zip(keys, results):
+                for (window, atoms), (new, obj, start, window_capped) in zip(keys, results):
                     windows += 1
+                    capped |= window_capped
                     if obj < start:
                         labels[atoms] = new
                         version[window] += 1
@@ -291,4 +332,4 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
     finally:
         if pool is not None:
             pool.shutdown()
-    return labels, windows, improved
+    return labels, windows, improved, capped
