@@ -519,44 +519,52 @@ def absorb_hubs(blocks: gpd.GeoDataFrame, *, min_neighbours: int = HUB_NEIGHBOUR
     return out
 
 
-def _building_cells(block, xy: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """One big block cut into cells, one polygon each: the Voronoi cells of the
-    point clusters' centres clipped to the block, with every piece that holds
-    no household point merged into its neighbour."""
+def _building_cells(block, xy: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One big block cut into cells, one polygon each, and the cell of every point.
+
+    The Voronoi cells of the point clusters' centres are clipped to the block.
+    A piece that holds a household point is a cell, and so is the largest
+    piece of a cluster whose points all lie outside the block (buildings
+    snapped in from across a road); other pieces merge into their neighbours.
+    A point goes to the cell it lies in, else to its cluster's cell, else to
+    the nearest cell.
+    """
     n = int(labels.max()) + 1
     if n == 1:
-        return np.array([block])
+        return np.array([block]), np.zeros(len(xy), dtype=np.int64)
     count = np.bincount(labels, minlength=n)
     seeds = np.column_stack([np.bincount(labels, weights=xy[:, d], minlength=n) / count for d in range(2)])
-    vor = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=block)
-    parts = shapely.get_parts(shapely.intersection(shapely.make_valid(shapely.get_parts(vor)), block))
-    parts = parts[shapely.get_type_id(parts) == 3]
-    parts = parts[shapely.area(parts) > 0]
+    vor = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=block, ordered=True)
+    parts, owner = shapely.get_parts(shapely.intersection(shapely.make_valid(shapely.get_parts(vor)), block),
+                                     return_index=True)
+    ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    parts, owner = parts[ok], owner[ok]
     if len(parts) == 0:
-        return np.array([block])
-    tree = shapely.STRtree(parts)
-    holding = np.zeros(len(parts), bool)
-    holding[tree.query(shapely.points(xy), predicate="intersects")[1]] = True
-    if not holding.any():  # every point was snapped in from outside: the piece nearest to them
-        holding[np.unique(tree.nearest(shapely.points(xy)))] = True
-    merged, _ = merge_into_neighbours(parts, ~holding)
-    return merged
-
-
-def _cell_of_points(cells: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """The cell holding each point (the first one when it lies on a shared edge),
-    else the nearest cell (a household snapped into the block from outside)."""
+        return np.array([block]), np.zeros(len(xy), dtype=np.int64)
     pts = shapely.points(xy)
-    tree = shapely.STRtree(cells)
-    pt, cell = tree.query(pts, predicate="intersects")
-    out = np.full(len(xy), -1, dtype=np.int64)
-    order = np.lexsort((cell, pt))
-    first = np.unique(pt[order], return_index=True)[1]
-    out[pt[order][first]] = cell[order][first]
-    outside = np.flatnonzero(out < 0)
+    pt, part = shapely.STRtree(parts).query(pts, predicate="intersects")
+    holding = np.zeros(len(parts), bool)
+    holding[part] = True
+    area = shapely.area(parts)
+    # each cluster's own piece: the largest one holding points, else its largest piece
+    order = np.lexsort((-area, ~holding, owner))
+    own = np.full(n, -1, dtype=np.int64)
+    firsts = np.unique(owner[order], return_index=True)[1]
+    own[owner[order][firsts]] = order[firsts]
+    holding[own[own >= 0]] = True
+    merged, where = merge_into_neighbours(parts, ~holding)
+    cell = np.full(len(xy), -1, dtype=np.int64)
+    by_point = np.lexsort((part, pt))
+    first = by_point[np.unique(pt[by_point], return_index=True)[1]]  # on a shared edge: the first piece
+    cell[pt[first]] = where[part[first]]
+    outside = np.flatnonzero(cell < 0)
     if len(outside):
-        out[outside] = tree.nearest(pts[outside])
-    return out
+        mine = own[labels[outside]]
+        cell[outside] = np.where(mine >= 0, where[np.maximum(mine, 0)], -1)
+        left = outside[cell[outside] < 0]
+        if len(left):
+            cell[left] = shapely.STRtree(merged).nearest(pts[left])
+    return merged, cell
 
 
 def split_big_blocks(
@@ -574,7 +582,8 @@ def split_big_blocks(
     clusters first) seed a Voronoi tessellation clipped to the block.  Pieces
     that hold no household point are merged into their neighbours, so every
     cell is one piece, and every household goes to the cell its point lies in
-    (the nearest cell for a point snapped into the block from outside).
+    (a building snapped into the block from outside keeps the piece of the
+    block nearest to it, see :func:`_building_cells`).
 
     Parameters
     ----------
@@ -609,12 +618,12 @@ def split_big_blocks(
         w = hh["households"].to_numpy()[rows]
         max_cells = max(2, int(np.ceil(cells_per_grid * w.sum() / target)))
         labels = _cluster_points(xy, w, max_cells)
-        cells = _building_cells(geom_of[bid], xy, labels)
+        cells, point_cell = _building_cells(geom_of[bid], xy, labels)
         for j, geom in enumerate(cells):
             cell_geoms.append(geom)
             cell_block.append(bid)
             cell_key.append(next_key + j)
-        hh_cell_key.iloc[households.index.get_indexer(hh.index[rows])] = next_key + _cell_of_points(cells, xy)
+        hh_cell_key.iloc[households.index.get_indexer(hh.index[rows])] = next_key + point_cell
         next_key += len(cells)
     cells = gpd.GeoDataFrame({"block_id": cell_block, "_key": cell_key}, geometry=cell_geoms, crs=crs)
     cells["community_id"] = cells["block_id"].map(dict(zip(blocks["block_id"], blocks["community_id"])))
