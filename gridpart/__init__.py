@@ -14,7 +14,9 @@ Examples
 __version__ = "0.1.0"
 
 from gridpart import coords, datasets, errors  # noqa: E402
-from gridpart.errors import CRSError, GridpartError, InputError, RepairWarning, SolverError  # noqa: E402
+from gridpart.errors import (  # noqa: E402
+    CRSError, GridCountWarning, GridpartError, InputError, RepairWarning, SolverError, TimeLimitWarning,
+)
 from gridpart.io import read_plan  # noqa: E402
 from gridpart.naming import recode  # noqa: E402
 from gridpart.osm import OSMData, estimate_households, read_osm  # noqa: E402
@@ -29,6 +31,6 @@ from gridpart.solve import partition, register_strategy  # noqa: E402
 __all__ = [
     "__version__", "partition", "register_strategy", "Target", "GridPlan", "read_osm",
     "estimate_households", "OSMData", "read_plan", "repartition", "score", "compare", "Scorecard", "datasets",
-    "errors", "GridpartError", "InputError", "CRSError", "SolverError", "RepairWarning", "coords",
+    "errors", "GridpartError", "InputError", "CRSError", "SolverError", "RepairWarning", "TimeLimitWarning", "GridCountWarning", "coords",
     "recode", "register", "write_register", "plot_compare", "plot_sizes",
 ]
