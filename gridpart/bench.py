@@ -271,8 +271,9 @@ def _on_street_blocks(strategy):
         return dataclasses.replace(res, labels=np.asarray(res.labels)[index])
 
     on_blocks.__name__ = f"{getattr(inner, '__name__', 'strategy')}_on_blocks"
-    # a peer whose grids may be split (METIS) is scored as it is on street blocks too
-    on_blocks.contiguous_labels = getattr(inner, "contiguous_labels", True)
+    # scored as the peer made it: a grid contiguous in the street-block graph may not be
+    # in the atom graph (blocks that only touch through a cell boundary the atoms do not share)
+    on_blocks.contiguous_labels = False
     return on_blocks, hook
 
 

@@ -26,11 +26,10 @@ name               what runs
                    households outside the band, then outside ±10 %) is kept
 =================  =============================================================
 
-``metis`` is the one adapter whose grids may come in pieces
-(``metis.contiguous_labels = False``): :func:`gridpart.partition` keeps them
-so, and the scorecard's contiguity figure measures it.  ``metis_contig`` (a
-:func:`functools.partial` of it) does not carry the attribute, so its grids
-are checked like every other strategy's.
+Every adapter carries ``contiguous_labels = False``: a peer's plan is scored
+as the peer made it, so grids in pieces (``metis`` without its contiguous
+option may split one) stay in pieces and the scorecard's contiguity figure
+measures them, instead of :func:`gridpart.partition` rejecting the plan.
 
 The peer packages are optional (``pip install gridpart[bench]``); each adapter
 imports its package when called, so a missing one fails only that strategy,
@@ -337,11 +336,6 @@ def gerrychain_recom(sub: SubProblem, *, seed: int = 0, time_limit: float = 60.0
     return _result(labels, "gerrychain", t0)
 
 
-# METIS without its contiguous option may split a grid; the plan keeps such grids
-# in pieces, as METIS made them, so the scorecard's contiguity figure measures it
-# (see gridpart.register_strategy: fn.contiguous_labels)
-metis.contiguous_labels = False
-
 #: Strategy name -> adapter.
 PEERS: dict[str, Callable[..., SubResult]] = {
     "metis": metis,
@@ -352,6 +346,11 @@ PEERS: dict[str, Callable[..., SubResult]] = {
     "regionkmeans": regionkmeans,
     "gerrychain": gerrychain_recom,
 }
+# a peer's plan is scored as the peer made it: METIS without its contiguous option
+# may split a grid, and the plan keeps such grids in pieces so that the scorecard's
+# contiguity figure measures it (see gridpart.register_strategy: fn.contiguous_labels)
+for _peer in PEERS.values():
+    _peer.contiguous_labels = False
 
 #: Strategy name -> the PyPI package it needs.
 PEER_PACKAGES: dict[str, str] = {
