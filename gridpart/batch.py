@@ -257,6 +257,19 @@ def _clean_temporaries(out_dir: Path, names: Iterable[str]) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def _for_workers(options: dict[str, Any]) -> dict[str, Any]:
+    """The options as workers need them: a strategy registered by name in this
+    process (:func:`gridpart.register_strategy`) travels as the function itself,
+    since a spawned worker (macOS, Windows, a dask cluster) knows only the
+    built-in names."""
+    from gridpart.solve import STRATEGIES
+
+    name = options.get("strategy")
+    if isinstance(name, str) and name in STRATEGIES and name not in ("auto", "exact", "lns", "seed"):
+        return {**options, "strategy": STRATEGIES[name]}
+    return options
+
+
 def run_batch(
     areas: Sequence[Area] | Sequence[str | os.PathLike] | str | os.PathLike,
     output_dir: str | os.PathLike,
@@ -357,7 +370,8 @@ def run_batch(
 
     bar = tqdm(total=len(todo), desc="areas", unit="area", disable=not progress or not todo)
     try:
-        futures = {ex.submit(_solve_area, a, out, options): a.name for a, out in todo}
+        work = _for_workers(options)
+        futures = {ex.submit(_solve_area, a, out, work): a.name for a, out in todo}
         for fut in cf.as_completed(futures):
             row = fut.result()
             rows[row["name"]] = row

@@ -177,3 +177,20 @@ def test_restart_with_other_options_refused(areas, tmp_path):
 def test_area_paths():
     a = Area("x", roads="x.gpkg::roads", households="x.gpkg::households")
     assert a.old_grids is None
+
+
+def test_a_registered_strategy_runs_in_spawned_batch_workers(areas, tmp_path, monkeypatch):
+    import multiprocessing
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import custom_strategies
+
+    monkeypatch.setitem(gp.solve.STRATEGIES, "seed_in_worker", custom_strategies.seed_with_pid)
+    subset = [a for a in find_areas(areas) if a.name in ("area00", "area03")]
+    with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as ex:
+        table = run_batch(subset, tmp_path / "out", executor=ex, progress=False, strategy="seed_in_worker", **OPTS)
+    assert (table["status"] == "done").all(), table["error"].tolist()
+    plan = gp.read_plan(table["path"].iloc[0])
+    assert set(plan.status["method"].str.startswith("seed in process")) == {True}
+    # the options recorded are the name the user gave
+    assert json.loads((tmp_path / "out" / "batch.json").read_text())["options"]["strategy"] == "seed_in_worker"
