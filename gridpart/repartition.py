@@ -72,7 +72,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from gridpart.errors import InputError, Problems
 from gridpart.plan import GridPlan
 from gridpart.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem, grid_count
-from gridpart.solvers.cpsat import cut_terms
+from gridpart.solvers.cpsat import cut_terms, grid_roots
 from gridpart.solvers.lns import SubResult
 
 __all__ = ["repartition", "Changes", "grid_mates_kept", "recode_grids", "read_old_grids", "FATES"]
@@ -247,24 +247,6 @@ def _components(n: int, edges: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return connected_components(g, directed=False)[1]
 
 
-def _roots(sub: SubProblem, atoms: np.ndarray, labels: np.ndarray, grids: np.ndarray) -> np.ndarray:
-    """Root per grid: its heaviest atom above the band, else the atom nearest its weighted centre."""
-    forced = np.zeros(sub.n, bool)
-    forced[sub.forced] = True
-    roots = np.empty(len(grids), dtype=np.int64)
-    for gi, g in enumerate(grids):
-        members = atoms[labels[atoms] == g]
-        heavy = members[forced[members]]
-        if len(heavy):
-            roots[gi] = heavy[np.lexsort((heavy, -sub.weight[heavy]))[0]]
-            continue
-        w = sub.weight[members].astype(float) + 1e-3
-        c = (sub.xy[members] * w[:, None]).sum(axis=0) / w.sum()
-        d = np.hypot(*(sub.xy[members] - c).T)
-        roots[gi] = members[np.lexsort((members, d))[0]]
-    return roots
-
-
 def _persons_hard(sub: SubProblem) -> bool:
     """The persons band counts like the households band here (``persons_hard``)
     and some plan could meet it: the component holds at least its lower limit."""
@@ -376,7 +358,7 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     xy = sub.xy[W]
     elen = np.hypot(*(xy[we[:, 0]] - xy[we[:, 1]]).T) + 1e-3 if len(we) else np.zeros(0)
     big = float(elen.sum()) + 1.0
-    roots = local[_roots(sub, W, labels, L)]
+    roots = local[grid_roots(sub, W, labels, L)]
     dist = np.full((K, m), np.inf)
     for li in range(K):
         same = (cur[we[:, 0]] == li) & (cur[we[:, 1]] == li)

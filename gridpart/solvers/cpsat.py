@@ -114,7 +114,9 @@ def labels_objective(sub: SubProblem, labels: np.ndarray, *, atoms: np.ndarray |
             + PERSONS_DEVIATION_COST * float(pdev.sum()) + float(sub.cut_cost[ew][cut].sum()))
 
 
-def _roots(sub: SubProblem, atoms: np.ndarray, labels: np.ndarray, grids: np.ndarray) -> np.ndarray:
+def grid_roots(sub: SubProblem, atoms: np.ndarray, labels: np.ndarray, grids: np.ndarray) -> np.ndarray:
+    """Root per grid of ``grids`` among ``atoms``: its heaviest atom above the band
+    (ties to the lower id), else the atom nearest its weighted centre."""
     roots = np.empty(len(grids), dtype=np.int64)
     forced = np.zeros(sub.n, bool)
     forced[sub.forced] = True
@@ -122,7 +124,7 @@ def _roots(sub: SubProblem, atoms: np.ndarray, labels: np.ndarray, grids: np.nda
         members = atoms[labels[atoms] == g]
         heavy = members[forced[members]]
         if len(heavy):
-            roots[gi] = heavy[np.argmax(sub.weight[heavy])]
+            roots[gi] = heavy[np.lexsort((heavy, -sub.weight[heavy]))[0]]
             continue
         w = sub.weight[members].astype(float) + 1e-3
         c = (sub.xy[members] * w[:, None]).sum(axis=0) / w.sum()
@@ -187,7 +189,7 @@ def solve_window(
     # order for contiguity: distance from each root, inside the current grid first
     xy = sub.xy[atoms]
     elen = np.hypot(*(xy[we[:, 0]] - xy[we[:, 1]]).T) + 1e-3
-    roots = local[_roots(sub, atoms, labels, grids)]
+    roots = local[grid_roots(sub, atoms, labels, grids)]
     big = elen.sum() + 1.0
     dist = np.empty((k, m))
     for gi in range(k):
