@@ -34,6 +34,9 @@ __all__ = [
     "surface_blocks",
     "share_out_gaps",
     "absorb_hubs",
+    "street_space",
+    "share_street_space",
+    "STREET_SPACE_WIDTH_M",
 ]
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,27 @@ SNAP_DISTANCE_M = 30.0
 #: undershoot: digitising, reprojection or a GCJ-02 round trip leaves T-junctions
 #: a hair short) is extended to cross it, so the block it closes is closed.
 UNDERSHOOT_M = 0.5
+
+#: Household-free faces narrower than this nearly everywhere are street space
+#: (medians, carriageway–sidewalk corridors, gaps between tracks), not blocks.
+STREET_SPACE_WIDTH_M = 20.0
+#: A face is "narrow nearly everywhere" when its opening by half the width
+#: keeps less than this share of its area.
+STREET_SPACE_OPEN_SHARE = 0.25
+#: Household-free bands up to this mean width that are long (see
+#: :data:`STRIP_ELONGATION`) or sprawling are street space too: the green
+#: belts, rivers and rail corridors that run along arterials.
+STRIP_WIDTH_M = 36.0
+#: Length over width of the oriented bounding rectangle from which a band is long.
+STRIP_ELONGATION = 6.0
+#: Polsby–Popper below which a household-free band is sprawling.
+STRIP_POLSBY_POPPER = 0.15
+#: Household-free faces with at least this share of their boundary on the study
+#: area's edge are margin (the land beyond the last road), shared like street space.
+MARGIN_LIMIT_SHARE = 0.3
+#: A boundary drawn through street space takes the nearest road; roads up to this
+#: much farther compete, and the higher class wins.
+NEAREST_ROAD_SLACK_M = 2.0
 
 
 @dataclass(frozen=True)
@@ -218,10 +242,21 @@ def blocks_from_roads(
     limit,
     barriers: gpd.GeoDataFrame | None = None,
     communities: gpd.GeoDataFrame | None = None,
+    households=None,
     min_width_m: float = 4.0,
     min_area_m2: float = 150.0,
+    street_width_m: float = STREET_SPACE_WIDTH_M,
 ) -> Blocks:
     """Blocks from road centrelines, barriers and community boundaries.
+
+    The faces of the noded linework are the candidate blocks.  Faces that are
+    street space, not land (medians between carriageways, corridors between a
+    carriageway and its sidewalk, gaps between tracks: household-free faces
+    narrower than ``street_width_m`` nearly everywhere, see
+    :func:`street_space`), are shared between the real blocks on either side,
+    so blocks meet along the middle of the street space and no strip of road
+    glues blocks together.  The new boundaries inside street space are added
+    to the segments with the class and name of the road they run in.
 
     Parameters
     ----------
@@ -234,6 +269,14 @@ def blocks_from_roads(
     communities : GeoDataFrame, optional
         Polygons with ``community_id``; their boundaries bound blocks and every
         block takes the community its interior point lies in.
+    households : array of Points or GeoSeries, optional
+        Household locations (same CRS): a face holding one is land, never
+        street space.  Without them every narrow face counts as street space.
+    min_width_m, min_area_m2 : float
+        Slivers smaller or narrower than these merge into a neighbour.
+    street_width_m : float
+        Household-free faces narrower than this (nearly everywhere) are street
+        space; 0 keeps every face as a block.
 
     Returns
     -------
@@ -247,6 +290,16 @@ def blocks_from_roads(
     ...               shapely.LineString([(50, 0), (50, 100)])], crs=3857)
     >>> len(blocks_from_roads(roads, limit=shapely.box(0, 0, 100, 100)).blocks)
     4
+
+    A dual carriageway 12 m apart: the median is street space, shared by the
+    blocks on either side, which now meet along the middle of the road.
+
+    >>> dual = gpd.GeoDataFrame({"kind": ["road"] * 2, "name": ["学院路"] * 2},
+    ...     geometry=[shapely.LineString([(0, 44), (100, 44)]),
+    ...               shapely.LineString([(0, 56), (100, 56)])], crs=3857)
+    >>> b = blocks_from_roads(dual, limit=shapely.box(0, 0, 100, 100))
+    >>> sorted(b.blocks.area.round().tolist())
+    [5000.0, 5000.0]
     """
     crs = roads.crs
     # clip to a slightly larger area so that roads cross the limit and are
@@ -273,8 +326,23 @@ def blocks_from_roads(
     lines = lines.set_geometry(shapely.force_2d(lines.geometry.values))
     lines = close_undershoots(lines.reset_index(drop=True))
     segments = noded_segments(lines.reset_index(drop=True))
-    polys = faces(segments, limit=limit, communities=communities, min_width_m=min_width_m,
-                  min_area_m2=min_area_m2)
+    if street_width_m and street_width_m > 0:
+        polys = _raw_faces(segments, limit)
+        group = _community_group(polys, communities)
+        space = street_space(polys, households, width_m=street_width_m)
+        # the margin: household-free land along the study area's edge, outside the last road
+        empty = ~space & ~_holds_points(polys, households)
+        if households is not None and empty.any():
+            share = _face_roads(polys[empty], segments)[3]
+            space[np.flatnonzero(empty)[share >= MARGIN_LIMIT_SHARE]] = True
+        if space.any():
+            polys, extra = share_street_space(polys, space, segments, group=group)
+            if len(extra):
+                segments = pd.concat([segments, extra], ignore_index=True)
+        polys = _merge_slivers(polys, communities, min_width_m=min_width_m, min_area_m2=min_area_m2)
+    else:
+        polys = faces(segments, limit=limit, communities=communities, min_width_m=min_width_m,
+                      min_area_m2=min_area_m2)
     polys = polys[~shapely.is_empty(polys) & (shapely.area(polys) > 0)]
     blocks = gpd.GeoDataFrame({"area_m2": shapely.area(polys)}, geometry=polys, crs=crs)
     blocks["community_id"] = _community_of(blocks, communities)
@@ -283,6 +351,248 @@ def blocks_from_roads(
     blocks.insert(0, "block_id", np.arange(len(blocks)))
     log.info("%d blocks from %d noded segments", len(blocks), len(segments))
     return Blocks(blocks=blocks, segments=segments)
+
+
+def _raw_faces(segments: gpd.GeoDataFrame, limit) -> np.ndarray:
+    polys = shapely.get_parts(shapely.polygonize(segments.geometry.values))
+    if len(polys) == 0:
+        return polys
+    return polys[shapely.covered_by(shapely.point_on_surface(polys), limit)]
+
+
+def _community_group(polys: np.ndarray, communities) -> np.ndarray | None:
+    if communities is None or not len(communities) or not len(polys):
+        return None
+    group = _community_of(gpd.GeoDataFrame(geometry=polys, crs=communities.crs), communities).to_numpy()
+    return pd.factorize(pd.Series(group).fillna("\0none"))[0]
+
+
+def _merge_slivers(polys: np.ndarray, communities, *, min_width_m: float, min_area_m2: float) -> np.ndarray:
+    if len(polys) == 0:
+        return polys
+    area = shapely.area(polys)
+    width = 2 * area / np.maximum(shapely.length(shapely.get_exterior_ring(polys)), 1e-9)
+    small = (area < min_area_m2) | (width < min_width_m)
+    merged, _ = merge_into_neighbours(polys, small, _community_group(polys, communities))
+    return shapely.make_valid(merged)
+
+
+def street_space(polys: np.ndarray, households=None, *, width_m: float = STREET_SPACE_WIDTH_M,
+                 open_share: float = STREET_SPACE_OPEN_SHARE) -> np.ndarray:
+    """Which faces are street space rather than land.
+
+    A face is street space when it holds no household and is narrower than
+    ``width_m`` nearly everywhere: its morphological opening by ``width_m / 2``
+    (erode, then dilate) keeps less than ``open_share`` of its area.  Medians
+    between carriageways, the corridors between a carriageway and a sidewalk
+    drawn beside it, and the gaps between parallel tracks are such faces.  So
+    is a household-free band of mean width (2·area/perimeter) under
+    :data:`STRIP_WIDTH_M` that is long (oriented bounding rectangle at least
+    :data:`STRIP_ELONGATION` times longer than wide) or sprawling
+    (Polsby–Popper under :data:`STRIP_POLSBY_POPPER`): the green belt or river
+    beside an arterial.
+
+    Parameters
+    ----------
+    polys : array of Polygons
+        Faces in a metric CRS.
+    households : array of Points or GeoSeries, optional
+        A face holding any of them is land.
+    width_m, open_share : float
+
+    Returns
+    -------
+    ndarray of bool
+
+    Examples
+    --------
+    >>> import shapely
+    >>> faces = np.array([shapely.box(0, 0, 300, 12), shapely.box(0, 12, 300, 120)])
+    >>> street_space(faces).tolist()
+    [True, False]
+    >>> street_space(faces, [shapely.Point(10, 6)]).tolist()
+    [False, False]
+    """
+    polys = np.asarray(polys, dtype=object)
+    if len(polys) == 0:
+        return np.zeros(0, bool)
+    area = shapely.area(polys)
+    opened = shapely.buffer(shapely.buffer(polys, -width_m / 2, quad_segs=4), width_m / 2, quad_segs=4)
+    narrow = shapely.area(opened) < open_share * np.maximum(area, 1e-9)
+    perimeter = np.maximum(shapely.length(polys), 1e-9)
+    band = 2 * area / perimeter < STRIP_WIDTH_M
+    if band.any():
+        rect = shapely.get_coordinates(shapely.oriented_envelope(polys[band])).reshape(-1, 5, 2)
+        sides = np.hypot(*(rect[:, 1] - rect[:, 0]).T), np.hypot(*(rect[:, 2] - rect[:, 1]).T)
+        elong = np.maximum(*sides) / np.maximum(np.minimum(*sides), 1e-9)
+        pp = 4 * np.pi * area[band] / perimeter[band] ** 2
+        idx = np.flatnonzero(band)
+        narrow[idx[(elong >= STRIP_ELONGATION) | (pp < STRIP_POLSBY_POPPER)]] = True
+    if households is not None:
+        pts = np.asarray(getattr(households, "values", households), dtype=object)
+        if len(pts):
+            p, _ = shapely.STRtree(pts).query(polys[narrow], predicate="intersects")
+            idx = np.flatnonzero(narrow)
+            narrow[idx[np.unique(p)]] = False
+    return narrow
+
+
+def _holds_points(polys: np.ndarray, points) -> np.ndarray:
+    """Whether each polygon holds at least one of ``points`` (none given: all False)."""
+    out = np.zeros(len(polys), bool)
+    if points is None or not len(polys):
+        return out
+    pts = np.asarray(getattr(points, "values", points), dtype=object)
+    if len(pts):
+        out[np.unique(shapely.STRtree(pts).query(polys, predicate="intersects")[0])] = True
+    return out
+
+
+def _face_roads(polys: np.ndarray, segments: gpd.GeoDataFrame, *, spacing_m: float = 5.0,
+                snap_m: float = 1.0, min_share: float = 0.2, exclude: tuple[str, ...] = ("limit", "community"),
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The road each face lies along: the first class of :data:`KIND_PRIORITY`
+    (other than ``exclude``) making at least ``min_share`` of its boundary, and
+    that class's longest name; also the share of each face's boundary on the
+    study area's edge (``limit``)."""
+    n = len(polys)
+    kind = np.full(n, "lane", dtype=object)
+    name = np.full(n, None, dtype=object)
+    name_en = np.full(n, None, dtype=object)
+    limit_share = np.zeros(n)
+    if n == 0 or not len(segments):
+        return kind, name, name_en, limit_share
+    rings = shapely.segmentize(shapely.get_exterior_ring(polys), spacing_m)
+    xy, owner = shapely.get_coordinates(rings, return_index=True)
+    same = owner[1:] == owner[:-1]
+    a, b, owner = xy[:-1][same], xy[1:][same], owner[:-1][same]
+    length = np.hypot(*(b - a).T)
+    pts = shapely.points((a + b) / 2)
+    p, q = shapely.STRtree(segments.geometry.values).query_nearest(pts, max_distance=snap_m, all_matches=False)
+    df = pd.DataFrame({"face": owner[p], "len": length[p], "kind": segments["kind"].to_numpy()[q],
+                       "name": segments["name"].to_numpy()[q],
+                       "name_en": (segments["name_en"].to_numpy()[q] if "name_en" in segments
+                                   else np.full(len(q), None))})
+    total = pd.Series(length).groupby(owner).sum()
+    by_kind = df.groupby(["face", "kind"])["len"].sum().reset_index()
+    by_kind["share"] = by_kind["len"] / total.reindex(by_kind["face"]).to_numpy()
+    on_limit = by_kind[by_kind["kind"] == "limit"]
+    limit_share[on_limit["face"].to_numpy()] = on_limit["share"].to_numpy()
+    prio = {k: i for i, k in enumerate(KIND_PRIORITY)}
+    by_kind["prio"] = by_kind["kind"].map(prio).fillna(len(prio))
+    by_kind = by_kind[~by_kind["kind"].isin(exclude)]
+    ok = by_kind[by_kind["share"] >= min_share].sort_values(["face", "prio"]).drop_duplicates("face")
+    kind[ok["face"].to_numpy()] = ok["kind"].to_numpy()
+    named = df[df["name"].notna()].merge(ok[["face", "kind"]], on=["face", "kind"])
+    if len(named):
+        best = (named.groupby(["face", "name"], sort=True).agg(len=("len", "sum"), name_en=("name_en", "first"))
+                .reset_index().sort_values(["face", "len", "name"], ascending=[True, False, True])
+                .drop_duplicates("face"))
+        name[best["face"].to_numpy()] = best["name"].to_numpy()
+        name_en[best["face"].to_numpy()] = best["name_en"].to_numpy()
+    return kind, name, name_en, limit_share
+
+
+def share_street_space(polys: np.ndarray, space: np.ndarray, segments: gpd.GeoDataFrame, *,
+                       group: np.ndarray | None = None) -> tuple[np.ndarray, gpd.GeoDataFrame]:
+    """Share street-space faces between the land faces around them.
+
+    Every point of street space goes to the nearest land face of the same
+    ``group`` (community), as road surfaces are shared (:func:`share_out_gaps`),
+    so a median or a sidewalk corridor is split down its middle and across at
+    the ends of the blocks, instead of joining one block whole.  Street space
+    with no land face in its group stays as it is.
+
+    Returns
+    -------
+    polys : ndarray
+        The land faces grown over the street space (same order, street-space
+        faces dropped unless kept).
+    extra_segments : GeoDataFrame
+        The new boundaries inside street space, each with the ``kind``,
+        ``name`` and ``name_en`` of the road that space belongs to.
+    """
+    polys = np.asarray(polys, dtype=object)
+    group = np.zeros(len(polys), np.int64) if group is None else np.asarray(group)
+    kind, name, name_en, _ = _face_roads(polys[space], segments)
+    out, keep_space = [], []
+    for gid in np.unique(group).tolist():
+        mine = group == gid
+        land = np.flatnonzero(mine & ~space)
+        if not len(land):
+            keep_space.extend(np.flatnonzero(mine & space).tolist())
+            continue
+        if not (mine & space).any():
+            out.extend(polys[land].tolist())
+            continue
+        area = shapely.union_all(polys[mine])
+        out.extend(share_out_gaps(polys[land], limit=area).tolist())
+    grown = np.array(out + polys[keep_space].tolist(), dtype=object)
+    grown = shapely.make_valid(grown)
+    grown = _polygonal(grown)
+    # the new boundaries inside street space, named after the road of that space
+    gap = polys[space]
+    lines = shapely.get_parts(shapely.line_merge(shapely.union_all(shapely.boundary(grown))))
+    lines = shapely.get_parts(shapely.intersection(lines, shapely.union_all(gap)))
+    lines = lines[np.isin(shapely.get_type_id(lines), (1, 2)) & (shapely.length(lines) > 0.01)]
+    empty = gpd.GeoDataFrame({"kind": [], "name": [], "name_en": [], "length_m": []}, geometry=[],
+                             crs=segments.crs)
+    if not len(lines):
+        return grown, empty
+    mid = shapely.line_interpolate_point(lines, 0.5, normalized=True)
+    on_seg = shapely.STRtree(segments.geometry.values).query(mid, predicate="dwithin", distance=0.5)[0]
+    fresh = np.ones(len(lines), bool)
+    fresh[on_seg] = False
+    lines, mid = lines[fresh], mid[fresh]
+    li, fi = shapely.STRtree(gap).query(mid, predicate="intersects")
+    first = pd.DataFrame({"l": li, "f": fi}).sort_values(["l", "f"]).drop_duplicates("l")
+    lines, mid = lines[first["l"].to_numpy()], mid[first["l"].to_numpy()]
+    f = first["f"].to_numpy()
+    out_kind, out_name, out_name_en = kind[f].copy(), name[f].copy(), name_en[f].copy()
+    # a piece takes the road nearest to it (within a couple of metres, the higher
+    # class wins): the middle of a median is its carriageways' road, a piece that
+    # crosses the median where a lane does is that lane
+    roads_only = segments[~segments["kind"].isin(["limit", "community"])]
+    if len(roads_only):
+        rg = roads_only.geometry.values
+        p, q = shapely.STRtree(rg).query(mid, predicate="dwithin", distance=2 * STREET_SPACE_WIDTH_M)
+        if len(p):
+            prio = {k: i for i, k in enumerate(KIND_PRIORITY)}
+            near = pd.DataFrame({"p": p, "q": q, "d": shapely.distance(mid[p], rg[q]),
+                                 "prio": roads_only["kind"].map(prio).fillna(len(prio)).to_numpy()[q],
+                                 "parallel": _cos_angle(lines[p], rg[q]) >= 0.7})
+            # roads running along the piece first (a stub across a median is not the median's road)
+            near = near[near["parallel"] | ~near.groupby("p")["parallel"].transform("any")]
+            near = near[near["d"] <= near.groupby("p")["d"].transform("min") + NEAREST_ROAD_SLACK_M]
+            best = near.sort_values(["p", "prio", "d", "q"]).drop_duplicates("p")
+            bp, bq = best["p"].to_numpy(), best["q"].to_numpy()
+            out_kind[bp] = roads_only["kind"].to_numpy()[bq]
+            out_name[bp] = roads_only["name"].to_numpy()[bq]
+            out_name_en[bp] = (roads_only["name_en"].to_numpy()[bq] if "name_en" in roads_only
+                               else np.full(len(bq), None))
+    extra = gpd.GeoDataFrame({"kind": out_kind, "name": out_name, "name_en": out_name_en,
+                              "length_m": shapely.length(lines)}, geometry=lines, crs=segments.crs)
+    log.info("%d street-space faces shared among the blocks beside them", int(space.sum()))
+    return grown, extra
+
+
+def _cos_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|cos| of the angle between the end-to-end directions of lines ``a[i]`` and ``b[i]``."""
+    def direction(g):
+        xy = shapely.get_coordinates(shapely.get_point(g, -1)) - shapely.get_coordinates(shapely.get_point(g, 0))
+        return xy / np.maximum(np.hypot(*xy.T), 1e-9)[:, None]
+    if not len(a):
+        return np.zeros(0)
+    return np.abs((direction(a) * direction(b)).sum(axis=1))
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal parts of each geometry."""
+    geoms = np.asarray(geoms, dtype=object).copy()
+    for k in np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6))).tolist():
+        parts = shapely.get_parts(geoms[k])
+        geoms[k] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
+    return geoms
 
 
 def close_undershoots(lines: gpd.GeoDataFrame, *, tolerance: float = UNDERSHOOT_M) -> gpd.GeoDataFrame:

@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import connected_components
 
 from gridpart.errors import GridCountWarning
 
-__all__ = ["CUT_COST_PER_M", "INSIDE_COST_PER_M", "INNER_COST", "MAX_BAND_HOUSEHOLDS", "MAX_BAND_PERSONS", "Band",
+__all__ = ["COMPACTNESS_WEIGHT", "CUT_COST_PER_M", "INSIDE_COST_PER_M", "INNER_COST", "MAX_BAND_HOUSEHOLDS", "MAX_BAND_PERSONS", "Band",
            "SubProblem", "build_subproblems", "grid_count", "share_grids"]
 
 #: Objective cost per metre of grid boundary along each edge class.  Cutting
@@ -33,6 +33,8 @@ CUT_COST_PER_M: dict[str, float] = {
 INSIDE_COST_PER_M: dict[str, float] = {
     "road": 4.0, "street": 0.5, "lane": 0.0, "barrier": 4.0, "non_road": 0.0, "other": 0.0,
 }
+#: Default weight of the compactness term (:attr:`SubProblem.compactness`).
+COMPACTNESS_WEIGHT = 4.0
 #: Objective cost per household (person) of deviation from the target, in the
 #: same unit as the metre costs above.
 DEVIATION_COST = 10.0
@@ -97,6 +99,11 @@ class SubProblem:
     forced : atoms (local) that must head a grid of their own because they
         exceed the band on their own.
     notes : why the band cannot hold everywhere, if it cannot.
+    area : atom areas in m² (optional).
+    compactness : weight of the compactness term of the objective: each atom
+        pays ``compactness × area × distance to its grid's root / mean grid
+        area`` (metres, like the cut costs), so land, and empty land most,
+        goes to the nearest grid and grids stay round.
     """
 
     community_id: str
@@ -112,6 +119,10 @@ class SubProblem:
     k: int
     forced: np.ndarray
     notes: tuple[str, ...] = field(default=())
+    #: atom areas in m² (``None``: unknown, no compactness term)
+    area: np.ndarray | None = None
+    #: weight of the compactness term (see :data:`COMPACTNESS_WEIGHT`)
+    compactness: float = 0.0
 
     @property
     def n(self) -> int:
@@ -147,6 +158,7 @@ class SubProblem:
             weight=self.weight[atoms], persons=self.persons[atoms], xy=self.xy[atoms],
             edges=local[self.edges[inside]], cut_cost=self.cut_cost[inside], length=self.length[inside],
             band=self.band, k=int(k), forced=np.sort(forced[forced >= 0]), notes=self.notes,
+            area=None if self.area is None else self.area[atoms], compactness=self.compactness,
         )
 
     def contract(self, glue: np.ndarray) -> tuple["SubProblem", np.ndarray]:
@@ -190,6 +202,8 @@ class SubProblem:
             community_id=self.community_id, component=self.component, atoms=self.atoms[first_atom],
             weight=weight, persons=persons, xy=xy, edges=edges, cut_cost=cut, length=length,
             band=self.band, k=self.k, forced=forced, notes=self.notes,
+            area=None if self.area is None else np.bincount(index, weights=self.area, minlength=m),
+            compactness=self.compactness,
         ), index
 
     def neighbours(self) -> list[np.ndarray]:
@@ -294,6 +308,7 @@ def build_subproblems(
     *,
     n_grids: int | dict | None = None,
     warn: bool = True,
+    compactness: float = 0.0,
 ) -> list[SubProblem]:
     """Split the atom graph into independent sub-problems.
 
@@ -312,6 +327,9 @@ def build_subproblems(
     warn : bool
         Warn (:class:`~gridpart.errors.GridCountWarning`) when an ``n_grids``
         count cannot be met; the sub-problems' notes say so either way.
+    compactness : float
+        Weight of the compactness term (:attr:`SubProblem.compactness`); it
+        needs an ``area_m2`` column on ``atoms``.
 
     Returns
     -------
@@ -329,6 +347,7 @@ def build_subproblems(
     weight = np.round(atoms["households"].to_numpy()).astype(np.int64)
     persons = np.nan_to_num(atoms["persons"].to_numpy(dtype=float)) if "persons" in atoms else np.zeros(n)
     xy = atoms[["x", "y"]].to_numpy(dtype=float)
+    area = atoms["area_m2"].to_numpy(dtype=float) if "area_m2" in atoms else None
     # components in order of (community, smallest atom id)
     order = pd.DataFrame({"comm": comm, "label": label, "atom": np.arange(n)})
     firsts = order.groupby(["comm", "label"], sort=False)["atom"].min().reset_index()
@@ -371,6 +390,7 @@ def build_subproblems(
                 weight=w, persons=persons[idx], xy=xy[idx], edges=e.astype(np.int64),
                 cut_cost=cost[eidx], length=edges["length_m"].to_numpy()[eidx],
                 band=band, k=int(k), forced=forced, notes=tuple(notes),
+                area=None if area is None else area[idx], compactness=float(compactness) if area is not None else 0.0,
             )
         )
     return subs

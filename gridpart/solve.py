@@ -52,7 +52,7 @@ from gridpart.kinds import (
 )
 from gridpart.naming import NAMING_COLUMNS, name_grids
 from gridpart.plan import GridPlan
-from gridpart.problem import MAX_BAND_HOUSEHOLDS, MAX_BAND_PERSONS, Band, SubProblem, build_subproblems
+from gridpart.problem import COMPACTNESS_WEIGHT, MAX_BAND_HOUSEHOLDS, MAX_BAND_PERSONS, Band, SubProblem, build_subproblems
 from gridpart.schema import (
     Target,
     coerce_target,
@@ -72,6 +72,11 @@ log = logging.getLogger(__name__)
 
 #: Margin around the households' hull for the default study area, in metres.
 DEFAULT_MARGIN_M = 100.0
+#: Households farther than this from the faces of the road network are taken in
+#: by a corridor (see :func:`network_area`).
+OUTLIER_REACH_M = 30.0
+#: ``concave_hull`` ratio for the default study area of line input (0: tightest).
+HULL_RATIO = 0.05
 
 StrategyFn = Callable[..., SubResult]
 STRATEGIES: dict[str, StrategyFn] = {}
@@ -278,8 +283,9 @@ def _solve_in_workers(jobs: list[tuple], n_workers: int) -> list[SubResult]:
         return [_solve_one(job) for job in jobs]
 
 
-def _limit_geometry(area, communities, households, crs) -> Any:
-    """The area blocks are cut from: communities ∩ study area, else either, else the hull + margin.
+def _limit_geometry(area, communities, households, crs, roads=None) -> Any:
+    """The area blocks are cut from: communities ∩ study area, else either, else
+    the road network's area (line input), else the households' hull + margin.
 
     ``area`` is the study area already checked and in the working CRS (see
     :func:`_study_area_in`), or ``None``.
@@ -290,7 +296,39 @@ def _limit_geometry(area, communities, households, crs) -> Any:
     if area is not None:
         return area
     pts = households.geometry.values
+    if roads is not None:
+        network = network_area(roads, pts)
+        if network is not None:
+            return network
     return shapely.buffer(shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(pts))), DEFAULT_MARGIN_M)
+
+
+def network_area(roads: gpd.GeoDataFrame, households: np.ndarray, *, reach_m: float = OUTLIER_REACH_M):
+    """The default study area for road lines: the faces the road network closes,
+    holes filled, widened to take in the households beyond the last road.
+
+    The area is the union of the closed faces and a concave hull (shapely's
+    ``concave_hull``, ratio :data:`HULL_RATIO`) of the households beyond them
+    with the faces' outline, buffered by ``reach_m``: it follows the network's
+    outer streets, not a rounded margin, and nobody is left unplaced.
+    ``None`` when the roads close no face.
+    """
+    lines = shapely.force_2d(roads.geometry.values)
+    lines = lines[~shapely.is_empty(lines)]
+    if not len(lines):
+        return None
+    polys = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.node(shapely.union_all(lines)))))
+    if not len(polys):
+        return None
+    faces = shapely.get_parts(shapely.union_all(polys))
+    filled = shapely.union_all(shapely.polygons(shapely.get_exterior_ring(faces)))
+    pts = np.asarray(households, dtype=object)
+    far = pts[shapely.distance(pts, filled) > reach_m / 2] if len(pts) else pts
+    if not len(far):
+        return filled
+    outline = shapely.get_coordinates(shapely.segmentize(shapely.boundary(filled), 50.0))
+    hull = shapely.concave_hull(shapely.multipoints(np.r_[outline, shapely.get_coordinates(far)]), ratio=HULL_RATIO)
+    return shapely.union_all([filled, shapely.buffer(hull, reach_m / 2)])
 
 
 _OSM_SUFFIXES = (".osm", ".pbf", ".osm.pbf")
@@ -586,9 +624,9 @@ def _block_cores(geoms: np.ndarray, limit) -> np.ndarray:
     return clean[(shapely.get_type_id(clean) == 3) & (shapely.area(clean) > 1.0)]
 
 
-def _blocks_and_segments(roads, roads_are, limit, barriers, communities):
+def _blocks_and_segments(roads, roads_are, limit, barriers, communities, households=None):
     if roads_are == "lines":
-        b = blocks_from_roads(roads, limit=limit, barriers=barriers, communities=communities)
+        b = blocks_from_roads(roads, limit=limit, barriers=barriers, communities=communities, households=households)
         return b.blocks, b.segments
     crs = roads.crs
     if roads_are == "surfaces":
@@ -644,6 +682,7 @@ def partition(
     seed: int = 0,
     n_jobs: int = 1,
     progress: bool = False,
+    compactness: float = COMPACTNESS_WEIGHT,
     on_atoms: Callable[[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame], None] | None = None,
     coords: str | dict | None = None,
 ) -> GridPlan:
@@ -726,6 +765,14 @@ def partition(
         identical to a serial run (unless the wall-clock cap binds).
     progress : bool
         Log progress at INFO level.
+    compactness : float
+        Weight of compactness in the objective (:data:`gridpart.problem.COMPACTNESS_WEIGHT`
+        by default): every atom pays ``compactness × its area × its distance
+        to its grid's centre atom ÷ the mean grid area``, in the same unit as
+        the cut costs (metres of road), so empty land joins the nearest grid
+        and grids stay round; 0 leaves shapes to the cut costs alone.  The
+        band always comes first.  ``benchmarks/bench_tradeoff.py`` plots
+        what it costs in balance and boundary on roads.
     on_atoms : callable, optional
         Called once as ``on_atoms(atoms, edges, households)`` when the atom
         graph is built, before any solver runs (atoms and households in the
@@ -793,6 +840,10 @@ def partition(
     tgt = coerce_target(target, tolerance, problems)
     _check_target_size(tgt, problems)
     _check_params(problems, strategy, time_limit, seed, n_jobs, units, n_grids, compounds)
+    if (not isinstance(compactness, (int, float, np.integer, np.floating)) or isinstance(compactness, bool)
+            or not math.isfinite(compactness) or not 0 <= compactness <= 1000):
+        problems.add("compactness", f"must be a number from 0 to 1000, got {compactness!r}",
+                     fix=f"e.g. compactness={COMPACTNESS_WEIGHT:g} (the default), or 0 for cut costs alone")
     if roads is None:
         problems.add("roads", "is required", fix="pass road centrelines, blocks or road surfaces")
     if households is None:
@@ -814,7 +865,8 @@ def partition(
     w = to_working(layers, work_crs)
     hh = w["households"]
     band = Band.from_target(tgt)
-    limit = shapely.make_valid(_limit_geometry(area, w["communities"], hh, work_crs))
+    limit = shapely.make_valid(_limit_geometry(area, w["communities"], hh, work_crs,
+                                               roads=w["roads"] if roads_are == "lines" else None))
     if limit.is_empty or limit.area < 1.0:
         if w["communities"] is not None:
             what = "does not overlap the communities"
@@ -829,7 +881,8 @@ def partition(
                          "gpd.GeoSeries([area], crs='EPSG:...'), or leave it out")
         problems.raise_if_any()
 
-    blocks, segments = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"])
+    blocks, segments = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"],
+                                            households=hh.geometry.values)
     t_blocks = time.perf_counter()
     block_of, reasons = attach_households(hh, blocks, id_col="block_id")
     _check_placement(hh, blocks, block_of, problems)
@@ -858,7 +911,7 @@ def partition(
     atoms, solver_e, groups, capped_checks = _parcel_policy(
         atoms, edges, w["parcels"], band, units, compounds, n_grids,
         lambda sub: _solve_one((sub, spec, int(seed), float(time_limit))))
-    subs = build_subproblems(atoms, solver_e, band, n_grids=n_grids)
+    subs = build_subproblems(atoms, solver_e, band, n_grids=n_grids, compactness=float(compactness))
     subs = dedicated_subproblems(subs, groups, atoms["parcel_kind"].to_numpy(), compounds=compounds)
     # a compound that fits in one grid stays whole: its atoms are solved as one
     glue = _compound_glue(atoms, solver_e, groups, band)
@@ -908,6 +961,7 @@ def partition(
         persons_band=None if band.persons_lo is None else [band.persons_lo, band.persons_hi, band.persons_hard],
         roads_are=roads_are, strategy=_strategy_name(strategy),
         time_limit=float(time_limit), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
+        compactness=float(compactness),
         coords=systems, repairs=[r.as_dict() for r in problems.repairs],
         work_crs=work_crs.to_string(), timings={
             "blocks_s": t_blocks - t_start, "graph_s": t_graph - t_blocks, "solve_s": t_solve - t_graph,

@@ -71,6 +71,10 @@ def _weights(sub: SubProblem, total: int) -> tuple[int, int]:
             + 1)
     if sub.has_persons:
         rest += int(PERSONS_DEVIATION_COST * (sub.persons.sum() + (sub.band.persons_centre or 0) * sub.k))
+    if sub.area is not None and sub.compactness > 0 and sub.n:
+        # every atom at most the diameter from its root: compactness × k × diameter in all
+        span = float(np.hypot(*np.ptp(sub.xy, axis=0))) + 1.0
+        rest += int(np.ceil(sub.compactness * max(sub.k, 1) * span * 1.01)) + sub.n
     per_hh = rest
     per_grid = per_hh * (total + int(sub.band.hi) + 1)
     return per_hh, per_grid
@@ -93,10 +97,28 @@ def _grid_terms(sub: SubProblem, sizes: np.ndarray, psizes: np.ndarray):
     return out, excess, dev, pdev
 
 
+def compact_costs(sub: SubProblem, atoms: np.ndarray, roots: np.ndarray) -> np.ndarray:
+    """Integer compactness cost of each of ``atoms`` (rows) in the grid of each root
+    (columns): ``compactness × area × distance to the root / mean grid area``.
+
+    Zero when the sub-problem has no areas or no weight.
+    """
+    if sub.area is None or sub.compactness <= 0 or not len(atoms):
+        return np.zeros((len(atoms), len(roots)), dtype=np.int64)
+    mean_area = max(float(sub.area.sum()) / max(sub.k, 1), 1.0)
+    d = np.hypot(sub.xy[atoms, None, 0] - sub.xy[None, roots, 0], sub.xy[atoms, None, 1] - sub.xy[None, roots, 1])
+    # empty land only: where it goes never moves the balance, so the term shapes
+    # grids without trading households against metres
+    area = np.where(sub.weight[atoms] > 0, 0.0, sub.area[atoms])
+    return np.round(sub.compactness * area[:, None] * d / mean_area).astype(np.int64)
+
+
 def labels_objective(sub: SubProblem, labels: np.ndarray, *, atoms: np.ndarray | None = None) -> float:
     """The model's objective for a labelling, over the window ``atoms`` (default: all).
 
-    Only grids present among ``atoms`` and edges with both ends among them count.
+    Only grids present among ``atoms`` and edges with both ends among them count;
+    the compactness term measures each atom from its grid's root
+    (:func:`grid_roots` of this labelling).
     """
     atoms = np.arange(sub.n) if atoms is None else atoms
     per_hh, per_grid = _weights(sub, int(sub.weight.sum()))
@@ -109,9 +131,13 @@ def labels_objective(sub: SubProblem, labels: np.ndarray, *, atoms: np.ndarray |
     e = sub.edges
     ew = inside[e[:, 0]] & inside[e[:, 1]]
     cut = labels[e[ew, 0]] != labels[e[ew, 1]]
+    compact = 0.0
+    if sub.area is not None and sub.compactness > 0:
+        roots = grid_roots(sub, atoms, labels, grids)
+        compact = float(compact_costs(sub, atoms, roots)[np.arange(len(atoms)), inv].sum())
     # in floats: the dominating weights times counts can exceed int64
     return (float(per_grid) * float(out.sum()) + float(per_hh) * float(excess.sum()) + float(dev.sum())
-            + PERSONS_DEVIATION_COST * float(pdev.sum()) + float(sub.cut_cost[ew][cut].sum()))
+            + PERSONS_DEVIATION_COST * float(pdev.sum()) + float(sub.cut_cost[ew][cut].sum()) + compact)
 
 
 def grid_roots(sub: SubProblem, atoms: np.ndarray, labels: np.ndarray, grids: np.ndarray) -> np.ndarray:
@@ -272,6 +298,9 @@ def solve_window(
                 model.add(pexc == 0).only_enforce_if(out.Not())
                 terms.append(per_hh * pexc)
     terms += cut_terms(model, x, we, wcost, k)
+    compact = compact_costs(sub, atoms, atoms[roots])
+    if compact.any():
+        terms += [int(compact[i, gi]) * var for (i, gi), var in x.items() if compact[i, gi]]
     model.minimize(sum(terms))
     for (i, gi), var in x.items():
         model.add_hint(var, int(cur_g[i] == gi))
