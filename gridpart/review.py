@@ -67,7 +67,7 @@ import shapely
 
 from gridpart.errors import Problems
 
-__all__ = ["Review", "review", "FLAG_NAMES", "is_fallback", "parse_limits"]
+__all__ = ["FLAG_NAMES", "Review", "is_fallback", "parse_limits", "review"]
 
 #: Polsby–Popper below this is a snake or a sprawl.
 PP_FLOOR = 0.15
