@@ -17,14 +17,19 @@ Long thin strip
     aspect is at least :data:`ASPECT_MAX` or the mean width below
     :data:`MIN_MEAN_WIDTH_M`.
 Strips
-    The grid's *opening* is ``buffer(-7.5).buffer(+7.5)`` (round joins: the
-    morphological opening by a disc of radius 7.5 m, which removes every part
-    narrower than 15 m).  A *strip* is a part of the grid outside its opening
-    that holds no household point.  ``strip_share`` = strip area ÷ grid area
+    The grid's *opening* is ``buffer(-7.5).buffer(+7.5)``, which removes every
+    part narrower than 15 m; mitred joins, so that a convex corner is no strip
+    (round joins, the opening by a disc, would count (4-π)·7.5² ≈ 48 m² at
+    every corner).  A *strip* is a part of the grid outside its opening that
+    holds no household point.  ``strip_share`` = strip area ÷ grid area
     (flagged at :data:`STRIP_SHARE_MAX`); ``household_parts`` = the opening's
     parts that hold households: two or more means the grid's households
-    connect only through strips (flagged).  Round joins cost every convex
-    corner (4-π)·7.5² ≈ 48 m² of "strip", far below the flag.
+    connect only through strips (flagged).
+    The grid-level opening misses a strip glued *lengthwise* to a block (a
+    median or a carriageway–sidewalk corridor along a block's side only makes
+    the grid wider), so ``strip_share_atoms`` measures the same per atom: the
+    household-free parts of the grid's atoms outside each atom's own opening
+    (reported, not flagged; it needs ``plan.blocks``).
 Rings
     ``wraps`` = how many other grids have at least half of their area inside
     this grid's convex hull (flagged at :data:`WRAPS_MIN`).
@@ -36,7 +41,9 @@ Enclaves
 Arterials inside
     ``arterial_inside_m`` = length of arterial lines (road kind ``road``:
     motorway … secondary, links and expressways) inside the grid shrunk by
-    :data:`INSIDE_M` (15 m), so that a road along the boundary never counts;
+    :data:`ARTERIAL_SHRINK_M` (5 m): a road along the boundary (the grid's
+    edge runs on the noded line) never counts, while the far carriageway of a
+    dual road whose median the grid holds does (a 15 m shrink would miss it);
     ``arterial_name`` the longest such road.  Flagged at :data:`ARTERIAL_MAX_M`.
 四至 text
     The ``limits`` text ``东至X，南至Y，西至Z，北至W`` is parsed; a side is a
@@ -48,7 +55,9 @@ Arterials inside
     into pieces of at most :data:`PIECE_M`; a piece belongs to the side its
     outward normal faces (within 45°).  A road (all lines of one name) is
     *along* a side for the share of the side's length whose pieces have their
-    midpoint within :data:`NEAR_M` (15 m) of it.  A side *misses* a name when
+    midpoint within :data:`NEAR_M` (15 m) of it, where the road runs within
+    :data:`PARALLEL_DEG` (30°) of the piece (so a road that meets or crosses
+    a short side is not along it).  A side *misses* a name when
     some named road is along at least 50 % of it and the side names none of
     those roads.  A named side *passes* when its road is along at least 50 %
     of it and less than 20 m of that road lies inside the grid shrunk by
@@ -83,6 +92,8 @@ STRIP_SHARE_MAX = 0.20
 WRAPS_MIN = 3
 #: Shrink of the grid for "inside" (arterials, crossing named roads), metres.
 INSIDE_M = 15.0
+#: Shrink of the grid for arterials inside, metres.
+ARTERIAL_SHRINK_M = 5.0
 #: Arterial length inside the shrunk grid that is flagged, metres.
 ARTERIAL_MAX_M = 100.0
 #: A road is near a side's piece when within this distance, metres.
@@ -91,6 +102,8 @@ NEAR_M = 15.0
 CROSS_MAX_M = 20.0
 #: Share of a side its road must be near.
 ALONG_SHARE = 0.5
+#: A road is along a piece of boundary when it runs within this angle of it, degrees.
+PARALLEL_DEG = 30.0
 #: Longest piece of boundary the sides are cut into, metres.
 PIECE_M = 5.0
 
@@ -114,7 +127,7 @@ class Review:
     per_grid : DataFrame
         Indexed by ``grid_id``: ``kind``, ``households``, ``area_m2``,
         ``polsby_popper``, ``hull_ratio``, ``aspect``, ``mean_width_m``,
-        ``strip_share``, ``household_parts``, ``wraps``, ``wrapped`` (their
+        ``strip_share``, ``strip_share_atoms``, ``household_parts``, ``wraps``, ``wrapped`` (their
         ids), ``enclave_of`` (NA when none), ``enclave_allowed``,
         ``arterial_inside_m``, ``arterial_name``, ``fallback_sides``,
         ``named_sides``, ``missed_sides``, ``failed_sides``, one boolean
@@ -122,7 +135,7 @@ class Review:
         ``flags`` (the flags with their reasons, ``"; "``-joined; ``""`` when none).
     summary : Series
         Counts of flagged grids (``snake_pp``, ``long_thin``, ``strips``,
-        ``strip_joined``, ``wraps``, ``wraps_max``, ``enclaves``,
+        ``strips_atoms`` (grids with ``strip_share_atoms`` at the flag; not a flag), ``strip_joined``, ``wraps``, ``wraps_max``, ``enclaves``,
         ``enclaves_not_dedicated``, ``empty``, ``arterial_inside``,
         ``limits_no_named_side``), shares (``fallback_side_share``,
         ``named_side_share``, ``pass_share`` of named sides,
@@ -249,12 +262,13 @@ def review(plan, *, roads: gpd.GeoDataFrame | None = None) -> Review:
     aspect = _aspect(geoms)
     width = np.where(perim > 0, 2 * area / np.maximum(perim, 1e-9), 0.0)
 
-    strip_share, hh_parts = _strips(geoms, pts)
+    atoms, atom_grid = _atoms(plan, crs, ids)
+    strip_share, hh_parts, strip_atoms = _strips(geoms, pts, atoms, atom_grid)
     wraps, wrapped = _wraps(geoms, hull, area, ids)
     enclave_of = _enclaves(geoms, ids)
     shrunk = shapely.buffer(geoms, -INSIDE_M)
     art = rkind == "road"
-    art_m, art_name = _inside_length(shrunk, rgeom[art], rname[art])
+    art_m, art_name = _inside_length(shapely.buffer(geoms, -ARTERIAL_SHRINK_M), rgeom[art], rname[art])
 
     sides = _sides(plan.grids, geoms, shrunk, ids, rgeom, rname)
     kinds = g["kind"].astype(str).to_numpy() if "kind" in g else np.full(n, "street")
@@ -267,6 +281,7 @@ def review(plan, *, roads: gpd.GeoDataFrame | None = None) -> Review:
         "aspect": aspect,
         "mean_width_m": width,
         "strip_share": strip_share,
+        "strip_share_atoms": strip_atoms,
         "household_parts": hh_parts,
         "wraps": wraps,
         "wrapped": wrapped,
@@ -285,6 +300,18 @@ def review(plan, *, roads: gpd.GeoDataFrame | None = None) -> Review:
     return Review(per_grid=per, summary=_summary(per, sides), sides=sides)
 
 
+def _atoms(plan, crs, ids) -> tuple[np.ndarray, np.ndarray]:
+    """The plan's atoms in metres and the position of each one's grid (none without ``plan.blocks``)."""
+    b = plan.blocks
+    if b is None or not len(b) or "grid_id" not in b or b.crs is None:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    grid = pos.reindex(b["grid_id"].to_numpy()).to_numpy()
+    ok = ~np.isnan(grid)
+    geoms = shapely.make_valid(np.asarray(b.to_crs(crs).geometry.values, dtype=object))
+    return geoms[ok], grid[ok].astype(np.int64)
+
+
 def _aspect(geoms: np.ndarray) -> np.ndarray:
     """Long ÷ short side of each geometry's minimum rotated rectangle (inf for a degenerate one)."""
     rect = shapely.minimum_rotated_rectangle(geoms)
@@ -300,13 +327,19 @@ def _aspect(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _strips(geoms: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Share of each grid's area in household-free strips, and the opening's parts holding households."""
+def _opening(geoms: np.ndarray) -> np.ndarray:
+    """The morphological opening by :data:`OPEN_M` (mitred joins), inside each geometry."""
+    out = shapely.buffer(shapely.buffer(geoms, -OPEN_M, join_style="mitre"), OPEN_M, join_style="mitre")
+    return _safe(shapely.intersection, shapely.make_valid(out), geoms)
+
+
+def _strips(geoms: np.ndarray, pts: np.ndarray, atoms: np.ndarray,
+            atom_grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share of each grid's area in household-free strips (of the grid, and of its atoms),
+    and the grid opening's parts holding households."""
     n = len(geoms)
-    opening = shapely.make_valid(shapely.buffer(shapely.buffer(geoms, -OPEN_M), OPEN_M))
-    opening = _safe(shapely.intersection, opening, geoms)
-    rest = _safe(shapely.difference, geoms, opening)
     tree_pts = shapely.STRtree(pts) if len(pts) else None
+    area = shapely.area(geoms)
 
     def parts_with_households(polys):
         parts, owner = shapely.get_parts(polys, return_index=True)
@@ -318,13 +351,17 @@ def _strips(geoms: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]
             held[p] = True
         return parts, owner, held
 
-    parts, owner, held = parts_with_households(rest)
-    free_area = np.bincount(owner[~held], weights=shapely.area(parts[~held]), minlength=n)
-    area = shapely.area(geoms)
-    share = np.where(area > 0, free_area / np.maximum(area, 1e-9), 0.0)
-    _, owner, held = parts_with_households(opening)
+    def free_share(polys, grid_of):
+        rest = _safe(shapely.difference, polys, _opening(polys))
+        parts, owner, held = parts_with_households(rest)
+        free = np.bincount(grid_of[owner[~held]], weights=shapely.area(parts[~held]), minlength=n)
+        return np.where(area > 0, free / np.maximum(area, 1e-9), 0.0)
+
+    share = free_share(geoms, np.arange(n))
+    share_atoms = free_share(atoms, atom_grid) if len(atoms) else np.full(n, np.nan)
+    _, owner, held = parts_with_households(_opening(geoms))
     hh_parts = np.bincount(owner[held], minlength=n)
-    return share, hh_parts
+    return share, hh_parts, share_atoms
 
 
 def _safe(op, a, b):
@@ -412,7 +449,20 @@ def _pieces(geoms: np.ndarray):
     ang = np.degrees(np.arctan2(-d[:, 0], d[:, 1]))  # outward normal (dy, -dx) of a CCW ring
     side = np.select([(ang > -45) & (ang <= 45), (ang > 45) & (ang <= 135), (ang <= -45) & (ang > -135)],
                      ["east", "north", "south"], "west")
-    return who, side, (p + q) / 2, length
+    return who, side, (p + q) / 2, length, d / length[:, None]
+
+
+def _parallel(lines: np.ndarray, points: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Whether each line runs within :data:`PARALLEL_DEG` of ``direction`` where it passes nearest the point."""
+    if not len(lines):
+        return np.zeros(0, dtype=bool)
+    at = shapely.line_locate_point(lines, points)
+    a = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.maximum(at - 1.0, 0.0)))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(lines, at + 1.0))
+    d = b - a
+    norm = np.hypot(d[:, 0], d[:, 1])
+    cos = np.abs(d[:, 0] * direction[:, 0] + d[:, 1] * direction[:, 1]) / np.maximum(norm, 1e-9)
+    return (norm > 1e-9) & (cos >= np.cos(np.radians(PARALLEL_DEG)))
 
 
 def _sides(grids, geoms, shrunk, ids, rgeom, rname) -> pd.DataFrame:
@@ -422,14 +472,17 @@ def _sides(grids, geoms, shrunk, ids, rgeom, rname) -> pd.DataFrame:
     labels = pd.DataFrame([parse_limits(t) for t in text.to_numpy()], columns=list(_SIDES))
     rows = labels.melt(ignore_index=False, var_name="side", value_name="label").reset_index(names="pos")
     rows["named"] = ~rows["label"].map(is_fallback)
-    who, side, mid, length = _pieces(geoms)
+    who, side, mid, length, direction = _pieces(geoms)
     side_len = pd.Series(length).groupby([who, side]).sum()
     rows["length_m"] = side_len.reindex(pd.MultiIndex.from_arrays([rows["pos"], rows["side"]])).fillna(0.0).to_numpy()
     named = rname != ""
     ngeom, nname = rgeom[named], rname[named]
     along = pd.DataFrame(columns=["pos", "side", "road", "len"])
     if len(ngeom) and len(mid):
-        pi, si = shapely.STRtree(ngeom).query(shapely.points(mid), predicate="dwithin", distance=NEAR_M)
+        points = shapely.points(mid)
+        pi, si = shapely.STRtree(ngeom).query(points, predicate="dwithin", distance=NEAR_M)
+        keep = _parallel(ngeom[si], points[pi], direction[pi])
+        pi, si = pi[keep], si[keep]
         near = pd.DataFrame({"piece": pi, "road": nname[si]}).drop_duplicates()
         near["pos"], near["side"], near["len"] = who[near["piece"]], side[near["piece"]], length[near["piece"]]
         along = near.groupby(["pos", "side", "road"], sort=True)["len"].sum().reset_index()
@@ -521,6 +574,7 @@ def _summary(per: pd.DataFrame, sides: pd.DataFrame) -> pd.Series:
         "snake_pp": float(per["flag_compactness"].sum()),
         "long_thin": float(per["flag_long_thin"].sum()),
         "strips": float(per["flag_strips"].sum()),
+        "strips_atoms": float((per["strip_share_atoms"] >= STRIP_SHARE_MAX).sum()),
         "strip_joined": float(per["flag_strip_joined"].sum()),
         "wraps": float(per["flag_wraps"].sum()),
         "wraps_max": float(per["wraps"].max()) if len(per) else 0.0,

@@ -152,17 +152,27 @@ def test_zero_households():
     assert "empty: 0 households" in rv.per_grid.loc[1, "flags"]
 
 
-def test_arterial_inside_counts_only_beyond_15_m_of_the_boundary():
+def test_arterial_inside_counts_only_beyond_5_m_of_the_boundary():
     plan = make_plan([(box(0, 0, 200, 200), "street", 300, PLAIN), (box(200, 0, 400, 200), "street", 300, PLAIN)],
                      [(50, 50, 1), (250, 50, 2)],
                      roads=[(line((100, -50), (100, 250)), "road", "学院路"),      # through grid 1
                             (line((200, -50), (200, 250)), "road", "清华东路"),    # on the boundary
                             (line((300, -50), (300, 250)), "street", "石板房南路")])  # a street through grid 2
     per = review(plan).per_grid
-    assert per.loc[1, "arterial_inside_m"] == pytest.approx(170.0)
+    assert per.loc[1, "arterial_inside_m"] == pytest.approx(190.0)
     assert per.loc[1, "arterial_name"] == "学院路" and per.loc[1, "flag_arterial_inside"]
     assert per.loc[2, "arterial_inside_m"] == pytest.approx(0.0) and not per.loc[2, "flag_arterial_inside"]
-    assert "arterial inside: 学院路 170 m" in per.loc[1, "flags"]
+    assert "arterial inside: 学院路 190 m" in per.loc[1, "flags"]
+
+
+def test_the_far_carriageway_beyond_a_median_is_inside():
+    # the grid holds a block and the 10 m median of a dual road: its south carriageway is the
+    # boundary, its north carriageway runs 10 m inside the grid
+    plan = make_plan([(box(0, 0, 200, 210), "street", 300, PLAIN)], [(50, 50, 1)],
+                     roads=[(line((-10, 0), (210, 0)), "road", "学院路"),
+                            (line((-10, 10), (210, 10)), "road", "学院路")])
+    row = review(plan).per_grid.loc[1]
+    assert row["arterial_inside_m"] == pytest.approx(190.0) and row["flag_arterial_inside"]
 
 
 def test_roads_argument_overrides_the_plan_roads():
@@ -170,7 +180,7 @@ def test_roads_argument_overrides_the_plan_roads():
     roads = gpd.GeoDataFrame({"kind": ["road"], "name": ["学院路"]},
                              geometry=[line((100, -50), (100, 250))], crs=CRS).to_crs(4326)
     assert review(plan).per_grid.loc[1, "arterial_inside_m"] == 0
-    assert review(plan, roads=roads).per_grid.loc[1, "arterial_inside_m"] == pytest.approx(170.0, abs=0.5)
+    assert review(plan, roads=roads).per_grid.loc[1, "arterial_inside_m"] == pytest.approx(190.0, abs=0.5)
     with pytest.raises(gp.InputError, match="kind"):
         review(plan, roads=roads.drop(columns="kind"))
 
@@ -270,3 +280,22 @@ def test_summary_unchanged_by_relabelling(perm):
     again = review(make_plan(rows2, hh, roads)).summary
     assert ids  # the permutation is used through rows2 and new_id
     pd.testing.assert_series_equal(base, again)
+
+
+def test_a_road_meeting_a_short_side_is_not_along_it():
+    # a 30 m wide grid whose east side is met end-on by 学院路 (perpendicular): not along, not missed
+    plan = make_plan([(box(0, 0, 100, 30), "street", 300, PLAIN)], [(50, 15, 1)],
+                     roads=[(line((100, 15), (300, 15)), "street", "学院路")])
+    s = review(plan).sides.set_index("side")
+    assert s.loc["east", "best_along"] == 0 and not s.loc["east", "missed"]
+
+
+def test_strips_of_atoms_see_a_median_glued_along_a_block():
+    # a 100 m block with a 10 m median strip glued along its south side: the grid is 110 m deep,
+    # so its own opening keeps the strip; the atoms' openings do not
+    block, median = box(0, 10, 100, 110), box(0, 0, 100, 10)
+    plan = make_plan([(shapely.union(block, median), "street", 300, PLAIN)], [(50, 50, 1)])
+    plan.blocks = gpd.GeoDataFrame({"atom_id": [1, 2], "grid_id": [1, 1]}, geometry=[block, median], crs=CRS)
+    row = review(plan).per_grid.loc[1]
+    assert row["strip_share"] == pytest.approx(0.0, abs=1e-6)
+    assert row["strip_share_atoms"] == pytest.approx(1000 / 11000)
