@@ -17,7 +17,7 @@ per-grid review (with the ``flags`` reasons) as a CSV, next to the table.
 
 Run::
 
-    python benchmarks/bench_publishable.py --tag before --out benchmarks/results/publishable-before.md
+    python benchmarks/bench_publishable.py --tag before --repeat 2 --out benchmarks/results/publishable-before.md
 """
 
 from __future__ import annotations
@@ -40,22 +40,24 @@ ROWS = [
     ("snake or sprawl, Polsby–Popper < 0.15", "snake_pp", "{:.0f}"),
     ("long thin strip (aspect ≥ 3.5 or mean width 2A/P < 20 m)", "long_thin", "{:.0f}"),
     ("≥ 20 % of area in household-free strips narrower than 15 m", "strips", "{:.0f}"),
+    ("the same, strips of each atom (a median glued along a block)", "strips_atoms", "{:.0f}"),
     ("household parts joined only through such strips", "strip_joined", "{:.0f}"),
     ("wraps ≥ 3 other grids (hull holds ≥ half of each)", "wraps", "{:.0f}"),
     ("most grids one grid wraps", "wraps_max", "{:.0f}"),
     ("enclave (inside another grid)", "enclaves", "{:.0f}"),
     ("enclave, not a dedicated unit/compound grid", "enclaves_not_dedicated", "{:.0f}"),
     ("0 households", "empty", "{:.0f}"),
-    ("≥ 100 m of arterial inside the grid shrunk by 15 m", "arterial_inside", "{:.0f}"),
+    ("≥ 100 m of arterial inside the grid shrunk by 5 m", "arterial_inside", "{:.0f}"),
     ("四至 sides that are fallbacks", "fallback_side_share", "{:.0%}"),
     ("四至 sides that name a road", "named_side_share", "{:.0%}"),
     ("grids with no named road on any side", "limits_no_named_side", "{:.0f}"),
-    ("sides missing a road along ≥ 50 % of them (within 15 m)", "missed_sides", "{:.0f}"),
+    ("sides missing a named road along ≥ 50 % of them (within 15 m, parallel)", "missed_sides", "{:.0f}"),
     ("named sides passing the geometric check (goal ≥ 98 %)", "pass_share", "{:.0%}"),
     ("grids with any flag", "flagged", "{:.0f}"),
     ("mean Polsby–Popper", "polsby_popper_mean", "{:.3f}"),
     ("mean area ÷ convex hull", "hull_ratio_mean", "{:.3f}"),
-    ("partition wall time, s", "wall_s", "{:.1f}"),
+    ("partition wall time, s (fastest of --repeat runs)", "wall_s", "{:.1f}"),
+    ("sub-problems stopped by the wall-clock cap", "time_capped", "{:.0f}"),
     ("review wall time, s", "review_s", "{:.2f}"),
 ]
 
@@ -80,7 +82,7 @@ def load(name: str):
     raise SystemExit(f"unknown instance {name!r}: use beijing, helsinki or synthetic-<N>")
 
 
-def run(name: str, figures: Path, tag: str, time_limit: float | None) -> dict:
+def run(name: str, figures: Path, tag: str, time_limit: float | None, repeat: int = 1) -> dict:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -92,9 +94,12 @@ def run(name: str, figures: Path, tag: str, time_limit: float | None) -> dict:
     args, kw = load(name)
     if time_limit is not None:
         kw["time_limit"] = time_limit
-    t0 = time.perf_counter()
-    plan = gp.partition(*args, **kw)
-    wall = time.perf_counter() - t0
+    walls = []
+    for _ in range(max(repeat, 1)):  # the machine is shared: the fastest of a few runs
+        t0 = time.perf_counter()
+        plan = gp.partition(*args, **kw)
+        walls.append(time.perf_counter() - t0)
+    wall = min(walls)
     t1 = time.perf_counter()
     rv = review(plan)
     review_s = time.perf_counter() - t1
@@ -106,7 +111,8 @@ def run(name: str, figures: Path, tag: str, time_limit: float | None) -> dict:
     per = rv.per_grid.drop(columns=[c for c in rv.per_grid if c.startswith("flag_")])
     per.assign(limits=plan.grids.set_index("grid_id")["limits"]).to_csv(figures / f"{name}-grids.csv")
     out = {**rv.summary.to_dict(), "share_in_band": card["share_in_band"],
-           "share_within_10pct": card["share_within_10pct"], "wall_s": wall, "review_s": review_s}
+           "share_within_10pct": card["share_within_10pct"], "wall_s": wall, "review_s": review_s,
+           "time_capped": float(plan.status["time_capped"].astype(bool).sum()) if "time_capped" in plan.status else 0.0}
     print(f"{name}: {len(plan.grids)} grids in {wall:.1f} s; review {review_s:.2f} s", flush=True)
     return out
 
@@ -133,6 +139,7 @@ def main(argv=None) -> None:
     ap.add_argument("--instances", default="beijing,helsinki,synthetic-50k")
     ap.add_argument("--tag", default="before", help="before / after: names the figures folder and titles")
     ap.add_argument("--out", type=Path, default=None, help="Markdown table to write (also printed)")
+    ap.add_argument("--repeat", type=int, default=1, help="partition runs per instance; the fastest is timed")
     ap.add_argument("--time-limit", type=float, default=None, help="partition's time_limit (default: its own)")
     a = ap.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -140,9 +147,10 @@ def main(argv=None) -> None:
     figures = out.parent / f"publishable-{a.tag}"
     import gridpart as gp
 
-    results = {n: run(n, figures, a.tag, a.time_limit) for n in a.instances.split(",")}
+    results = {n: run(n, figures, a.tag, a.time_limit, a.repeat) for n in a.instances.split(",")}
     settings = (f"gridpart {gp.__version__}, tag {a.tag}, default partition parameters"
                 + (f", time_limit {a.time_limit:g} s" if a.time_limit is not None else "")
+                + f", fastest of {a.repeat} run(s)"
                 + f"; maps and per-grid reviews in {figures.name}/")
     text = table(results, settings)
     print(text)
