@@ -27,8 +27,8 @@ Strips
     connect only through strips (flagged).
     The grid-level opening misses a strip glued *lengthwise* to a block (a
     median or a carriageway–sidewalk corridor along a block's side only makes
-    the grid wider), so ``strip_share_atoms`` measures the same per atom: the
-    household-free parts of the grid's atoms outside each atom's own opening
+    the grid wider), so ``strip_share_atoms`` measures the same with the
+    union of the openings of the grid's atoms in place of the grid's opening
     (reported, not flagged; it needs ``plan.blocks``).
 Rings
     ``wraps`` = how many other grids have at least half of their area inside
@@ -76,7 +76,7 @@ import shapely
 
 from gridpart.errors import Problems
 
-__all__ = ["FLAG_NAMES", "Review", "is_fallback", "parse_limits", "review"]
+__all__ = ["FLAG_NAMES", "Review", "flag_column", "is_fallback", "parse_limits", "review"]
 
 #: Polsby–Popper below this is a snake or a sprawl.
 PP_FLOOR = 0.15
@@ -162,6 +162,33 @@ class Review:
         return self.summary.to_frame("value")._repr_html_()
 
 
+def flag_column(plan, rv: Review | None = None) -> pd.Series:
+    """The ``flags`` of each grid, aligned with ``plan.grids`` (its index), ready to be a column.
+
+    ``forced`` is left as it is (out of the band whatever the plan, DESIGN §3):
+    flags are reasons a grid is not publishable, a separate matter.
+
+    Parameters
+    ----------
+    plan : GridPlan
+    rv : Review, optional
+        The plan's review; default ``review(plan)``.
+
+    Examples
+    --------
+    >>> import gridpart as gp
+    >>> from gridpart.review import flag_column
+    >>> s = gp.datasets.load_sample()
+    >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
+    >>> plan.grids["flags"] = flag_column(plan)
+    >>> plan.grids["flags"].map(type).eq(str).all()
+    np.True_
+    """
+    rv = review(plan) if rv is None else rv
+    out = plan.grids["grid_id"].map(rv.flags).fillna("")
+    return out.rename("flags")
+
+
 def is_fallback(label) -> bool:
     """Whether a 四至 side label names no road.
 
@@ -221,7 +248,7 @@ def review(plan, *, roads: gpd.GeoDataFrame | None = None) -> Review:
     >>> rv = gp.review(plan)
     >>> int(rv.summary["grids"]) == len(plan.grids)
     True
-    >>> grids = plan.grids.assign(flags=plan.grids["grid_id"].map(rv.flags))
+    >>> grids = plan.grids.assign(flags=plan.grids["grid_id"].map(rv.flags))  # or flag_column(plan, rv)
     >>> bool(0 <= rv.summary["polsby_popper_mean"] <= 1)
     True
     """
@@ -351,15 +378,21 @@ def _strips(geoms: np.ndarray, pts: np.ndarray, atoms: np.ndarray,
             held[p] = True
         return parts, owner, held
 
-    def free_share(polys, grid_of):
-        rest = _safe(shapely.difference, polys, _opening(polys))
-        parts, owner, held = parts_with_households(rest)
-        free = np.bincount(grid_of[owner[~held]], weights=shapely.area(parts[~held]), minlength=n)
+    def free_share(opening):
+        parts, owner, held = parts_with_households(_safe(shapely.difference, geoms, opening))
+        free = np.bincount(owner[~held], weights=shapely.area(parts[~held]), minlength=n)
         return np.where(area > 0, free / np.maximum(area, 1e-9), 0.0)
 
-    share = free_share(geoms, np.arange(n))
-    share_atoms = free_share(atoms, atom_grid) if len(atoms) else np.full(n, np.nan)
-    _, owner, held = parts_with_households(_opening(geoms))
+    opening = _opening(geoms)
+    share = free_share(opening)
+    share_atoms = np.full(n, np.nan)
+    if len(atoms):  # the grid outside the union of its atoms' openings
+        opened = _opening(atoms)
+        order = np.argsort(atom_grid, kind="stable")
+        cuts = np.searchsorted(atom_grid[order], np.arange(n + 1))
+        union = np.array([shapely.union_all(opened[order[cuts[i]:cuts[i + 1]]]) for i in range(n)], dtype=object)
+        share_atoms = free_share(_safe(shapely.intersection, shapely.make_valid(union), geoms))
+    _, owner, held = parts_with_households(opening)
     hh_parts = np.bincount(owner[held], minlength=n)
     return share, hh_parts, share_atoms
 

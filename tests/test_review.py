@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import gridpart as gp
 from gridpart.plan import GridPlan
-from gridpart.review import is_fallback, parse_limits, review
+from gridpart.review import flag_column, is_fallback, parse_limits, review
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0
@@ -246,6 +246,7 @@ def test_flags_go_on_the_grids_and_forced_is_untouched():
     rv = gp.review(plan)
     grids = plan.grids.assign(flags=plan.grids["grid_id"].map(rv.flags))
     assert grids.loc[0, "flags"].startswith("empty")
+    assert flag_column(plan).tolist() == flag_column(plan, rv).tolist() == grids["flags"].tolist()
     assert plan.grids["forced"].tolist() == [True] and "flags" not in plan.grids
 
 
