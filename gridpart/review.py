@@ -127,15 +127,16 @@ class Review:
     per_grid : DataFrame
         Indexed by ``grid_id``: ``kind``, ``households``, ``area_m2``,
         ``polsby_popper``, ``hull_ratio``, ``aspect``, ``mean_width_m``,
-        ``strip_share``, ``strip_share_atoms``, ``household_parts``, ``wraps``, ``wrapped`` (their
-        ids), ``enclave_of`` (NA when none), ``enclave_allowed``,
+        ``strip_share``, ``strip_share_atoms``, ``household_parts``,
+        ``wraps``, ``wrapped`` (their ids), ``enclave_of`` (NA when none), ``enclave_allowed``,
         ``arterial_inside_m``, ``arterial_name``, ``fallback_sides``,
         ``named_sides``, ``missed_sides``, ``failed_sides``, one boolean
         column per flag (``flag_<name>``, see :data:`FLAG_NAMES`) and
         ``flags`` (the flags with their reasons, ``"; "``-joined; ``""`` when none).
     summary : Series
         Counts of flagged grids (``snake_pp``, ``long_thin``, ``strips``,
-        ``strips_atoms`` (grids with ``strip_share_atoms`` at the flag; not a flag), ``strip_joined``, ``wraps``, ``wraps_max``, ``enclaves``,
+        ``strips_atoms`` (``strip_share_atoms`` at the flag; not a flag),
+        ``strip_joined``, ``wraps``, ``wraps_max``, ``enclaves``,
         ``enclaves_not_dedicated``, ``empty``, ``arterial_inside``,
         ``limits_no_named_side``), shares (``fallback_side_share``,
         ``named_side_share``, ``pass_share`` of named sides,
