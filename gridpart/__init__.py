@@ -24,6 +24,7 @@ from gridpart.plan import GridPlan  # noqa: E402
 from gridpart.plot import plot_compare, plot_sizes  # noqa: E402
 from gridpart.register import register, write_register  # noqa: E402
 from gridpart.repartition import repartition  # noqa: E402
+from gridpart.review import Review, review  # noqa: E402
 from gridpart.schema import Target  # noqa: E402
 from gridpart.scoring import Scorecard, compare, score  # noqa: E402
 from gridpart.solve import partition, register_strategy  # noqa: E402
@@ -32,5 +33,5 @@ __all__ = [
     "__version__", "partition", "register_strategy", "Target", "GridPlan", "read_osm",
     "estimate_households", "OSMData", "read_plan", "repartition", "score", "compare", "Scorecard", "datasets",
     "errors", "GridpartError", "InputError", "CRSError", "SolverError", "RepairWarning", "TimeLimitWarning", "GridCountWarning", "coords",
-    "recode", "register", "write_register", "plot_compare", "plot_sizes",
+    "recode", "review", "Review", "register", "write_register", "plot_compare", "plot_sizes",
 ]
