@@ -255,7 +255,7 @@ def test_unit_that_holds_nobody_folds_into_a_neighbour_grid():
     hh[5] = 0  # cell (5, 0): the 派出所 parcel, nobody lives there
     roads, households, area = lattice_city(households=hh)
     parcels = gpd.GeoDataFrame({"kind": ["unit"], "name": ["派出所"]}, geometry=[box(500, 0, 600, 100)], crs=CRS)
-    run = dict(parcels=parcels, study_area=area, target=300, time_limit=2, strategy="lns")
+    run = {"parcels": parcels, "study_area": area, "target": 300, "time_limit": 2, "strategy": "lns"}
     plan = gp.partition(roads, households, **run)
     assert_valid_plan(plan, households)
     assert (plan.grids["households"] > 0).all()
