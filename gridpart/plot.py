@@ -588,7 +588,10 @@ def plot_plan(
         The plan to draw.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; by default a new figure of ``figsize`` (through
-        :mod:`matplotlib.pyplot`, so it shows in Jupyter).
+        :mod:`matplotlib.pyplot`, so it shows in Jupyter) with constrained
+        layout, so that ``ax.figure.savefig(path)`` saves the legend drawn
+        right of the map too.  On axes of your own figure, leave room for the
+        legend (``layout="constrained"``, or ``bbox_inches="tight"`` when saving).
     labels : bool
         Label each grid with its ``code`` (its ``grid_id`` where the plan has
         no codes) and its households, at a point inside it.
