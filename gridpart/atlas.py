@@ -59,6 +59,14 @@ _LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "
 # map rectangle on a grid page and on the cover (figure fractions)
 _PAGE_MAP = (0.07, 0.38, 0.86, 0.54)
 _COVER_MAP = (0.05, 0.42, 0.70, 0.50)
+# the facts under the map on a grid page (figure fractions): key and value columns, the right
+# edge values wrap at, the gap between rows and between blocks (map, rows, footer)
+_KEY_X, _VALUE_X, _RIGHT = 0.08, 0.34, 0.95
+_ROW_GAP, _GAP = 0.010, 0.02
+# the map may give up height to the rows down to this share of its own; then the text shrinks
+_MIN_MAP_HEIGHT = 0.6
+# margin around a grid on its page: a share of its longer side, on every side
+_MAP_MARGIN = 0.12
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -211,12 +219,24 @@ def _empty_path():
     return MPath(np.zeros((0, 2)))
 
 
-def _fit_limits(ax: Axes, bounds: tuple[float, float, float, float], *, pad: float, min_span: float) -> None:
-    """Limits around ``bounds`` with the axes' aspect ratio, so metres stay square."""
+def _fit_limits(ax: Axes, bounds: tuple[float, float, float, float], *, pad: float, min_span: float,
+                relative_to: str = "each") -> None:
+    """Limits around ``bounds`` with the axes' aspect ratio, so metres stay square.
+
+    ``pad`` is the margin on each side: a share of each side's own span
+    (``relative_to="each"``) or of the longer span (``"long"``), so that a
+    long, thin grid fills the frame along its length instead of being
+    zoomed out by a margin of a quarter of its length at both ends.
+    """
     minx, miny, maxx, maxy = bounds
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    w = max(maxx - minx, min_span) * (1 + 2 * pad)
-    h = max(maxy - miny, min_span) * (1 + 2 * pad)
+    if relative_to == "long":
+        margin = pad * max(maxx - minx, maxy - miny, min_span)
+        w = max(maxx - minx + 2 * margin, min_span)
+        h = max(maxy - miny + 2 * margin, min_span)
+    else:
+        w = max(maxx - minx, min_span) * (1 + 2 * pad)
+        h = max(maxy - miny, min_span) * (1 + 2 * pad)
     bbox = ax.get_position()
     fig_w, fig_h = ax.figure.get_size_inches()
     box_ratio = (bbox.height * fig_h) / (bbox.width * fig_w)
@@ -339,7 +359,10 @@ class _GridPages:
         self.grids = grids_m
         self.fontfamily = fontfamily
         self.scale = scale
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
         self.fig = Figure(figsize=size)
+        FigureCanvasAgg(self.fig)  # a renderer to measure text with (the PDF is written by PdfPages)
         self.ax = ax = self.fig.add_axes(_PAGE_MAP)
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_xticks([])
@@ -393,7 +416,10 @@ class _GridPages:
         self._page_artists = []
         ax, fig, scale = self.ax, self.fig, self.scale
         geom = self.grids.geometry.values[i]
-        _fit_limits(ax, tuple(shapely.bounds(geom)), pad=0.25, min_span=200.0)
+        footer_artists = _footer(fig, *footer, self.fontfamily, 7.5 * scale)
+        self._page_artists += footer_artists
+        self._page_artists += self._info_table(info, footer_artists)
+        _fit_limits(ax, tuple(shapely.bounds(geom)), pad=_MAP_MARGIN, min_span=200.0, relative_to="long")
         (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
         view = shapely.box(x0, y0, x1, y1)
 
@@ -413,8 +439,14 @@ class _GridPages:
             ys += [*y, np.nan]
         self.outline.set_data(xs, ys)
 
+        inner = shapely.box(x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0), x1 - 0.04 * (x1 - x0), y1 - 0.04 * (y1 - y0))
         for k in [i, *neighbours]:
             pt = self.points.iloc[k]
+            if not inner.contains(pt):  # label the part of the grid in view, not a point off the page
+                seen = shapely.intersection(shapely.make_valid(self.grids.geometry.values[k]), inner)
+                if seen.is_empty or seen.area <= 0:
+                    continue
+                pt = seen.representative_point()
             self._page_artists.append(ax.text(
                 pt.x, pt.y, self.names[k], ha="center", va="center", fontsize=(10 if k == i else 7) * scale,
                 color="black" if k == i else "#555555", fontfamily=self.fontfamily, zorder=10, clip_on=True,
@@ -433,18 +465,69 @@ class _GridPages:
         self._page_artists += [a for a in ax.artists if a not in before]
         self._page_artists.append(fig.text(0.5, 0.965, heading, ha="center", va="top", fontsize=16 * scale,
                                            fontfamily=self.fontfamily))
-        y = 0.345
-        width = int(62 * (fig.get_size_inches()[0] / PAPER_SIZES["A4"][0]) / scale)
-        for key, value in info:
-            lines = _wrap(value, width)
-            self._page_artists.append(fig.text(0.08, y, key, ha="left", va="top", fontsize=10 * scale,
-                                               fontfamily=self.fontfamily, color="#444444"))
-            self._page_artists.append(fig.text(0.34, y, "\n".join(lines), ha="left", va="top",
-                                               fontsize=10 * scale, fontfamily=self.fontfamily,
-                                               linespacing=1.35))
-            y -= 0.024 * len(lines) + 0.010
-        self._page_artists += _footer(fig, *footer, self.fontfamily, 7.5 * scale)
         return fig
+
+    def _info_table(self, info: list[tuple[str, str]], footer: list) -> list:
+        """The facts under the map, laid out by measuring the text: rows stay clear of the footer.
+
+        The rows start under the map, key and value on one baseline; when
+        they would reach the footer, the map gives up height (down to
+        :data:`_MIN_MAP_HEIGHT` of its own), then the text gets smaller,
+        until every row fits.  Values wrap at the measured width of their
+        column.
+        """
+        fig = self.fig
+        renderer = fig.canvas.get_renderer()
+        to_fig = fig.transFigure.inverted()
+
+        def box(artist):
+            return artist.get_window_extent(renderer).transformed(to_fig)
+
+        def lay_out(size: float, top: float) -> tuple[list, float]:
+            """Rows from ``top`` down at font ``size``: the artists and the lowest point they reach."""
+            probe = fig.text(0, 0.5, "国Ag", va="baseline", fontsize=size, fontfamily=self.fontfamily)
+            ascent = box(probe).y1 - 0.5
+            probe.set_text("国Ag\n国Ag")
+            probe.set_linespacing(1.35)
+            step = box(probe).y1 - 0.5 - ascent  # from one line's baseline to the next
+            probe.remove()
+            wrap = max(int(columns * 10 * self.scale / size), 8)
+            artists, baseline, lowest = [], top - ascent, top
+            for key, value in info:
+                label = fig.text(_KEY_X, baseline, key, ha="left", va="baseline", fontsize=size,
+                                 fontfamily=self.fontfamily, color="#444444")
+                width = wrap
+                lines = _wrap(value, width)
+                text = fig.text(_VALUE_X, baseline, "\n".join(lines), ha="left", va="baseline", fontsize=size,
+                                fontfamily=self.fontfamily, linespacing=1.35)
+                while box(text).x1 > _RIGHT and width > 8:  # wider than the page allows: wrap shorter
+                    width -= 2
+                    lines = _wrap(value, width)
+                    text.set_text("\n".join(lines))
+                # a multi-line text sits on the baseline of its last line: put its first line on the row's
+                text.set_y(baseline - (len(lines) - 1) * step)
+                artists += [label, text]
+                lowest = min(box(label).y0, box(text).y0)
+                baseline = lowest - _ROW_GAP - ascent
+            return artists, lowest
+
+        columns = int(62 * (fig.get_size_inches()[0] / PAPER_SIZES["A4"][0]) / self.scale)
+        floor = max(box(t).y1 for t in footer) + _GAP
+        left, bottom, width, height = _PAGE_MAP
+        least = _MIN_MAP_HEIGHT * height
+        size = 10 * self.scale
+        while True:
+            artists, lowest = lay_out(size, bottom - _GAP)
+            need = floor - lowest  # > 0: the rows reach into the footer; the map's bottom moves up
+            if need <= 0 or height - need >= least or size <= 6 * self.scale:
+                shift = min(max(need, 0.0), height - least)
+                for artist in artists:
+                    artist.set_y(artist.get_position()[1] + shift)
+                self.ax.set_position((left, bottom + shift, width, height - shift))
+                return artists
+            for artist in artists:  # even a smaller map leaves no room: smaller text
+                artist.remove()
+            size -= 0.5 * self.scale
 
 
 def _grid_info(row: pd.Series, name: str, places: dict[str, list[str]], *, zh: bool,

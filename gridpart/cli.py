@@ -415,8 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
     part.add_argument("--estimate", action="store_true",
                       help="HOUSEHOLDS holds building footprints (or is an OSM file): estimate "
                            "households from them")
-    part.add_argument("--units", choices=("own", "merge"), default="own",
-                      help="work units get dedicated grids (own, default) or share grids (merge)")
+    part.add_argument("--units", choices=("own", "own-all", "merge"), default="own",
+                      help="work units get dedicated grids (own, default: units that hold nobody fold into "
+                           "a neighbour; own-all: every unit) or share grids (merge)")
     part.add_argument("--compounds", choices=("share", "own"), default="share",
                       help="residential compounds share grids where the band demands it (share, default) "
                            "or are always kept apart (own)")

@@ -15,12 +15,21 @@ solver sees loses the edges between a kept-apart parcel and the rest):
 
 * ``units="own"``: every unit's atoms are cut off from the others, so each
   connected piece of a unit (per community) gets dedicated grids (专属网格)
-  of its own whatever its size: one grid for a unit with few or no
-  households, and as many as the band asks for a unit that houses more than
-  the band's upper limit (a campus with staff housing is split like any
-  other area rather than left as one grid of thousands of households).  A
-  dedicated grid outside the band is forced out of it (DESIGN §3), with the
-  reason :data:`DEDICATED_REASON`.
+  of its own whatever its size: one grid for a unit with few households, and
+  as many as the band asks for a unit that houses more than the band's upper
+  limit (a campus with staff housing is split like any other area rather
+  than left as one grid of thousands of households).  A dedicated grid
+  outside the band is forced out of it (DESIGN §3), with the reason
+  :data:`DEDICATED_REASON`.  A piece of a unit that holds **nobody** (no
+  households, no persons: a kiosk-sized amenity, a sports ground, an office
+  block) gets no grid of its own: it folds into its surroundings
+  (:func:`fold_empty_units`).  It opens to the solver, so it joins a
+  neighbouring grid; when the open land it reaches holds nobody either
+  (the piece is enclosed by a campus, say), it joins the kept-apart unit it
+  shares the longest boundary with (the parent unit that contains it); and
+  when no unit borders it, it keeps its own dedicated grid.
+* ``units="own-all"``: the 专属网格 rule without exception: every unit piece
+  gets dedicated grids, empty ones too (a grid of 0 households).
 * ``units="merge"``: units are open blocks for the solver; the kind rule below
   still names the grids they dominate ``unit``.
 * A compound whose households can fill whole grids inside the band on their
@@ -67,6 +76,7 @@ __all__ = [
     "KIND_ZH",
     "atom_parcels",
     "separation_groups",
+    "fold_empty_units",
     "solver_edges",
     "dedicated_subproblems",
     "grid_kinds",
@@ -75,6 +85,9 @@ __all__ = [
     "COMPOUND_REASON",
     "DEDICATED_REASON",
 ]
+
+#: Accepted values of ``units`` (see the module rules).
+UNITS_OPTIONS = ("own", "own-all", "merge")
 
 #: Grid kinds in order of precedence.
 GRID_KINDS = ("unit", "compound", "street")
@@ -179,7 +192,7 @@ def canonical_parcels(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own",
-                      compounds: str = "share") -> np.ndarray:
+                      compounds: str = "share", edges: pd.DataFrame | None = None) -> np.ndarray:
     """Which atoms the solver keeps apart from the rest: a group id per atom, -1 for open atoms.
 
     Parameters
@@ -188,11 +201,18 @@ def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own",
         ``community_id``, ``households``, ``parcel_id``, ``parcel_kind`` (from
         :func:`atom_parcels`).
     band : Band
-    units : {"own", "merge"}
+    units : {"own", "own-all", "merge"}
+        ``"own"``: units are kept apart, except pieces that hold nobody
+        (:func:`fold_empty_units`); ``"own-all"``: every unit piece, empty
+        or not; ``"merge"``: none.
     compounds : {"share", "own"}
         ``"share"``: a compound is a candidate when its total allows in-band
         grids (``k × lo <= households <= k × hi`` for some k); ``"own"``: when
         it holds at least ``lo`` households.
+    edges : DataFrame, optional
+        The atom graph (``a``, ``b`` atom ids, optional ``length_m``): with
+        ``units="own"``, empty unit pieces are then found per connected piece
+        and folded where they touch; without it, per unit and community.
 
     Returns
     -------
@@ -205,22 +225,28 @@ def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own",
     >>> from gridpart.problem import Band
     >>> atoms = pd.DataFrame({"community_id": "1", "households": [300, 0, 100],
     ...     "parcel_id": [0, 1, -1], "parcel_kind": ["compound", "unit", None]})
-    >>> separation_groups(atoms, Band(240, 360, 300)).tolist()
+    >>> separation_groups(atoms, Band(240, 360, 300)).tolist()   # the unit holds nobody: it folds
+    [0, -1, -1]
+    >>> separation_groups(atoms, Band(240, 360, 300), units="own-all").tolist()
+    [0, 1, -1]
+    >>> separation_groups(atoms.assign(households=[300, 5, 100]), Band(240, 360, 300)).tolist()
     [0, 1, -1]
     >>> separation_groups(atoms, Band(240, 360, 300), units="merge").tolist()
     [0, -1, -1]
     >>> lumpy = atoms.assign(households=[400, 0, 100])   # 400: neither one grid nor two
+    >>> lumpy = lumpy.assign(households=[400, 5, 100])
     >>> separation_groups(lumpy, Band(240, 360, 300)).tolist(), separation_groups(lumpy, Band(240, 360, 300), compounds="own").tolist()
     ([-1, 1, -1], [0, 1, -1])
     """
-    if units not in ("own", "merge"):
+    if units not in UNITS_OPTIONS:
         problems = Problems()
-        problems.add("units", f"must be 'own' or 'merge', got {units!r}", fix="units='own'")
+        problems.add("units", f"must be one of {', '.join(map(repr, UNITS_OPTIONS))}, got {units!r}",
+                     fix="units='own'")
         problems.raise_if_any()
     pid = atoms["parcel_id"].to_numpy()
     kind = atoms["parcel_kind"].to_numpy()
     group = np.full(len(atoms), -1, dtype=np.int64)
-    if units == "own":
+    if units in ("own", "own-all"):
         unit = kind == "unit"
         group[unit] = pid[unit]
     comp = kind == "compound"
@@ -234,6 +260,121 @@ def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own",
             fits &= np.ceil(total / hi - 1e-9) <= np.floor(total / lo + 1e-9)
         idx = np.flatnonzero(comp)
         group[idx[fits]] = pid[idx[fits]]
+    if units == "own":
+        group = fold_empty_units(atoms, group, edges)
+    return group
+
+
+def _people(atoms: pd.DataFrame) -> np.ndarray:
+    """Households plus persons per atom (NaN counts as none): zero means nobody lives there."""
+    total = np.nan_to_num(atoms["households"].to_numpy(dtype=float))
+    if "persons" in atoms:
+        total = total + np.nan_to_num(atoms["persons"].to_numpy(dtype=float))
+    return total
+
+
+def fold_empty_units(atoms: pd.DataFrame, group: np.ndarray, edges: pd.DataFrame | None = None) -> np.ndarray:
+    """Give up the dedicated grid of every unit piece that holds nobody (``units="own"``).
+
+    A piece is a connected part of one unit's atoms in one community (with
+    ``edges``; without them, all of the unit's atoms in the community).  A
+    piece without households or persons is opened (group -1), so the solver
+    gives it to a neighbouring grid.  With ``edges``, an opened piece whose
+    open surroundings hold nobody either (it is enclosed by kept-apart
+    parcels) joins instead the kept-apart unit it shares the longest
+    boundary with (``length_m``; ties to the lower parcel id), which is its
+    parent unit when one contains it; with no unit next to it, it keeps its
+    own group (a dedicated grid of 0 households, as with ``units="own-all"``).
+
+    Parameters
+    ----------
+    atoms : DataFrame
+        ``community_id``, ``households`` (optional ``persons``),
+        ``parcel_kind``, optional ``atom_id`` (default: the row position).
+    group : ndarray of int
+        Group per atom (a parcel id, -1 for open atoms).
+    edges : DataFrame, optional
+        ``a``, ``b`` atom ids, optional ``length_m``.
+
+    Returns
+    -------
+    ndarray of int
+        The new groups (a copy); deterministic.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> # a row: an open block, an empty kiosk (unit 7), a campus with housing (unit 3)
+    >>> atoms = pd.DataFrame({"community_id": "1", "households": [50, 0, 200],
+    ...                       "parcel_kind": [None, "unit", "unit"]})
+    >>> e = pd.DataFrame({"a": [0, 1], "b": [1, 2], "length_m": [10.0, 90.0]})
+    >>> fold_empty_units(atoms, np.array([-1, 7, 3]), e).tolist()   # opens: it joins the block's grid
+    [-1, -1, 3]
+    >>> enclosed = pd.DataFrame({"a": [1], "b": [2], "length_m": [90.0]})
+    >>> fold_empty_units(atoms, np.array([-1, 7, 3]), enclosed).tolist()   # inside the campus: joins it
+    [-1, 3, 3]
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    group = np.asarray(group, dtype=np.int64).copy()
+    n = len(atoms)
+    is_unit = (atoms["parcel_kind"].to_numpy() == "unit") & (group >= 0)
+    if not is_unit.any():
+        return group
+    people = _people(atoms)
+    comm = pd.factorize(atoms["community_id"].astype(str))[0]
+    if edges is not None and len(edges):
+        pos = (pd.Series(np.arange(n), index=atoms["atom_id"].to_numpy()) if "atom_id" in atoms
+               else pd.Series(np.arange(n)))
+        a = pos.reindex(edges["a"].to_numpy()).to_numpy()
+        b = pos.reindex(edges["b"].to_numpy()).to_numpy()
+        ok = ~(np.isnan(a) | np.isnan(b))
+        a, b = a[ok].astype(np.int64), b[ok].astype(np.int64)
+        length = (edges["length_m"].to_numpy(dtype=float)[ok] if "length_m" in edges
+                  else np.ones(len(a)))
+    else:
+        a = b = np.zeros(0, dtype=np.int64)
+        length = np.zeros(0)
+    # pieces: unit atoms of one group and community, connected through edges inside them
+    same = is_unit[a] & is_unit[b] & (group[a] == group[b]) & (comm[a] == comm[b])
+    if edges is None:  # no graph: the whole unit in the community is one piece
+        key = pd.factorize(pd.Series(list(zip(group, comm))))[0]
+        piece = np.where(is_unit, key, -1)
+    else:
+        graph = sp.coo_matrix((np.ones(int(same.sum())), (a[same], b[same])), shape=(n, n))
+        piece = np.where(is_unit, connected_components(graph, directed=False)[1], -1)
+    held = np.bincount(piece[is_unit], weights=people[is_unit], minlength=n)
+    empty = is_unit & (held[np.maximum(piece, 0)] <= 0)
+    if not empty.any():
+        return group
+    own = group.copy()  # the groups before folding: a piece with nowhere to go keeps its own
+    group[empty] = -1
+    if edges is None:
+        return group
+    # open components (edges between open atoms) that hold nobody: the empty pieces in them
+    # have no grid to join but their own, so they join the unit next door
+    open_ = group < 0
+    inside = open_[a] & open_[b]
+    graph = sp.coo_matrix((np.ones(int(inside.sum())), (a[inside], b[inside])), shape=(n, n))
+    comp = connected_components(graph, directed=False)[1]
+    comp_people = np.bincount(comp[open_], weights=people[open_], minlength=n)
+    stranded = empty & (comp_people[comp] <= 0)
+    if not stranded.any():
+        return group
+    both_a = np.concatenate([a, b])
+    both_b = np.concatenate([b, a])
+    both_len = np.concatenate([length, length])
+    for p in np.unique(piece[stranded]).tolist():
+        members = np.flatnonzero(piece == p)
+        into = (np.isin(both_a, members) & (group[both_b] >= 0) & is_unit[both_b]
+                & (held[np.maximum(piece[both_b], 0)] > 0) & (comm[both_b] == comm[members[0]]))
+        if into.any():
+            shared = pd.Series(both_len[into]).groupby(group[both_b[into]]).sum()
+            best = shared[shared == shared.max()].index.min()
+            group[members] = int(best)
+        else:
+            group[members] = own[members]
     return group
 
 

@@ -236,6 +236,9 @@ class OSMData:
                 f"barriers={len(self.barriers)}, study_area={area}, dropped={self.dropped})")
 
 
+#: Key of ``attrs`` on :func:`estimate_households`'s output describing what it was estimated from.
+ESTIMATE_ATTR = "gridpart_estimate"
+
 _HOUSE_LEVELS = (("house", 2.0), ("detached", 2.0), ("semidetached_house", 2.0), ("terrace", 2.0))
 
 
@@ -728,6 +731,7 @@ def read_osm(path: str | Path, *, study_area: Literal["bounds"] | Polygon | None
 
     roads, barriers = _roads_and_barriers(lines)
     buildings, parcels = _buildings_and_parcels(areas)
+    buildings.attrs["source"] = source  # named by estimate_households when there is nothing to estimate
     if study_area == "bounds":
         area = read_bounds(path)
     else:
@@ -835,6 +839,14 @@ def estimate_households(buildings: gpd.GeoDataFrame, *, parcels: gpd.GeoDataFram
         For a non-GeoDataFrame, a missing CRS or ``building`` column, non-polygon
         or empty geometries, unreadable levels or bad parcels (all listed at once).
 
+    Notes
+    -----
+    ``out.attrs["gridpart_estimate"]`` records the number of buildings, of
+    residential ones kept, and the OSM file they came from (``read_osm`` puts
+    it in ``buildings.attrs["source"]``), so that an empty estimate passed to
+    :func:`gridpart.partition` is reported as "the OSM file has no buildings"
+    rather than as an empty layer.
+
     Examples
     --------
     >>> import geopandas as gpd
@@ -934,4 +946,7 @@ def estimate_households(buildings: gpd.GeoDataFrame, *, parcels: gpd.GeoDataFram
         "levels_source": source[keep],
     }, geometry=gpd.GeoSeries(points[keep.to_numpy()], index=hh.index, crs=buildings.crs),
         crs=buildings.crs)
+    # what the estimate came from: an empty result is then explained where households are checked
+    out.attrs[ESTIMATE_ATTR] = {"buildings": len(buildings), "residential": int(keep.sum()),
+                                "source": buildings.attrs.get("source")}
     return out

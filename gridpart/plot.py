@@ -588,7 +588,10 @@ def plot_plan(
         The plan to draw.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; by default a new figure of ``figsize`` (through
-        :mod:`matplotlib.pyplot`, so it shows in Jupyter).
+        :mod:`matplotlib.pyplot`, so it shows in Jupyter) with constrained
+        layout, so that ``ax.figure.savefig(path)`` saves the legend drawn
+        right of the map too.  On axes of your own figure, leave room for the
+        legend (``layout="constrained"``, or ``bbox_inches="tight"`` when saving).
     labels : bool
         Label each grid with its ``code`` (its ``grid_id`` where the plan has
         no codes) and its households, at a point inside it.
@@ -667,7 +670,9 @@ def plot_plan(
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=figsize)
+        # constrained layout keeps the legend (outside the map, on the right) inside the figure,
+        # so that ax.figure.savefig(...) saves all of it without bbox_inches="tight"
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
     ax.set_aspect("equal")
 
     colours = grid_colours(plan)
@@ -704,7 +709,7 @@ def plot_plan(
         for name, pt, n in zip(names.to_numpy(), points, hh):
             count = "–" if not np.isfinite(n) else f"{n:.0f}"
             ax.text(pt.x, pt.y, f"{name}\n{count}", ha="center", va="center", fontsize=size,
-                    fontfamily=fontfamily, linespacing=1.0, zorder=10, path_effects=_halo(2.0))
+                    fontfamily=fontfamily, linespacing=1.0, zorder=10, clip_on=True, path_effects=_halo(2.0))
 
     for row in name_labels.itertuples(index=False):
         ax.text(row.x, row.y, row.name, ha="center", va="center", rotation=row.angle, rotation_mode="anchor",

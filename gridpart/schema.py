@@ -413,6 +413,24 @@ def _not_a_geodataframe(obj: Any, argument: str, problems: Problems) -> None:
 # --------------------------------------------------------------------------- shared checks
 
 
+def _empty_estimate(estimate: dict) -> tuple[str, str]:
+    """What to say about households estimated from buildings that came out empty: the message and the fix."""
+    source = estimate.get("source")
+    where = f"the OSM file {source}" if source else "the buildings layer"
+    n = int(estimate.get("buildings", 0) or 0)
+    if n == 0:
+        what = f"is empty (0 rows): {where} has no buildings to estimate households from."
+    else:
+        which = "1 building, not a residential one" if n == 1 else f"{n} buildings, none of them residential"
+        what = (f"is empty (0 rows): {where} has {which} (see gridpart.osm.HouseholdParams for the "
+                "rules), so there is nothing to estimate households from.")
+    example = f"gp.partition({str(source)!r}, households_points)" if source else \
+        "gp.partition(roads, households_points)"
+    fix = ("give the households yourself: a points layer (GeoDataFrame or GeoPackage/GeoJSON path) with a "
+           f"`households` column (and optionally `persons`), e.g. {example}")
+    return what, fix
+
+
 def _begin(gdf: Any, argument: str, problems: Problems, *,
            allow_empty: bool = False) -> gpd.GeoSeries | None:
     """Check the frame, its geometry column and CRS; return the 2D geometry or None."""
@@ -427,8 +445,13 @@ def _begin(gdf: Any, argument: str, problems: Problems, *,
         return None
     if len(gdf) == 0:
         if not allow_empty:
-            problems.add(argument, "is empty (0 rows).",
-                         fix=f"check the filter or the file that produced {argument}")
+            estimate = gdf.attrs.get("gridpart_estimate")  # set by gridpart.osm.estimate_households
+            if isinstance(estimate, dict):
+                what, fix = _empty_estimate(estimate)
+                problems.add(argument, what, fix=fix)
+            else:
+                problems.add(argument, "is empty (0 rows).",
+                             fix=f"check the filter or the file that produced {argument}")
         return None if not allow_empty else geometry
     if gdf.crs is None:
         problems.add(f"{argument}.crs", "has no CRS, so its coordinates cannot be placed.",

@@ -406,8 +406,8 @@ def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units,
         problems.add("seed", f"must be an integer from 0 to 2**31 - 1, got {seed!r}", fix="e.g. seed=0")
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
         problems.add("n_jobs", f"must be a positive integer or -1 (all cores), got {n_jobs!r}", fix="e.g. n_jobs=1")
-    if units not in ("own", "merge"):
-        problems.add("units", f"must be 'own' or 'merge', got {units!r}", fix="units='own'")
+    if units not in ("own", "own-all", "merge"):
+        problems.add("units", f"must be 'own', 'own-all' or 'merge', got {units!r}", fix="units='own'")
     if compounds not in ("share", "own"):
         problems.add("compounds", f"must be 'share' or 'own', got {compounds!r}", fix="compounds='share'")
     if n_grids is not None and not isinstance(n_grids, dict):
@@ -1154,7 +1154,7 @@ def _parcel_policy(atoms, edges, parcels, band: Band, units: str, compounds: str
     band; with ``"own"`` whenever it can fill a grid.  Last, the compound checks
     the wall clock stopped (``"community/component (compound check)"``)."""
     atoms = atoms.join(atom_parcels(atoms, parcels))
-    groups = separation_groups(atoms, band, units=units, compounds=compounds)
+    groups = separation_groups(atoms, band, units=units, compounds=compounds, edges=edges)
     kinds = atoms["parcel_kind"].to_numpy()
     capped: list[str] = []
     if compounds == "share" and (groups[kinds == "compound"] >= 0).any():

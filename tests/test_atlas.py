@@ -166,3 +166,77 @@ def test_plan_read_back_prints(coarse, tmp_path):
     reader = pypdf.PdfReader(back.atlas(tmp_path / "back.pdf", grids=[1]))
     assert len(reader.pages) == 2
     assert _heading(back, 1) in _text(reader, 1)
+
+
+class _Pages:
+    """What each grid page of an atlas holds, measured as it is saved (figure fractions)."""
+
+    def __init__(self, monkeypatch):
+        from matplotlib.backends.backend_pdf import PdfPages
+
+        self.pages: list[dict] = []
+        save = PdfPages.savefig
+
+        def measure(pdf, figure=None, **kwargs):
+            fig = figure
+            if any(ax.tables for ax in fig.axes):  # the cover
+                return save(pdf, figure, **kwargs)
+            if not hasattr(fig.canvas, "get_renderer"):
+                from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+                FigureCanvasAgg(fig)
+            renderer = fig.canvas.get_renderer()
+            to_fig = fig.transFigure.inverted()
+            boxes = [t.get_window_extent(renderer).transformed(to_fig) for t in fig.texts if t.get_text()]
+            footer = [b for t, b in zip([t for t in fig.texts if t.get_text()], boxes) if t.get_position()[1] < 0.03]
+            ax = fig.axes[0]
+            self.pages.append({"boxes": boxes, "footer": footer, "map": ax.get_position(),
+                               "view": (*ax.get_xlim(), *ax.get_ylim())})
+            return save(pdf, figure, **kwargs)
+
+        monkeypatch.setattr(PdfPages, "savefig", measure)
+
+
+def test_rows_stay_clear_of_the_footer_and_the_map(coded, tmp_path, monkeypatch):
+    # issue 18: on pages of forced grids (one more row, "Note") the last row ran into the footer
+    grids = coded.grids.copy()
+    first = grids["grid_id"] == 1
+    grids.loc[first, "forced"] = True
+    grids.loc[first, "forced_reason"] = "holds one indivisible place above the band"
+    long = ("东至学院路、清华东路辅路与石板房南路交叉口以西的无名巷，南至清华东路（含辅路及北侧人行道），"
+            "西至学清路与小月河之间的绿化带，北至成府路南侧中国农业大学东校区围墙及家属区北门外道路")
+    grids.loc[first, "limits"] = long
+    grids["places"] = ""
+    grids.loc[grids["grid_id"] == 2, "places"] = "、".join(f"中国农业大学东校区家属区{i}号院" for i in range(20))
+    grids.loc[grids["grid_id"] == 2, "limits"] = long * 3
+    pages = _Pages(monkeypatch)
+    gatlas.atlas(dataclasses.replace(coded, grids=grids), tmp_path / "forced.pdf", grids=[1, 2, 3])
+    gatlas.atlas(dataclasses.replace(coded, grids=grids), tmp_path / "a3.pdf", grids=[1, 2], paper="A3")
+    assert len(pages.pages) == 5
+    for page in pages.pages:
+        footer_top = max(b.y1 for b in page["footer"])
+        rows = [b for b in page["boxes"] if b.y1 < page["map"].y0 + 1e-6 and b not in page["footer"]]
+        assert len(rows) >= 16  # key and value of every fact
+        assert min(b.y0 for b in rows) > footer_top  # clear of the footer
+        assert max(b.x1 for b in rows) <= 1.0  # and inside the page
+        # nothing else is drawn across the map's bottom edge: each text is above the map or below it
+        assert all(b.y0 >= page["map"].y0 or b.y1 <= page["map"].y0 for b in page["boxes"])
+
+
+def test_long_grid_fills_its_page(coded, tmp_path, monkeypatch):
+    # issue 18: a long grid's page zoomed out (a margin of a quarter of its length at each end)
+    import shapely
+
+    grids = coded.grids.to_crs(coded.params["work_crs"])
+    b = grids.geometry.bounds
+    span = (b["maxx"] - b["minx"]).combine((b["maxy"] - b["miny"]), max)
+    ratio = span / (b["maxx"] - b["minx"]).combine((b["maxy"] - b["miny"]), min)
+    big = span > 250  # larger than the page's least span (200 m) with its margins
+    gid = int(grids.loc[big & (ratio == ratio[big].max()), "grid_id"].iloc[0])
+    pages = _Pages(monkeypatch)
+    gatlas.atlas(coded, tmp_path / "long.pdf", grids=[gid])
+    x0, x1, y0, y1 = pages.pages[0]["view"]
+    geom = grids.loc[grids["grid_id"] == gid].geometry.iloc[0]
+    gx0, gy0, gx1, gy1 = geom.bounds
+    assert shapely.box(x0, y0, x1, y1).contains(geom)  # all of it, with a margin
+    assert max((gx1 - gx0) / (x1 - x0), (gy1 - gy0) / (y1 - y0)) >= 0.75  # filling the frame along its length

@@ -212,3 +212,10 @@ def test_python_m_gridpart():
                           env=env, cwd=REPO, timeout=60)
     assert done.returncode == 0
     assert done.stdout.strip() == f"gridpart {gp.__version__}"
+
+
+def test_partition_units_choices():
+    # issue 18 item 7: units="own-all" keeps a dedicated grid for every unit, empty ones too
+    parser = build_parser()
+    for units in ("own", "own-all", "merge"):
+        assert parser.parse_args(["partition", "r.gpkg", "h.gpkg", "-o", "g.gpkg", "--units", units]).units == units

@@ -19,6 +19,7 @@ from gridpart.kinds import (
     DEDICATED_REASON,
     GRID_KINDS,
     atom_parcels,
+    fold_empty_units,
     grid_kinds,
     grid_places,
     labels_in_band,
@@ -122,6 +123,7 @@ def test_units_kept_apart_with_own_only():
     atoms = pd.DataFrame({"community_id": "1", "households": [0, 10, 50],
                           "parcel_id": [1, 1, -1], "parcel_kind": ["unit", "unit", None]})
     assert separation_groups(atoms, BAND, units="own").tolist() == [1, 1, -1]
+    assert separation_groups(atoms, BAND, units="own-all").tolist() == [1, 1, -1]
     assert separation_groups(atoms, BAND, units="merge").tolist() == [-1, -1, -1]
     with pytest.raises(InputError, match="units"):
         separation_groups(atoms, BAND, units="mine")
@@ -245,6 +247,57 @@ def test_units_merge_lets_units_share_grids():
         gid = atoms.loc[atoms["parcel_name"] == "派出所", "grid_id"].iloc[0]
         assert ((atoms["grid_id"] == gid).sum() == 1) == alone
     assert own.grids["forced"].sum() == 1 and merged.grids["forced"].sum() == 0
+
+
+def test_unit_that_holds_nobody_folds_into_a_neighbour_grid():
+    # issue 18 item 7: an empty unit parcel (a kiosk-sized amenity) got a dedicated grid of 0 households
+    hh = np.full(36, 100)
+    hh[5] = 0  # cell (5, 0): the 派出所 parcel, nobody lives there
+    roads, households, area = lattice_city(households=hh)
+    parcels = gpd.GeoDataFrame({"kind": ["unit"], "name": ["派出所"]}, geometry=[box(500, 0, 600, 100)], crs=CRS)
+    run = {"parcels": parcels, "study_area": area, "target": 300, "time_limit": 2, "strategy": "lns"}
+    plan = gp.partition(roads, households, **run)
+    assert_valid_plan(plan, households)
+    assert (plan.grids["households"] > 0).all()
+    atoms = plan.blocks
+    gid = atoms.loc[atoms["parcel_name"] == "派出所", "grid_id"].iloc[0]
+    assert (atoms["grid_id"] == gid).sum() > 1  # shares a grid with its neighbours
+    # the 专属网格 rule without exception: units="own-all" keeps today's dedicated grid
+    everyone = gp.partition(roads, households, units="own-all", **run)
+    g = everyone.grids.set_index("grid_id")
+    gid = everyone.blocks.loc[everyone.blocks["parcel_name"] == "派出所", "grid_id"].iloc[0]
+    assert g.loc[gid, "households"] == 0 and g.loc[gid, "forced_reason"] == DEDICATED_REASON
+    assert (everyone.blocks["grid_id"] == gid).sum() == 1
+
+
+def test_empty_unit_inside_a_campus_joins_the_campus():
+    hh = np.full(36, 100)
+    hh[7] = 0  # cell (1, 1), a kiosk inside the campus (cells 0..2 × 0..2)
+    roads, households, area = lattice_city(households=hh)
+    parcels = gpd.GeoDataFrame({"kind": ["unit", "unit"], "name": ["中国农业大学", "小卖部"]},
+                               geometry=[box(0, 0, 300, 300), box(100, 100, 200, 200)], crs=CRS)
+    plan = gp.partition(roads, households, parcels=parcels, study_area=area, target=300, time_limit=2,
+                        strategy="lns")
+    assert_valid_plan(plan, households)
+    assert (plan.grids["households"] > 0).all()
+    atoms = plan.blocks
+    kiosk = atoms.loc[atoms["parcel_name"] == "小卖部", "grid_id"].iloc[0]
+    assert set(atoms.loc[atoms["grid_id"] == kiosk, "parcel_name"]) == {"小卖部", "中国农业大学"}
+
+
+def test_fold_empty_units_keeps_a_piece_with_nowhere_to_go():
+    # unit 7 is empty and enclosed by a kept-apart compound: no unit to join, no open land, it keeps its
+    # grid; unit 8 is empty next to an open block: it opens; unit 9 houses 120: it keeps its grid
+    atoms = pd.DataFrame({"community_id": "1", "households": [300, 0, 0, 120, 50],
+                          "parcel_kind": ["compound", "unit", "unit", "unit", None]})
+    e = pd.DataFrame({"a": [0, 2, 3], "b": [1, 4, 4], "length_m": [40.0, 10.0, 10.0]})
+    groups = np.array([4, 7, 8, 9, -1])
+    assert fold_empty_units(atoms, groups, e).tolist() == [4, 7, -1, 9, -1]
+    # without edges: per unit and community, every empty one opens
+    assert fold_empty_units(atoms, groups).tolist() == [4, -1, -1, 9, -1]
+    # persons count as someone living there
+    people = atoms.assign(persons=[900.0, np.nan, 3.0, 300.0, 100.0])
+    assert fold_empty_units(people, groups, e).tolist() == [4, 7, 8, 9, -1]
 
 
 def test_big_compound_without_lanes_is_split_between_buildings_and_kept_apart():

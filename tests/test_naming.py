@@ -213,7 +213,7 @@ def city_with_parcels(draw):
     kinds = draw(st.lists(st.sampled_from(["unit", "compound"]), min_size=len(boxes), max_size=len(boxes)))
     parcels = gpd.GeoDataFrame({"kind": kinds, "name": [f"地块{i}" for i in range(len(boxes))]},
                                geometry=boxes, crs=CRS)
-    return city, parcels, draw(st.sampled_from(["own", "merge"]))
+    return city, parcels, draw(st.sampled_from(["own", "own-all", "merge"]))
 
 
 @given(city_with_parcels())
@@ -228,11 +228,18 @@ def test_random_districts_are_named_consistently(case):
     assert g["limits"].str.match(ZH).all()
     check_codes(g)
     atoms = plan.blocks
-    if units == "own":  # a unit's atoms share their grids with no other atom
+    if units == "own-all":  # a unit's atoms share their grids with no other atom
         unit_atoms = atoms[atoms["parcel_kind"] == "unit"]
         for pid, grids in unit_atoms.groupby("parcel_id")["grid_id"]:
             members = atoms[atoms["grid_id"].isin(grids.unique())]
             assert (members["parcel_id"] == pid).all()
+            assert (g.set_index("grid_id").loc[grids.unique(), "kind"] == "unit").all()
+    if units == "own":  # a grid housing a unit's households holds that unit, and at most empty units
+        housed = atoms[(atoms["parcel_kind"] == "unit") & (atoms["households"] > 0)]
+        for pid, grids in housed.groupby("parcel_id")["grid_id"]:
+            members = atoms[atoms["grid_id"].isin(grids.unique())]
+            assert (members["parcel_kind"] == "unit").all()
+            assert (members.loc[members["households"] > 0, "parcel_id"] == pid).all()
             assert (g.set_index("grid_id").loc[grids.unique(), "kind"] == "unit").all()
     # every named side names a road that runs along the grid's boundary
     gm = g.to_crs(CRS)

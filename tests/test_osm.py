@@ -12,6 +12,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
+import gridpart as gp
 from gridpart.errors import InputError
 from gridpart.osm import (
     HouseholdParams,
@@ -404,3 +405,39 @@ def test_same_order_as_reference_layers(city, request):
     expected = {"beijing": (153, 17_474), "helsinki": (343, 18_533)}[city]
     assert (len(hh), int(hh["households"].sum())) == expected
     assert 0.8 < hh["households"].sum() / ref["households"].sum() < 1.25
+
+
+# ------------------------------------------------------------------- a file without buildings
+
+_ROADS_ONLY = """
+ <node id="1" lat="0.001" lon="0.001"/>
+ <node id="2" lat="0.001" lon="0.009"/>
+ <node id="3" lat="0.009" lon="0.009"/>
+ <node id="4" lat="0.009" lon="0.001"/>
+ <node id="5" lat="0.005" lon="0.001"/>
+ <node id="6" lat="0.005" lon="0.009"/>
+ <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/>
+  <tag k="highway" v="residential"/><tag k="name" v="学院路"/></way>
+ <way id="11"><nd ref="5"/><nd ref="6"/><tag k="highway" v="service"/></way>
+"""
+_SCHOOL = """
+ <node id="21" lat="0.002" lon="0.002"/>
+ <node id="22" lat="0.002" lon="0.003"/>
+ <node id="23" lat="0.003" lon="0.003"/>
+ <way id="20"><nd ref="21"/><nd ref="22"/><nd ref="23"/><nd ref="21"/><tag k="building" v="school"/></way>
+"""
+
+
+@pytest.mark.parametrize("extra, says", [
+    ("", "has no buildings to estimate households from"),
+    (_SCHOOL, "has 1 building, not a residential one"),
+])
+def test_osm_file_without_buildings_says_how_to_give_households(tmp_path, extra, says):
+    # issue 18: this failed with "households: is empty (0 rows)", which does not say why
+    path = tmp_path / "roads-only.osm"
+    path.write_text(_osm_xml(_ROADS_ONLY + extra), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        gp.partition(path, path)
+    text = str(info.value)
+    assert says in text and str(path) in text
+    assert "points layer" in text and "`households` column" in text

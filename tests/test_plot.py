@@ -113,6 +113,37 @@ def test_attribution(plan):
     assert "data: city survey" in [t.get_text() for t in ax.texts]
 
 
+def test_saved_figure_holds_the_legend(plan, tmp_path):
+    # issue 18: ax.figure.savefig() as documented cut the legend (drawn right of the map) off
+    ax = plan.plot(figsize=(6, 6))
+    out = tmp_path / "map.png"
+    ax.figure.savefig(out, dpi=50)  # no bbox_inches="tight"
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    box = ax.get_legend().get_window_extent(renderer)
+    assert box.x0 >= fig.bbox.x0 - 1 and box.x1 <= fig.bbox.x1 + 1
+    assert box.y0 >= fig.bbox.y0 - 1 and box.y1 <= fig.bbox.y1 + 1
+    assert box.x0 >= ax.get_window_extent(renderer).x1  # and it does not cover the map
+
+
+def test_zoomed_map_draws_nothing_outside_the_frame(plan):
+    # issue 18: labels of grids outside a zoomed view were drawn outside the frame
+    ax = plan.plot(figsize=(6, 6))
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    ax.set_xlim(x0 + 0.3 * (x1 - x0), x0 + 0.6 * (x1 - x0))
+    ax.set_ylim(y0 + 0.3 * (y1 - y0), y0 + 0.6 * (y1 - y0))
+    px = _pixels(ax)
+    renderer = ax.figure.canvas.get_renderer()
+    height = px.shape[0]
+    outside = np.ones(px.shape[:2], bool)
+    for box in (ax.get_window_extent(renderer), ax.get_legend().get_window_extent(renderer)):
+        # pixel rows count from the top; boxes from the bottom; 2 px for the frame's line width
+        r0, r1 = int(height - box.y1) - 2, int(np.ceil(height - box.y0)) + 2
+        outside[max(r0, 0):r1, max(int(box.x0) - 2, 0):int(np.ceil(box.x1)) + 2] = False
+    assert (px[outside] > 250).all()
+
+
 def test_round_scale_lengths():
     assert gplot._round_length(1000) == 200
     assert gplot._round_length(1300) == 200
