@@ -206,10 +206,11 @@ def _sides_of_pieces(who, mid, normal, cen) -> pd.DataFrame:
 
 
 def _candidates(pts, tangent, seg_geoms, *, near_m: float, snap_m: float, max_angle_deg: float):
-    """Pairs (piece, segment) of lines a piece runs along: within ``snap_m`` of its midpoint,
-    or within ``near_m`` and within ``max_angle_deg`` of parallel to it; with their distance."""
+    """Pairs (piece, segment) of lines within ``near_m`` of a piece's midpoint, their distance,
+    and whether the line runs along the piece: within ``snap_m``, or beside it and within
+    ``max_angle_deg`` of parallel to it."""
     if not len(seg_geoms) or not len(pts):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
     pi, sj = shapely.STRtree(seg_geoms).query(pts, predicate="dwithin", distance=near_m)
     segs = seg_geoms[sj]
     dist = shapely.distance(pts[pi], segs)
@@ -228,7 +229,7 @@ def _candidates(pts, tangent, seg_geoms, *, near_m: float, snap_m: float, max_an
         across = np.abs(off[:, 0] * d[:, 0] + off[:, 1] * d[:, 1]) / (norm * np.maximum(dist, 1e-9))
     angle = np.radians(max_angle_deg)
     ok = (dist <= snap_m) | ((np.nan_to_num(cos) >= np.cos(angle)) & (np.nan_to_num(across, nan=1.0) <= np.sin(angle)))
-    return pi[ok], sj[ok], dist[ok]
+    return pi, sj, dist, ok
 
 
 def _inside_lengths(geoms, seg_geoms, seg_names, *, shrink_m: float) -> pd.Series:
@@ -325,12 +326,12 @@ def four_limits(
     grids: gpd.GeoDataFrame,
     segments: gpd.GeoDataFrame,
     *,
-    spacing_m: float = 10.0,
+    spacing_m: float = 5.0,
     snap_m: float = 2.0,
     min_named_share: float = 0.5,
     min_width_m: float = 12.0,
     near_m: float = 15.0,
-    max_angle_deg: float = 30.0,
+    max_angle_deg: float = 45.0,
     shrink_m: float = 15.0,
     max_inside_m: float = 20.0,
     min_area_ratio: float = 0.5,
@@ -473,33 +474,39 @@ def four_limits(
     rank = pd.Series(seg_kind).map(_CLASS_RANK).fillna(len(_CLASS_RANK)).to_numpy()
     pts = shapely.points(mid) if len(mid) else np.zeros(0, dtype=object)
     tangent = np.column_stack([-normal[:, 1], normal[:, 0]]) if len(mid) else np.zeros((0, 2))
-    pi, sj, dist = _candidates(pts, tangent, seg_geoms, near_m=float(near_m), snap_m=float(snap_m),
+    pi, sj, dist, along = _candidates(pts, tangent, seg_geoms, near_m=float(near_m), snap_m=float(snap_m),
                                max_angle_deg=float(max_angle_deg))
 
     # named roads: the length of each side they run along, unless they cross the grid
-    cand = pd.DataFrame({"piece": pi, "name": seg_name[sj], "rank": rank[sj], "d": dist}).dropna(subset=["name"])
-    cand = cand.groupby(["piece", "name"], sort=False).agg(rank=("rank", "min"), d=("d", "min")).reset_index()
+    cand = pd.DataFrame({"piece": pi, "name": seg_name[sj], "rank": rank[sj], "d": dist, "along": along})
+    cand = cand.dropna(subset=["name"]).groupby(["piece", "name"], sort=False).agg(
+        rank=("rank", "min"), d=("d", "min"), along=("along", "any")).reset_index()
     named = rows.merge(cand, on="piece")
     inside = _inside_lengths(geoms, seg_geoms, seg_name, shrink_m=float(shrink_m))
     crossing = set(inside[inside >= max_inside_m].index) if max_inside_m > 0 else set(inside.index)
     if crossing:
         named = named[np.array([(g, nm) not in crossing for g, nm in zip(named["grid"], named["name"])], dtype=bool)]
     side_len = rows.groupby(["grid", "side"])["len"].sum()
-    named = named.assign(dlen=named["d"] * named["len"])
-    agg = named.groupby(["grid", "side", "name"]).agg(len=("len", "sum"), rank=("rank", "min"),
+    named = named.assign(dlen=named["d"] * named["len"], plen=named["len"] * named["along"])
+    agg = named.groupby(["grid", "side", "name"]).agg(len=("len", "sum"), plen=("plen", "sum"), rank=("rank", "min"),
                                                        dlen=("dlen", "sum")).reset_index()
     agg["d"] = agg["dlen"] / agg["len"]
-    agg["share"] = agg["len"].to_numpy() / side_len.reindex(pd.MultiIndex.from_frame(agg[["grid", "side"]])).to_numpy()
+    total = side_len.reindex(pd.MultiIndex.from_frame(agg[["grid", "side"]])).to_numpy()
+    agg["share"] = agg["len"].to_numpy() / total  # within near_m
+    agg["pshare"] = agg["plen"].to_numpy() / total  # within near_m and along
     agg["major"] = agg["share"] >= max(0.5, min_named_share) - 1e-9
-    ok = agg[agg["share"] >= min_named_share - 1e-9]
-    best_named = (ok.sort_values(["grid", "side", "major", "rank", "share", "d", "name"],
+    # near enough of the side, and running along half of that: a cross street at the corner of
+    # a short side is near all of it but along none
+    ok = agg[(agg["share"] >= min_named_share - 1e-9) & (agg["pshare"] >= min_named_share / 2 - 1e-9)
+             & (agg["pshare"] > 0)]
+    best_named = (ok.sort_values(["grid", "side", "major", "rank", "pshare", "d", "name"],
                                  ascending=[True, True, False, True, False, True, True])
                   .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["name"])
 
     # fallbacks: the nearest line along each piece
     en: dict[str, str] = {}
-    near = pd.DataFrame({"piece": pi, "seg": sj, "d": dist, "prio": [
-        _KIND_ORDER.get(k, len(_KIND_ORDER)) for k in seg_kind[sj]]})
+    near = pd.DataFrame({"piece": pi[along], "seg": sj[along], "d": dist[along], "prio": [
+        _KIND_ORDER.get(k, len(_KIND_ORDER)) for k in seg_kind[sj[along]]]})
     near = near.sort_values(["piece", "d", "prio", "seg"]).drop_duplicates("piece")
     piece_seg = np.full(len(mid), -1, dtype=np.int64)
     piece_seg[near["piece"].to_numpy()] = near["seg"].to_numpy()
@@ -520,7 +527,7 @@ def four_limits(
         cut[pd.isna(cut)] = FALLBACK_ZH["none"]
         piece_label[lone] = cut
     rows["label"] = piece_label[rows["piece"].to_numpy()]
-    covered = set(zip(named["piece"], named["grid"], named["side"]))
+    covered = set(zip(*(named.loc[named["along"], c] for c in ("piece", "grid", "side"))))
     rows["covered"] = [k in covered for k in zip(rows["piece"], rows["grid"], rows["side"])]
     # pieces along a named road that names no side: out of the vote where other pieces remain
     rest = rows[~rows["covered"] | ~rows.groupby(["grid", "side"])["covered"].transform("all")]
@@ -528,7 +535,8 @@ def four_limits(
     best_fb = (fb.sort_values(["grid", "side", "len", "label"], ascending=[True, True, False, True])
                .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["label"])
     # a side whose pieces all run along named roads, none of them long enough: the longest
-    runner = (agg.sort_values(["grid", "side", "share", "rank", "name"], ascending=[True, True, False, True, True])
+    runner = (agg[agg["pshare"] > 0].sort_values(["grid", "side", "pshare", "rank", "name"],
+                                                 ascending=[True, True, False, True, True])
               .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["name"])
     all_cov = rows.groupby(["grid", "side"])["covered"].all()
     runner = runner[runner.index.isin(all_cov[all_cov].index)]
