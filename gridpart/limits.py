@@ -205,31 +205,39 @@ def _sides_of_pieces(who, mid, normal, cen) -> pd.DataFrame:
     return pd.concat([rows, *extra], ignore_index=True) if extra else rows.reset_index(drop=True)
 
 
-def _candidates(pts, tangent, seg_geoms, *, near_m: float, snap_m: float, max_angle_deg: float):
+def _straight_parts(seg_geoms, max_len_m: float = 25.0):
+    """The lines cut into straight two-point parts: start and end coordinates and owner index."""
+    parts, owner = shapely.get_parts(seg_geoms, return_index=True)
+    xy, idx = shapely.get_coordinates(shapely.segmentize(parts, max_len_m), return_index=True)
+    same = idx[1:] == idx[:-1]
+    a, b = xy[:-1][same], xy[1:][same]
+    keep = np.hypot(*(b - a).T) > 1e-9
+    return a[keep], b[keep], owner[idx[:-1][same][keep]]
+
+
+def _candidates(mid, tangent, seg_geoms, *, near_m: float, snap_m: float, max_angle_deg: float):
     """Pairs (piece, segment) of lines within ``near_m`` of a piece's midpoint, their distance,
-    and whether the line runs along the piece: within ``snap_m``, or beside it and within
-    ``max_angle_deg`` of parallel to it."""
-    if not len(seg_geoms) or not len(pts):
+    and whether the line runs along the piece: within ``snap_m``, or beside it (not beyond its
+    end) and within ``max_angle_deg`` of parallel to it.  A segment may appear more than once
+    (once per straight part of it)."""
+    if not len(seg_geoms) or not len(mid):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
-    pi, sj = shapely.STRtree(seg_geoms).query(pts, predicate="dwithin", distance=near_m)
-    segs = seg_geoms[sj]
-    dist = shapely.distance(pts[pi], segs)
-    at = shapely.line_locate_point(segs, pts[pi])
-    total = shapely.length(segs)
-    a = shapely.get_coordinates(shapely.line_interpolate_point(segs, np.maximum(at - 2.0, 0.0)))
-    b = shapely.get_coordinates(shapely.line_interpolate_point(segs, np.minimum(at + 2.0, total)))
+    a, b, owner = _straight_parts(seg_geoms)
+    pi, k = shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1))).query(
+        shapely.points(mid), predicate="dwithin", distance=near_m)
+    p, a, b = mid[pi], a[k], b[k]
     d = b - a
-    norm = np.hypot(d[:, 0], d[:, 1])
+    norm2 = (d * d).sum(axis=1)
+    t = np.clip(((p - a) * d).sum(axis=1) / norm2, 0.0, 1.0)
+    off = p - (a + t[:, None] * d)
+    dist = np.hypot(off[:, 0], off[:, 1])
+    norm = np.sqrt(norm2)
+    cos = np.abs((d * tangent[pi]).sum(axis=1)) / norm
     with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.abs(d[:, 0] * tangent[pi, 0] + d[:, 1] * tangent[pi, 1]) / norm
-    # beside the line, not beyond its end: the offset to the nearest point is across the line
-    foot = shapely.get_coordinates(shapely.line_interpolate_point(segs, at))
-    off = shapely.get_coordinates(pts[pi]) - foot
-    with np.errstate(invalid="ignore", divide="ignore"):
-        across = np.abs(off[:, 0] * d[:, 0] + off[:, 1] * d[:, 1]) / (norm * np.maximum(dist, 1e-9))
+        across = np.abs((off * d).sum(axis=1)) / (norm * dist)  # 0: the offset is across the line
     angle = np.radians(max_angle_deg)
-    ok = (dist <= snap_m) | ((np.nan_to_num(cos) >= np.cos(angle)) & (np.nan_to_num(across, nan=1.0) <= np.sin(angle)))
-    return pi, sj, dist, ok
+    ok = (dist <= snap_m) | ((cos >= np.cos(angle) - 1e-12) & (np.nan_to_num(across, nan=0.0) <= np.sin(angle)))
+    return pi, owner[k], dist, ok
 
 
 def _inside_lengths(geoms, seg_geoms, seg_names, *, shrink_m: float) -> pd.Series:
@@ -474,7 +482,7 @@ def four_limits(
     rank = pd.Series(seg_kind).map(_CLASS_RANK).fillna(len(_CLASS_RANK)).to_numpy()
     pts = shapely.points(mid) if len(mid) else np.zeros(0, dtype=object)
     tangent = np.column_stack([-normal[:, 1], normal[:, 0]]) if len(mid) else np.zeros((0, 2))
-    pi, sj, dist, along = _candidates(pts, tangent, seg_geoms, near_m=float(near_m), snap_m=float(snap_m),
+    pi, sj, dist, along = _candidates(mid, tangent, seg_geoms, near_m=float(near_m), snap_m=float(snap_m),
                                max_angle_deg=float(max_angle_deg))
 
     # named roads: the length of each side they run along, unless they cross the grid

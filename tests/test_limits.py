@@ -229,11 +229,14 @@ def test_higher_class_then_nearer_named_road():
 
 
 def test_cross_street_at_a_corner_does_not_name_a_short_side():
-    # a 20 m side: 科荟路 runs north-south 5 m past its end, near all of it but along none
-    s = segs([("street", None, None, line(-50, 20, 150, 20)), ("road", "科荟路", None, line(105, -50, 105, 150))])
-    g = grids(box(0, 0, 100, 20))
-    assert four_limits(g, s).loc[0, "north"] == "无名街"
-    assert four_limits(g, s).loc[0, "east"] == "科荟路"
+    # a 20 m east side on an unnamed street; 科荟路 crosses 5 m north of its end: within 15 m of
+    # half the east side but along none of it (it runs along the north side)
+    s = segs([("street", None, None, line(100, -50, 100, 150)), ("road", "科荟路", None, line(-50, 25, 150, 25))])
+    out = four_limits(grids(box(0, 0, 100, 20)), s)
+    assert out.loc[0, "east"] == "无名街"
+    assert out.loc[0, "north"] == "科荟路"
+    # by distance alone it would name the east side too
+    assert four_limits(grids(box(0, 0, 100, 20)), s, max_angle_deg=90).loc[0, "east"] == "科荟路"
 
 
 def test_a_road_crossing_the_grid_names_no_side():
