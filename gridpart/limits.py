@@ -1,36 +1,43 @@
 """Four limits (四至): which road bounds each grid on the east, south, west and north.
 
-Rule (DESIGN §4, "Four limits")
--------------------------------
+Rule (DESIGN §4 "Four limits", §8; issue 18)
+---------------------------------------------
 1. Strips narrower than ``min_width_m`` are taken off each grid first
    (the bits of road space between two carriageways that a grid can hold);
    a grid made only of such strips is kept whole.
 2. The outer boundary (exterior rings of the parts, holes ignored, rings
-   oriented counter-clockwise) is cut into pieces: its own edges, cut to at
-   most ``spacing_m``.  Grids are unions of faces of the noded linework, so
-   their vertices fall where one road meets another and an edge runs along
-   one road; each piece is labelled at its midpoint and weighs its length.
+   oriented counter-clockwise) is cut into pieces of at most ``spacing_m``.
    A piece is on the east side when its outward normal is within 45° of east
    *and* it lies east of the grid's centroid, and so on; pieces that face one
    way but lie on the other side (the inner edges of an L or a U) count for
    no side.  A side with no piece (a triangle, say) takes the pieces whose
    normals point most nearly that way.
-3. Each piece takes the label of the noded linework it runs along (the
-   nearest segment within ``snap_m`` of its midpoint): the road's name; for an
-   unnamed road its class (无名路 / 无名街 / 无名巷, 无名界线 for a barrier);
-   社区边界 for a community boundary or the edge of the study area; 楼栋间
-   (between buildings) where it runs along no line at all, which is a cut
-   inside a block.
-4. A side names the named road with most length along it when that road
-   makes at least ``min_named_share`` of the side (a few metres of fallback
-   should not hide the street a side really follows); otherwise the label
-   with most length, fallbacks included.  Ties go to the label that sorts
-   first.
+3. A named road *near* a piece lies within ``near_m`` (15 m) of its midpoint;
+   it runs *along* the piece when it is also beside it (not beyond its end)
+   and within ``max_angle_deg`` of parallel, or within ``snap_m`` of it.
+   Carriageways, sidewalks and the middle of street space lie up to about
+   15 m apart, so a side looks for its road in that band, not on the line.
+4. A named road with ``max_inside_m`` (20 m) or more inside the grid shrunk
+   by ``shrink_m`` (15 m) crosses the grid and names none of its sides.
+5. A side names a named road near at least ``min_named_share`` (half) of it
+   and along at least half of that; among several, the higher class (road,
+   street, lane, barrier) first, then the longer run along it, then the nearer.
+6. Otherwise the side takes the fallback of the lines along its pieces
+   (pieces along a named road left out where others remain), by length:
+   无名路 / 无名街 / 无名巷 / 无名界线 by class; along a community boundary the
+   neighbouring community (与XX社区交界), along the study-area edge 辖区边界;
+   along no line, 楼栋间 (between buildings).  Given the atoms, 楼栋间 is kept
+   for a cut between two atoms of one block and names the compound or unit
+   beyond it (楼栋间（邻XX）); a piece with no atom beyond it is 辖区边界.
+7. A grid whose area is under ``min_area_ratio`` of its convex hull is
+   ``limits_loose``: its four limits describe a larger area than the grid (a
+   ring or a snake named by the four roads of a superblock).
 
 Text: ``东至学院路，南至清华东路，西至…，北至…`` (full-width commas) and, in
 English, ``East: Xueyuan Road; South: Qinghua East Road; …`` with the road's
 ``name_en`` where the data has one, else a romanisation (:func:`romanize`:
 pinyin of the name's stem, then its direction and road type in English).
+:func:`check_limits` is the geometric check of issue 18's acceptance.
 """
 
 from __future__ import annotations
@@ -403,14 +410,10 @@ def four_limits(
 
     Notes
     -----
-    Per side, a named road counts the length of the side it runs along: within
-    ``near_m`` of a piece and near parallel to it.  The named roads that run
-    along at least ``min_named_share`` of the side and do not cross the grid
-    compete: the higher class (road, street, lane, barrier) first, then the
-    longer run.  Without one, the side takes the fallback of the lines nearest
-    its pieces (those along a named road left out), by length: 无名路 / 无名街 /
-    无名巷 / 无名界线 by class; 与XX社区交界 or 辖区边界 for a community boundary
-    or the study-area edge; 楼栋间 for a cut inside a block.
+    The rules are those of the module docstring: a named road near (within
+    ``near_m``) at least ``min_named_share`` of a side, running along half of
+    that and not crossing the grid, names it (higher class first, then the
+    longer run, then the nearer); else the side's fallback by length.
 
     Examples
     --------
