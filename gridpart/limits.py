@@ -516,8 +516,10 @@ def four_limits(
 
     # fallbacks: the nearest line along each piece
     en: dict[str, str] = {}
-    near = pd.DataFrame({"piece": pi[along], "seg": sj[along], "d": dist[along], "prio": [
-        _KIND_ORDER.get(k, len(_KIND_ORDER)) for k in seg_kind[sj[along]]]})
+    # lines of a kind with no fallback (a user's own) label nothing
+    usable = along & np.isin(seg_kind[sj], list(_KIND_ORDER))
+    near = pd.DataFrame({"piece": pi[usable], "seg": sj[usable], "d": dist[usable],
+                         "prio": [_KIND_ORDER[k] for k in seg_kind[sj[usable]]]})
     near = near.sort_values(["piece", "d", "prio", "seg"]).drop_duplicates("piece")
     piece_seg = np.full(len(mid), -1, dtype=np.int64)
     piece_seg[near["piece"].to_numpy()] = near["seg"].to_numpy()

@@ -335,3 +335,9 @@ def test_named_sides_pass_the_geometric_check(case):
     out = four_limits(grids(geom), s)
     checks = check_limits(grids(geom), s, out)
     assert checks["passes"].all()
+
+
+def test_a_line_of_unknown_kind_labels_nothing():
+    # a centreline of street space with a kind of its own on the boundary; the street 8 m away names it
+    s = segs([("median", None, None, line(-50, 0, 150, 0)), ("street", None, None, line(-50, -8, 150, -8))])
+    assert four_limits(grids(box(0, 0, 100, 100)), s).loc[0, "south"] == "无名街"
