@@ -128,6 +128,24 @@ def test_community_codes_come_from_the_communities_layer():
     assert (touching["limit_east"] == "经3路").all()
 
 
+def test_a_community_edge_off_the_streets_names_the_neighbour():
+    # the two communities meet at x = 250, in the middle of a column of blocks: the grids along
+    # it say 与东社区交界 / 与西社区交界 (not 社区边界); the outer edge of the area is 辖区边界
+    roads, hh, _ = city()
+    west = shapely.box(X0, Y0, X0 + 250, Y0 + 500)
+    east = shapely.box(X0 + 250, Y0, X0 + 500, Y0 + 500)
+    comm = gpd.GeoDataFrame({"community_id": ["w", "e"], "name": ["西社区", "东"]}, geometry=[west, east], crs=CRS)
+    plan = gp.partition(roads, hh, communities=comm, target=300, time_limit=2, strategy="lns")
+    g = plan.grids.to_crs(CRS)
+    west_edge = g[(g["community_id"] == "w") & (g.geometry.bounds["maxx"] > X0 + 249)]
+    east_edge = g[(g["community_id"] == "e") & (g.geometry.bounds["minx"] < X0 + 251)]
+    assert len(west_edge) and (west_edge["limit_east"] == "与东社区交界").all()
+    assert len(east_edge) and (east_edge["limit_west"] == "与西社区交界").all()
+    assert (east_edge["limits_en"].str.contains("West: border with Xi Community")).all()
+    outer = g[g.geometry.bounds["minx"] < X0 + 1]
+    assert outer["limit_west"].isin(["经0路", "辖区边界"]).all()
+
+
 # ------------------------------------------------------------------------------ Beijing sample
 
 
