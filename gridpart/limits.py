@@ -1,36 +1,43 @@
 """Four limits (四至): which road bounds each grid on the east, south, west and north.
 
-Rule (DESIGN §4, "Four limits")
--------------------------------
+Rule (DESIGN §4 "Four limits", §8; issue 18)
+---------------------------------------------
 1. Strips narrower than ``min_width_m`` are taken off each grid first
    (the bits of road space between two carriageways that a grid can hold);
    a grid made only of such strips is kept whole.
 2. The outer boundary (exterior rings of the parts, holes ignored, rings
-   oriented counter-clockwise) is cut into pieces: its own edges, cut to at
-   most ``spacing_m``.  Grids are unions of faces of the noded linework, so
-   their vertices fall where one road meets another and an edge runs along
-   one road; each piece is labelled at its midpoint and weighs its length.
+   oriented counter-clockwise) is cut into pieces of at most ``spacing_m``.
    A piece is on the east side when its outward normal is within 45° of east
    *and* it lies east of the grid's centroid, and so on; pieces that face one
    way but lie on the other side (the inner edges of an L or a U) count for
    no side.  A side with no piece (a triangle, say) takes the pieces whose
    normals point most nearly that way.
-3. Each piece takes the label of the noded linework it runs along (the
-   nearest segment within ``snap_m`` of its midpoint): the road's name; for an
-   unnamed road its class (无名路 / 无名街 / 无名巷, 无名界线 for a barrier);
-   社区边界 for a community boundary or the edge of the study area; 楼栋间
-   (between buildings) where it runs along no line at all, which is a cut
-   inside a block.
-4. A side names the named road with most length along it when that road
-   makes at least ``min_named_share`` of the side (a few metres of fallback
-   should not hide the street a side really follows); otherwise the label
-   with most length, fallbacks included.  Ties go to the label that sorts
-   first.
+3. A named road *near* a piece lies within ``near_m`` (15 m) of its midpoint;
+   it runs *along* the piece when it is also beside it (not beyond its end)
+   and within ``max_angle_deg`` of parallel, or within ``snap_m`` of it.
+   Carriageways, sidewalks and the middle of street space lie up to about
+   15 m apart, so a side looks for its road in that band, not on the line.
+4. A named road with ``max_inside_m`` (20 m) or more inside the grid shrunk
+   by ``shrink_m`` (15 m) crosses the grid and names none of its sides.
+5. A side names a named road near at least ``min_named_share`` (half) of it
+   and along at least half of that; among several, the higher class (road,
+   street, lane, barrier) first, then the longer run along it, then the nearer.
+6. Otherwise the side takes the fallback of the lines along its pieces
+   (pieces along a named road left out where others remain), by length:
+   无名路 / 无名街 / 无名巷 / 无名界线 by class; along a community boundary the
+   neighbouring community (与XX社区交界), along the study-area edge 辖区边界;
+   along no line, 楼栋间 (between buildings).  Given the atoms, 楼栋间 is kept
+   for a cut between two atoms of one block and names the compound or unit
+   beyond it (楼栋间（邻XX）); a piece with no atom beyond it is 辖区边界.
+7. A grid whose area is under ``min_area_ratio`` of its convex hull is
+   ``limits_loose``: its four limits describe a larger area than the grid (a
+   ring or a snake named by the four roads of a superblock).
 
 Text: ``东至学院路，南至清华东路，西至…，北至…`` (full-width commas) and, in
 English, ``East: Xueyuan Road; South: Qinghua East Road; …`` with the road's
 ``name_en`` where the data has one, else a romanisation (:func:`romanize`:
 pinyin of the name's stem, then its direction and road type in English).
+:func:`check_limits` is the geometric check of issue 18's acceptance.
 """
 
 from __future__ import annotations
@@ -45,10 +52,13 @@ import shapely
 from gridpart.errors import Problems
 
 __all__ = [
-    "SIDES",
-    "FALLBACK_ZH",
+    "EDGE_ZH",
     "FALLBACK_EN",
+    "FALLBACK_ZH",
+    "SIDES",
+    "check_limits",
     "four_limits",
+    "is_fallback",
     "limits_text",
     "romanize",
 ]
@@ -62,20 +72,25 @@ _SIDE_DIR = {"east": (1.0, 0.0), "south": (0.0, -1.0), "west": (-1.0, 0.0), "nor
 #: Labels for pieces of boundary along no named road, by segment kind.
 FALLBACK_ZH = {
     "road": "无名路", "street": "无名街", "lane": "无名巷", "barrier": "无名界线",
-    "community": "社区边界", "limit": "社区边界", "none": "楼栋间",
+    "community": "社区边界", "limit": "辖区边界", "none": "楼栋间",
 }
 #: English for the fallback labels.
 FALLBACK_EN = {
     "无名路": "unnamed road", "无名街": "unnamed street", "无名巷": "unnamed lane",
     "无名界线": "unnamed barrier", "社区边界": "community boundary", "楼栋间": "between buildings",
+    "辖区边界": "edge of the area",
 }
+#: The label of a side along the edge of the study area (or of a community with no neighbour there).
+EDGE_ZH = "辖区边界"
+_CLASS_RANK = {"road": 0, "street": 1, "lane": 2, "barrier": 3}
+_KIND_ORDER = {k: i for i, k in enumerate(("road", "street", "lane", "barrier", "community", "limit"))}
 
 # Chinese road-name endings -> English, longest first (GB/T 17733 style: 学院路 -> Xueyuan Road).
 _TYPES = (
     ("高速公路", "Expressway"), ("快速路", "Expressway"), ("高速", "Expressway"), ("辅路", "Side Road"),
     ("大街", "Street"), ("大道", "Avenue"), ("胡同", "Hutong"), ("环路", "Ring Road"), ("公路", "Highway"),
     ("天桥", "Overpass"), ("路", "Road"), ("街", "Street"), ("巷", "Lane"), ("道", "Road"), ("桥", "Bridge"),
-    ("河", "River"), ("渠", "Canal"), ("里", "Li"),
+    ("河", "River"), ("渠", "Canal"), ("里", "Li"), ("社区", "Community"),
 )
 _DIRECTIONS = {"东": "East", "南": "South", "西": "West", "北": "North", "中": "Middle"}
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -170,21 +185,182 @@ def _pieces(geoms: np.ndarray, spacing_m: float):
     return who, (p + q) / 2, length, normal
 
 
+def _sides_of_pieces(who, mid, normal, cen) -> pd.DataFrame:
+    """``piece``, ``grid``, ``side`` rows: each piece on the side it faces and lies on; a side
+    no piece faces takes the pieces facing most nearly its way (a piece may then serve two)."""
+    angle = np.degrees(np.arctan2(normal[:, 1], normal[:, 0]))
+    side = np.select([(angle > -45) & (angle <= 45), (angle > 45) & (angle <= 135), (angle <= -45) & (angle > -135)],
+                     ["east", "north", "south"], "west").astype(object)
+    rel = mid - cen[who] if len(who) else np.zeros((0, 2))
+    sx = np.select([side == "east", side == "west"], [1.0, -1.0], 0.0)
+    sy = np.select([side == "north", side == "south"], [1.0, -1.0], 0.0)
+    side[rel[:, 0] * sx + rel[:, 1] * sy <= 0] = None  # faces that way but lies on the other side
+    rows = pd.DataFrame({"piece": np.arange(len(who)), "grid": who, "side": side}).dropna(subset=["side"])
+    extra = []
+    have = set(zip(rows["grid"], rows["side"]))
+    for s in SIDES:
+        empty = np.array(sorted({g for g in np.unique(who) if (g, s) not in have}), dtype=np.int64)
+        if not len(empty):
+            continue
+        dx, dy = _SIDE_DIR[s]
+        dot = normal[:, 0] * dx + normal[:, 1] * dy
+        facing = pd.DataFrame({"piece": np.arange(len(who)), "grid": who, "dot": dot})
+        facing = facing[facing["grid"].isin(empty)]
+        top = facing.groupby("grid")["dot"].transform("max")
+        pick = facing[facing["dot"] >= top - 0.05]
+        extra.append(pd.DataFrame({"piece": pick["piece"].to_numpy(), "grid": pick["grid"].to_numpy(), "side": s}))
+    return pd.concat([rows, *extra], ignore_index=True) if extra else rows.reset_index(drop=True)
+
+
+def _straight_parts(seg_geoms, max_len_m: float = 25.0):
+    """The lines cut into straight two-point parts: start and end coordinates and owner index."""
+    parts, owner = shapely.get_parts(seg_geoms, return_index=True)
+    xy, idx = shapely.get_coordinates(shapely.segmentize(parts, max_len_m), return_index=True)
+    same = idx[1:] == idx[:-1]
+    a, b = xy[:-1][same], xy[1:][same]
+    keep = np.hypot(*(b - a).T) > 1e-9
+    return a[keep], b[keep], owner[idx[:-1][same][keep]]
+
+
+def _candidates(mid, tangent, seg_geoms, *, near_m: float, snap_m: float, max_angle_deg: float):
+    """Pairs (piece, segment) of lines within ``near_m`` of a piece's midpoint, their distance,
+    and whether the line runs along the piece: within ``snap_m``, or beside it (not beyond its
+    end) and within ``max_angle_deg`` of parallel to it.  A segment may appear more than once
+    (once per straight part of it)."""
+    if not len(seg_geoms) or not len(mid):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
+    a, b, owner = _straight_parts(seg_geoms)
+    pi, k = shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1))).query(
+        shapely.points(mid), predicate="dwithin", distance=near_m)
+    p, a, b = mid[pi], a[k], b[k]
+    d = b - a
+    norm2 = (d * d).sum(axis=1)
+    t = np.clip(((p - a) * d).sum(axis=1) / norm2, 0.0, 1.0)
+    off = p - (a + t[:, None] * d)
+    dist = np.hypot(off[:, 0], off[:, 1])
+    norm = np.sqrt(norm2)
+    cos = np.abs((d * tangent[pi]).sum(axis=1)) / norm
+    with np.errstate(invalid="ignore", divide="ignore"):
+        across = np.abs((off * d).sum(axis=1)) / (norm * dist)  # 0: the offset is across the line
+    angle = np.radians(max_angle_deg)
+    ok = (dist <= snap_m) | ((cos >= np.cos(angle) - 1e-12) & (np.nan_to_num(across, nan=0.0) <= np.sin(angle)))
+    return pi, owner[k], dist, ok
+
+
+def _inside_lengths(geoms, seg_geoms, seg_names, *, shrink_m: float) -> pd.Series:
+    """Metres of each named road inside each grid shrunk by ``shrink_m``, by (grid, name)."""
+    shrunk = shapely.buffer(shapely.make_valid(geoms), -shrink_m)
+    named = np.flatnonzero(pd.notna(seg_names))
+    if shapely.is_empty(shrunk).all() or not len(named):
+        return pd.Series(dtype=float)
+    gi, sj = shapely.STRtree(seg_geoms[named]).query(shrunk, predicate="intersects")
+    if not len(gi):
+        return pd.Series(dtype=float)
+    length = shapely.length(shapely.intersection(seg_geoms[named][sj], shrunk[gi]))
+    df = pd.DataFrame({"grid": gi, "name": seg_names[named][sj], "m": length})
+    return df.groupby(["grid", "name"])["m"].sum()
+
+
+def _community_name(name, cid) -> str:
+    name = "" if name is None or (isinstance(name, float) and np.isnan(name)) else str(name).strip()
+    if not name:
+        return f"{cid}号社区"
+    return name if (name.endswith("社区") or not _HAN.search(name)) else name + "社区"
+
+
+def _edge_labels(mid, who, kinds, grids, communities, *, near_m: float, en: dict) -> np.ndarray:
+    """Labels of pieces along a community boundary or the study-area edge: the neighbouring
+    community (与XX社区交界) within ``near_m`` of the piece, else the edge of the area (辖区边界)."""
+    out = np.full(len(mid), EDGE_ZH, dtype=object)
+    out[kinds == "community"] = FALLBACK_ZH["community"]
+    own = grids["community_id"].astype(str).to_numpy() if "community_id" in grids else None
+    if communities is None and own is not None:
+        communities = grids[["community_id", "geometry"]].assign(community_id=own).dissolve("community_id")
+        communities = communities.reset_index()
+    if own is None or communities is None or not len(communities) or "community_id" not in communities:
+        return out
+    cid = communities["community_id"].astype(str).to_numpy()
+    cname = communities["name"].to_numpy() if "name" in communities else np.full(len(cid), None)
+    cname_en = communities["name_en"].to_numpy() if "name_en" in communities else np.full(len(cid), None)
+    pts = shapely.points(mid)
+    pi, cj = shapely.STRtree(communities.geometry.values).query(pts, predicate="dwithin", distance=near_m)
+    other = cid[cj] != own[who[pi]]
+    pi, cj = pi[other], cj[other]
+    d = shapely.distance(pts[pi], communities.geometry.values[cj])
+    best = pd.DataFrame({"p": pi, "c": cj, "d": d}).sort_values(["p", "d", "c"]).drop_duplicates("p")
+    for p, c in zip(best["p"].to_numpy(), best["c"].to_numpy()):
+        zh = _community_name(cname[c], cid[c])
+        label = f"与{zh}交界"
+        out[p] = label
+        name_en = cname_en[c] if isinstance(cname_en[c], str) and cname_en[c].strip() else romanize(zh)
+        en.setdefault(label, f"border with {name_en}")
+    return out
+
+
+def _cut_labels(mid, normal, atoms, parcels, *, probe_m: float, en: dict) -> np.ndarray:
+    """Labels of pieces along no line, given the atoms: a cut between the buildings of one
+    block is 楼栋间 with the compound or unit on the other side (楼栋间（邻XX）); a piece with no
+    atom beyond it is the edge of the area (辖区边界); anything else (None) keeps the
+    nearest line's label."""
+    out = np.full(len(mid), None, dtype=object)
+    geoms = atoms.geometry.values
+    tree = shapely.STRtree(geoms)
+    inner, outer = shapely.points(mid - normal * probe_m), shapely.points(mid + normal * probe_m)
+
+    def first_hit(pts):
+        p, a = tree.query(pts, predicate="intersects")
+        hit = np.full(len(pts), -1, dtype=np.int64)
+        hit[p[::-1]] = a[::-1]  # the first match per point
+        return hit
+
+    ai, ao = first_hit(inner), first_hit(outer)
+    block = atoms["block_id"].to_numpy() if "block_id" in atoms else np.arange(len(atoms))
+    cut = (ai >= 0) & (ao >= 0) & (block[np.maximum(ai, 0)] == block[np.maximum(ao, 0)])
+    out[ao < 0] = EDGE_ZH
+    pname = atoms["parcel_name"].to_numpy() if "parcel_name" in atoms else np.full(len(atoms), None)
+    landmark = np.full(len(mid), None, dtype=object)
+    landmark[cut] = pname[ao[cut]]
+    if parcels is not None and len(parcels) and "name" in parcels:
+        need = np.flatnonzero(cut & pd.isna(landmark))
+        named = parcels[parcels["name"].notna()]
+        if len(need) and len(named):
+            p, q = shapely.STRtree(named.geometry.values).query(outer[need], predicate="intersects")
+            landmark[need[p[::-1]]] = named["name"].to_numpy()[q[::-1]]
+    for i in np.flatnonzero(cut):
+        name = landmark[i]
+        if isinstance(name, str) and name.strip():
+            label = f"{FALLBACK_ZH['none']}（邻{name.strip()}）"
+            en.setdefault(label, f"{FALLBACK_EN[FALLBACK_ZH['none']]} (next to {romanize(name.strip())})")
+        else:
+            label = FALLBACK_ZH["none"]
+        out[i] = label
+    return out
+
+
 def four_limits(
     grids: gpd.GeoDataFrame,
     segments: gpd.GeoDataFrame,
     *,
-    spacing_m: float = 50.0,
+    spacing_m: float = 5.0,
     snap_m: float = 2.0,
-    min_named_share: float = 0.25,
+    min_named_share: float = 0.5,
     min_width_m: float = 12.0,
+    near_m: float = 15.0,
+    max_angle_deg: float = 45.0,
+    shrink_m: float = 15.0,
+    max_inside_m: float = 20.0,
+    min_area_ratio: float = 0.5,
+    atoms: gpd.GeoDataFrame | None = None,
+    parcels: gpd.GeoDataFrame | None = None,
+    communities: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """The label of each side of each grid, and the four-limit text in Chinese and English.
 
     Parameters
     ----------
     grids : GeoDataFrame
-        Grid polygons in a projected CRS (metres).
+        Grid polygons in a projected CRS (metres); ``community_id`` optional
+        (it lets a community boundary name the community beyond it).
     segments : GeoDataFrame
         The noded linework the grids were cut along, same CRS: ``kind``
         (road/street/lane/barrier/community/limit), ``name``, optional
@@ -192,23 +368,52 @@ def four_limits(
     spacing_m : float
         Longest boundary piece, in metres.
     snap_m : float
-        How far a piece's midpoint may lie from the line it runs along.
+        A line this close to a piece's midpoint runs along it whatever its direction.
     min_named_share : float
-        Share of a side a named road must make to name it before fallbacks.
+        Share of a side a named road must run along (within ``near_m``) to name it.
     min_width_m : float
         Strips narrower than this are left out (0 keeps everything).
+    near_m : float
+        How far from a side a road running along it may lie (carriageways,
+        sidewalks and the middle of street space are this far apart).
+    max_angle_deg : float
+        A line farther than ``snap_m`` runs along a piece only within this angle of parallel.
+    shrink_m, max_inside_m : float
+        A named road with ``max_inside_m`` metres or more inside the grid shrunk
+        by ``shrink_m`` crosses the grid and names none of its sides.
+    min_area_ratio : float
+        A grid whose area is below this share of its convex hull (the area its
+        four limits enclose) is flagged ``limits_loose``.
+    atoms : GeoDataFrame, optional
+        The atoms (``block_id``, ``parcel_name``, geometry): with them a piece
+        along no line is 楼栋间 only where it cuts one block, and then names the
+        compound or unit beyond it; beyond the last atom it is 辖区边界.
+    parcels : GeoDataFrame, optional
+        Named parcels (``name``): landmarks for cuts whose atoms carry no name.
+    communities : GeoDataFrame, optional
+        ``community_id``, ``name`` (``name_en``): the neighbour a community
+        boundary names (与XX社区交界); without it the grids' communities are used.
 
     Returns
     -------
     DataFrame
         Index of ``grids``: ``east``, ``south``, ``west``, ``north`` (labels
-        in Chinese), ``east_en`` … ``north_en``, ``limits`` (Chinese text) and
-        ``limits_en``.
+        in Chinese), ``east_en`` … ``north_en``, ``limits`` (Chinese text),
+        ``limits_en``, ``limits_area_ratio`` (area ÷ convex hull),
+        ``limits_loose`` (bool: the limits describe a larger area than the
+        grid) and ``limits_loose_reason`` (English, empty when not loose).
 
     Raises
     ------
     InputError
         A geographic CRS, a CRS mismatch, missing columns, bad parameters.
+
+    Notes
+    -----
+    The rules are those of the module docstring: a named road near (within
+    ``near_m``) at least ``min_named_share`` of a side, running along half of
+    that and not crossing the grid, names it (higher class first, then the
+    longer run, then the nearer); else the side's fallback by length.
 
     Examples
     --------
@@ -221,9 +426,18 @@ def four_limits(
     ...     crs=32650)
     >>> out = four_limits(gpd.GeoDataFrame(geometry=[box], crs=32650), segs)
     >>> out.loc[0, "limits"]
-    '东至学院路，南至清华东路，西至无名巷，北至社区边界'
+    '东至学院路，南至清华东路，西至无名巷，北至辖区边界'
     >>> out.loc[0, "limits_en"]
-    'East: Xueyuan Road; South: Qinghua East Road; West: unnamed lane; North: community boundary'
+    'East: Xueyuan Road; South: Qinghua East Road; West: unnamed lane; North: edge of the area'
+
+    A carriageway 10 m beyond the boundary names the side before the unnamed
+    sidewalk on it:
+
+    >>> segs = gpd.GeoDataFrame({"kind": ["lane", "road"], "name": [None, "清华东路"]},
+    ...     geometry=[shapely.LineString([(-20, 0), (120, 0)]), shapely.LineString([(-20, -10), (120, -10)])],
+    ...     crs=32650)
+    >>> four_limits(gpd.GeoDataFrame(geometry=[box], crs=32650), segs).loc[0, "south"]
+    '清华东路'
     """
     problems = Problems()
     for arg, gdf in (("grids", grids), ("segments", segments)):
@@ -236,64 +450,242 @@ def four_limits(
     if grids.crs != segments.crs:
         problems.add("segments.crs", f"{segments.crs} differs from grids.crs {grids.crs}",
                      fix="segments = segments.to_crs(grids.crs)")
+    for arg, gdf in (("atoms", atoms), ("parcels", parcels), ("communities", communities)):
+        if gdf is not None and isinstance(gdf, gpd.GeoDataFrame) and gdf.crs != grids.crs:
+            problems.add(f"{arg}.crs", f"{gdf.crs} differs from grids.crs {grids.crs}",
+                         fix=f"{arg} = {arg}.to_crs(grids.crs)")
+        elif gdf is not None and not isinstance(gdf, gpd.GeoDataFrame):
+            problems.add(arg, f"expected a GeoDataFrame or None, got {type(gdf).__name__}", fix=f"{arg}=None")
     if "kind" not in segments.columns:
         problems.add("segments['kind']", "the column is missing", fix="pass noded segments with kind and name")
-    if not (isinstance(min_width_m, (int, float)) and min_width_m >= 0):
-        problems.add("min_width_m", f"must be a number of metres >= 0, got {min_width_m!r}", fix="e.g. 12")
-    for name, value in (("spacing_m", spacing_m), ("snap_m", snap_m)):
+    for name, value in (("min_width_m", min_width_m), ("shrink_m", shrink_m), ("max_inside_m", max_inside_m)):
+        if not (isinstance(value, (int, float)) and value >= 0):
+            problems.add(name, f"must be a number of metres >= 0, got {value!r}", fix="e.g. 12")
+    for name, value in (("spacing_m", spacing_m), ("snap_m", snap_m), ("near_m", near_m)):
         if not (isinstance(value, (int, float)) and value > 0):
             problems.add(name, f"must be a positive number of metres, got {value!r}", fix=f"e.g. {name}=5")
-    if not (isinstance(min_named_share, (int, float)) and 0 <= min_named_share <= 1):
-        problems.add("min_named_share", f"must lie in [0, 1], got {min_named_share!r}", fix="e.g. 0.25")
+    for name, value, hi in (("min_named_share", min_named_share, 1), ("min_area_ratio", min_area_ratio, 1),
+                            ("max_angle_deg", max_angle_deg, 90)):
+        if not (isinstance(value, (int, float)) and 0 <= value <= hi):
+            problems.add(name, f"must lie in [0, {hi}], got {value!r}", fix=f"e.g. {name}={hi / 2}")
     problems.raise_if_any()
 
     n = len(grids)
     geoms = np.asarray(grids.geometry.values, dtype=object)
     who, mid, length, normal = _pieces(_opened(geoms, float(min_width_m)), float(spacing_m))
     cen = shapely.get_coordinates(shapely.centroid(geoms))
-    seg_geoms = segments.geometry.values
-    seg_of = np.full(len(mid), -1, dtype=np.int64)
-    if len(seg_geoms) and len(mid):
-        p, q = shapely.STRtree(seg_geoms).query_nearest(shapely.points(mid), max_distance=snap_m, all_matches=False)
-        seg_of[p] = q
-    label = np.where(seg_of >= 0, _segment_labels(segments)[np.maximum(seg_of, 0)], FALLBACK_ZH["none"])
-    angle = np.degrees(np.arctan2(normal[:, 1], normal[:, 0]))
-    side = np.select([(angle > -45) & (angle <= 45), (angle > 45) & (angle <= 135), (angle <= -45) & (angle > -135)],
-                     ["east", "north", "south"], "west").astype(object)
-    rel = mid - cen[who] if len(who) else np.zeros((0, 2))
-    sx = np.select([side == "east", side == "west"], [1.0, -1.0], 0.0)
-    sy = np.select([side == "north", side == "south"], [1.0, -1.0], 0.0)
-    side[rel[:, 0] * sx + rel[:, 1] * sy <= 0] = None  # faces that way but lies on the other side
-    pieces = pd.DataFrame({"grid": who, "side": side, "label": label, "len": length}).dropna(subset=["side"])
-    fallback_labels = set(FALLBACK_ZH.values())
-    pieces["named"] = ~pieces["label"].isin(fallback_labels)
-    agg = pieces.groupby(["grid", "side", "label"], sort=True).agg(len=("len", "sum"), named=("named", "first"))
-    agg = agg.reset_index()
-    agg["share"] = agg["len"] / agg.groupby(["grid", "side"])["len"].transform("sum")
-    agg["prefer"] = agg["named"] & (agg["share"] >= min_named_share)
-    best = agg.sort_values(["grid", "side", "prefer", "len", "label"], ascending=[True, True, False, False, True])
-    best = best.drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["label"]
+    rows = _sides_of_pieces(who, mid, normal, cen)
+    rows["len"] = length[rows["piece"].to_numpy()]
+    seg_geoms = np.asarray(segments.geometry.values, dtype=object)
+    seg_kind = segments["kind"].astype(object).to_numpy()
+    raw_names = segments["name"].to_numpy() if "name" in segments else np.full(len(segments), None)
+    clean = pd.Series(raw_names, dtype=object)
+    clean = clean.where(clean.notna(), "").astype(str).str.strip()
+    seg_name = np.where(clean.to_numpy() != "", clean.to_numpy(), None).astype(object)
+    rank = pd.Series(seg_kind).map(_CLASS_RANK).fillna(len(_CLASS_RANK)).to_numpy()
+    pts = shapely.points(mid) if len(mid) else np.zeros(0, dtype=object)
+    tangent = np.column_stack([-normal[:, 1], normal[:, 0]]) if len(mid) else np.zeros((0, 2))
+    pi, sj, dist, along = _candidates(mid, tangent, seg_geoms, near_m=float(near_m), snap_m=float(snap_m),
+                               max_angle_deg=float(max_angle_deg))
+
+    # named roads: the length of each side they run along, unless they cross the grid
+    cand = pd.DataFrame({"piece": pi, "name": seg_name[sj], "rank": rank[sj], "d": dist, "along": along})
+    cand = cand.dropna(subset=["name"]).groupby(["piece", "name"], sort=False).agg(
+        rank=("rank", "min"), d=("d", "min"), along=("along", "any")).reset_index()
+    named = rows.merge(cand, on="piece")
+    inside = _inside_lengths(geoms, seg_geoms, seg_name, shrink_m=float(shrink_m))
+    crossing = set(inside[inside >= max_inside_m].index) if max_inside_m > 0 else set(inside.index)
+    if crossing:
+        named = named[np.array([(g, nm) not in crossing for g, nm in zip(named["grid"], named["name"])], dtype=bool)]
+    side_len = rows.groupby(["grid", "side"])["len"].sum()
+    named = named.assign(dlen=named["d"] * named["len"], plen=named["len"] * named["along"])
+    agg = named.groupby(["grid", "side", "name"]).agg(len=("len", "sum"), plen=("plen", "sum"), rank=("rank", "min"),
+                                                       dlen=("dlen", "sum")).reset_index()
+    agg["d"] = agg["dlen"] / agg["len"]
+    total = side_len.reindex(pd.MultiIndex.from_frame(agg[["grid", "side"]])).to_numpy()
+    agg["share"] = agg["len"].to_numpy() / total  # within near_m
+    agg["pshare"] = agg["plen"].to_numpy() / total  # within near_m and along
+    agg["major"] = agg["share"] >= max(0.5, min_named_share) - 1e-9
+    # near enough of the side, and running along half of that: a cross street at the corner of
+    # a short side is near all of it but along none
+    ok = agg[(agg["share"] >= min_named_share - 1e-9) & (agg["pshare"] >= min_named_share / 2 - 1e-9)
+             & (agg["pshare"] > 0)]
+    best_named = (ok.sort_values(["grid", "side", "major", "rank", "pshare", "d", "name"],
+                                 ascending=[True, True, False, True, False, True, True])
+                  .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["name"])
+
+    # fallbacks: the nearest line along each piece
+    en: dict[str, str] = {}
+    # lines of a kind with no fallback (a user's own) label nothing
+    usable = along & np.isin(seg_kind[sj], list(_KIND_ORDER))
+    near = pd.DataFrame({"piece": pi[usable], "seg": sj[usable], "d": dist[usable],
+                         "prio": [_KIND_ORDER[k] for k in seg_kind[sj[usable]]]})
+    near = near.sort_values(["piece", "d", "prio", "seg"]).drop_duplicates("piece")
+    piece_seg = np.full(len(mid), -1, dtype=np.int64)
+    piece_seg[near["piece"].to_numpy()] = near["seg"].to_numpy()
+    piece_kind = np.where(piece_seg >= 0, seg_kind[np.maximum(piece_seg, 0)], "none").astype(object)
+    piece_label = pd.Series(piece_kind).map(FALLBACK_ZH).fillna(FALLBACK_ZH["limit"]).to_numpy().astype(object)
+    edge = np.isin(piece_kind, ["community", "limit"])
+    if edge.any():
+        piece_label[edge] = _edge_labels(mid[edge], who[edge], piece_kind[edge], grids, communities,
+                                         near_m=float(near_m), en=en)
+    lone = piece_kind == "none"
+    if lone.any() and atoms is not None and len(atoms):
+        cut = _cut_labels(mid[lone], normal[lone], atoms, parcels, probe_m=2.0, en=en)
+        unknown = pd.isna(cut)
+        if unknown.any() and len(seg_geoms):  # neither a cut nor the edge: the nearest line's class
+            idx = np.flatnonzero(lone)[unknown]
+            _, q = shapely.STRtree(seg_geoms).query_nearest(pts[idx], all_matches=False)
+            cut[unknown] = pd.Series(seg_kind[q]).map(FALLBACK_ZH).fillna(EDGE_ZH).to_numpy()
+        cut[pd.isna(cut)] = FALLBACK_ZH["none"]
+        piece_label[lone] = cut
+    rows["label"] = piece_label[rows["piece"].to_numpy()]
+    covered = set(zip(*(named.loc[named["along"], c] for c in ("piece", "grid", "side"))))
+    rows["covered"] = [k in covered for k in zip(rows["piece"], rows["grid"], rows["side"])]
+    # pieces along a named road that names no side: out of the vote where other pieces remain
+    rest = rows[~rows["covered"] | ~rows.groupby(["grid", "side"])["covered"].transform("all")]
+    fb = rest.groupby(["grid", "side", "label"])["len"].sum().reset_index()
+    best_fb = (fb.sort_values(["grid", "side", "len", "label"], ascending=[True, True, False, True])
+               .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["label"])
+    # a side whose pieces all run along named roads, none of them long enough: the longest
+    runner = (agg[agg["pshare"] > 0].sort_values(["grid", "side", "pshare", "rank", "name"],
+                                                 ascending=[True, True, False, True, True])
+              .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["name"])
+    all_cov = rows.groupby(["grid", "side"])["covered"].all()
+    runner = runner[runner.index.isin(all_cov[all_cov].index)]
+    best = best_named.combine_first(runner).combine_first(best_fb)
+
     out = pd.DataFrame(index=pd.RangeIndex(n))
     for s in SIDES:
         col = best.xs(s, level="side") if s in best.index.get_level_values("side") else pd.Series(dtype=object)
-        col = col.reindex(range(n))
-        empty = col.isna().to_numpy() & np.isin(np.arange(n), who)
-        if empty.any():  # no piece faces this way: the pieces facing most nearly that way
-            dx, dy = _SIDE_DIR[s]
-            facing = pd.DataFrame({"grid": who, "dot": normal[:, 0] * dx + normal[:, 1] * dy, "label": label})
-            facing = facing[facing["grid"].isin(np.flatnonzero(empty))]
-            top = facing.sort_values(["grid", "dot", "label"], ascending=[True, False, True]).drop_duplicates("grid")
-            col.iloc[top["grid"].to_numpy()] = top["label"].to_numpy()
-        out[s] = col.fillna(FALLBACK_ZH["limit"]).to_numpy()
+        out[s] = col.reindex(range(n)).fillna(EDGE_ZH).to_numpy()
     en_names = _english_names(segments)
     labels = pd.unique(out[list(SIDES)].to_numpy().ravel())
-    english = {v: _english(v, en_names) for v in labels}
+    english = {v: en.get(v) or _english(v, en_names) for v in labels}
     for s in SIDES:
         out[f"{s}_en"] = out[s].map(english)
     out["limits"] = limits_text(out, language="zh")
     out["limits_en"] = limits_text(out, language="en")
+    area = shapely.area(geoms)
+    hull = shapely.area(shapely.convex_hull(geoms))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(hull > 0, area / hull, 1.0)
+    out["limits_area_ratio"] = ratio
+    out["limits_loose"] = ratio < min_area_ratio
+    out["limits_loose_reason"] = [
+        f"the four limits enclose about {1 / r:.1f} times the grid's area (area / convex hull {r:.2f})"
+        if loose else "" for r, loose in zip(ratio, out["limits_loose"])]
     out.index = grids.index
     return out
+
+
+def check_limits(
+    grids: gpd.GeoDataFrame,
+    segments: gpd.GeoDataFrame,
+    limits: pd.DataFrame,
+    *,
+    near_m: float = 15.0,
+    shrink_m: float = 15.0,
+    max_inside_m: float = 20.0,
+    min_share: float = 0.5,
+    spacing_m: float = 5.0,
+    min_width_m: float = 12.0,
+) -> pd.DataFrame:
+    """The geometric check of four limits (issue 18's acceptance), one row per grid and side.
+
+    A side's pieces are those :func:`four_limits` uses.  A named road runs along
+    a piece when any of its lines lies within ``near_m`` of the piece's midpoint
+    (distance only, whatever the direction).
+
+    Parameters
+    ----------
+    grids, segments : GeoDataFrame
+        As for :func:`four_limits`.
+    limits : DataFrame
+        Index of ``grids``, with the side labels ``east`` … ``north`` (the
+        output of :func:`four_limits`, or ``limit_<side>`` columns of a plan's grids).
+    near_m, shrink_m, max_inside_m, min_share : float
+        A named side passes when its road lies within ``near_m`` of at least
+        ``min_share`` of the side and less than ``max_inside_m`` metres of it
+        lie inside the grid shrunk by ``shrink_m``.
+    spacing_m, min_width_m : float
+        How the sides are cut into pieces (see :func:`four_limits`).
+
+    Returns
+    -------
+    DataFrame
+        ``grid`` (index label of ``grids``), ``side``, ``label``, ``named``
+        (bool), ``side_m``, ``share`` (of the side along the named road),
+        ``inside_m``, ``passes`` (named sides; True for fallbacks), ``best_road``
+        and ``best_share`` (the named road, not crossing the grid, along most of
+        the side) and ``misses`` (a road not crossing the grid runs along at
+        least ``min_share`` of the side, and the side names none of those).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> segs = gpd.GeoDataFrame({"kind": ["road", "lane"], "name": ["清华东路", None]},
+    ...     geometry=[shapely.LineString([(-20, -10), (120, -10)]), shapely.LineString([(-20, 0), (120, 0)])],
+    ...     crs=32650)
+    >>> g = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 100)], crs=32650)
+    >>> c = check_limits(g, segs, four_limits(g, segs)).set_index("side")
+    >>> south = c.loc["south"]
+    >>> south["label"], float(south["share"]), bool(south["passes"]), bool(south["misses"])
+    ('清华东路', 1.0, True, False)
+    """
+    geoms = np.asarray(grids.geometry.values, dtype=object)
+    who, mid, length, normal = _pieces(_opened(geoms, float(min_width_m)), float(spacing_m))
+    rows = _sides_of_pieces(who, mid, normal, shapely.get_coordinates(shapely.centroid(geoms)))
+    rows["len"] = length[rows["piece"].to_numpy()]
+    names = segments["name"].to_numpy() if "name" in segments else np.full(len(segments), None)
+    clean = pd.Series(names, dtype=object)
+    clean = clean.where(clean.notna(), "").astype(str).str.strip()
+    seg_name = np.where(clean.to_numpy() != "", clean.to_numpy(), None).astype(object)
+    keep = np.flatnonzero(pd.notna(seg_name))
+    seg_geoms = np.asarray(segments.geometry.values, dtype=object)[keep]
+    seg_name = seg_name[keep]
+    pi, sj = (shapely.STRtree(seg_geoms).query(shapely.points(mid), predicate="dwithin", distance=near_m)
+              if len(seg_geoms) and len(mid) else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    near = pd.DataFrame({"piece": pi, "name": seg_name[sj]}).drop_duplicates()
+    inside = _inside_lengths(geoms, seg_geoms, seg_name, shrink_m=float(shrink_m))
+    cov = rows.merge(near, on="piece").groupby(["grid", "side", "name"])["len"].sum().reset_index()
+    side_len = rows.groupby(["grid", "side"])["len"].sum()
+    cov["share"] = cov["len"].to_numpy() / side_len.reindex(pd.MultiIndex.from_frame(cov[["grid", "side"]])).to_numpy()
+    cov["inside_m"] = [float(inside.get((g, nm), 0.0)) for g, nm in zip(cov["grid"], cov["name"])]
+    free = cov[cov["inside_m"] < max_inside_m]
+    top = (free.sort_values(["grid", "side", "share", "name"], ascending=[True, True, False, True])
+           .drop_duplicates(["grid", "side"]).set_index(["grid", "side"]))
+    cov = cov.set_index(["grid", "side", "name"])
+    out = []
+    index = grids.index
+    for g in range(len(grids)):
+        for s in SIDES:
+            label = limits[s].iloc[g] if s in limits else limits[f"limit_{s}"].iloc[g]
+            named = not is_fallback(label)
+            share = float(cov["share"].get((g, s, label), 0.0)) if named else np.nan
+            inside_m = float(inside.get((g, label), 0.0)) if named else np.nan
+            ok = share >= min_share and inside_m < max_inside_m if named else True
+            major = free[(free["grid"] == g) & (free["side"] == s) & (free["share"] >= min_share)]["name"]
+            out.append({"grid": index[g], "side": s, "label": label, "named": named,
+                        "side_m": float(side_len.get((g, s), 0.0)), "share": share, "inside_m": inside_m,
+                        "passes": bool(ok),
+                        "best_road": top["name"].get((g, s)), "best_share": float(top["share"].get((g, s), 0.0)),
+                        "misses": bool(len(major)) and label not in set(major)})
+    return pd.DataFrame(out)
+
+
+def is_fallback(label: str) -> bool:
+    """Whether a side label is a fallback (no road name): 无名路/街/巷, 无名界线, 社区边界,
+    与XX社区交界, 辖区边界 or 楼栋间 (with or without a landmark).
+
+    Examples
+    --------
+    >>> [is_fallback(x) for x in ("学院路", "无名巷", "与学院路社区交界", "楼栋间（邻静淑苑）", "辖区边界")]
+    [False, True, True, True, True]
+    """
+    label = str(label)
+    return (label in FALLBACK_ZH.values() or label == EDGE_ZH or label.startswith(FALLBACK_ZH["none"])
+            or (label.startswith("与") and label.endswith("交界")))
 
 
 def _english_names(segments: gpd.GeoDataFrame) -> dict[str, str]:

@@ -17,10 +17,13 @@ from gridpart.codes import DEFAULT_PREFIX, community_codes, grid_codes
 from gridpart.kinds import grid_kinds, grid_places
 from gridpart.limits import SIDES, four_limits
 
-__all__ = ["NAMING_COLUMNS", "name_grids", "recode"]
+__all__ = ["LIMITS_FLAG_COLUMNS", "NAMING_COLUMNS", "name_grids", "recode"]
 
 #: Columns :func:`name_grids` adds to the grids.
 NAMING_COLUMNS = ("code", "kind", "limits", "limits_en", "places") + tuple(f"limit_{s}" for s in SIDES)
+#: Further columns :func:`name_grids` returns, for flags: the four limits describe a larger
+#: area than the grid (see :func:`gridpart.limits.four_limits`).
+LIMITS_FLAG_COLUMNS = ("limits_loose", "limits_loose_reason")
 
 
 def name_grids(
@@ -52,7 +55,7 @@ def name_grids(
     Returns
     -------
     columns : DataFrame
-        Index of ``grids``: the :data:`NAMING_COLUMNS`.
+        Index of ``grids``: the :data:`NAMING_COLUMNS`, then the :data:`LIMITS_FLAG_COLUMNS`.
     community : DataFrame
         Per community id: ``code``, ``code_source`` ("given"/"generated") and ``name``.
     """
@@ -63,13 +66,18 @@ def name_grids(
     out["code"] = grid_codes(grids, ccodes["code"], width=width, row_height_m=row_height_m)["code"]
     kinds = grid_kinds(atoms)
     out["kind"] = kinds.reindex(grids["grid_id"].to_numpy()).fillna("street").to_numpy()
-    lim = four_limits(grids, segments)
+    geo_atoms = atoms if isinstance(atoms, gpd.GeoDataFrame) and atoms.crs == grids.crs else None
+    lim = four_limits(grids, segments, atoms=geo_atoms,
+                      parcels=parcels if parcels is not None and parcels.crs == grids.crs else None,
+                      communities=communities if communities is not None and communities.crs == grids.crs else None)
     out["limits"] = lim["limits"]
     out["limits_en"] = lim["limits_en"]
     out["places"] = _places(grids, atoms, parcels)
     for s in SIDES:
         out[f"limit_{s}"] = lim[s]
-    return out[list(NAMING_COLUMNS)], ccodes
+    for col in LIMITS_FLAG_COLUMNS:
+        out[col] = lim[col]
+    return out[list(NAMING_COLUMNS) + list(LIMITS_FLAG_COLUMNS)], ccodes
 
 
 def _places(grids: gpd.GeoDataFrame, atoms: pd.DataFrame, parcels, sep: str = "、") -> pd.Series:
