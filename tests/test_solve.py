@@ -328,7 +328,7 @@ def test_exact_proves_a_district_of_eight_grids_optimal():
     plan = gp.partition(roads, hh, strategy="exact", seed=0, time_limit=120)
     assert_valid_plan(plan, hh)
     st = plan.status.iloc[0]
-    assert st["n_grids"] == 8 and st["status"] == "OPTIMAL" and st["gap"] == 0
+    assert st["n_grids"] == 8 and st["status"] == "OPTIMAL" and st["model_gap"] == 0
     assert plan.score().summary["share_in_band"] == 1.0
 
 
