@@ -736,9 +736,10 @@ def partition(
         (:data:`gridpart.solvers.lns.EXACT_TIME_SHARE`), which uses most of
         ``time_limit`` on an ordinary 2-core machine when no proof comes
         sooner (one deterministic second took about 2 wall seconds there).
-        ``"auto"`` and ``"lns"``: a cap on the sum of the LNS windows'
-        budgets (each window 0.5-0.75 deterministic seconds); default none,
-        the search ends when a pass over the grids improves nothing.  Given
+        ``"auto"`` and ``"lns"``: a cap on the sum of the budgets handed
+        to CP-SAT (each LNS window 0.5-0.75 deterministic seconds, a small
+        component solved whole under ``"auto"`` 2.5); default none, the
+        search ends when a pass over the grids improves nothing.  Given
         to a callable strategy only when set (it must then accept
         ``effort=``).
     seed : int
