@@ -325,16 +325,20 @@ def _exact(sub: SubProblem, hint: np.ndarray, *, seed: int, time_limit: float, t
         factor_done = factor is None
         if factor is None:
             break
-    why = (f"no in-band plan with {', '.join(tried)}" if status == "INFEASIBLE"
-           else f"exact model {status} in budget")
     fallback = solve_subproblem(sub, strategy="lns", seed=seed,
                                 time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
     capped |= fallback.time_capped
-    if _in_band(sub, fallback.labels) or status != "INFEASIBLE":
+    if status != "INFEASIBLE":
+        # the exact model found no plan and proved nothing: its status stays, the plan is the windows'
         proof = fallback.proof + ("" if _in_band(sub, fallback.labels) else f"; {SOFT_BAND}")
+        return SubResult(fallback.labels, status, f"{EXACT_NAME} (no solution in budget: lns plan)",
+                         float("nan"), float("nan"), time.perf_counter() - t0, fallback.windows,
+                         fallback.improved, capped, proof=proof, effort=budget)
+    why = f"no in-band plan with {', '.join(tried)}"
+    if _in_band(sub, fallback.labels):
         return SubResult(fallback.labels, fallback.status, f"{EXACT_NAME} ({why}): lns plan",
                          fallback.objective, fallback.bound, time.perf_counter() - t0, fallback.windows,
-                         fallback.improved, capped, proof=proof, effort=budget)
+                         fallback.improved, capped, proof=fallback.proof, effort=budget)
     # neither the exact models nor the windows fit the band: soften it
     res = solve_exact(sub, hint, seed=seed, deterministic_time=max(budget - spent, 1e-3),
                       time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
