@@ -333,6 +333,18 @@ def test_exact_proves_a_district_of_eight_grids_optimal():
 
 
 @pytest.mark.slow
+def test_exact_with_time_limit_30_searches_long_enough_to_prove_eight_grids():
+    # 94 atoms, 8 grids (issue 17, item 5): a budget of time_limit / 6 stopped at gap 0.04;
+    # the default effort (0.4 x time_limit = 12 deterministic seconds) proves it, in about
+    # 20 s of wall clock on 2 shared cores
+    roads, hh, _ = synthetic_city(2_400, seed=9, block_households=2_400 / 85)
+    plan = gp.partition(roads, hh, strategy="exact", seed=0, time_limit=30)
+    st = plan.status.sort_values("n_atoms", ascending=False).iloc[0]
+    assert (st["n_atoms"], st["n_grids"]) == (94, 8)
+    assert st["status"] == "OPTIMAL" and st["effort"] == 12.0 and not st["time_capped"]
+
+
+@pytest.mark.slow
 def test_a_fifty_thousand_household_district_gives_a_valid_named_plan():
     # regression: the four-limit text once failed with a GEOS TopologyException here
     roads, hh, _ = synthetic_city(50_000, seed=0)
