@@ -358,8 +358,11 @@ def _exact(sub: SubProblem, hint: np.ndarray, *, seed: int, time_limit: float, t
 def _excess(sub: SubProblem, labels: np.ndarray) -> float:
     """Households outside the band, over the grids not headed by an atom above it."""
     k = int(labels.max()) + 1
-    bad = _badness(sub, labels, k)
-    return float((bad // 1e6).sum())
+    sizes = np.bincount(labels, weights=sub.weight, minlength=k)
+    b = sub.band
+    excess = np.maximum(0, np.maximum(np.ceil(b.lo - 1e-9) - sizes, sizes - np.floor(b.hi + 1e-9)))
+    excess[np.unique(labels[sub.forced])] = 0.0
+    return float(excess.sum())
 
 
 #: Up to this many grids, polish windows let atoms move anywhere in the window.
