@@ -372,7 +372,7 @@ def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units,
             or not math.isfinite(effort) or effort <= 0):
         problems.add("effort", f"must be a positive number of CP-SAT deterministic seconds or None, got {effort!r}",
                      fix="e.g. effort=20, or leave it out for the default")
-    elif effort is not None and callable(strategy) and not _accepts_effort(strategy):
+    elif effort is not None and not _accepts_effort(STRATEGIES.get(strategy) if isinstance(strategy, str) else strategy):
         problems.add("effort", f"is given, but strategy {_strategy_name(strategy)!r} takes no effort= keyword",
                      fix="leave effort out, or add an effort=None keyword to the strategy")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**31:
@@ -1156,6 +1156,8 @@ def _accepts_effort(fn) -> bool:
     """Whether a strategy callable takes an ``effort=`` keyword (or ``**kwargs``)."""
     import inspect
 
+    if not callable(fn):
+        return True  # an unknown strategy is reported on its own
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):

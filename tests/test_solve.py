@@ -544,3 +544,9 @@ def test_effort_is_checked_recorded_and_decides_the_exact_budget():
     with pytest.raises(InputError, match="effort"):
         gp.partition(blocks, hh, roads_are="blocks", study_area=area, effort=1,
                      strategy=lambda sub, *, seed, time_limit: None)
+    gp.register_strategy("no_effort_kw", lambda sub, *, seed, time_limit: None)
+    try:
+        with pytest.raises(InputError, match="no effort= keyword"):
+            gp.partition(blocks, hh, roads_are="blocks", study_area=area, effort=1, strategy="no_effort_kw")
+    finally:
+        gp.solve.STRATEGIES.pop("no_effort_kw")
