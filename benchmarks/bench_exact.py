@@ -41,8 +41,9 @@ def run_one(grids: int, atoms: int, seed: int, time_limit: float) -> dict:
         "grids_asked": grids, "atoms_asked": atoms, "seed": seed,
         "atoms": int(st["n_atoms"]), "grids": int(st["n_grids"]), "status": st["status"],
         "solve_s": round(float(st["wall_s"]), 1), "total_s": round(wall, 1),
-        "objective": float(st["objective"]), "bound": float(st["bound"]),
-        "gap": round(float(st["gap"]), 4) if st["gap"] == st["gap"] else "",
+        "objective": float(st["objective"]), "bound": float(st["model_bound"]),
+        "gap": round(float(st["model_gap"]), 4) if st["model_gap"] == st["model_gap"] else "",
+        "effort": float(st["effort"]),
         "in_band": round(float(card["share_in_band"]), 3),
     }
 

@@ -216,7 +216,7 @@ def _solve_area(area: Area, out: str, options: dict[str, Any]) -> dict[str, Any]
 
 
 _COMMON = ("target", "tolerance", "time_limit", "seed", "roads_are")
-_PARTITION = ("strategy", "units", "compounds", "n_grids")
+_PARTITION = ("strategy", "units", "compounds", "n_grids", "effort")
 _REPARTITION = ("locked", "rebalance", "window_time", "max_rings", "code_width")
 
 
@@ -300,8 +300,8 @@ def run_batch(
         Solve areas again even when their file exists (and accept other options).
     **options
         ``target``, ``tolerance``, ``time_limit``, ``seed``, ``roads_are`` for
-        every area; ``strategy``, ``units``, ``compounds``, ``n_grids`` for
-        :func:`gridpart.partition`; ``locked``, ``rebalance``, ``window_time``,
+        every area; ``strategy``, ``units``, ``compounds``, ``n_grids``,
+        ``effort`` for :func:`gridpart.partition`; ``locked``, ``rebalance``, ``window_time``,
         ``max_rings``, ``code_width`` for :func:`gridpart.repartition` (areas
         with an old plan).
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["GridpartError", "InputError", "CRSError", "SolverError", "Problem", "Problems",
-           "Repair", "GridpartWarning", "RepairWarning", "TimeLimitWarning", "GridCountWarning"]
+           "Repair", "GridpartWarning", "RepairWarning", "TimeLimitWarning", "GridCountWarning", "BandWarning"]
 
 _MAX_IDS = 5
 
@@ -108,6 +108,17 @@ class TimeLimitWarning(GridpartWarning):
 
 class GridCountWarning(GridpartWarning):
     """A requested grid count (``n_grids``) cannot be met; the message says what was used."""
+
+
+class BandWarning(GridpartWarning):
+    """The band was softened: no plan found puts every grid in it.
+
+    Given only after the exact model (its candidate centres widened up to
+    every pair) and the windowed search have both failed to fit the band.
+    It is not a proof that the band is impossible: the grids outside it are
+    not marked ``forced``, and ``plan.status["proof"]`` names the softened
+    band for the sub-problems concerned.
+    """
 
 
 @dataclass(frozen=True)

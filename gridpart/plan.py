@@ -35,10 +35,17 @@ class GridPlan:
         Households that could not be placed, with a ``reason``.
     status : DataFrame
         One row per community and component: ``status`` (OPTIMAL / FEASIBLE /
-        INFEASIBLE / UNKNOWN, for the model solved), ``method``, ``objective``,
-        ``bound``, ``gap``, ``wall_s``, ``windows``, ``n_atoms``, ``n_grids``,
-        ``households``, ``forced_out``, ``time_capped`` (the wall-clock cap
-        stopped the search, so the plan depends on machine speed) and ``notes``.
+        INFEASIBLE / UNKNOWN, for the model solved), ``proof`` (what that
+        status covers: ``"problem"`` when the model solved cuts off no plan
+        the problem allows, else its restrictions, ``"; "``-separated: pruned
+        centres, closer-neighbour contiguity, a window model, a softened
+        band), ``method``, ``objective``, ``bound`` and ``gap`` (on the
+        problem: NaN unless ``proof`` is ``"problem"``), ``model_bound`` and
+        ``model_gap`` (for the model solved), ``effort`` (CP-SAT
+        deterministic seconds budgeted), ``wall_s``, ``windows``, ``n_atoms``,
+        ``n_grids``, ``households``, ``forced_out``, ``time_capped`` (the
+        wall-clock cap stopped the search, so the plan depends on machine
+        speed) and ``notes``.
     edges : DataFrame
         The atom graph: ``a``, ``b`` (atom ids), lengths by road class, ``kind``, ``name``.
     roads : GeoDataFrame

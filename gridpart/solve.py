@@ -37,7 +37,7 @@ from gridpart.blocks import (
 from gridpart.codes import reading_order
 from gridpart.coords import convert_layer, coords_by_layer
 from gridpart.crs import prepare_crs, to_working
-from gridpart.errors import Problems, SolverError, TimeLimitWarning
+from gridpart.errors import BandWarning, Problems, SolverError, TimeLimitWarning
 from gridpart.kinds import (
     COMPOUND_REASON,
     DEDICATED_REASON,
@@ -63,7 +63,7 @@ from gridpart.schema import (
     validate_parcels,
     validate_roads,
 )
-from gridpart.solvers.lns import SubResult, solve_subproblem
+from gridpart.solvers.lns import SOFT_BAND, PROOF_PROBLEM, SubResult, solve_subproblem
 from gridpart.solvers.cpsat import labels_objective
 
 __all__ = ["partition", "register_strategy", "STRATEGIES", "DEFAULT_MARGIN_M"]
@@ -175,16 +175,18 @@ def _strategy_name(strategy) -> str:
 def _solve_one(args: tuple) -> SubResult:
     """Solve one sub-problem with a strategy and check what it returned.
 
-    ``args`` is ``(sub, (name, fn), seed, time_limit[, n_jobs])``; ``fn`` is the
-    strategy itself (sent to worker processes as is, so a strategy registered
-    in the parent works under any start method), ``name`` its name for
-    messages.
+    ``args`` is ``(sub, (name, fn), seed, time_limit[, n_jobs[, effort]])``;
+    ``fn`` is the strategy itself (sent to worker processes as is, so a
+    strategy registered in the parent works under any start method), ``name``
+    its name for messages.  ``effort`` is passed only when given (not None).
     """
     sub, (name, fn), seed, time_limit, *rest = args
+    kwargs = {}
     if rest and rest[0] > 1:
-        res = fn(sub, seed=seed, time_limit=time_limit, n_jobs=rest[0])
-    else:
-        res = fn(sub, seed=seed, time_limit=time_limit)
+        kwargs["n_jobs"] = rest[0]
+    if len(rest) > 1 and rest[1] is not None:
+        kwargs["effort"] = rest[1]
+    res = fn(sub, seed=seed, time_limit=time_limit, **kwargs)
     return _checked(res, sub, name, contiguous=getattr(fn, "contiguous_labels", True))
 
 
@@ -395,13 +397,22 @@ def _with_user_columns(validated: gpd.GeoDataFrame, given: gpd.GeoDataFrame) -> 
     return gpd.GeoDataFrame(out, geometry=validated.geometry.name, crs=validated.crs)
 
 
-def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units, n_grids, compounds="share") -> None:
+def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units, n_grids, compounds="share",
+                  effort=None) -> None:
     if not (callable(strategy) or (isinstance(strategy, str) and strategy in STRATEGIES)):
         problems.add("strategy", f"unknown strategy {strategy!r}; known: {sorted(STRATEGIES)}",
                      fix="pass one of those names, or a callable registered with gp.register_strategy")
     if (not isinstance(time_limit, (int, float, np.integer, np.floating)) or isinstance(time_limit, (bool, np.bool_))
             or not math.isfinite(time_limit) or time_limit <= 0):
         problems.add("time_limit", f"must be a positive number of seconds, got {time_limit!r}", fix="e.g. time_limit=60")
+    if effort is not None and (
+            not isinstance(effort, (int, float, np.integer, np.floating)) or isinstance(effort, (bool, np.bool_))
+            or not math.isfinite(effort) or effort <= 0):
+        problems.add("effort", f"must be a positive number of CP-SAT deterministic seconds or None, got {effort!r}",
+                     fix="e.g. effort=20, or leave it out for the default")
+    elif effort is not None and not _accepts_effort(STRATEGIES.get(strategy) if isinstance(strategy, str) else strategy):
+        problems.add("effort", f"is given, but strategy {_strategy_name(strategy)!r} takes no effort= keyword",
+                     fix="leave effort out, or add an effort=None keyword to the strategy")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**31:
         problems.add("seed", f"must be an integer from 0 to 2**31 - 1, got {seed!r}", fix="e.g. seed=0")
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
@@ -679,6 +690,7 @@ def partition(
     n_grids: int | dict | None = None,
     strategy: str | Callable = "auto",
     time_limit: float = 60.0,
+    effort: float | None = None,
     seed: int = 0,
     n_jobs: int = 1,
     progress: bool = False,
@@ -748,17 +760,27 @@ def partition(
         (:func:`register_strategy`): a malformed result raises a
         :class:`~gridpart.errors.SolverError`.
     time_limit : float
-        Wall-clock safety cap per sub-problem, in seconds.  Deterministic
-        budgets end the search (CP-SAT's deterministic time per LNS window; for
-        ``strategy="exact"``, ``time_limit / 6`` deterministic seconds, see
-        :data:`gridpart.solvers.lns.EXACT_TIME_SHARE`), so the same input and
-        seed give the same plan on any machine *as long as this cap does not
-        bind*.  When it does (a component whose search needs longer, or a slow
-        or busy machine), the search stops early: ``plan.status["time_capped"]``
-        marks the sub-problem, a :class:`~gridpart.errors.TimeLimitWarning`
-        names it, and that plan depends on machine speed; raise
-        ``time_limit`` to get the reproducible one.  With ``strategy="exact"``
-        a different ``time_limit`` is a different (reproducible) budget.
+        Wall-clock cap per sub-problem, in seconds: it only guards.  The
+        deterministic budget ``effort`` decides the search, so the same input
+        and seed give the same plan on any machine *as long as this cap does
+        not bind*.  When it does (a search that needs longer, or a slow or busy
+        machine), the search stops early: ``plan.status["time_capped"]`` marks
+        the sub-problem, a :class:`~gridpart.errors.TimeLimitWarning` names
+        it, and that plan depends on machine speed; raise ``time_limit`` (or
+        lower ``effort``) to get the reproducible one.
+    effort : float, optional
+        CP-SAT deterministic seconds per sub-problem (recorded in
+        ``plan.status["effort"]``).  ``strategy="exact"``: the exact model's
+        budget; default ``0.4 × time_limit``
+        (:data:`gridpart.solvers.lns.EXACT_TIME_SHARE`), which uses most of
+        ``time_limit`` on an ordinary 2-core machine when no proof comes
+        sooner (one deterministic second took about 2 wall seconds there).
+        ``"auto"`` and ``"lns"``: a cap on the sum of the budgets handed
+        to CP-SAT (each LNS window 0.5-0.75 deterministic seconds, a small
+        component solved whole under ``"auto"`` 2.5); default none, the
+        search ends when a pass over the grids improves nothing.  Given
+        to a callable strategy only when set (it must then accept
+        ``effort=``).
     seed : int
     n_jobs : int
         Processes for independent sub-problems (-1: all cores); results are
@@ -812,6 +834,12 @@ def partition(
     TimeLimitWarning
         Once, when the wall-clock ``time_limit`` stopped the search in some
         sub-problems (named in the message, ``time_capped`` in ``plan.status``).
+    BandWarning
+        Once, when ``strategy="exact"`` softened the band in some sub-problems
+        (neither its models nor the windowed search found a plan with every
+        grid in the band; ``plan.status["proof"]`` names a softened band).
+        Their grids out of the band are not marked ``forced``: no proof says
+        the band is impossible for them.
     GridCountWarning
         When an ``n_grids`` count cannot be met (the message gives the fewest
         or most grids possible).
@@ -823,6 +851,14 @@ def partition(
     >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, time_limit=10)
     >>> bool(plan.households["grid_id"].notna().all())
     True
+
+    ``plan.status`` says per sub-problem what was solved and what was proven:
+    ``status``, ``model_bound`` and ``model_gap`` are for the model solved;
+    ``proof`` lists the restrictions of that model (``"problem"`` when it has
+    none), and ``bound`` / ``gap`` are filled only then.
+
+    >>> plan.status[["status", "proof", "effort"]].columns.tolist()
+    ['status', 'proof', 'effort']
     """
     t_start = time.perf_counter()
     roads, households, barriers, study_area, parcels = _osm_inputs(roads, households, barriers, study_area, parcels)
@@ -839,7 +875,7 @@ def partition(
     barriers_v = validate_barriers(barriers_in, problems=problems) if barriers_in is not None else None
     tgt = coerce_target(target, tolerance, problems)
     _check_target_size(tgt, problems)
-    _check_params(problems, strategy, time_limit, seed, n_jobs, units, n_grids, compounds)
+    _check_params(problems, strategy, time_limit, seed, n_jobs, units, n_grids, compounds, effort)
     if (not isinstance(compactness, (int, float, np.integer, np.floating)) or isinstance(compactness, bool)
             or not math.isfinite(compactness) or not 0 <= compactness <= 1000):
         problems.add("compactness", f"must be a number from 0 to 1000, got {compactness!r}",
@@ -910,7 +946,7 @@ def partition(
     spec = (_strategy_name(strategy), STRATEGIES[strategy] if isinstance(strategy, str) else strategy)
     atoms, solver_e, groups, capped_checks = _parcel_policy(
         atoms, edges, w["parcels"], band, units, compounds, n_grids,
-        lambda sub: _solve_one((sub, spec, int(seed), float(time_limit))))
+        lambda sub: _solve_one((sub, spec, int(seed), float(time_limit), 1, effort)))
     subs = build_subproblems(atoms, solver_e, band, n_grids=n_grids, compactness=float(compactness))
     subs = dedicated_subproblems(subs, groups, atoms["parcel_kind"].to_numpy(), compounds=compounds)
     # a compound that fits in one grid stays whole: its atoms are solved as one
@@ -930,10 +966,10 @@ def partition(
     small = [i for i in range(len(solved)) if i not in set(large)]
     results: list[SubResult | None] = [None] * len(subs)
     for i in large:
-        results[i] = _solve_one((solved[i], spec, int(seed), float(time_limit), n_workers))
+        results[i] = _solve_one((solved[i], spec, int(seed), float(time_limit), n_workers, effort))
         if progress:
             log.info("solved sub-problem %s/%d (%d grids)", subs[i].community_id, subs[i].component, subs[i].k)
-    jobs = [(solved[i], spec, int(seed), float(time_limit)) for i in small]
+    jobs = [(solved[i], spec, int(seed), float(time_limit), 1, effort) for i in small]
     # a registered strategy runs in the workers (the function itself is sent, so it
     # need not be registered there); a callable passed directly runs here, serially
     if n_workers > 1 and len(jobs) > 1 and isinstance(strategy, str) and _picklable(spec[1]):
@@ -956,11 +992,12 @@ def partition(
         parcels_work=w["parcels"], communities=w["communities"],
     )
     _warn_time_capped(plan.status, capped_checks, float(time_limit))
+    _warn_softened(plan.status)
     plan.params.update(
         target=repr(tgt), band=[band.lo, band.hi],
         persons_band=None if band.persons_lo is None else [band.persons_lo, band.persons_hi, band.persons_hard],
         roads_are=roads_are, strategy=_strategy_name(strategy),
-        time_limit=float(time_limit), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
+        time_limit=float(time_limit), effort=None if effort is None else float(effort), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
         compactness=float(compactness),
         coords=systems, repairs=[r.as_dict() for r in problems.repairs],
         work_crs=work_crs.to_string(), timings={
@@ -987,7 +1024,9 @@ def _unmix(results: list[SubResult], subs: list[SubProblem], atoms: pd.DataFrame
                 # the moves leave the solver's model: its bound and proof no longer apply
                 res = dataclasses.replace(res, labels=labels, method=res.method + "; compounds unmixed",
                                           status="FEASIBLE", objective=labels_objective(sub, labels),
-                                          bound=float("nan"))
+                                          bound=float("nan"),
+                                          proof="none: compounds moved after the solve" + (
+                                              f"; {SOFT_BAND}" if SOFT_BAND in res.proof else ""))
         out.append(res)
     return out
 
@@ -1053,11 +1092,16 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
         label[sub.atoms] = res.labels + offset
         forced_atoms[sub.atoms[sub.forced]] = True
         k = int(res.labels.max()) + 1
+        # the bound is the problem's only when the model solved restricts nothing
+        proven = res.proof == PROOF_PROBLEM
         rows.append({
             "community_id": sub.community_id, "component": sub.component, "status": res.status,
-            "method": res.method, "objective": res.objective, "bound": res.bound, "gap": res.gap,
-            "wall_s": res.wall_s, "n_atoms": sub.n, "n_grids": k, "households": sub.total,
-            "windows": res.windows, "time_capped": bool(res.time_capped), "notes": "; ".join(sub.notes),
+            "proof": res.proof or "not stated by the strategy", "method": res.method,
+            "objective": res.objective, "bound": res.bound if proven else float("nan"),
+            "gap": res.gap if proven else float("nan"), "model_bound": res.bound, "model_gap": res.gap,
+            "effort": float(res.effort), "wall_s": res.wall_s, "n_atoms": sub.n, "n_grids": k,
+            "households": sub.total, "windows": res.windows, "time_capped": bool(res.time_capped),
+            "notes": "; ".join(sub.notes),
         })
         offset += k
     atoms = atoms.assign(_label=label)
@@ -1144,6 +1188,35 @@ def _warn_time_capped(status: pd.DataFrame, capped_checks: list[str], time_limit
         f"time_limit={max(2 * time_limit, 60):g}) for a plan that is the same on every run; "
         "plan.status['time_capped'] marks them.",
         TimeLimitWarning, stacklevel=3)
+
+
+def _warn_softened(status: pd.DataFrame) -> None:
+    """One :class:`~gridpart.errors.BandWarning` naming the sub-problems whose band was softened."""
+    soft = status.loc[status["proof"].str.contains(SOFT_BAND, regex=False), ["community_id", "component"]]
+    if soft.empty:
+        return
+    names = [f"{c}/{k}" for c, k in zip(soft["community_id"], soft["component"])]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    warnings.warn(
+        f"the band was softened in {len(names)} sub-problem(s) (community/component: {shown}): neither the "
+        "exact model (centres widened up to every pair) nor the windowed search found a plan with every grid "
+        "in the band, so grids outside it are paid for instead.  This is not a proof that no such plan "
+        "exists: those grids are not marked forced.  plan.status['proof'] names the softened band; a wider "
+        "band, another n_grids, or a larger effort may find an in-band plan.",
+        BandWarning, stacklevel=3)
+
+
+def _accepts_effort(fn) -> bool:
+    """Whether a strategy callable takes an ``effort=`` keyword (or ``**kwargs``)."""
+    import inspect
+
+    if not callable(fn):
+        return True  # an unknown strategy is reported on its own
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True  # cannot tell: let the call say
+    return any(p.name == "effort" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def _parcel_policy(atoms, edges, parcels, band: Band, units: str, compounds: str, n_grids, solve_one):

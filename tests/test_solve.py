@@ -17,7 +17,7 @@ from scipy.sparse.csgraph import connected_components
 
 import gridpart as gp
 from gridpart.datasets.synthetic import synthetic_city
-from gridpart.errors import GridCountWarning, InputError, SolverError, TimeLimitWarning
+from gridpart.errors import BandWarning, GridCountWarning, InputError, SolverError, TimeLimitWarning
 from gridpart.solvers.lns import SubResult
 from gridpart.testing import assert_valid_plan
 from strategies import band_partition_exists, cities, community_strip_case, study_box
@@ -328,8 +328,20 @@ def test_exact_proves_a_district_of_eight_grids_optimal():
     plan = gp.partition(roads, hh, strategy="exact", seed=0, time_limit=120)
     assert_valid_plan(plan, hh)
     st = plan.status.iloc[0]
-    assert st["n_grids"] == 8 and st["status"] == "OPTIMAL" and st["gap"] == 0
+    assert st["n_grids"] == 8 and st["status"] == "OPTIMAL" and st["model_gap"] == 0
     assert plan.score().summary["share_in_band"] == 1.0
+
+
+@pytest.mark.slow
+def test_exact_with_time_limit_30_searches_long_enough_to_prove_eight_grids():
+    # 94 atoms, 8 grids (issue 17, item 5): a budget of time_limit / 6 stopped at gap 0.04;
+    # the default effort (0.4 x time_limit = 12 deterministic seconds) proves it, in about
+    # 20 s of wall clock on 2 shared cores
+    roads, hh, _ = synthetic_city(2_400, seed=9, block_households=2_400 / 85)
+    plan = gp.partition(roads, hh, strategy="exact", seed=0, time_limit=30)
+    st = plan.status.sort_values("n_atoms", ascending=False).iloc[0]
+    assert (st["n_atoms"], st["n_grids"]) == (94, 8)
+    assert st["status"] == "OPTIMAL" and st["effort"] == 12.0 and not st["time_capped"]
 
 
 @pytest.mark.slow
@@ -472,3 +484,69 @@ def test_a_strategy_that_cannot_go_to_workers_runs_here_and_says_so(district, mo
         assert said in caplog.text
         assert (plan.status["method"] == f"seed in process {os.getpid()}").all()
         assert_geodataframe_equal(serial.grids, plan.grids)
+
+
+def _sixteen_big_blocks():
+    """16 square blocks 20 km across in a row, one household point each: 100
+    households in each of the first 11, 220 in each of the last 5.  With 2
+    grids and a band of 1095-1105 the only in-band plan splits 11 | 5 blocks;
+    the exact model's first candidate centres (within 1.5 grid radii) exclude
+    it (issue 17, item 1)."""
+    side = 20_000.0
+    boxes = [shapely.box(i * side, 0.0, (i + 1) * side, side) for i in range(16)]
+    crs = "EPSG:32650"
+    blocks = gpd.GeoDataFrame(geometry=boxes, crs=crs)
+    hh = gpd.GeoDataFrame({"households": [100] * 11 + [220] * 5},
+                          geometry=[b.centroid for b in boxes], crs=crs)
+    area = gpd.GeoSeries([shapely.union_all(boxes)], crs=crs)
+    return blocks, hh, area
+
+
+def test_exact_finds_the_in_band_plan_its_pruned_model_excludes():
+    blocks, hh, area = _sixteen_big_blocks()
+    plan = gp.partition(blocks, hh, roads_are="blocks", study_area=area, target=(1095, 1105),
+                        strategy="exact", time_limit=20)
+    assert_valid_plan(plan, hh)
+    assert sorted(plan.grids["households"].tolist()) == [1100, 1100]
+    assert not plan.grids["forced"].any()
+    st = plan.status.iloc[0]
+    assert st["status"] == "OPTIMAL"  # for the model solved ...
+    assert st["proof"] != "problem" and "closer-neighbour" in st["proof"]  # ... which the proof names
+    assert "softened band" not in st["proof"]
+    # a restricted model's bound is not a bound on the problem
+    assert math.isnan(st["bound"]) and math.isnan(st["gap"])
+    assert st["model_bound"] == pytest.approx(st["objective"]) and st["model_gap"] == 0
+    assert st["effort"] == pytest.approx(20 * 0.4)
+    for strategy in ("auto", "lns"):
+        other = gp.partition(blocks, hh, roads_are="blocks", study_area=area, target=(1095, 1105),
+                             strategy=strategy, time_limit=20)
+        assert "window" in other.status.iloc[0]["proof"]
+        assert math.isnan(other.status.iloc[0]["bound"])
+
+
+def test_a_softened_band_is_named_and_warned_and_not_forced():
+    blocks, hh, area = _sixteen_big_blocks()
+    # 1095-1099: no plan fits (every size is a sum of 100s and 220s: 1100 is the nearest)
+    with pytest.warns(BandWarning, match="softened"):
+        plan = gp.partition(blocks, hh, roads_are="blocks", study_area=area, target=(1095, 1099),
+                            n_grids=2, strategy="exact", time_limit=20)
+    assert "softened band" in plan.status.iloc[0]["proof"]
+    assert not plan.grids["forced"].any()  # nothing proves the band impossible for them
+
+
+def test_effort_is_checked_recorded_and_decides_the_exact_budget():
+    blocks, hh, area = _sixteen_big_blocks()
+    plan = gp.partition(blocks, hh, roads_are="blocks", study_area=area, target=(1095, 1105),
+                        strategy="exact", time_limit=20, effort=3)
+    assert plan.status.iloc[0]["effort"] == 3.0 and plan.params["effort"] == 3.0
+    with pytest.raises(InputError, match="effort"):
+        gp.partition(blocks, hh, roads_are="blocks", study_area=area, effort=-1)
+    with pytest.raises(InputError, match="effort"):
+        gp.partition(blocks, hh, roads_are="blocks", study_area=area, effort=1,
+                     strategy=lambda sub, *, seed, time_limit: None)
+    gp.register_strategy("no_effort_kw", lambda sub, *, seed, time_limit: None)
+    try:
+        with pytest.raises(InputError, match="no effort= keyword"):
+            gp.partition(blocks, hh, roads_are="blocks", study_area=area, effort=1, strategy="no_effort_kw")
+    finally:
+        gp.solve.STRATEGIES.pop("no_effort_kw")

@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from gridpart.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem
 
-__all__ = ["WindowResult", "solve_window", "labels_objective"]
+__all__ = ["WindowResult", "solve_window", "labels_objective", "pruned_pairs"]
 
 _STATUS = {
     cp_model.OPTIMAL: "OPTIMAL",
@@ -50,6 +50,8 @@ class WindowResult:
     wall_s: float
     #: the wall-clock cap, not the deterministic budget, ended an unfinished search
     time_capped: bool = False
+    #: CP-SAT's deterministic seconds spent (NaN where not recorded)
+    deterministic_s: float = float("nan")
 
 
 def _wall_capped(solver: cp_model.CpSolver, status: str) -> bool:
@@ -366,6 +368,34 @@ def _all_pairs_distance(sub: SubProblem) -> np.ndarray:
     return dijkstra(graph)
 
 
+def _pair_distance(sub: SubProblem, radius_factor: float | None) -> tuple[np.ndarray, int]:
+    """Distances along the atom graph between the pairs the exact model keeps
+    (``inf``: pruned), and how many connected pairs the radius prunes."""
+    D = _all_pairs_distance(sub)
+    if radius_factor is None or not len(sub.edges):
+        return D, 0
+    # pairs farther apart than a few grid radii cannot share a grid in any sensible plan
+    e = sub.edges
+    step = np.median(np.hypot(*(sub.xy[e[:, 0]] - sub.xy[e[:, 1]]).T))
+    radius = radius_factor * np.sqrt(sub.n / sub.k) * step
+    far = np.isfinite(D) & (D > radius)
+    return np.where(far, np.inf, D), int(far.sum())
+
+
+def pruned_pairs(sub: SubProblem, radius_factor: float | None) -> int:
+    """How many pairs of connected atoms ``solve_exact(radius_factor=...)`` keeps
+    apart (0: the model keeps every pair, as ``radius_factor=None`` does).
+
+    Examples
+    --------
+    >>> from gridpart.testing import grid_subproblem
+    >>> sub = grid_subproblem(4, 4, k=2)
+    >>> pruned_pairs(sub, None), pruned_pairs(sub, 0.5) > 0
+    (0, True)
+    """
+    return _pair_distance(sub, radius_factor)[1]
+
+
 def solve_exact(
     sub: SubProblem,
     hint: np.ndarray | None = None,
@@ -397,17 +427,14 @@ def solve_exact(
     -------
     WindowResult
         Labels 0..k-1 (by centre order), the solver's status for this model,
-        objective and bound.  ``INFEASIBLE`` with ``soft=False`` means no plan
-        of this model puts every grid in the band.
+        objective and bound, and the deterministic seconds spent.
+        ``INFEASIBLE`` with ``soft=False`` means no plan *of this model* puts
+        every grid in the band: with pruned pairs (:func:`pruned_pairs`) or
+        the closer-neighbour rule, an in-band plan of the real problem may
+        still exist, and the bound is a bound for this model only.
     """
     n, k = sub.n, sub.k
-    D = _all_pairs_distance(sub)
-    if radius_factor is not None and len(sub.edges):
-        # pairs farther apart than a few grid radii cannot share a grid in any sensible plan
-        e = sub.edges
-        step = np.median(np.hypot(*(sub.xy[e[:, 0]] - sub.xy[e[:, 1]]).T))
-        radius = radius_factor * np.sqrt(n / k) * step
-        D = np.where(D <= radius, D, np.inf)
+    D, _ = _pair_distance(sub, radius_factor)
     forced = np.zeros(n, bool)
     forced[sub.forced] = True
     nbrs = sub.neighbours()
@@ -497,13 +524,14 @@ def solve_exact(
         setattr(prm, key, value)
     status = _STATUS.get(solver.solve(model), "UNKNOWN")
     capped = _wall_capped(solver, status)
+    spent = float(solver.response_proto.deterministic_time)
     if status not in ("OPTIMAL", "FEASIBLE"):
         return WindowResult(np.zeros(0, np.int64), status, float("nan"), solver.best_objective_bound,
-                            float("nan"), solver.wall_time, capped)
+                            float("nan"), solver.wall_time, capped, spent)
     centre_of = np.full(n, -1)
     for (i, j), var in x.items():
         if solver.boolean_value(var):
             centre_of[i] = j
     _, labels = np.unique(centre_of, return_inverse=True)
     return WindowResult(labels.astype(np.int64), status, solver.objective_value, solver.best_objective_bound,
-                        float("nan"), solver.wall_time, capped)
+                        float("nan"), solver.wall_time, capped, spent)

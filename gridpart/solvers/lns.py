@@ -21,25 +21,48 @@ from dataclasses import dataclass
 import numpy as np
 
 from gridpart.problem import SubProblem
-from gridpart.solvers.cpsat import labels_objective, solve_exact, solve_window
+from gridpart.solvers.cpsat import (
+    labels_objective,
+    pruned_pairs,
+    solve_exact,
+    solve_window,
+)
 from gridpart.solvers.seed import seed_plan
 
-__all__ = ["SubResult", "solve_subproblem", "MODEL_NAME", "EXACT_TIME_SHARE"]
+__all__ = ["EXACT_TIME_SHARE", "MODEL_NAME", "PROOF_PROBLEM", "RADIUS_STEPS",
+    "SOFT_BAND", "SubResult", "solve_subproblem"]
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "rooted-order contiguity; objective: out-of-band, excess, deviation, cut cost"
-EXACT_NAME = ("exact: free centres, closer-neighbour contiguity, pairs within 1.5 grid radii; "
-              "band hard; objective: households' moment of inertia")
+EXACT_NAME = "exact: free centres, closer-neighbour contiguity; objective: households' moment of inertia"
 
-#: The exact model's default deterministic budget, per second of ``time_limit``:
-#: ``exact_time = EXACT_TIME_SHARE × time_limit`` (10 deterministic seconds for
-#: the default 60 s).  One deterministic second of that model took 1.2-4.4 wall
-#: seconds on the 2 shared cores it was measured on (12 × 12 and 10 × 10
-#: lattices, 8-10 grids, budgets 1-20), so the budget ends the search and the
-#: wall clock stays a safety net for a machine several times slower; when it
-#: does bind, the result is marked ``time_capped``.
-EXACT_TIME_SHARE = 1 / 6
+#: The exact model's default deterministic budget (``effort``), per second of
+#: ``time_limit``: ``effort = EXACT_TIME_SHARE × time_limit`` (24 deterministic
+#: seconds for the default 60 s).  Calibrated so that a search that finds no
+#: proof uses most of ``time_limit`` on an ordinary 2-core machine: one
+#: deterministic second of that model took 1.6-2.2 wall seconds on the 2 shared
+#: cores it was measured on (about 0.5 deterministic seconds per wall second;
+#: issue 17).  The budget, not the wall clock, ends the search, so the plan is
+#: reproducible; on a machine more than about 20 % slower the wall clock binds
+#: first and the result is marked ``time_capped``.
+EXACT_TIME_SHARE = 0.4
+
+#: The exact model's candidate pairs (atom, centre), step by step: first those
+#: within 1.5 grid radii along the atom graph, then 3, then every pair.  A
+#: step is taken only when the one before proves that no plan of its model
+#: puts every grid in the band.
+RADIUS_STEPS: tuple[float | None, ...] = (1.5, 3.0, None)
+
+#: ``SubResult.proof`` when nothing in the model solved cuts off a plan the
+#: user's problem allows: the status and bound are then the problem's own.
+PROOF_PROBLEM = "problem"
+
+_CONTIGUITY = "closer-neighbour contiguity (sufficient only)"
+#: How ``SubResult.proof`` names a softened band.
+SOFT_BAND = "softened band"
+_WINDOW = "window model (roots fixed from the current plan, rooted-order contiguity)"
+_LNS = "none: windowed search, no bound (each window: " + _WINDOW.removeprefix("window model (")
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,14 @@ class SubResult:
     #: budget (or before the LNS ran out of windows): the labels depend on the
     #: machine's speed and load, and a run with a larger ``time_limit`` may differ
     time_capped: bool = False
+    #: what ``status`` and ``bound`` cover: :data:`PROOF_PROBLEM` when no
+    #: restriction of the model solved cuts off a plan the user's problem
+    #: allows, else the restrictions in force, ``"; "``-separated (pruned
+    #: centres, closer-neighbour contiguity, a softened band, a window model);
+    #: empty when the strategy does not say
+    proof: str = ""
+    #: CP-SAT deterministic seconds budgeted for the sub-problem (NaN: none)
+    effort: float = float("nan")
 
     @property
     def gap(self) -> float:
@@ -148,7 +179,7 @@ def solve_subproblem(
     whole_grids: int = 3,
     max_passes: int = 8,
     polish_passes: int | None = None,
-    exact_time: float | None = None,
+    effort: float | None = None,
     n_jobs: int = 1,
     reach: int | None = 2,
 ) -> SubResult:
@@ -161,9 +192,13 @@ def solve_subproblem(
         ``seed``: the tree-bisection seed only.  ``lns``: seed, then windows.
         ``exact``: one free-centre CP-SAT model over the whole component
         (:func:`gridpart.solvers.cpsat.solve_exact`, objective: moment of
-        inertia, band hard where feasible) with ``exact_time`` deterministic
-        seconds, proving optimality where it can; when it finds no plan in
-        that budget, the ``lns`` plan.  ``auto``: the whole
+        inertia, band hard) with ``effort`` deterministic seconds, proving
+        optimality for that model where it can.  When the model proves that
+        none of its plans fits the band, its candidate centres are widened
+        (:data:`RADIUS_STEPS`, up to every pair) within the same ``effort``;
+        then the ``lns`` plan is taken when every grid of it is in the band;
+        only then is the band softened (``proof`` and the ``method`` say so).
+        ``auto``: the whole
         component as one window when it has at most ``whole_atoms`` atoms and
         ``whole_grids`` grids, falling back to windows, else ``lns``.
     seed : int
@@ -173,11 +208,15 @@ def solve_subproblem(
         ``time_capped=True`` and depends on the machine's speed.
     window_time : float
         CP-SAT deterministic time per window.
-    exact_time : float, optional
-        The exact model's deterministic budget; default
-        ``EXACT_TIME_SHARE × time_limit`` (10 for 60 s), so the budget, not
-        the wall clock, decides.  A larger ``time_limit`` thus also gives the
-        exact model a larger (still deterministic) budget.
+    effort : float, optional
+        CP-SAT deterministic seconds for the sub-problem: the budget that
+        decides the search, reproducibly.  ``exact``: for the exact model
+        (all its radius steps together); default ``EXACT_TIME_SHARE ×
+        time_limit`` (24 for 60 s), which uses most of ``time_limit`` on an
+        ordinary 2-core machine when no proof comes sooner.  ``auto`` and
+        ``lns``: a cap on the sum of the windows' budgets (the search stops
+        before a window that would exceed it); default none: the search ends
+        when a pass improves nothing.
 
     Returns
     -------
@@ -187,25 +226,32 @@ def solve_subproblem(
     --------
     >>> from gridpart.testing import grid_subproblem
     >>> res = solve_subproblem(grid_subproblem(4, 4, k=2), strategy="exact", time_limit=30)
-    >>> res.status, int(res.labels.max()) + 1, res.time_capped
-    ('OPTIMAL', 2, False)
+    >>> res.status, int(res.labels.max()) + 1, res.time_capped, res.effort
+    ('OPTIMAL', 2, False, 12.0)
+    >>> res.proof.split("; ")  # what the status covers: the model's restrictions
+    ['closer-neighbour contiguity (sufficient only)', 'pruned centres (pairs within 1.5 grid radii)']
     """
     t0 = time.perf_counter()
     labels = seed_plan(sub, seed=seed)
     k = int(labels.max()) + 1 if sub.n else 0
     if k <= 1:
         obj = labels_objective(sub, labels) if sub.n else 0.0
-        return SubResult(labels, "OPTIMAL", "single grid", obj, obj, time.perf_counter() - t0, 0, 0)
+        return SubResult(labels, "OPTIMAL", "single grid", obj, obj, time.perf_counter() - t0, 0, 0,
+                         proof=PROOF_PROBLEM, effort=0.0)
     if strategy == "seed":
         obj = labels_objective(sub, labels)
-        return SubResult(labels, "FEASIBLE", "seed", obj, float("nan"), time.perf_counter() - t0, 0, 0)
+        return SubResult(labels, "FEASIBLE", "seed", obj, float("nan"), time.perf_counter() - t0, 0, 0,
+                         proof="none: seed plan, no search", effort=0.0)
     if strategy == "exact":
-        budget = EXACT_TIME_SHARE * time_limit if exact_time is None else exact_time
+        budget = EXACT_TIME_SHARE * time_limit if effort is None else float(effort)
         return _exact(sub, labels, seed=seed, time_limit=time_limit, t0=t0, budget=budget)
     capped = False
+    spent = 0.0
     if strategy == "auto" and sub.n <= whole_atoms and k <= whole_grids:
-        res = solve_window(sub, labels, np.arange(sub.n), seed=seed, deterministic_time=window_time * 5,
+        whole_budget = window_time * 5 if effort is None else min(window_time * 5, float(effort))
+        res = solve_window(sub, labels, np.arange(sub.n), seed=seed, deterministic_time=whole_budget,
                            time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
+        spent = whole_budget
         capped = res.time_capped
         labels = res.labels.copy()
         obj = labels_objective(sub, labels)
@@ -215,38 +261,108 @@ def solve_subproblem(
         # grid out of the band that need not be, windows re-rooted may do better
         if res.status == "OPTIMAL" and in_band.all():
             return SubResult(labels, res.status, "whole component: " + MODEL_NAME, obj, res.bound,
-                             time.perf_counter() - t0, 1, int(res.objective < res.start_objective), capped)
-    labels, windows, improved, search_capped = _search(
+                             time.perf_counter() - t0, 1, int(res.objective < res.start_objective), capped,
+                             proof=_WINDOW, effort=spent)
+    labels, windows, improved, search_capped, handed = _search(
         sub, labels, k, seed=seed, t0=t0, time_limit=time_limit, window_time=window_time,
         max_window_grids=max_window_grids, max_window_atoms=max_window_atoms, max_passes=max_passes,
         polish_passes=(polish_passes if polish_passes is not None else _default_polish(k)), n_jobs=n_jobs,
-        reach=reach)
+        reach=reach, effort=None if effort is None else float(effort) - spent)
     obj = labels_objective(sub, labels)
     log.debug("community %s component %d: %d windows, %d improved", sub.community_id, sub.component, windows, improved)
     return SubResult(labels, "FEASIBLE", "lns: " + MODEL_NAME, obj, float("nan"),
-                     time.perf_counter() - t0, windows, improved, capped or search_capped)
+                     time.perf_counter() - t0, windows, improved, capped or search_capped,
+                     proof=_LNS, effort=spent + handed)
+
+
+def _in_band(sub: SubProblem, labels: np.ndarray) -> bool:
+    """Every grid inside the band, or headed by an atom above it."""
+    k = int(labels.max()) + 1
+    ok = _badness(sub, labels, k) < 1e6
+    ok[np.unique(labels[sub.forced])] = True
+    return bool(ok.all())
 
 
 def _exact(sub: SubProblem, hint: np.ndarray, *, seed: int, time_limit: float, t0: float, budget: float) -> SubResult:
-    """The free-centre model; soft band when the hard band is infeasible; the
-    windowed search's plan (status of the exact model kept) when it finds none."""
-    left = max(1.0, time_limit - (time.perf_counter() - t0))
-    res = solve_exact(sub, hint, seed=seed, deterministic_time=budget, time_limit=left,
-                      cut_cost=False, deviation=False)
-    method = EXACT_NAME
-    if res.status == "INFEASIBLE":
-        left = max(1.0, time_limit - (time.perf_counter() - t0))
-        res = solve_exact(sub, hint, seed=seed, deterministic_time=budget, time_limit=left,
-                          cut_cost=False, deviation=False, soft=True)
-        method = EXACT_NAME.replace("band hard", "band soft (no plan of this model fits it)")
-    if res.status in ("OPTIMAL", "FEASIBLE"):
-        return SubResult(res.labels, res.status, method, res.objective, res.bound,
-                         time.perf_counter() - t0, 1, 0, res.time_capped)
+    """The free-centre model, its candidate centres widened step by step while
+    it proves the band out of its reach; then the windowed search's plan when
+    it fits the band; only then a softened band.
+
+    ``budget`` (deterministic seconds) is shared by the exact models in turn;
+    the windowed search keeps its own budgets.
+    """
+    spent, capped, tried = 0.0, False, []
+    factor_done = False
+    last_factor: float | None = RADIUS_STEPS[0]
+    status = "UNKNOWN"
+    for factor in RADIUS_STEPS:
+        pruned = factor is not None and pruned_pairs(sub, factor) > 0
+        if not pruned:
+            if factor_done:
+                break  # every pair was already in the last model
+            factor = None
+        left = budget - spent
+        if left <= 1e-3:
+            break
+        last_factor = factor
+        res = solve_exact(sub, hint, seed=seed, deterministic_time=left,
+                          time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
+                          cut_cost=False, deviation=False, radius_factor=factor)
+        spent += res.deterministic_s if np.isfinite(res.deterministic_s) else left
+        capped |= res.time_capped
+        status = res.status
+        scope = "every pair" if factor is None else f"pairs within {factor:g} grid radii"
+        restrictions = [_CONTIGUITY] + ([f"pruned centres ({scope})"] if factor is not None else [])
+        if res.status in ("OPTIMAL", "FEASIBLE"):
+            method = f"{EXACT_NAME}; {scope}; band hard"
+            if tried:
+                method += f" (no in-band plan with {', '.join(tried)})"
+            return SubResult(res.labels, res.status, method, res.objective, res.bound,
+                             time.perf_counter() - t0, 1, 0, capped, proof="; ".join(restrictions), effort=budget)
+        if res.status != "INFEASIBLE":
+            break  # nothing found in the budget, nothing proven: to the windowed search
+        tried.append(scope)
+        factor_done = factor is None
+        if factor is None:
+            break
     fallback = solve_subproblem(sub, strategy="lns", seed=seed,
                                 time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
-    return SubResult(fallback.labels, res.status, method + " (no solution in budget: lns plan)",
-                     float("nan"), res.bound, time.perf_counter() - t0, fallback.windows, fallback.improved,
-                     res.time_capped or fallback.time_capped)
+    capped |= fallback.time_capped
+    if status != "INFEASIBLE":
+        # the exact model found no plan and proved nothing: its status stays, the plan is the windows'
+        proof = fallback.proof + ("" if _in_band(sub, fallback.labels) else f"; {SOFT_BAND}")
+        return SubResult(fallback.labels, status, f"{EXACT_NAME} (no solution in budget: lns plan)",
+                         float("nan"), float("nan"), time.perf_counter() - t0, fallback.windows,
+                         fallback.improved, capped, proof=proof, effort=budget)
+    why = f"no in-band plan with {', '.join(tried)}"
+    if _in_band(sub, fallback.labels):
+        return SubResult(fallback.labels, fallback.status, f"{EXACT_NAME} ({why}): lns plan",
+                         fallback.objective, fallback.bound, time.perf_counter() - t0, fallback.windows,
+                         fallback.improved, capped, proof=fallback.proof, effort=budget)
+    # neither the exact models nor the windows fit the band: soften it
+    res = solve_exact(sub, hint, seed=seed, deterministic_time=max(budget - spent, 1e-3),
+                      time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
+                      cut_cost=False, deviation=False, soft=True, radius_factor=last_factor)
+    capped |= res.time_capped
+    scope = "every pair" if last_factor is None else f"pairs within {last_factor:g} grid radii"
+    if res.status in ("OPTIMAL", "FEASIBLE") and _excess(sub, res.labels) <= _excess(sub, fallback.labels):
+        restrictions = [_CONTIGUITY] + ([f"pruned centres ({scope})"] if last_factor is not None else []) + [SOFT_BAND]
+        return SubResult(res.labels, res.status, f"{EXACT_NAME}; {scope}; band soft ({why}; lns plan out of band too)",
+                         res.objective, res.bound, time.perf_counter() - t0, 1 + fallback.windows,
+                         fallback.improved, capped, proof="; ".join(restrictions), effort=budget)
+    return SubResult(fallback.labels, fallback.status, f"{EXACT_NAME} ({why}): lns plan, out of band",
+                     fallback.objective, fallback.bound, time.perf_counter() - t0, fallback.windows,
+                     fallback.improved, capped, proof=f"{fallback.proof}; {SOFT_BAND}", effort=budget)
+
+
+def _excess(sub: SubProblem, labels: np.ndarray) -> float:
+    """Households outside the band, over the grids not headed by an atom above it."""
+    k = int(labels.max()) + 1
+    sizes = np.bincount(labels, weights=sub.weight, minlength=k)
+    b = sub.band
+    excess = np.maximum(0, np.maximum(np.ceil(b.lo - 1e-9) - sizes, sizes - np.floor(b.hi + 1e-9)))
+    excess[np.unique(labels[sub.forced])] = 0.0
+    return float(excess.sum())
 
 
 #: Up to this many grids, polish windows let atoms move anywhere in the window.
@@ -260,7 +376,8 @@ def _default_polish(k: int) -> int:
 
 def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float, time_limit: float,
             window_time: float, max_window_grids: int, max_window_atoms: int, max_passes: int,
-            polish_passes: int, n_jobs: int, reach: int | None) -> tuple[np.ndarray, int, int, bool]:
+            polish_passes: int, n_jobs: int, reach: int | None,
+            effort: float | None = None) -> tuple[np.ndarray, int, int, bool, float]:
     """Large-neighbourhood search in rounds of disjoint windows.
 
     Repair passes free the grids outside ±10 % (worst first) with their
@@ -272,12 +389,18 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
     does not depend on ``n_jobs``); every improvement is kept.  A phase ends
     after its passes or at the first pass that improves nothing.
 
-    Returns the labels, the windows solved and improved, and whether the
+    ``effort`` (deterministic seconds, optional) caps the sum of the windows'
+    budgets: the search ends before the first window that would exceed it.
+
+    Returns the labels, the windows solved and improved, whether the
     wall-clock ``time_limit`` ended the search (a pass with windows left to
-    try, or a window's CP-SAT call, stopped by the wall clock).
+    try, or a window's CP-SAT call, stopped by the wall clock), and the
+    deterministic seconds handed out to windows.
     """
     labels = labels.copy()
     windows = improved = 0
+    handed = 0.0
+    spent_out = False
     capped = False
     tried: set[tuple] = set()
     version = np.zeros(k, dtype=np.int64)
@@ -301,15 +424,19 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
                     key = (rch, *sorted((h, int(version[h])) for h in window))
                     if key in tried:
                         continue
+                    budget = window_time * (1.5 if bad[window[0]] >= 1e6 else 1)
+                    if effort is not None and handed + budget > effort + 1e-9:
+                        spent_out = True  # the deterministic effort, not the clock, ends the search
+                        break
+                    handed += budget
                     tried.add(key)
                     atoms = np.flatnonzero(np.isin(labels, window))
-                    budget = window_time * (1.5 if bad[window[0]] >= 1e6 else 1)
                     cap = max(0.5, time_limit - (time.perf_counter() - t0))
                     tasks.append((sub.restrict(atoms, len(window)), labels[atoms], seed, budget, cap, rch))
                     keys.append((window, atoms))
                 if tasks and time.perf_counter() - t0 > time_limit:
                     # windows were left to try: the wall clock, not the search, ends here
-                    return labels, windows, improved, True
+                    return labels, windows, improved, True, handed
                 if n_jobs > 1 and len(tasks) > 1:
                     if pool is None:
                         pool = ProcessPoolExecutor(max_workers=n_jobs)
@@ -327,9 +454,11 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
                         version[window] += 1
                         improved += 1
                         progress = True
-                if not progress:
+                if not progress or spent_out:
                     break
+            if spent_out:
+                break
     finally:
         if pool is not None:
             pool.shutdown()
-    return labels, windows, improved, capped
+    return labels, windows, improved, capped, handed
