@@ -41,9 +41,11 @@ Enclaves
 Arterials inside
     ``arterial_inside_m`` = length of arterial lines (road kind ``road``:
     motorway … secondary, links and expressways) inside the grid shrunk by
-    :data:`ARTERIAL_SHRINK_M` (5 m): a road along the boundary (the grid's
-    edge runs on the noded line) never counts, while the far carriageway of a
-    dual road whose median the grid holds does (a 15 m shrink would miss it);
+    :data:`ARTERIAL_SHRINK_M` (15 m, as the 四至 check): street space is
+    shared between the blocks either side, so a grid's edge runs along the
+    middle of the road space and the carriageways of a dual road lie up to
+    half the road's width inside it; they bound the grid and do not count,
+    while a road the grid spans does;
     ``arterial_name`` the longest such road.  Flagged at :data:`ARTERIAL_MAX_M`.
 四至 text
     The ``limits`` text ``东至X，南至Y，西至Z，北至W`` is parsed; a side is a
@@ -93,7 +95,7 @@ WRAPS_MIN = 3
 #: Shrink of the grid for "inside" (arterials, crossing named roads), metres.
 INSIDE_M = 15.0
 #: Shrink of the grid for arterials inside, metres.
-ARTERIAL_SHRINK_M = 5.0
+ARTERIAL_SHRINK_M = 15.0
 #: Arterial length inside the shrunk grid that is flagged, metres.
 ARTERIAL_MAX_M = 100.0
 #: A road is near a side's piece when within this distance, metres.

@@ -53,6 +53,7 @@ from gridpart.kinds import (
 from gridpart.naming import NAMING_COLUMNS, name_grids
 from gridpart.plan import GridPlan
 from gridpart.problem import COMPACTNESS_WEIGHT, MAX_BAND_HOUSEHOLDS, MAX_BAND_PERSONS, Band, SubProblem, build_subproblems
+from gridpart.review import flag_column
 from gridpart.schema import (
     Target,
     coerce_target,
@@ -992,6 +993,9 @@ def partition(
         parcels_work=w["parcels"], communities=w["communities"],
     )
     _warn_time_capped(plan.status, capped_checks, float(time_limit))
+    # what a street office would not publish: strips, rings, enclaves, arterials inside, weak 四至
+    reviewed = flag_column(plan)
+    plan.grids["flags"] = [("; ".join(x for x in (a, b) if x)) for a, b in zip(reviewed, plan.grids["flags"])]
     _warn_softened(plan.status)
     plan.params.update(
         target=repr(tgt), band=[band.lo, band.hi],
@@ -1148,8 +1152,11 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     atoms["grid_id"] = relabel.reindex(label).to_numpy()
     atoms = atoms.drop(columns=["_label", "x", "y"])
     g, community_codes = _name_grids(g, atoms, subs, segments, parcels_work, communities, band)
+    # the review's flags are added by partition once the plan exists; the 四至 check's comes first
+    g["flags"] = np.where(g["limits_loose"].to_numpy(dtype=bool), "limits_loose: " + g["limits_loose_reason"].astype(str),
+                          "") if "limits_loose" in g else ""
     grids = g[["grid_id", "code", "community_id", "kind", "households", "persons", "n_atoms", "area_m2",
-               "forced", "forced_reason", "limits", *NAMING_COLUMNS[3:], "geometry"]]
+               "forced", "forced_reason", "flags", "limits", *NAMING_COLUMNS[3:], "geometry"]]
     grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=work_crs).to_crs(user_crs)
     atom_grid = pd.Series(atoms["grid_id"].to_numpy(), index=atoms["atom_id"].to_numpy())
     out_hh = hh_in.copy()

@@ -152,27 +152,33 @@ def test_zero_households():
     assert "empty: 0 households" in rv.per_grid.loc[1, "flags"]
 
 
-def test_arterial_inside_counts_only_beyond_5_m_of_the_boundary():
+def test_arterial_inside_counts_only_beyond_15_m_of_the_boundary():
     plan = make_plan([(box(0, 0, 200, 200), "street", 300, PLAIN), (box(200, 0, 400, 200), "street", 300, PLAIN)],
                      [(50, 50, 1), (250, 50, 2)],
                      roads=[(line((100, -50), (100, 250)), "road", "学院路"),      # through grid 1
                             (line((200, -50), (200, 250)), "road", "清华东路"),    # on the boundary
                             (line((300, -50), (300, 250)), "street", "石板房南路")])  # a street through grid 2
     per = review(plan).per_grid
-    assert per.loc[1, "arterial_inside_m"] == pytest.approx(190.0)
+    assert per.loc[1, "arterial_inside_m"] == pytest.approx(170.0)
     assert per.loc[1, "arterial_name"] == "学院路" and per.loc[1, "flag_arterial_inside"]
     assert per.loc[2, "arterial_inside_m"] == pytest.approx(0.0) and not per.loc[2, "flag_arterial_inside"]
-    assert "arterial inside: 学院路 190 m" in per.loc[1, "flags"]
+    assert "arterial inside: 学院路 170 m" in per.loc[1, "flags"]
 
 
-def test_the_far_carriageway_beyond_a_median_is_inside():
-    # the grid holds a block and the 10 m median of a dual road: its south carriageway is the
-    # boundary, its north carriageway runs 10 m inside the grid
-    plan = make_plan([(box(0, 0, 200, 210), "street", 300, PLAIN)], [(50, 50, 1)],
-                     roads=[(line((-10, 0), (210, 0)), "road", "学院路"),
-                            (line((-10, 10), (210, 10)), "road", "学院路")])
-    row = review(plan).per_grid.loc[1]
-    assert row["arterial_inside_m"] == pytest.approx(190.0) and row["flag_arterial_inside"]
+def test_carriageways_bounding_the_grid_are_not_inside_but_a_road_it_spans_is():
+    # the grid's edge runs along the middle of a dual road (street space shared): its
+    # carriageways, 5 m either side, bound it
+    bounded = make_plan([(box(0, 0, 200, 200), "street", 300, PLAIN)], [(50, 50, 1)],
+                        roads=[(line((-10, -5), (210, -5)), "road", "学院路"),
+                               (line((-10, 5), (210, 5)), "road", "学院路")])
+    row = review(bounded).per_grid.loc[1]
+    assert row["arterial_inside_m"] == 0 and not row["flag_arterial_inside"]
+    # the grid spans both carriageways: 2 x 170 m inside the grid shrunk by 15 m
+    spans = make_plan([(box(0, 0, 200, 200), "street", 300, PLAIN)], [(50, 50, 1)],
+                      roads=[(line((-10, 95), (210, 95)), "road", "学院路"),
+                             (line((-10, 105), (210, 105)), "road", "学院路")])
+    row = review(spans).per_grid.loc[1]
+    assert row["arterial_inside_m"] == pytest.approx(340.0) and row["flag_arterial_inside"]
 
 
 def test_roads_argument_overrides_the_plan_roads():
@@ -180,7 +186,7 @@ def test_roads_argument_overrides_the_plan_roads():
     roads = gpd.GeoDataFrame({"kind": ["road"], "name": ["学院路"]},
                              geometry=[line((100, -50), (100, 250))], crs=CRS).to_crs(4326)
     assert review(plan).per_grid.loc[1, "arterial_inside_m"] == 0
-    assert review(plan, roads=roads).per_grid.loc[1, "arterial_inside_m"] == pytest.approx(190.0, abs=0.5)
+    assert review(plan, roads=roads).per_grid.loc[1, "arterial_inside_m"] == pytest.approx(170.0, abs=0.5)
     with pytest.raises(gp.InputError, match="kind"):
         review(plan, roads=roads.drop(columns="kind"))
 
