@@ -665,13 +665,65 @@ def surface_blocks(surfaces: gpd.GeoDataFrame, *, limit, spacing_m: float = 5.0)
     return share_out_gaps(cores, limit=limit, spacing_m=spacing_m), cores
 
 
-def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0) -> np.ndarray:
+def _ring_edges(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every edge of the polygons' rings as a two-point line, and the polygon it bounds."""
+    parts, part_of = shapely.get_parts(np.asarray(polys, dtype=object), return_index=True)
+    parts, part_of = parts[shapely.get_type_id(parts) == 3], part_of[shapely.get_type_id(parts) == 3]
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, r = shapely.get_coordinates(rings, return_index=True)
+    same = r[1:] == r[:-1]
+    edges = shapely.linestrings(np.stack([xy[:-1][same], xy[1:][same]], axis=1))
+    return edges, part_of[ring_of[r[:-1][same]]]
+
+
+def _nearest_core(tree, edge_core: np.ndarray, pts: np.ndarray, touch_m: float, missing: int) -> np.ndarray:
+    """The core whose edge is within ``touch_m`` of each point (the first of several), else ``missing``."""
+    label = np.full(len(pts), missing, dtype=np.int64)
+    p, e = tree.query_nearest(pts, max_distance=touch_m, all_matches=True)
+    np.minimum.at(label, p, edge_core[e])
+    return label
+
+
+def _distance_to_other_core(tree, edge_core: np.ndarray, pts: np.ndarray, own: np.ndarray, *,
+                            reach_m: float, start_m: float) -> np.ndarray:
+    """Distance from each geometry to the nearest edge of a core other than ``own`` (capped at ``reach_m``).
+
+    The search radius grows fourfold for the points still without an answer, so
+    dense networks look only nearby and big empty gaps ask few points far out.
+    """
+    out = np.full(len(pts), float(reach_m))
+    todo = np.arange(len(pts))
+    radius = start_m
+    while len(todo) and radius <= reach_m * 4:
+        p, e = tree.query(pts[todo], predicate="dwithin", distance=min(radius, reach_m))
+        other = edge_core[e] != own[todo][p]
+        p, e = p[other], e[other]
+        if len(p):
+            d = shapely.distance(pts[todo][p], tree.geometries[e])
+            best = np.full(len(todo), np.inf)
+            np.minimum.at(best, p, d)
+            found = np.isfinite(best)
+            out[todo[found]] = np.minimum(best[found], reach_m)
+            todo = todo[~found]
+        if radius >= reach_m:
+            break
+        radius *= 4
+    return out
+
+
+def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0, max_spacing_m: float = 200.0,
+                   touch_m: float = 0.01) -> np.ndarray:
     """Grow polygons that do not overlap so that together they tile ``limit``.
 
-    Every point of ``limit`` outside the cores goes to the nearest core (a
-    Voronoi tessellation of points every ``spacing_m`` along the core edges,
-    as in momepy's enclosed tessellation); a core itself keeps exactly its own
-    shape, so cores that share edges (a blocks layer) stay apart.
+    Every point of ``limit`` outside the cores goes to the nearest core; a
+    core itself keeps exactly its own shape, so cores that share edges (a
+    blocks layer) stay apart.  The work is in proportion to the gaps, not to
+    the cores: each connected piece of the gap that touches one core goes to
+    it whole (one that touches none, to the nearest core), and only pieces
+    that touch several cores are cut, by a Voronoi tessellation of points
+    along the piece's own edges with the cores (as in momepy's enclosed
+    tessellation), spaced by ``spacing_m`` or half the piece's mean width,
+    whichever is larger.
 
     Parameters
     ----------
@@ -679,6 +731,9 @@ def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0) -> np.nd
         In a metric CRS; they may touch but not overlap.
     limit : Polygon or MultiPolygon
     spacing_m : float
+        The finest spacing of the Voronoi seeds (metres).
+    touch_m : float
+        A gap edge this close to a core borders it.
 
     Returns
     -------
@@ -695,23 +750,66 @@ def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0) -> np.nd
     """
     cores = np.asarray(cores, dtype=object)
     gap = shapely.difference(limit, shapely.union_all(cores))
-    if shapely.area(gap) <= 1e-6:
+    parts = shapely.get_parts(gap)
+    parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 1e-6)]
+    if len(parts) == 0 or len(cores) == 0:
         return shapely.intersection(cores, limit)
-    rings = shapely.boundary(shapely.segmentize(cores, spacing_m))
-    pts, owner = shapely.get_parts(shapely.extract_unique_points(rings), return_index=True)
-    xy = shapely.get_coordinates(pts)
-    # a point on an edge two cores share goes to the first of them: its cell only
-    # reaches the gap where that edge meets it
-    _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
-    first.sort()
-    # regular (co-circular) points give degenerate Voronoi cells in GEOS; a fixed
-    # sub-centimetre jitter avoids that and keeps the result deterministic
-    jitter = np.random.default_rng(0).uniform(-0.005, 0.005, size=(len(first), 2))
-    vor = shapely.voronoi_polygons(shapely.multipoints(xy[first] + jitter), extend_to=limit, ordered=True)
-    share = shapely.intersection(shapely.get_parts(vor), gap)
-    keep = ~shapely.is_empty(share)
-    pieces = gpd.GeoDataFrame({"owner": np.r_[np.arange(len(cores)), owner[first][keep]]},
-                              geometry=np.r_[cores, share[keep]])
+    edges, edge_core = _ring_edges(cores)
+    tree = shapely.STRtree(edges)
+    # seeds along each gap piece's rings, spaced by the local width of the gap: a quarter of the
+    # distance to the nearest other core (between spacing_m and max_spacing_m)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coarse = shapely.segmentize(rings, max_spacing_m)
+    xy, r = shapely.get_coordinates(coarse, return_index=True)
+    same = r[1:] == r[:-1]
+    a, b, edge_part = xy[:-1][same], xy[1:][same], ring_part[r[:-1][same]]
+    coarse = shapely.linestrings(np.stack([a, b], axis=1))
+    own = _nearest_core(tree, edge_core, shapely.points((a + b) / 2), touch_m, len(cores))
+    gap_width = _distance_to_other_core(tree, edge_core, coarse, own, reach_m=4 * max_spacing_m,
+                                        start_m=4 * spacing_m)
+    fine = shapely.segmentize(coarse, np.clip(gap_width / 4, spacing_m, max_spacing_m))
+    xy, e = shapely.get_coordinates(fine, return_index=True)
+    part_of = edge_part[e]
+    label = _nearest_core(tree, edge_core, shapely.points(xy), touch_m, len(cores))
+    # seeds on the limit's edge go to no core
+    on_core = label < len(cores)
+    xy, part_of, label = xy[on_core], part_of[on_core], label[on_core]
+    n_labels = pd.Series(label).groupby(part_of).nunique().reindex(np.arange(len(parts)), fill_value=0).to_numpy()
+    owners, pieces = [np.arange(len(cores))], [cores]
+    whole = np.flatnonzero(n_labels == 1)
+    if len(whole):
+        first = pd.Series(label).groupby(part_of).first()
+        owners.append(first.reindex(whole).to_numpy())
+        pieces.append(parts[whole])
+    lone = np.flatnonzero(n_labels == 0)
+    if len(lone):  # touches no core (or only at a point between seeds): the nearest one
+        i, e = tree.query_nearest(parts[lone], all_matches=True)
+        near = pd.DataFrame({"i": i, "c": edge_core[e]}).groupby("i")["c"].min()
+        owners.append(near.reindex(np.arange(len(lone))).to_numpy())
+        pieces.append(parts[lone])
+    multi = np.flatnonzero(n_labels >= 2)
+    if len(multi):
+        sel = np.isin(part_of, multi)
+        xy, label = xy[sel], label[sel]
+        _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
+        first.sort()
+        xy, label = xy[first], label[first]
+        # regular (co-circular) points give degenerate Voronoi cells in GEOS; a fixed
+        # sub-centimetre jitter avoids that and keeps the result deterministic
+        jitter = np.random.default_rng(0).uniform(-0.005, 0.005, size=xy.shape)
+        region = shapely.envelope(shapely.multipoints(xy)).union(shapely.envelope(shapely.union_all(parts[multi])))
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy + jitter), extend_to=region,
+                                                           ordered=True))
+        # the cells of one core's seeds form a coverage: join them first, then cut the gap once per core
+        groups = pd.Series(np.arange(len(cells))).groupby(label).indices
+        region_owner = np.fromiter(groups.keys(), dtype=np.int64, count=len(groups))
+        regions = np.array([shapely.coverage_union_all(cells[ix]) for ix in groups.values()], dtype=object)
+        c, q = shapely.STRtree(parts[multi]).query(regions, predicate="intersects")
+        share = shapely.intersection(regions[c], parts[multi][q])
+        keep = ~shapely.is_empty(share)
+        owners.append(region_owner[c[keep]])
+        pieces.append(share[keep])
+    gdf = gpd.GeoDataFrame({"owner": np.concatenate(owners)}, geometry=np.concatenate(pieces))
     # dissolve each core with its share of the gap (snapped to 1 cm: the cells' edges are not exactly noded)
-    grown = pieces.dissolve(by="owner", grid_size=0.01).reindex(np.arange(len(cores)))
+    grown = gdf.dissolve(by="owner", grid_size=0.01).reindex(np.arange(len(cores)))
     return shapely.intersection(grown.geometry.values, limit)

@@ -369,3 +369,57 @@ def test_a_margin_is_shared_only_within_its_community():
     grown = (out.set_index("block_id").area > 10_000 + 1e-6).reindex(range(16))
     assert grown[[0, 1, 2, 3, 4, 7]].all() and not grown[[b for b in range(16) if b >= 8]].any()
     assert out.area.sum() == pytest.approx(_lattice_with_margin().area.sum())
+
+
+# --------------------------------------------------------------------------- sharing out gaps
+
+
+def _cores_with_gaps(seed: int, n: int = 30, road_m: float = 6.0):
+    rng = np.random.default_rng(seed)
+    box = shapely.box(0, 0, 1_000, 1_000)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(rng.uniform(0, 1_000, (n, 2))),
+                                                       extend_to=box, ordered=True))
+    cells = shapely.intersection(cells, box)
+    shrink = rng.choice([0.0, road_m, 4 * road_m], size=n)
+    cores = shapely.buffer(cells, -shrink, join_style="mitre")
+    cores = cores[~shapely.is_empty(cores) & (rng.uniform(size=n) > 0.15)]  # a few missing: wide gaps
+    return cores, shapely.buffer(box, 50.0)  # and a margin round them
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_share_out_gaps_tiles_the_limit_and_gives_each_gap_to_the_nearest_core(seed):
+    from gridpart.blocks import share_out_gaps
+
+    cores, limit = _cores_with_gaps(seed)
+    grown = share_out_gaps(cores, limit=limit)
+    assert len(grown) == len(cores)
+    assert_tiles(grown, limit.area, rel=1e-5)
+    assert (shapely.get_type_id(grown) == 3).all(), "a core's share is in one piece"
+    # each core keeps its own shape
+    assert shapely.area(shapely.intersection(grown, cores)) == pytest.approx(shapely.area(cores), rel=1e-4)  # (to 1 cm)
+    # a point of the gap lies in the grown polygon of (about) its nearest core
+    rng = np.random.default_rng(seed)
+    pts = shapely.points(rng.uniform(-50, 1_050, (2_000, 2)))
+    gap = shapely.difference(limit, shapely.union_all(cores))
+    pts = pts[shapely.contains(gap, pts)]
+    p, g = shapely.STRtree(grown).query(pts, predicate="intersects")
+    d_own = shapely.distance(pts[p], cores[g])
+    d_min = np.array([shapely.distance(pt, cores).min() for pt in pts])[p]
+    assert (d_own <= d_min + np.maximum(5.0, 0.25 * d_min)).all()
+
+
+def test_share_out_gaps_seeds_follow_the_gaps_not_the_cores(monkeypatch):
+    # two 20 km blocks side by side and a 100 m margin: the seeds go along the margin,
+    # spaced by its width, not every 5 m along 80 km of block boundaries
+    from gridpart.blocks import share_out_gaps
+
+    cores = np.array([shapely.box(0, 0, 20_000, 20_000), shapely.box(20_000, 0, 40_000, 20_000)])
+    limit = shapely.box(-100, -100, 40_100, 20_100)
+    seeds = []
+    voronoi = shapely.voronoi_polygons
+    monkeypatch.setattr(shapely, "voronoi_polygons",
+                        lambda g, *a, **k: seeds.append(shapely.get_num_geometries(g)) or voronoi(g, *a, **k))
+    grown = share_out_gaps(cores, limit=limit)
+    assert_tiles(grown, limit.area)
+    assert shapely.area(grown) == pytest.approx([20_100 * 20_200] * 2, rel=1e-5)
+    assert sum(seeds) < 120_000 / 25
