@@ -15,12 +15,15 @@ All geometry here is in the metric working CRS.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from gridpart.errors import BigBlockWarning
 
 __all__ = [
     "KIND_PRIORITY",
@@ -34,6 +37,8 @@ __all__ = [
     "surface_blocks",
     "share_out_gaps",
     "absorb_hubs",
+    "close_gaps",
+    "dead_end_pieces",
 ]
 
 log = logging.getLogger(__name__)
@@ -285,14 +290,22 @@ def blocks_from_roads(
     return Blocks(blocks=blocks, segments=segments)
 
 
-def close_undershoots(lines: gpd.GeoDataFrame, *, tolerance: float = UNDERSHOOT_M) -> gpd.GeoDataFrame:
-    """Extend lines that end just short of another line so that they cross it.
+def close_undershoots(lines: gpd.GeoDataFrame, *, tolerance: float = UNDERSHOOT_M, max_gap_m: float | None = None,
+                      households: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Join lines that end short of another line, so that the blocks they bound close.
 
-    A free end (touching no other line) whose straight extension by
-    ``tolerance`` metres meets another line gets that extension as an extra
-    row with the attributes of its line; noding then makes the junction, and
-    the few centimetres beyond it are a harmless dangle.  Ends farther than
-    ``tolerance`` from any line are real dead ends and stay as they are.
+    A free end (touching no other line) whose straight extension meets
+    another line within ``max_gap_m`` (default :data:`GAP_M`, 25 m), or
+    whose nearest other line within that distance lies within
+    :data:`GAP_ANGLE_DEG` of its direction, or which is a hair gap within
+    ``tolerance`` of a line in any direction (digitising, reprojection or a
+    GCJ-02 round trip leave T-junctions a hair short), gets the join as an
+    extra row with the attributes of its line; noding then makes the
+    junction, and the few centimetres beyond it are a harmless dangle.  With
+    ``households``, no join passes within :data:`GAP_CLEARANCE_M` of a
+    household point: a cul-de-sac ending at a building stays a dead end.
+    The other dead ends stay as they are; they are counted in the log, and
+    :func:`close_gaps` returns them with the reason.
 
     Examples
     --------
@@ -304,44 +317,14 @@ def close_undershoots(lines: gpd.GeoDataFrame, *, tolerance: float = UNDERSHOOT_
     >>> len(close_undershoots(lines))
     3
     """
-    geoms = np.asarray(lines.geometry.values, dtype=object)
-    parts, owner = shapely.get_parts(geoms, return_index=True)
-    linear = np.isin(shapely.get_type_id(parts), (1, 2)) & ~shapely.is_empty(parts)
-    parts, owner = parts[linear], owner[linear]
-    if len(parts) < 2:
-        return lines
-    open_ = ~shapely.is_closed(parts) & (shapely.get_num_points(parts) >= 2)
-    idx = np.flatnonzero(open_)
-    ends = np.concatenate([shapely.get_point(parts[idx], 0), shapely.get_point(parts[idx], -1)])
-    inner = np.concatenate([shapely.get_point(parts[idx], 1), shapely.get_point(parts[idx], -2)])
-    part_of = np.concatenate([idx, idx])
-    if not len(ends):
-        return lines
-    tree = shapely.STRtree(parts)
-    # an end touching any other part is a junction already
-    e, q = tree.query(ends, predicate="intersects")
-    touching = np.zeros(len(ends), bool)
-    touching[e[q != part_of[e]]] = True
-    free = np.flatnonzero(~touching)
-    if not len(free):
-        return lines
-    xy = shapely.get_coordinates(ends[free])
-    direction = xy - shapely.get_coordinates(inner[free])
-    norm = np.hypot(direction[:, 0], direction[:, 1])
-    ok = norm > 0
-    free, xy, direction, norm = free[ok], xy[ok], direction[ok], norm[ok]
-    reach = xy + direction / norm[:, None] * tolerance
-    ext = shapely.linestrings(np.stack([xy, reach], axis=1))
-    e, q = tree.query(ext, predicate="intersects")
-    hit = np.zeros(len(ext), bool)
-    hit[e[q != part_of[free][e]]] = True
-    if not hit.any():
-        return lines
-    src = owner[part_of[free][hit]]
-    extra = lines.iloc[src].copy()
-    extra = extra.set_geometry(gpd.GeoSeries(ext[hit], index=extra.index, crs=lines.crs))
-    log.debug("extended %d line ends that stopped within %g m of another line", int(hit.sum()), tolerance)
-    return pd.concat([lines, extra], ignore_index=True)
+    gap = GAP_M if max_gap_m is None else max_gap_m
+    out, dead_ends = close_gaps(lines, max_gap_m=max(gap, tolerance), households=households, undershoot_m=tolerance)
+    if len(dead_ends):
+        reasons = dead_ends["reason"].value_counts()
+        log.info("joined %d line ends that stopped within %g m of another line; %d dead ends left open (%s)",
+                 int(dead_ends["closed"].sum()), gap, int((~dead_ends["closed"]).sum()),
+                 ", ".join(f"{k}: {v}" for k, v in reasons.items() if k != "joined") or "none")
+    return out
 
 
 def _community_of(polys: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> pd.Series:
@@ -574,8 +557,18 @@ def split_big_blocks(
     max_households: float,
     cells_per_grid: int = 8,
     target: float,
+    roads: gpd.GeoDataFrame | None = None,
+    cut_kinds: tuple[str, ...] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """Cut blocks above ``max_households`` into building cells.
+    """Cut blocks above ``max_households`` along their dead-end streets, then into building cells.
+
+    With ``roads``, a big block is first cut along the streets that run into
+    it and end inside it (``cut_kinds``; each free end extended straight to
+    the block's edge, see :func:`dead_end_pieces`), with a
+    :class:`~gridpart.errors.BigBlockWarning` naming those blocks: a street
+    on the map is a better boundary than a line between buildings, and a
+    block that large often means a gap in the road data.  Only the pieces
+    still above ``max_households`` are cut into building cells.
 
     The distinct household locations of a big block (one building = one point;
     households at one point stay together; dense layers are grouped into
@@ -596,6 +589,11 @@ def split_big_blocks(
     target : float
         Households per grid; a block gets at most ``cells_per_grid`` cells per
         grid it could fill (dense point layers are grouped first).
+    roads : GeoDataFrame, optional
+        The noded linework (``kind``, geometry), e.g. :attr:`Blocks.segments`.
+    cut_kinds : tuple of str, optional
+        Road classes a big block is cut along; default :data:`DEAD_END_KINDS`
+        (roads and streets: lanes and footways are not).
 
     Returns
     -------
@@ -613,18 +611,39 @@ def split_big_blocks(
     hh = households[households["block_id"].isin(big)]
     xy_all = shapely.get_coordinates(hh.geometry.values)
     next_key = 0
+    w_all = hh["households"].to_numpy()
+    cut_along: dict = {}
     for bid, rows in hh.groupby("block_id", sort=True).indices.items():
         xy = xy_all[rows]
-        w = hh["households"].to_numpy()[rows]
-        max_cells = max(2, int(np.ceil(cells_per_grid * w.sum() / target)))
-        labels = _cluster_points(xy, w, max_cells)
-        cells, point_cell = _building_cells(geom_of[bid], xy, labels)
+        pieces = (dead_end_pieces(geom_of[bid], roads, kinds=cut_kinds or DEAD_END_KINDS, avoid=xy)
+                  if roads is not None
+                  else np.array([geom_of[bid]]))
+        piece_of = _point_piece(pieces, xy)
+        if len(pieces) > 1:
+            cut_along[bid] = len(pieces)
+        cells, point_cell = [], np.zeros(len(rows), dtype=np.int64)
+        for k, piece in enumerate(pieces):
+            mine = np.flatnonzero(piece_of == k)
+            w = w_all[rows[mine]]
+            if len(pieces) > 1 and w.sum() <= max_households:
+                part, where = np.array([piece]), np.zeros(len(mine), dtype=np.int64)
+            else:
+                max_cells = max(2, int(np.ceil(cells_per_grid * w.sum() / target)))
+                part, where = _building_cells(piece, xy[mine], _cluster_points(xy[mine], w, max_cells))
+            point_cell[mine] = len(cells) + where
+            cells.extend(part)
         for j, geom in enumerate(cells):
             cell_geoms.append(geom)
             cell_block.append(bid)
             cell_key.append(next_key + j)
         hh_cell_key.iloc[households.index.get_indexer(hh.index[rows])] = next_key + point_cell
         next_key += len(cells)
+    if cut_along:
+        shown = ", ".join(f"{b} ({cut_along[b]} pieces)" for b in list(cut_along)[:10])
+        warnings.warn(f"{len(cut_along)} blocks above {max_households:g} households were cut along the dead-end "
+                      f"streets inside them before any cut between buildings: block_id {shown}"
+                      f"{', ...' if len(cut_along) > 10 else ''}.  A block that large often means a gap in the "
+                      "road data: check these blocks", BigBlockWarning, stacklevel=2)
     cells = gpd.GeoDataFrame({"block_id": cell_block, "_key": cell_key}, geometry=cell_geoms, crs=crs)
     cells["community_id"] = cells["block_id"].map(dict(zip(blocks["block_id"], blocks["community_id"])))
     cells["is_cell"] = True
@@ -813,3 +832,291 @@ def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0, max_spac
     # dissolve each core with its share of the gap (snapped to 1 cm: the cells' edges are not exactly noded)
     grown = gdf.dissolve(by="owner", grid_size=0.01).reindex(np.arange(len(cores)))
     return shapely.intersection(grown.geometry.values, limit)
+
+
+# --------------------------------------------------------------------------- broken networks
+
+#: Dead ends within this distance of another line are joined to it (issue 18: gaps
+#: in the road file leave superblocks that get cut between buildings).
+GAP_M = 25.0
+#: ... when the join continues the line's direction within this angle (degrees).
+GAP_ANGLE_DEG = 20.0
+#: ... and passes no household point closer than this (metres): never through a building.
+GAP_CLEARANCE_M = 5.0
+#: The direction of a line's end is taken over its last metres.
+_END_DIRECTION_M = 10.0
+#: A join runs this far past the line it meets, so that noding makes the junction.
+_OVERSHOOT_M = 0.05
+
+
+def _free_ends(parts: np.ndarray, tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """End points of open lines that touch no other line, the part they end, and their direction.
+
+    The direction is the unit vector from the point ``_END_DIRECTION_M`` back
+    along the line to the end (the end segment's direction on a short line).
+    """
+    open_ = ~shapely.is_closed(parts) & (shapely.get_num_points(parts) >= 2) & (shapely.length(parts) > 0)
+    idx = np.flatnonzero(open_)
+    length = shapely.length(parts[idx])
+    back = np.minimum(_END_DIRECTION_M, length)
+    ends = np.concatenate([shapely.get_point(parts[idx], 0), shapely.get_point(parts[idx], -1)])
+    inner = np.concatenate([shapely.line_interpolate_point(parts[idx], back),
+                            shapely.line_interpolate_point(parts[idx], length - back)])
+    part_of = np.concatenate([idx, idx])
+    if not len(ends):
+        return ends, part_of, np.zeros((0, 2))
+    e, q = tree.query(ends, predicate="intersects")
+    touching = np.zeros(len(ends), bool)
+    touching[e[q != part_of[e]]] = True
+    xy = shapely.get_coordinates(ends)
+    direction = xy - shapely.get_coordinates(inner)
+    norm = np.hypot(direction[:, 0], direction[:, 1])
+    ok = ~touching & (norm > 0)
+    return ends[ok], part_of[ok], direction[ok] / norm[ok, None]
+
+
+def close_gaps(
+    lines: gpd.GeoDataFrame,
+    *,
+    max_gap_m: float = GAP_M,
+    max_angle_deg: float = GAP_ANGLE_DEG,
+    households: gpd.GeoDataFrame | None = None,
+    clearance_m: float = GAP_CLEARANCE_M,
+    undershoot_m: float = UNDERSHOOT_M,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Join dead ends that stop short of another line; report every dead end.
+
+    A free end (an end of a line touching no other line) is joined to the
+    first line its straight extension meets within ``max_gap_m``, else to the
+    nearest point of another line within ``max_gap_m`` that lies within
+    ``max_angle_deg`` of the line's direction; within ``undershoot_m`` (a
+    hair gap from digitising or reprojection) to the nearest line whatever
+    the direction.  A join that would pass within ``clearance_m`` of a
+    household point is not made (a cul-de-sac that ends at a building stays
+    a cul-de-sac), and a join stops at the first line it crosses.  Each join
+    is an extra row with the attributes of its line; noding then makes the
+    junction.
+
+    Parameters
+    ----------
+    lines : GeoDataFrame
+        Linework (roads, barriers, boundaries) in a metric CRS.
+    max_gap_m, max_angle_deg : float
+        The longest join, and how far from the line's direction it may turn.
+    households : GeoDataFrame, optional
+        Household points (same CRS): joins keep ``clearance_m`` from them.
+    clearance_m, undershoot_m : float
+
+    Returns
+    -------
+    lines : GeoDataFrame
+        ``lines`` followed by the joins (index reset).
+    dead_ends : GeoDataFrame
+        One point per free end: ``line`` (row position in ``lines``),
+        ``gap_m`` (distance to the nearest other line, NaN beyond
+        ``4 * max_gap_m``), ``closed`` (bool) and ``reason`` ("joined",
+        "farther than max_gap_m", "not in the line's direction", "a household
+        in the way").
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> ring = shapely.LineString([(0, 0), (200, 0), (200, 100), (0, 100), (0, 0)])
+    >>> stem = shapely.LineString([(100, 0), (100, 80)])  # a T that stops 20 m short
+    >>> lines = gpd.GeoDataFrame({"kind": ["street"] * 2, "name": [None] * 2}, geometry=[ring, stem], crs=3857)
+    >>> joined, dead_ends = close_gaps(lines)
+    >>> len(joined), dead_ends[["gap_m", "closed"]].to_dict("records")
+    (3, [{'gap_m': 20.0, 'closed': True}])
+    """
+    lines = lines.reset_index(drop=True)
+    geoms = np.asarray(lines.geometry.values, dtype=object)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    linear = np.isin(shapely.get_type_id(parts), (1, 2)) & ~shapely.is_empty(parts)
+    parts, owner = parts[linear], owner[linear]
+    empty = gpd.GeoDataFrame({"line": pd.Series(dtype=np.int64), "gap_m": pd.Series(dtype=float),
+                              "closed": pd.Series(dtype=bool), "reason": pd.Series(dtype=object)},
+                             geometry=[], crs=lines.crs)
+    if len(parts) < 2:
+        return lines, empty
+    tree = shapely.STRtree(parts)
+    ends, part_of, direction = _free_ends(parts, tree)
+    n = len(ends)
+    if n == 0:
+        return lines, empty
+    xy = shapely.get_coordinates(ends)
+    reach = 4 * max_gap_m
+    # distance to the nearest other line (for the report and the candidates)
+    e, q = tree.query(ends, predicate="dwithin", distance=reach)
+    other = q != part_of[e]
+    e, q = e[other], q[other]
+    d = shapely.distance(ends[e], parts[q])
+    gap = np.full(n, np.nan)
+    if len(e):
+        best = pd.Series(d).groupby(e).min()
+        gap[best.index.to_numpy()] = best.to_numpy()
+    target = np.full((n, 2), np.nan)
+
+    def nearest_points(sel):
+        """For the (end, line) pairs ``sel``: the line's nearest point to the end, taken where
+        it lies within the angle or within ``undershoot_m``, the nearest first."""
+        ee, qq, dd = e[sel], q[sel], d[sel]
+        pt = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(ends[ee], parts[qq]), 1))
+        vec = pt - xy[ee]
+        cos = np.einsum("ij,ij->i", vec, direction[ee]) / np.maximum(np.hypot(vec[:, 0], vec[:, 1]), 1e-12)
+        ok = (cos >= np.cos(np.radians(max_angle_deg))) | (dd <= undershoot_m)
+        cand = pd.DataFrame({"e": ee[ok], "d": dd[ok], "x": pt[ok, 0], "y": pt[ok, 1]})
+        cand = cand.sort_values(["e", "d"], kind="stable").drop_duplicates("e")
+        target[cand["e"].to_numpy()] = cand[["x", "y"]].to_numpy()
+
+    # 0. a hair gap: the nearest line, whatever the direction
+    nearest_points(d <= undershoot_m)
+    # 1. the straight extension: the first line it meets
+    ray = shapely.linestrings(np.stack([xy, xy + direction * max_gap_m], axis=1))
+    r, s = tree.query(ray, predicate="intersects")
+    keep = (s != part_of[r]) & np.isnan(target[r, 0])
+    r, s = r[keep], s[keep]
+    if len(r):
+        along = shapely.distance(ends[r], shapely.intersection(ray[r], parts[s]))
+        first = pd.Series(along).groupby(r).min()
+        i = first.index.to_numpy()
+        target[i] = xy[i] + direction[i] * first.to_numpy()[:, None]
+    # 2. the nearest point within the angle
+    nearest_points((d <= max_gap_m) & np.isnan(target[e, 0]))
+    has = ~np.isnan(target[:, 0])
+    reason = np.where(has, "joined", np.where(np.nan_to_num(gap, nan=np.inf) <= max_gap_m,
+                                              "not in the line's direction", "farther than max_gap_m")).astype(object)
+    idx = np.flatnonzero(has)
+    start = xy[idx]
+    unit = target[idx] - start
+    length = np.hypot(unit[:, 0], unit[:, 1])
+    # (a join of no length, to a line the end already nearly touches, goes on in the line's direction)
+    unit = np.where((length > 1e-6)[:, None], unit / np.maximum(length, 1e-12)[:, None], direction[idx])
+    # a join stops at the first line it crosses, and overshoots it a little so noding makes the junction
+    j, k = tree.query(shapely.linestrings(np.stack([start, target[idx]], axis=1)), predicate="intersects")
+    keep = k != part_of[idx][j]
+    j, k = j[keep], k[keep]
+    if len(j):
+        seg = shapely.linestrings(np.stack([start[j], target[idx][j]], axis=1))
+        along = shapely.distance(ends[idx][j], shapely.intersection(seg, parts[k]))
+        first = pd.Series(along).groupby(j).min()
+        length[first.index.to_numpy()] = np.minimum(length[first.index.to_numpy()], first.to_numpy())
+    join = shapely.linestrings(np.stack([start, start + unit * (length + _OVERSHOOT_M)[:, None]], axis=1))
+    if households is not None and len(households) and len(join):
+        h, _ = shapely.STRtree(households.geometry.values).query(join, predicate="dwithin", distance=clearance_m)
+        blocked = np.zeros(len(join), bool)
+        blocked[h] = True
+        reason[idx[blocked]] = "a household in the way"
+        idx, join = idx[~blocked], join[~blocked]
+    closed = np.zeros(n, bool)
+    closed[idx] = True
+    dead_ends = gpd.GeoDataFrame({"line": owner[part_of], "gap_m": np.round(gap, 3), "closed": closed,
+                                  "reason": reason}, geometry=ends, crs=lines.crs)
+    if len(idx):
+        extra = lines.iloc[owner[part_of[idx]]].copy()
+        extra = extra.set_geometry(gpd.GeoSeries(join, index=extra.index, crs=lines.crs))
+        lines = pd.concat([lines, extra], ignore_index=True)
+    return lines, dead_ends
+
+
+#: Road classes a big block is cut along (:func:`split_big_blocks`): streets, not lanes or footways.
+DEAD_END_KINDS = ("road", "street")
+
+
+def _point_piece(pieces: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """The piece each point lies in (the first on a shared edge), else the nearest piece."""
+    out = np.zeros(len(xy), dtype=np.int64)
+    if len(pieces) < 2 or len(xy) == 0:
+        return out
+    pts = shapely.points(xy)
+    tree = shapely.STRtree(pieces)
+    p, k = tree.query(pts, predicate="intersects")
+    out[:] = -1
+    df = pd.DataFrame({"p": p, "k": k}).sort_values(["p", "k"]).drop_duplicates("p")
+    out[df["p"].to_numpy()] = df["k"].to_numpy()
+    left = np.flatnonzero(out < 0)
+    if len(left):
+        out[left] = tree.nearest(pts[left])
+    return out
+
+
+def dead_end_pieces(block, roads: gpd.GeoDataFrame, *, kinds: tuple[str, ...] = DEAD_END_KINDS,
+                    avoid: np.ndarray | None = None, clearance_m: float = GAP_CLEARANCE_M,
+                    min_area_m2: float = 150.0, min_width_m: float = 4.0) -> np.ndarray:
+    """A block cut along the streets that run into it and end inside it.
+
+    The lines of ``roads`` of the given ``kinds`` inside the block are
+    dangles (dead-end streets); each free end is extended straight, in the
+    street's direction, to the block's edge or the first line it meets, and
+    the block is cut along the streets and their extensions.  An extension
+    that would pass within ``clearance_m`` of a point of ``avoid``
+    (buildings, households) is not drawn.  Slivers (smaller than
+    ``min_area_m2`` or narrower than ``min_width_m``) join the neighbour they
+    share most edge with.
+
+    Returns
+    -------
+    ndarray of Polygons
+        The pieces (the block alone when no street cuts it).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> block = shapely.box(0, 0, 200, 100)
+    >>> street = gpd.GeoDataFrame({"kind": ["street"]}, geometry=[shapely.LineString([(100, 0), (100, 60)])])
+    >>> sorted(round(float(a)) for a in shapely.area(dead_end_pieces(block, street)))
+    [10000, 10000]
+    """
+    alone = np.array([block], dtype=object)
+    geoms = roads.geometry.values
+    i = shapely.STRtree(geoms).query(block, predicate="intersects")
+    i = i[np.isin(roads["kind"].to_numpy()[i], kinds)]
+    if not len(i):
+        return alone
+    inner = shapely.get_parts(shapely.intersection(geoms[i], block))
+    inner = inner[np.isin(shapely.get_type_id(inner), (1, 2)) & (shapely.length(inner) > 0.5)]
+    if not len(inner):
+        return alone
+    edge = shapely.boundary(block)
+    inner = inner[shapely.distance(shapely.line_interpolate_point(inner, 0.5, normalized=True), edge) > 0.01]
+    inner = shapely.get_parts(shapely.line_merge(shapely.union_all(inner))) if len(inner) else inner
+    if not len(inner):
+        return alone
+    lines = np.concatenate([inner, shapely.get_parts(edge)])
+    tree = shapely.STRtree(lines)
+    ends, part_of, direction = _free_ends(lines, tree)
+    keep = part_of < len(inner)  # ends of the streets, not of the block's edge
+    ends, part_of, direction = ends[keep], part_of[keep], direction[keep]
+    ends_xy = shapely.get_coordinates(ends)
+    inside = shapely.distance(ends, edge) > 0.01
+    ends, part_of, direction, ends_xy = ends[inside], part_of[inside], direction[inside], ends_xy[inside]
+    cuts = [*inner]
+    if len(ends):
+        x0, y0, x1, y1 = shapely.bounds(block)
+        far = np.hypot(x1 - x0, y1 - y0)
+        ray = shapely.linestrings(np.stack([ends_xy, ends_xy + direction * far], axis=1))
+        r, q = tree.query(ray, predicate="intersects")
+        own = q == part_of[r]
+        r, q = r[~own], q[~own]
+        if len(r):
+            along = shapely.distance(ends[r], shapely.intersection(ray[r], lines[q]))
+            first = pd.Series(along).groupby(r).min()
+            k = first.index.to_numpy()
+            stop = ends_xy[k] + direction[k] * (first.to_numpy() + _OVERSHOOT_M)[:, None]
+            ext = shapely.linestrings(np.stack([ends_xy[k], stop], axis=1))
+            if avoid is not None and len(avoid):
+                h, _ = shapely.STRtree(shapely.points(avoid)).query(ext, predicate="dwithin", distance=clearance_m)
+                ext = ext[~np.isin(np.arange(len(ext)), h)]
+            cuts.extend(ext)
+    noded = shapely.union_all(np.concatenate([np.array(cuts, dtype=object), shapely.get_parts(edge)]))
+    pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    pieces = pieces[shapely.covered_by(shapely.point_on_surface(pieces), block) & (shapely.area(pieces) > 0)]
+    if len(pieces) < 2:
+        return alone
+    area = shapely.area(pieces)
+    width = 2 * area / np.maximum(shapely.length(shapely.get_exterior_ring(pieces)), 1e-9)
+    merged, _ = merge_into_neighbours(pieces, (area < min_area_m2) | (width < min_width_m))
+    merged = shapely.make_valid(merged)
+    # a block with holes: the pieces are cut from the block itself
+    merged = shapely.intersection(merged, block)
+    merged = merged[~shapely.is_empty(merged) & (shapely.area(merged) > 0)]
+    return merged if len(merged) > 1 else alone

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["GridpartError", "InputError", "CRSError", "SolverError", "Problem", "Problems",
-           "Repair", "GridpartWarning", "RepairWarning", "TimeLimitWarning", "GridCountWarning"]
+           "Repair", "GridpartWarning", "RepairWarning", "TimeLimitWarning", "GridCountWarning",
+           "BigBlockWarning"]
 
 _MAX_IDS = 5
 
@@ -108,6 +109,14 @@ class TimeLimitWarning(GridpartWarning):
 
 class GridCountWarning(GridpartWarning):
     """A requested grid count (``n_grids``) cannot be met; the message says what was used."""
+
+
+class BigBlockWarning(GridpartWarning):
+    """A block above the band was cut along the dead-end streets inside it.
+
+    The message names the blocks (``block_id``): a block that holds that many
+    households often means a gap in the road data.
+    """
 
 
 @dataclass(frozen=True)
