@@ -695,6 +695,23 @@ def _ring_edges(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edges, part_of[ring_of[r[:-1][same]]]
 
 
+def _quad_tiles(polys: np.ndarray, max_vertices: int = 2_000) -> np.ndarray:
+    """Polygons cut into quadrants, recursively, until each piece has at most ``max_vertices``
+    (so that cutting many small shapes out of one huge polygon stays local)."""
+    out, stack = [], list(polys)
+    while stack:
+        g = stack.pop()
+        x0, y0, x1, y1 = shapely.bounds(g)
+        if shapely.get_num_coordinates(g) <= max_vertices or max(x1 - x0, y1 - y0) < 1.0:
+            out.append(g)
+            continue
+        xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+        quads = shapely.box([x0, xm, x0, xm], [y0, y0, ym, ym], [xm, x1, xm, x1], [ym, ym, y1, y1])
+        pieces = shapely.get_parts(shapely.intersection(g, quads))
+        stack.extend(pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 0)])
+    return np.array(out, dtype=object)
+
+
 def _nearest_core(tree, edge_core: np.ndarray, pts: np.ndarray, touch_m: float, missing: int) -> np.ndarray:
     """The core whose edge is within ``touch_m`` of each point (the first of several), else ``missing``."""
     label = np.full(len(pts), missing, dtype=np.int64)
@@ -741,16 +758,19 @@ def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0, max_spac
     it whole (one that touches none, to the nearest core), and only pieces
     that touch several cores are cut, by a Voronoi tessellation of points
     along the piece's own edges with the cores (as in momepy's enclosed
-    tessellation), spaced by ``spacing_m`` or half the piece's mean width,
-    whichever is larger.
+    tessellation), spaced by a quarter of the gap's local width (the
+    distance to the nearest other core), between ``spacing_m`` and
+    ``max_spacing_m``.  The cells of each core's points are joined first and
+    the gap is cut once per core (a huge connected gap, the road space of a
+    city, in quadrant tiles), so many thin gaps between many cores stay cheap.
 
     Parameters
     ----------
     cores : ndarray of Polygons
         In a metric CRS; they may touch but not overlap.
     limit : Polygon or MultiPolygon
-    spacing_m : float
-        The finest spacing of the Voronoi seeds (metres).
+    spacing_m, max_spacing_m : float
+        The finest and the coarsest spacing of the Voronoi seeds (metres).
     touch_m : float
         A gap edge this close to a core borders it.
 
@@ -816,15 +836,18 @@ def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0, max_spac
         # regular (co-circular) points give degenerate Voronoi cells in GEOS; a fixed
         # sub-centimetre jitter avoids that and keeps the result deterministic
         jitter = np.random.default_rng(0).uniform(-0.005, 0.005, size=xy.shape)
-        region = shapely.envelope(shapely.multipoints(xy)).union(shapely.envelope(shapely.union_all(parts[multi])))
+        bounds = np.r_[np.minimum(xy.min(axis=0), shapely.total_bounds(parts[multi])[:2]),
+                       np.maximum(xy.max(axis=0), shapely.total_bounds(parts[multi])[2:])]
+        region = shapely.box(*bounds)
         cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy + jitter), extend_to=region,
                                                            ordered=True))
         # the cells of one core's seeds form a coverage: join them first, then cut the gap once per core
         groups = pd.Series(np.arange(len(cells))).groupby(label).indices
         region_owner = np.fromiter(groups.keys(), dtype=np.int64, count=len(groups))
         regions = np.array([shapely.coverage_union_all(cells[ix]) for ix in groups.values()], dtype=object)
-        c, q = shapely.STRtree(parts[multi]).query(regions, predicate="intersects")
-        share = shapely.intersection(regions[c], parts[multi][q])
+        tiles = _quad_tiles(parts[multi])  # a connected road space is one huge polygon: cut it first
+        c, q = shapely.STRtree(tiles).query(regions, predicate="intersects")
+        share = shapely.intersection(regions[c], tiles[q])
         keep = ~shapely.is_empty(share)
         owners.append(region_owner[c[keep]])
         pieces.append(share[keep])
