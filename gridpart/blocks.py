@@ -906,6 +906,7 @@ def close_gaps(
     households: gpd.GeoDataFrame | None = None,
     clearance_m: float = GAP_CLEARANCE_M,
     undershoot_m: float = UNDERSHOOT_M,
+    kinds: tuple[str, ...] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Join dead ends that stop short of another line; report every dead end.
 
@@ -916,9 +917,12 @@ def close_gaps(
     hair gap from digitising or reprojection) to the nearest line whatever
     the direction.  A join that would pass within ``clearance_m`` of a
     household point is not made (a cul-de-sac that ends at a building stays
-    a cul-de-sac), and a join stops at the first line it crosses.  Each join
-    is an extra row with the attributes of its line; noding then makes the
-    junction.
+    a cul-de-sac), and a join stops at the first line it crosses.  Only
+    lines of ``kinds`` (by default :data:`DEAD_END_KINDS`: roads and
+    streets, with a ``kind`` column) are joined across gaps; lanes, paths
+    and footways often end short on purpose, and get only the hair-gap join.
+    Each join is an extra row with the attributes of its line; noding then
+    makes the junction.
 
     Parameters
     ----------
@@ -929,6 +933,8 @@ def close_gaps(
     households : GeoDataFrame, optional
         Household points (same CRS): joins keep ``clearance_m`` from them.
     clearance_m, undershoot_m : float
+    kinds : tuple of str, optional
+        The classes joined across gaps (default :data:`DEAD_END_KINDS`).
 
     Returns
     -------
@@ -939,7 +945,7 @@ def close_gaps(
         ``gap_m`` (distance to the nearest other line, NaN beyond
         ``4 * max_gap_m``), ``closed`` (bool) and ``reason`` ("joined",
         "farther than max_gap_m", "not in the line's direction", "a household
-        in the way").
+        in the way", "a lane: only hair gaps are joined").
 
     Examples
     --------
@@ -968,6 +974,10 @@ def close_gaps(
         return lines, empty
     xy = shapely.get_coordinates(ends)
     reach = 4 * max_gap_m
+    if "kind" in lines:
+        joinable = np.isin(lines["kind"].to_numpy()[owner[part_of]], kinds or DEAD_END_KINDS)
+    else:
+        joinable = np.ones(n, bool)
     # distance to the nearest other line (for the report and the candidates)
     e, q = tree.query(ends, predicate="dwithin", distance=reach)
     other = q != part_of[e]
@@ -996,7 +1006,7 @@ def close_gaps(
     # 1. the straight extension: the first line it meets
     ray = shapely.linestrings(np.stack([xy, xy + direction * max_gap_m], axis=1))
     r, s = tree.query(ray, predicate="intersects")
-    keep = (s != part_of[r]) & np.isnan(target[r, 0])
+    keep = (s != part_of[r]) & np.isnan(target[r, 0]) & joinable[r]
     r, s = r[keep], s[keep]
     if len(r):
         along = shapely.distance(ends[r], shapely.intersection(ray[r], parts[s]))
@@ -1004,10 +1014,11 @@ def close_gaps(
         i = first.index.to_numpy()
         target[i] = xy[i] + direction[i] * first.to_numpy()[:, None]
     # 2. the nearest point within the angle
-    nearest_points((d <= max_gap_m) & np.isnan(target[e, 0]))
+    nearest_points((d <= max_gap_m) & np.isnan(target[e, 0]) & joinable[e])
     has = ~np.isnan(target[:, 0])
-    reason = np.where(has, "joined", np.where(np.nan_to_num(gap, nan=np.inf) <= max_gap_m,
-                                              "not in the line's direction", "farther than max_gap_m")).astype(object)
+    reason = np.where(has, "joined", np.where(np.nan_to_num(gap, nan=np.inf) > max_gap_m, "farther than max_gap_m",
+                                              np.where(joinable, "not in the line's direction",
+                                                       "a lane: only hair gaps are joined"))).astype(object)
     idx = np.flatnonzero(has)
     start = xy[idx]
     unit = target[idx] - start
