@@ -15,12 +15,15 @@ All geometry here is in the metric working CRS.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from gridpart.errors import BigBlockWarning
 
 __all__ = [
     "KIND_PRIORITY",
@@ -37,6 +40,8 @@ __all__ = [
     "street_space",
     "share_street_space",
     "STREET_SPACE_WIDTH_M",
+    "close_gaps",
+    "dead_end_pieces",
 ]
 
 log = logging.getLogger(__name__)
@@ -92,6 +97,9 @@ class Blocks:
 
     blocks: gpd.GeoDataFrame
     segments: gpd.GeoDataFrame
+    #: every free end of the linework: ``closed`` (joined across a small gap) and
+    #: ``reason`` (see :func:`close_gaps`); ``None`` where not computed
+    dead_ends: gpd.GeoDataFrame | None = None
 
 
 def noded_segments(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -324,7 +332,9 @@ def blocks_from_roads(
     lines = lines[lines.geometry.geom_type.isin(["LineString", "MultiLineString", "LinearRing"])
                   | lines.geometry.geom_type.eq("GeometryCollection")]
     lines = lines.set_geometry(shapely.force_2d(lines.geometry.values))
-    lines = close_undershoots(lines.reset_index(drop=True))
+    hh_layer = None if households is None else gpd.GeoDataFrame(
+        geometry=np.asarray(getattr(households, "values", households), dtype=object), crs=crs)
+    lines, dead_ends = close_gaps(lines.reset_index(drop=True), households=hh_layer)
     segments = noded_segments(lines.reset_index(drop=True))
     if street_width_m and street_width_m > 0:
         polys = _raw_faces(segments, limit)
@@ -350,7 +360,7 @@ def blocks_from_roads(
     blocks = canonical_order(blocks, ["community_id"])
     blocks.insert(0, "block_id", np.arange(len(blocks)))
     log.info("%d blocks from %d noded segments", len(blocks), len(segments))
-    return Blocks(blocks=blocks, segments=segments)
+    return Blocks(blocks=blocks, segments=segments, dead_ends=dead_ends)
 
 
 def _raw_faces(segments: gpd.GeoDataFrame, limit) -> np.ndarray:
@@ -595,14 +605,22 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
-def close_undershoots(lines: gpd.GeoDataFrame, *, tolerance: float = UNDERSHOOT_M) -> gpd.GeoDataFrame:
-    """Extend lines that end just short of another line so that they cross it.
+def close_undershoots(lines: gpd.GeoDataFrame, *, tolerance: float = UNDERSHOOT_M, max_gap_m: float | None = None,
+                      households: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Join lines that end short of another line, so that the blocks they bound close.
 
-    A free end (touching no other line) whose straight extension by
-    ``tolerance`` metres meets another line gets that extension as an extra
-    row with the attributes of its line; noding then makes the junction, and
-    the few centimetres beyond it are a harmless dangle.  Ends farther than
-    ``tolerance`` from any line are real dead ends and stay as they are.
+    A free end (touching no other line) whose straight extension meets
+    another line within ``max_gap_m`` (default :data:`GAP_M`, 25 m), or
+    whose nearest other line within that distance lies within
+    :data:`GAP_ANGLE_DEG` of its direction, or which is a hair gap within
+    ``tolerance`` of a line in any direction (digitising, reprojection or a
+    GCJ-02 round trip leave T-junctions a hair short), gets the join as an
+    extra row with the attributes of its line; noding then makes the
+    junction, and the few centimetres beyond it are a harmless dangle.  With
+    ``households``, no join passes within :data:`GAP_CLEARANCE_M` of a
+    household point: a cul-de-sac ending at a building stays a dead end.
+    The other dead ends stay as they are; they are counted in the log, and
+    :func:`close_gaps` returns them with the reason.
 
     Examples
     --------
@@ -614,44 +632,14 @@ def close_undershoots(lines: gpd.GeoDataFrame, *, tolerance: float = UNDERSHOOT_
     >>> len(close_undershoots(lines))
     3
     """
-    geoms = np.asarray(lines.geometry.values, dtype=object)
-    parts, owner = shapely.get_parts(geoms, return_index=True)
-    linear = np.isin(shapely.get_type_id(parts), (1, 2)) & ~shapely.is_empty(parts)
-    parts, owner = parts[linear], owner[linear]
-    if len(parts) < 2:
-        return lines
-    open_ = ~shapely.is_closed(parts) & (shapely.get_num_points(parts) >= 2)
-    idx = np.flatnonzero(open_)
-    ends = np.concatenate([shapely.get_point(parts[idx], 0), shapely.get_point(parts[idx], -1)])
-    inner = np.concatenate([shapely.get_point(parts[idx], 1), shapely.get_point(parts[idx], -2)])
-    part_of = np.concatenate([idx, idx])
-    if not len(ends):
-        return lines
-    tree = shapely.STRtree(parts)
-    # an end touching any other part is a junction already
-    e, q = tree.query(ends, predicate="intersects")
-    touching = np.zeros(len(ends), bool)
-    touching[e[q != part_of[e]]] = True
-    free = np.flatnonzero(~touching)
-    if not len(free):
-        return lines
-    xy = shapely.get_coordinates(ends[free])
-    direction = xy - shapely.get_coordinates(inner[free])
-    norm = np.hypot(direction[:, 0], direction[:, 1])
-    ok = norm > 0
-    free, xy, direction, norm = free[ok], xy[ok], direction[ok], norm[ok]
-    reach = xy + direction / norm[:, None] * tolerance
-    ext = shapely.linestrings(np.stack([xy, reach], axis=1))
-    e, q = tree.query(ext, predicate="intersects")
-    hit = np.zeros(len(ext), bool)
-    hit[e[q != part_of[free][e]]] = True
-    if not hit.any():
-        return lines
-    src = owner[part_of[free][hit]]
-    extra = lines.iloc[src].copy()
-    extra = extra.set_geometry(gpd.GeoSeries(ext[hit], index=extra.index, crs=lines.crs))
-    log.debug("extended %d line ends that stopped within %g m of another line", int(hit.sum()), tolerance)
-    return pd.concat([lines, extra], ignore_index=True)
+    gap = GAP_M if max_gap_m is None else max_gap_m
+    out, dead_ends = close_gaps(lines, max_gap_m=max(gap, tolerance), households=households, undershoot_m=tolerance)
+    if len(dead_ends):
+        reasons = dead_ends["reason"].value_counts()
+        log.info("joined %d line ends that stopped within %g m of another line; %d dead ends left open (%s)",
+                 int(dead_ends["closed"].sum()), gap, int((~dead_ends["closed"]).sum()),
+                 ", ".join(f"{k}: {v}" for k, v in reasons.items() if k != "joined") or "none")
+    return out
 
 
 def _community_of(polys: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> pd.Series:
@@ -884,8 +872,18 @@ def split_big_blocks(
     max_households: float,
     cells_per_grid: int = 8,
     target: float,
+    roads: gpd.GeoDataFrame | None = None,
+    cut_kinds: tuple[str, ...] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """Cut blocks above ``max_households`` into building cells.
+    """Cut blocks above ``max_households`` along their dead-end streets, then into building cells.
+
+    With ``roads``, a big block is first cut along the streets that run into
+    it and end inside it (``cut_kinds``; each free end extended straight to
+    the block's edge, see :func:`dead_end_pieces`), with a
+    :class:`~gridpart.errors.BigBlockWarning` naming those blocks: a street
+    on the map is a better boundary than a line between buildings, and a
+    block that large often means a gap in the road data.  Only the pieces
+    still above ``max_households`` are cut into building cells.
 
     The distinct household locations of a big block (one building = one point;
     households at one point stay together; dense layers are grouped into
@@ -906,6 +904,11 @@ def split_big_blocks(
     target : float
         Households per grid; a block gets at most ``cells_per_grid`` cells per
         grid it could fill (dense point layers are grouped first).
+    roads : GeoDataFrame, optional
+        The noded linework (``kind``, geometry), e.g. :attr:`Blocks.segments`.
+    cut_kinds : tuple of str, optional
+        Road classes a big block is cut along; default :data:`DEAD_END_KINDS`
+        (roads and streets: lanes and footways are not).
 
     Returns
     -------
@@ -923,18 +926,39 @@ def split_big_blocks(
     hh = households[households["block_id"].isin(big)]
     xy_all = shapely.get_coordinates(hh.geometry.values)
     next_key = 0
+    w_all = hh["households"].to_numpy()
+    cut_along: dict = {}
     for bid, rows in hh.groupby("block_id", sort=True).indices.items():
         xy = xy_all[rows]
-        w = hh["households"].to_numpy()[rows]
-        max_cells = max(2, int(np.ceil(cells_per_grid * w.sum() / target)))
-        labels = _cluster_points(xy, w, max_cells)
-        cells, point_cell = _building_cells(geom_of[bid], xy, labels)
+        pieces = (dead_end_pieces(geom_of[bid], roads, kinds=cut_kinds or DEAD_END_KINDS, avoid=xy)
+                  if roads is not None
+                  else np.array([geom_of[bid]]))
+        piece_of = _point_piece(pieces, xy)
+        if len(pieces) > 1:
+            cut_along[bid] = len(pieces)
+        cells, point_cell = [], np.zeros(len(rows), dtype=np.int64)
+        for k, piece in enumerate(pieces):
+            mine = np.flatnonzero(piece_of == k)
+            w = w_all[rows[mine]]
+            if len(pieces) > 1 and w.sum() <= max_households:
+                part, where = np.array([piece]), np.zeros(len(mine), dtype=np.int64)
+            else:
+                max_cells = max(2, int(np.ceil(cells_per_grid * w.sum() / target)))
+                part, where = _building_cells(piece, xy[mine], _cluster_points(xy[mine], w, max_cells))
+            point_cell[mine] = len(cells) + where
+            cells.extend(part)
         for j, geom in enumerate(cells):
             cell_geoms.append(geom)
             cell_block.append(bid)
             cell_key.append(next_key + j)
         hh_cell_key.iloc[households.index.get_indexer(hh.index[rows])] = next_key + point_cell
         next_key += len(cells)
+    if cut_along:
+        shown = ", ".join(f"{b} ({cut_along[b]} pieces)" for b in list(cut_along)[:10])
+        warnings.warn(f"{len(cut_along)} blocks above {max_households:g} households were cut along the dead-end "
+                      f"streets inside them before any cut between buildings: block_id {shown}"
+                      f"{', ...' if len(cut_along) > 10 else ''}.  A block that large often means a gap in the "
+                      "road data: check these blocks", BigBlockWarning, stacklevel=2)
     cells = gpd.GeoDataFrame({"block_id": cell_block, "_key": cell_key}, geometry=cell_geoms, crs=crs)
     cells["community_id"] = cells["block_id"].map(dict(zip(blocks["block_id"], blocks["community_id"])))
     cells["is_cell"] = True
@@ -955,12 +979,16 @@ def split_big_blocks(
     return atoms, household_atom
 
 
-def surface_blocks(surfaces: gpd.GeoDataFrame, *, limit, spacing_m: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+def surface_blocks(surfaces: gpd.GeoDataFrame, *, limit, spacing_m: float = 5.0, households=None,
+                   street_width_m: float = STREET_SPACE_WIDTH_M) -> tuple[np.ndarray, np.ndarray]:
     """Blocks from road-surface polygons, with the road space shared out.
 
     The spaces between road surfaces are the blocks; every point of the road
     surface goes to the nearest block (:func:`share_out_gaps`), so the blocks
-    tile ``limit`` and meet along the middle of the roads.
+    tile ``limit`` and meet along the middle of the roads.  Spaces between
+    surfaces that are street space themselves (household-free and narrow, the
+    median between two carriageway surfaces: :func:`street_space`) are shared
+    out with the road space.
 
     Returns
     -------
@@ -972,23 +1000,104 @@ def surface_blocks(surfaces: gpd.GeoDataFrame, *, limit, spacing_m: float = 5.0)
     road_space = shapely.union_all(surfaces.geometry.values)
     cores = shapely.get_parts(shapely.difference(limit, road_space))
     cores = cores[shapely.area(cores) > 1.0]
+    if street_width_m and street_width_m > 0 and len(cores) > 1:
+        # the spaces between carriageway surfaces are street space too (see :func:`street_space`)
+        space = street_space(cores, households, width_m=street_width_m)
+        if space.all():
+            space[:] = False
+        cores = cores[~space]
     return share_out_gaps(cores, limit=limit, spacing_m=spacing_m), cores
 
 
-def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0) -> np.ndarray:
+def _ring_edges(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every edge of the polygons' rings as a two-point line, and the polygon it bounds."""
+    parts, part_of = shapely.get_parts(np.asarray(polys, dtype=object), return_index=True)
+    parts, part_of = parts[shapely.get_type_id(parts) == 3], part_of[shapely.get_type_id(parts) == 3]
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, r = shapely.get_coordinates(rings, return_index=True)
+    same = r[1:] == r[:-1]
+    edges = shapely.linestrings(np.stack([xy[:-1][same], xy[1:][same]], axis=1))
+    return edges, part_of[ring_of[r[:-1][same]]]
+
+
+def _quad_tiles(polys: np.ndarray, max_vertices: int = 2_000) -> np.ndarray:
+    """Polygons cut into quadrants, recursively, until each piece has at most ``max_vertices``
+    (so that cutting many small shapes out of one huge polygon stays local)."""
+    out, stack = [], list(polys)
+    while stack:
+        g = stack.pop()
+        x0, y0, x1, y1 = shapely.bounds(g)
+        if shapely.get_num_coordinates(g) <= max_vertices or max(x1 - x0, y1 - y0) < 1.0:
+            out.append(g)
+            continue
+        xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+        quads = shapely.box([x0, xm, x0, xm], [y0, y0, ym, ym], [xm, x1, xm, x1], [ym, ym, y1, y1])
+        pieces = shapely.get_parts(shapely.intersection(g, quads))
+        stack.extend(pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 0)])
+    return np.array(out, dtype=object)
+
+
+def _nearest_core(tree, edge_core: np.ndarray, pts: np.ndarray, touch_m: float, missing: int) -> np.ndarray:
+    """The core whose edge is within ``touch_m`` of each point (the first of several), else ``missing``."""
+    label = np.full(len(pts), missing, dtype=np.int64)
+    p, e = tree.query_nearest(pts, max_distance=touch_m, all_matches=True)
+    np.minimum.at(label, p, edge_core[e])
+    return label
+
+
+def _distance_to_other_core(tree, edge_core: np.ndarray, pts: np.ndarray, own: np.ndarray, *,
+                            reach_m: float, start_m: float) -> np.ndarray:
+    """Distance from each geometry to the nearest edge of a core other than ``own`` (capped at ``reach_m``).
+
+    The search radius grows fourfold for the points still without an answer, so
+    dense networks look only nearby and big empty gaps ask few points far out.
+    """
+    out = np.full(len(pts), float(reach_m))
+    todo = np.arange(len(pts))
+    radius = start_m
+    while len(todo) and radius <= reach_m * 4:
+        p, e = tree.query(pts[todo], predicate="dwithin", distance=min(radius, reach_m))
+        other = edge_core[e] != own[todo][p]
+        p, e = p[other], e[other]
+        if len(p):
+            d = shapely.distance(pts[todo][p], tree.geometries[e])
+            best = np.full(len(todo), np.inf)
+            np.minimum.at(best, p, d)
+            found = np.isfinite(best)
+            out[todo[found]] = np.minimum(best[found], reach_m)
+            todo = todo[~found]
+        if radius >= reach_m:
+            break
+        radius *= 4
+    return out
+
+
+def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0, max_spacing_m: float = 200.0,
+                   touch_m: float = 0.01) -> np.ndarray:
     """Grow polygons that do not overlap so that together they tile ``limit``.
 
-    Every point of ``limit`` outside the cores goes to the nearest core (a
-    Voronoi tessellation of points every ``spacing_m`` along the core edges,
-    as in momepy's enclosed tessellation); a core itself keeps exactly its own
-    shape, so cores that share edges (a blocks layer) stay apart.
+    Every point of ``limit`` outside the cores goes to the nearest core; a
+    core itself keeps exactly its own shape, so cores that share edges (a
+    blocks layer) stay apart.  The work is in proportion to the gaps, not to
+    the cores: each connected piece of the gap that touches one core goes to
+    it whole (one that touches none, to the nearest core), and only pieces
+    that touch several cores are cut, by a Voronoi tessellation of points
+    along the piece's own edges with the cores (as in momepy's enclosed
+    tessellation), spaced by a quarter of the gap's local width (the
+    distance to the nearest other core), between ``spacing_m`` and
+    ``max_spacing_m``.  The cells of each core's points are joined first and
+    the gap is cut once per core (a huge connected gap, the road space of a
+    city, in quadrant tiles), so many thin gaps between many cores stay cheap.
 
     Parameters
     ----------
     cores : ndarray of Polygons
         In a metric CRS; they may touch but not overlap.
     limit : Polygon or MultiPolygon
-    spacing_m : float
+    spacing_m, max_spacing_m : float
+        The finest and the coarsest spacing of the Voronoi seeds (metres).
+    touch_m : float
+        A gap edge this close to a core borders it.
 
     Returns
     -------
@@ -1005,23 +1114,368 @@ def share_out_gaps(cores: np.ndarray, *, limit, spacing_m: float = 5.0) -> np.nd
     """
     cores = np.asarray(cores, dtype=object)
     gap = shapely.difference(limit, shapely.union_all(cores))
-    if shapely.area(gap) <= 1e-6:
+    parts = shapely.get_parts(gap)
+    parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 1e-6)]
+    if len(parts) == 0 or len(cores) == 0:
         return shapely.intersection(cores, limit)
-    rings = shapely.boundary(shapely.segmentize(cores, spacing_m))
-    pts, owner = shapely.get_parts(shapely.extract_unique_points(rings), return_index=True)
-    xy = shapely.get_coordinates(pts)
-    # a point on an edge two cores share goes to the first of them: its cell only
-    # reaches the gap where that edge meets it
-    _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
-    first.sort()
-    # regular (co-circular) points give degenerate Voronoi cells in GEOS; a fixed
-    # sub-centimetre jitter avoids that and keeps the result deterministic
-    jitter = np.random.default_rng(0).uniform(-0.005, 0.005, size=(len(first), 2))
-    vor = shapely.voronoi_polygons(shapely.multipoints(xy[first] + jitter), extend_to=limit, ordered=True)
-    share = shapely.intersection(shapely.get_parts(vor), gap)
-    keep = ~shapely.is_empty(share)
-    pieces = gpd.GeoDataFrame({"owner": np.r_[np.arange(len(cores)), owner[first][keep]]},
-                              geometry=np.r_[cores, share[keep]])
+    edges, edge_core = _ring_edges(cores)
+    tree = shapely.STRtree(edges)
+    # seeds along each gap piece's rings, spaced by the local width of the gap: a quarter of the
+    # distance to the nearest other core (between spacing_m and max_spacing_m)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coarse = shapely.segmentize(rings, max_spacing_m)
+    xy, r = shapely.get_coordinates(coarse, return_index=True)
+    same = r[1:] == r[:-1]
+    a, b, edge_part = xy[:-1][same], xy[1:][same], ring_part[r[:-1][same]]
+    coarse = shapely.linestrings(np.stack([a, b], axis=1))
+    own = _nearest_core(tree, edge_core, shapely.points((a + b) / 2), touch_m, len(cores))
+    gap_width = _distance_to_other_core(tree, edge_core, coarse, own, reach_m=4 * max_spacing_m,
+                                        start_m=4 * spacing_m)
+    fine = shapely.segmentize(coarse, np.clip(gap_width / 4, spacing_m, max_spacing_m))
+    xy, e = shapely.get_coordinates(fine, return_index=True)
+    part_of = edge_part[e]
+    label = _nearest_core(tree, edge_core, shapely.points(xy), touch_m, len(cores))
+    # seeds on the limit's edge go to no core
+    on_core = label < len(cores)
+    xy, part_of, label = xy[on_core], part_of[on_core], label[on_core]
+    n_labels = pd.Series(label).groupby(part_of).nunique().reindex(np.arange(len(parts)), fill_value=0).to_numpy()
+    owners, pieces = [np.arange(len(cores))], [cores]
+    whole = np.flatnonzero(n_labels == 1)
+    if len(whole):
+        first = pd.Series(label).groupby(part_of).first()
+        owners.append(first.reindex(whole).to_numpy())
+        pieces.append(parts[whole])
+    lone = np.flatnonzero(n_labels == 0)
+    if len(lone):  # touches no core (or only at a point between seeds): the nearest one
+        i, e = tree.query_nearest(parts[lone], all_matches=True)
+        near = pd.DataFrame({"i": i, "c": edge_core[e]}).groupby("i")["c"].min()
+        owners.append(near.reindex(np.arange(len(lone))).to_numpy())
+        pieces.append(parts[lone])
+    multi = np.flatnonzero(n_labels >= 2)
+    if len(multi):
+        sel = np.isin(part_of, multi)
+        xy, label = xy[sel], label[sel]
+        _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
+        first.sort()
+        xy, label = xy[first], label[first]
+        # regular (co-circular) points give degenerate Voronoi cells in GEOS; a fixed
+        # sub-centimetre jitter avoids that and keeps the result deterministic
+        jitter = np.random.default_rng(0).uniform(-0.005, 0.005, size=xy.shape)
+        bounds = np.r_[np.minimum(xy.min(axis=0), shapely.total_bounds(parts[multi])[:2]),
+                       np.maximum(xy.max(axis=0), shapely.total_bounds(parts[multi])[2:])]
+        region = shapely.box(*bounds)
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy + jitter), extend_to=region,
+                                                           ordered=True))
+        # the cells of one core's seeds form a coverage: join them first, then cut the gap once per core
+        groups = pd.Series(np.arange(len(cells))).groupby(label).indices
+        region_owner = np.fromiter(groups.keys(), dtype=np.int64, count=len(groups))
+        regions = np.array([shapely.coverage_union_all(cells[ix]) for ix in groups.values()], dtype=object)
+        tiles = _quad_tiles(parts[multi])  # a connected road space is one huge polygon: cut it first
+        c, q = shapely.STRtree(tiles).query(regions, predicate="intersects")
+        share = shapely.intersection(regions[c], tiles[q])
+        keep = ~shapely.is_empty(share)
+        owners.append(region_owner[c[keep]])
+        pieces.append(share[keep])
+    gdf = gpd.GeoDataFrame({"owner": np.concatenate(owners)}, geometry=np.concatenate(pieces))
     # dissolve each core with its share of the gap (snapped to 1 cm: the cells' edges are not exactly noded)
-    grown = pieces.dissolve(by="owner", grid_size=0.01).reindex(np.arange(len(cores)))
+    grown = gdf.dissolve(by="owner", grid_size=0.01).reindex(np.arange(len(cores)))
     return shapely.intersection(grown.geometry.values, limit)
+
+
+# --------------------------------------------------------------------------- broken networks
+
+#: Dead ends within this distance of another line are joined to it (issue 18: gaps
+#: in the road file leave superblocks that get cut between buildings).
+GAP_M = 25.0
+#: ... when the join continues the line's direction within this angle (degrees).
+GAP_ANGLE_DEG = 20.0
+#: ... and passes no household point closer than this (metres): never through a building.
+GAP_CLEARANCE_M = 5.0
+#: The direction of a line's end is taken over its last metres.
+_END_DIRECTION_M = 10.0
+#: A join runs this far past the line it meets, so that noding makes the junction.
+_OVERSHOOT_M = 0.05
+
+
+def _free_ends(parts: np.ndarray, tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """End points of open lines that touch no other line, the part they end, and their direction.
+
+    The direction is the unit vector from the point ``_END_DIRECTION_M`` back
+    along the line to the end (the end segment's direction on a short line).
+    """
+    open_ = ~shapely.is_closed(parts) & (shapely.get_num_points(parts) >= 2) & (shapely.length(parts) > 0)
+    idx = np.flatnonzero(open_)
+    length = shapely.length(parts[idx])
+    back = np.minimum(_END_DIRECTION_M, length)
+    ends = np.concatenate([shapely.get_point(parts[idx], 0), shapely.get_point(parts[idx], -1)])
+    inner = np.concatenate([shapely.line_interpolate_point(parts[idx], back),
+                            shapely.line_interpolate_point(parts[idx], length - back)])
+    part_of = np.concatenate([idx, idx])
+    if not len(ends):
+        return ends, part_of, np.zeros((0, 2))
+    e, q = tree.query(ends, predicate="intersects")
+    touching = np.zeros(len(ends), bool)
+    touching[e[q != part_of[e]]] = True
+    xy = shapely.get_coordinates(ends)
+    direction = xy - shapely.get_coordinates(inner)
+    norm = np.hypot(direction[:, 0], direction[:, 1])
+    ok = ~touching & (norm > 0)
+    return ends[ok], part_of[ok], direction[ok] / norm[ok, None]
+
+
+def close_gaps(
+    lines: gpd.GeoDataFrame,
+    *,
+    max_gap_m: float = GAP_M,
+    max_angle_deg: float = GAP_ANGLE_DEG,
+    households: gpd.GeoDataFrame | None = None,
+    clearance_m: float = GAP_CLEARANCE_M,
+    undershoot_m: float = UNDERSHOOT_M,
+    kinds: tuple[str, ...] | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Join dead ends that stop short of another line; report every dead end.
+
+    A free end (an end of a line touching no other line) is joined to the
+    first line its straight extension meets within ``max_gap_m``, else to the
+    nearest point of another line within ``max_gap_m`` that lies within
+    ``max_angle_deg`` of the line's direction; within ``undershoot_m`` (a
+    hair gap from digitising or reprojection) to the nearest line whatever
+    the direction.  A join that would pass within ``clearance_m`` of a
+    household point is not made (a cul-de-sac that ends at a building stays
+    a cul-de-sac), and a join stops at the first line it crosses.  Only
+    lines of ``kinds`` (by default :data:`DEAD_END_KINDS`: roads and
+    streets, with a ``kind`` column) are joined across gaps; lanes, paths
+    and footways often end short on purpose, and get only the hair-gap join.
+    Each join is an extra row with the attributes of its line; noding then
+    makes the junction.
+
+    Parameters
+    ----------
+    lines : GeoDataFrame
+        Linework (roads, barriers, boundaries) in a metric CRS.
+    max_gap_m, max_angle_deg : float
+        The longest join, and how far from the line's direction it may turn.
+    households : GeoDataFrame, optional
+        Household points (same CRS): joins keep ``clearance_m`` from them.
+    clearance_m, undershoot_m : float
+    kinds : tuple of str, optional
+        The classes joined across gaps (default :data:`DEAD_END_KINDS`).
+
+    Returns
+    -------
+    lines : GeoDataFrame
+        ``lines`` followed by the joins (index reset).
+    dead_ends : GeoDataFrame
+        One point per free end: ``line`` (row position in ``lines``),
+        ``gap_m`` (distance to the nearest other line, NaN beyond
+        ``4 * max_gap_m``), ``closed`` (bool) and ``reason`` ("joined",
+        "farther than max_gap_m", "not in the line's direction", "a household
+        in the way", "a lane: only hair gaps are joined").
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> ring = shapely.LineString([(0, 0), (200, 0), (200, 100), (0, 100), (0, 0)])
+    >>> stem = shapely.LineString([(100, 0), (100, 80)])  # a T that stops 20 m short
+    >>> lines = gpd.GeoDataFrame({"kind": ["street"] * 2, "name": [None] * 2}, geometry=[ring, stem], crs=3857)
+    >>> joined, dead_ends = close_gaps(lines)
+    >>> len(joined), dead_ends[["gap_m", "closed"]].to_dict("records")
+    (3, [{'gap_m': 20.0, 'closed': True}])
+    """
+    lines = lines.reset_index(drop=True)
+    geoms = np.asarray(lines.geometry.values, dtype=object)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    linear = np.isin(shapely.get_type_id(parts), (1, 2)) & ~shapely.is_empty(parts)
+    parts, owner = parts[linear], owner[linear]
+    empty = gpd.GeoDataFrame({"line": pd.Series(dtype=np.int64), "gap_m": pd.Series(dtype=float),
+                              "closed": pd.Series(dtype=bool), "reason": pd.Series(dtype=object)},
+                             geometry=[], crs=lines.crs)
+    if len(parts) < 2:
+        return lines, empty
+    tree = shapely.STRtree(parts)
+    ends, part_of, direction = _free_ends(parts, tree)
+    n = len(ends)
+    if n == 0:
+        return lines, empty
+    xy = shapely.get_coordinates(ends)
+    reach = 4 * max_gap_m
+    if "kind" in lines:
+        joinable = np.isin(lines["kind"].to_numpy()[owner[part_of]], kinds or DEAD_END_KINDS)
+    else:
+        joinable = np.ones(n, bool)
+    # distance to the nearest other line (for the report and the candidates)
+    e, q = tree.query(ends, predicate="dwithin", distance=reach)
+    other = q != part_of[e]
+    e, q = e[other], q[other]
+    d = shapely.distance(ends[e], parts[q])
+    gap = np.full(n, np.nan)
+    if len(e):
+        best = pd.Series(d).groupby(e).min()
+        gap[best.index.to_numpy()] = best.to_numpy()
+    target = np.full((n, 2), np.nan)
+
+    def nearest_points(sel):
+        """For the (end, line) pairs ``sel``: the line's nearest point to the end, taken where
+        it lies within the angle or within ``undershoot_m``, the nearest first."""
+        ee, qq, dd = e[sel], q[sel], d[sel]
+        pt = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(ends[ee], parts[qq]), 1))
+        vec = pt - xy[ee]
+        cos = np.einsum("ij,ij->i", vec, direction[ee]) / np.maximum(np.hypot(vec[:, 0], vec[:, 1]), 1e-12)
+        ok = (cos >= np.cos(np.radians(max_angle_deg))) | (dd <= undershoot_m)
+        cand = pd.DataFrame({"e": ee[ok], "d": dd[ok], "x": pt[ok, 0], "y": pt[ok, 1]})
+        cand = cand.sort_values(["e", "d"], kind="stable").drop_duplicates("e")
+        target[cand["e"].to_numpy()] = cand[["x", "y"]].to_numpy()
+
+    # 0. a hair gap: the nearest line, whatever the direction
+    nearest_points(d <= undershoot_m)
+    # 1. the straight extension: the first line it meets
+    ray = shapely.linestrings(np.stack([xy, xy + direction * max_gap_m], axis=1))
+    r, s = tree.query(ray, predicate="intersects")
+    keep = (s != part_of[r]) & np.isnan(target[r, 0]) & joinable[r]
+    r, s = r[keep], s[keep]
+    if len(r):
+        along = shapely.distance(ends[r], shapely.intersection(ray[r], parts[s]))
+        first = pd.Series(along).groupby(r).min()
+        i = first.index.to_numpy()
+        target[i] = xy[i] + direction[i] * first.to_numpy()[:, None]
+    # 2. the nearest point within the angle
+    nearest_points((d <= max_gap_m) & np.isnan(target[e, 0]) & joinable[e])
+    has = ~np.isnan(target[:, 0])
+    reason = np.where(has, "joined", np.where(np.nan_to_num(gap, nan=np.inf) > max_gap_m, "farther than max_gap_m",
+                                              np.where(joinable, "not in the line's direction",
+                                                       "a lane: only hair gaps are joined"))).astype(object)
+    idx = np.flatnonzero(has)
+    start = xy[idx]
+    unit = target[idx] - start
+    length = np.hypot(unit[:, 0], unit[:, 1])
+    # (a join of no length, to a line the end already nearly touches, goes on in the line's direction)
+    unit = np.where((length > 1e-6)[:, None], unit / np.maximum(length, 1e-12)[:, None], direction[idx])
+    # a join stops at the first line it crosses, and overshoots it a little so noding makes the junction
+    j, k = tree.query(shapely.linestrings(np.stack([start, target[idx]], axis=1)), predicate="intersects")
+    keep = k != part_of[idx][j]
+    j, k = j[keep], k[keep]
+    if len(j):
+        seg = shapely.linestrings(np.stack([start[j], target[idx][j]], axis=1))
+        along = shapely.distance(ends[idx][j], shapely.intersection(seg, parts[k]))
+        first = pd.Series(along).groupby(j).min()
+        length[first.index.to_numpy()] = np.minimum(length[first.index.to_numpy()], first.to_numpy())
+    join = shapely.linestrings(np.stack([start, start + unit * (length + _OVERSHOOT_M)[:, None]], axis=1))
+    if households is not None and len(households) and len(join):
+        h, _ = shapely.STRtree(households.geometry.values).query(join, predicate="dwithin", distance=clearance_m)
+        blocked = np.zeros(len(join), bool)
+        blocked[h] = True
+        reason[idx[blocked]] = "a household in the way"
+        idx, join = idx[~blocked], join[~blocked]
+    closed = np.zeros(n, bool)
+    closed[idx] = True
+    dead_ends = gpd.GeoDataFrame({"line": owner[part_of], "gap_m": np.round(gap, 3), "closed": closed,
+                                  "reason": reason}, geometry=ends, crs=lines.crs)
+    if len(idx):
+        extra = lines.iloc[owner[part_of[idx]]].copy()
+        extra = extra.set_geometry(gpd.GeoSeries(join, index=extra.index, crs=lines.crs))
+        lines = pd.concat([lines, extra], ignore_index=True)
+    return lines, dead_ends
+
+
+#: Road classes a big block is cut along (:func:`split_big_blocks`): streets, not lanes or footways.
+DEAD_END_KINDS = ("road", "street")
+
+
+def _point_piece(pieces: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """The piece each point lies in (the first on a shared edge), else the nearest piece."""
+    out = np.zeros(len(xy), dtype=np.int64)
+    if len(pieces) < 2 or len(xy) == 0:
+        return out
+    pts = shapely.points(xy)
+    tree = shapely.STRtree(pieces)
+    p, k = tree.query(pts, predicate="intersects")
+    out[:] = -1
+    df = pd.DataFrame({"p": p, "k": k}).sort_values(["p", "k"]).drop_duplicates("p")
+    out[df["p"].to_numpy()] = df["k"].to_numpy()
+    left = np.flatnonzero(out < 0)
+    if len(left):
+        out[left] = tree.nearest(pts[left])
+    return out
+
+
+def dead_end_pieces(block, roads: gpd.GeoDataFrame, *, kinds: tuple[str, ...] = DEAD_END_KINDS,
+                    avoid: np.ndarray | None = None, clearance_m: float = GAP_CLEARANCE_M,
+                    min_area_m2: float = 150.0, min_width_m: float = 4.0) -> np.ndarray:
+    """A block cut along the streets that run into it and end inside it.
+
+    The lines of ``roads`` of the given ``kinds`` inside the block are
+    dangles (dead-end streets); each free end is extended straight, in the
+    street's direction, to the block's edge or the first line it meets, and
+    the block is cut along the streets and their extensions.  An extension
+    that would pass within ``clearance_m`` of a point of ``avoid``
+    (buildings, households) is not drawn.  Slivers (smaller than
+    ``min_area_m2`` or narrower than ``min_width_m``) join the neighbour they
+    share most edge with.
+
+    Returns
+    -------
+    ndarray of Polygons
+        The pieces (the block alone when no street cuts it).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> block = shapely.box(0, 0, 200, 100)
+    >>> street = gpd.GeoDataFrame({"kind": ["street"]}, geometry=[shapely.LineString([(100, 0), (100, 60)])])
+    >>> sorted(round(float(a)) for a in shapely.area(dead_end_pieces(block, street)))
+    [10000, 10000]
+    """
+    alone = np.array([block], dtype=object)
+    geoms = roads.geometry.values
+    i = shapely.STRtree(geoms).query(block, predicate="intersects")
+    i = i[np.isin(roads["kind"].to_numpy()[i], kinds)]
+    if not len(i):
+        return alone
+    inner = shapely.get_parts(shapely.intersection(geoms[i], block))
+    inner = inner[np.isin(shapely.get_type_id(inner), (1, 2)) & (shapely.length(inner) > 0.5)]
+    if not len(inner):
+        return alone
+    edge = shapely.boundary(block)
+    inner = inner[shapely.distance(shapely.line_interpolate_point(inner, 0.5, normalized=True), edge) > 0.01]
+    inner = shapely.get_parts(shapely.line_merge(shapely.union_all(inner))) if len(inner) else inner
+    if not len(inner):
+        return alone
+    lines = np.concatenate([inner, shapely.get_parts(edge)])
+    tree = shapely.STRtree(lines)
+    ends, part_of, direction = _free_ends(lines, tree)
+    keep = part_of < len(inner)  # ends of the streets, not of the block's edge
+    ends, part_of, direction = ends[keep], part_of[keep], direction[keep]
+    ends_xy = shapely.get_coordinates(ends)
+    inside = shapely.distance(ends, edge) > 0.01
+    ends, part_of, direction, ends_xy = ends[inside], part_of[inside], direction[inside], ends_xy[inside]
+    cuts = [*inner]
+    if len(ends):
+        x0, y0, x1, y1 = shapely.bounds(block)
+        far = np.hypot(x1 - x0, y1 - y0)
+        ray = shapely.linestrings(np.stack([ends_xy, ends_xy + direction * far], axis=1))
+        r, q = tree.query(ray, predicate="intersects")
+        own = q == part_of[r]
+        r, q = r[~own], q[~own]
+        if len(r):
+            along = shapely.distance(ends[r], shapely.intersection(ray[r], lines[q]))
+            first = pd.Series(along).groupby(r).min()
+            k = first.index.to_numpy()
+            stop = ends_xy[k] + direction[k] * (first.to_numpy() + _OVERSHOOT_M)[:, None]
+            ext = shapely.linestrings(np.stack([ends_xy[k], stop], axis=1))
+            if avoid is not None and len(avoid):
+                h, _ = shapely.STRtree(shapely.points(avoid)).query(ext, predicate="dwithin", distance=clearance_m)
+                ext = ext[~np.isin(np.arange(len(ext)), h)]
+            cuts.extend(ext)
+    noded = shapely.union_all(np.concatenate([np.array(cuts, dtype=object), shapely.get_parts(edge)]))
+    pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    pieces = pieces[shapely.covered_by(shapely.point_on_surface(pieces), block) & (shapely.area(pieces) > 0)]
+    if len(pieces) < 2:
+        return alone
+    area = shapely.area(pieces)
+    width = 2 * area / np.maximum(shapely.length(shapely.get_exterior_ring(pieces)), 1e-9)
+    merged, _ = merge_into_neighbours(pieces, (area < min_area_m2) | (width < min_width_m))
+    merged = shapely.make_valid(merged)
+    # a block with holes: the pieces are cut from the block itself
+    merged = shapely.intersection(merged, block)
+    merged = merged[~shapely.is_empty(merged) & (shapely.area(merged) > 0)]
+    return merged if len(merged) > 1 else alone

@@ -15,6 +15,14 @@ never on the seed, the row order of the input or the grid ids.
 
 All measures are in metres: pass geometries in a projected CRS (geographic
 input is projected to its UTM zone first).
+
+Codes are stable (DESIGN §4): they are given in reading order when a plan is
+first drawn; afterwards :func:`carry_community_codes` and
+:func:`carry_grid_codes` keep every community's and grid's code through
+repairs and mergers, whether it was given or generated, give a new community
+or grid the next free number, and never reuse a code (``used``: the codes of
+the old plan and the ones it had retired).  Only an explicit
+:func:`gridpart.recode` renumbers.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ __all__ = [
     "reading_order",
     "community_codes",
     "grid_codes",
+    "carry_community_codes",
+    "carry_grid_codes",
 ]
 
 #: Digits of a statistical area code (6 county + 3 street/township + 3 community).
@@ -257,3 +267,170 @@ def grid_codes(grids: gpd.GeoDataFrame, codes: Mapping[str, str] | pd.Series, *,
     seq[order] = pd.Series(comm[order]).groupby(comm[order]).cumcount().to_numpy() + 1
     code = [f"{codes[c]}{s:0{width}d}" for c, s in zip(comm, seq)]
     return pd.DataFrame({"code": code, "sequence": seq}, index=grids.index)
+
+
+def _rank_of(code, prefix: str) -> int | None:
+    """The number after ``prefix`` in a community code of that prefix, else None."""
+    if (isinstance(code, str) and len(code) == CODE_DIGITS and code.startswith(prefix)
+            and _DIGITS.match(code[len(prefix):])):
+        return int(code[len(prefix):])
+    return None
+
+
+def carry_community_codes(communities: gpd.GeoDataFrame, old_codes: Mapping[str, str], *,
+                          old_sources: Mapping[str, str] | None = None, used=(),
+                          prefix: str = DEFAULT_PREFIX, row_height_m: float | None = None) -> pd.DataFrame:
+    """Community codes after a change: kept where the community carries on, new ones after the highest.
+
+    A code given in ``communities['code']`` wins.  Otherwise a community whose
+    id was in the old plan keeps its old code (given or generated), and a new
+    community (a merger, a split-off part under a new id) gets a generated
+    code numbered after every code of ``prefix`` ever used (``old_codes`` and
+    ``used``), in reading order among the new ones: a code is never reused.
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        The communities now: ``community_id``, optional ``code``, geometry.
+    old_codes : mapping
+        Old community id (str) -> its code.
+    old_sources : mapping, optional
+        Old community id -> "given" or "generated" (default "given").
+    used : iterable of str
+        Codes retired earlier (never to be given again).
+    prefix, row_height_m
+        As for :func:`community_codes`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``community_id`` (str): ``code``, ``code_source``
+        ("given"/"generated") and ``carried`` (the code is the old one).
+
+    Raises
+    ------
+    InputError
+        As :func:`community_codes`, and when a given code is already another
+        community's (kept) code.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> now = gpd.GeoDataFrame({"community_id": ["AB", "C", "D"]},
+    ...     geometry=[shapely.box(0, 0, 20, 10), shapely.box(30, 0, 40, 10), shapely.box(50, 0, 60, 10)], crs=32650)
+    >>> old = {"A": "000000000001", "B": "000000000002", "C": "000000000003", "D": "000000000004"}
+    >>> carry_community_codes(now, old)["code"].to_dict()
+    {'AB': '000000000005', 'C': '000000000003', 'D': '000000000004'}
+    """
+    problems = Problems()
+    _check_prefix(prefix, problems)
+    problems.raise_if_any()
+    old_codes = {str(k): str(v) for k, v in dict(old_codes).items() if isinstance(v, str) or pd.notna(v)}
+    old_sources = {str(k): str(v) for k, v in dict(old_sources or {}).items()}
+    ids = communities["community_id"].astype(str).to_numpy()
+    raw = communities["code"] if "code" in communities.columns else pd.Series(None, index=communities.index)
+    given = raw.notna().to_numpy()
+    # validate the given codes (and their duplicates) as community_codes does
+    if given.any():
+        community_codes(communities.iloc[np.flatnonzero(given)], prefix=prefix)
+    code = np.array([_code_text(v) if g else old_codes.get(i) for v, g, i in zip(raw.tolist(), given, ids)],
+                    dtype=object)
+    source = np.array(["given" if g else old_sources.get(i, "given") if c is not None else "generated"
+                       for g, c, i in zip(given, code, ids)], dtype=object)
+    carried = np.array([c is not None and old_codes.get(i) == c for c, i in zip(code, ids)])
+    new = np.flatnonzero(pd.isna(pd.Series(code)).to_numpy())
+    if len(new):
+        taken = [*old_codes.values(), *[str(u) for u in used], *[c for c in code if c is not None]]
+        ranks = [r for r in (_rank_of(c, prefix) for c in taken) if r is not None]
+        start = max(ranks, default=0) + 1
+        rank_digits = CODE_DIGITS - len(prefix)
+        if start + len(new) - 1 > 10 ** rank_digits - 1:
+            problems.add("prefix", f"{len(new)} new communities need numbers from {start} but a prefix of "
+                         f"{len(prefix)} digits leaves {rank_digits} digits for them", fix="pass a shorter prefix")
+            problems.raise_if_any()
+        order = reading_order(_metric(communities).geometry.values[new], row_height_m=row_height_m)
+        rank = np.empty(len(new), dtype=np.int64)
+        rank[order] = np.arange(start, start + len(new))
+        code[new] = [f"{prefix}{r:0{rank_digits}d}" for r in rank]
+    dup = pd.Series(code).duplicated(keep=False).to_numpy()
+    if dup.any():
+        problems.add("communities['code']", f"a code is given that another community keeps from the old plan: "
+                     f"{sorted(set(code[dup]))[:3]}", rows=communities.index[dup],
+                     fix="give the community a code no other community has, or leave it out to keep the old one")
+        problems.raise_if_any()
+    return pd.DataFrame({"code": code, "code_source": source, "carried": carried},
+                        index=pd.Index(ids, name="community_id"))
+
+
+def carry_grid_codes(grids: pd.DataFrame, community_codes: Mapping[str, str] | pd.Series, *, width: int,
+                     used=()) -> pd.Series:
+    """Grid codes after a change: a grid keeps its code while it stays in its community.
+
+    A grid whose ``previous`` code is its community's code plus a
+    ``width``-digit number keeps it.  Every other grid of the community (a
+    new grid, a grid moved in from another community, every grid of a
+    community with a new code) takes the next free number: after the highest
+    number of that community among all ``previous`` codes and ``used``, in
+    the order of the rows (pass them in reading order).  A code is never
+    reused.
+
+    Parameters
+    ----------
+    grids : DataFrame
+        ``community_id`` and ``previous`` (old code or None), in reading order.
+    community_codes : mapping or Series
+        Community id (str) -> code; a community without one keeps the
+        previous codes (new grids get none).
+    width : int
+        Digits of the sequence number.
+    used : iterable of str
+        Grid codes used before (retired ones too): their numbers are taken.
+
+    Returns
+    -------
+    Series of str (``None`` where nothing codes a grid), aligned with ``grids``.
+
+    Raises
+    ------
+    InputError
+        When the numbers of a community run past ``width`` digits.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"community_id": ["C", "C", "C"],
+    ...                   "previous": ["00000000000301", None, "00000000000401"]})
+    >>> carry_grid_codes(g, {"C": "000000000003"}, width=2, used=["00000000000302"]).tolist()
+    ['00000000000301', '00000000000303', '00000000000304']
+    """
+    problems = Problems()
+    codes = pd.Series(community_codes, dtype=object)
+    codes.index = codes.index.astype(str)
+    comm = grids["community_id"].astype(str).to_numpy()
+    prev = np.array([c if isinstance(c, str) else None for c in grids["previous"].tolist()], dtype=object)
+    used = [str(u) for u in used]
+    out = np.full(len(grids), None, dtype=object)
+    for cid in sorted(set(comm)):
+        rows = np.flatnonzero(comm == cid)
+        cc = codes.get(cid)
+        if cc is None or pd.isna(cc):
+            out[rows] = prev[rows]
+            continue
+        cc = str(cc)
+
+        def seq(c, cc=cc):
+            tail = c[len(cc):] if isinstance(c, str) and c.startswith(cc) else ""
+            return int(tail) if len(tail) == width and _DIGITS.match(tail) else None
+
+        mine = [seq(c) for c in prev[rows]]
+        keep = np.array([m is not None for m in mine]) & ~pd.Series(prev[rows]).duplicated().to_numpy()
+        # numbers of this community held by any grid (one moved out keeps its old code elsewhere) or used before
+        taken = [m for m in map(seq, [*prev, *used]) if m is not None]
+        nxt = max(taken, default=0) + 1
+        out[rows[keep]] = prev[rows[keep]]
+        fresh = rows[~keep]
+        out[fresh] = [f"{cc}{n:0{width}d}" for n in range(nxt, nxt + len(fresh))]
+        if nxt + len(fresh) - 1 >= 10 ** width:
+            problems.add("code_width", f"community {cid!r} needs grid numbers up to {nxt + len(fresh) - 1}, "
+                         f"more than {width} digits number", fix=f"pass code_width={width + 1}")
+    problems.raise_if_any()
+    return pd.Series(out, index=grids.index, dtype=object)

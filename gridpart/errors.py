@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["GridpartError", "InputError", "CRSError", "SolverError", "Problem", "Problems",
-           "Repair", "GridpartWarning", "RepairWarning", "TimeLimitWarning", "GridCountWarning", "BandWarning"]
+           "Repair", "GridpartWarning", "RepairWarning", "TimeLimitWarning", "GridCountWarning", "BandWarning",
+           "BigBlockWarning"]
 
 _MAX_IDS = 5
 
@@ -118,6 +119,14 @@ class BandWarning(GridpartWarning):
     It is not a proof that the band is impossible: the grids outside it are
     not marked ``forced``, and ``plan.status["proof"]`` names the softened
     band for the sub-problems concerned.
+    """
+
+
+class BigBlockWarning(GridpartWarning):
+    """A block above the band was cut along the dead-end streets inside it.
+
+    The message names the blocks (``block_id``): a block that holds that many
+    households often means a gap in the road data.
     """
 
 

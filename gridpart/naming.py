@@ -128,6 +128,11 @@ def recode(plan, *, codes: dict | None = None, prefix: str = DEFAULT_PREFIX, wid
     -------
     GridPlan
         A new plan; ``grids["code"]`` and ``params["community_codes"]`` changed.
+        This is the only call that renumbers codes (DESIGN §4): it appends
+        what it did to ``params["recodes"]`` (community and grid codes
+        ``[old, new]``, prefix, width, row height) and adds the codes it
+        dropped to ``params["retired_codes"]``, which a later
+        :func:`gridpart.repartition` never gives again.
 
     Raises
     ------
@@ -160,4 +165,14 @@ def recode(plan, *, codes: dict | None = None, prefix: str = DEFAULT_PREFIX, wid
     params = dict(plan.params)
     params["community_codes"] = {cid: {"code": cc.loc[cid, "code"], "code_source": cc.loc[cid, "code_source"],
                                        "name": comm.set_index("community_id")["name"].get(cid)} for cid in ids}
+    # the one explicit renumbering (DESIGN §4): recorded, and the codes it dropped stay retired
+    before = {cid: v.get("code") for cid, v in known.items() if isinstance(v, dict)}
+    changed = {str(g): [a, b] for g, a, b in zip(plan.grids["grid_id"], plan.grids["code"], grids["code"]) if a != b}
+    params["recodes"] = [*(plan.params.get("recodes") or []), {
+        "communities": {cid: [before.get(cid), cc.loc[cid, "code"]] for cid in ids
+                        if before.get(cid) != cc.loc[cid, "code"]},
+        "grids": changed, "prefix": prefix, "width": width, "row_height_m": row_height_m}]
+    live = set(grids["code"]) | set(cc["code"])
+    dropped = {c for c in [*before.values(), *plan.grids["code"]] if isinstance(c, str)} - live
+    params["retired_codes"] = sorted(set(plan.params.get("retired_codes") or []) | dropped)
     return dataclasses.replace(plan, grids=grids, params=params)

@@ -49,8 +49,12 @@ The result is a :class:`~gridpart.plan.GridPlan` whose grids keep their old
 old ones) and whose ``changes`` (:class:`Changes`) say, per old grid, what
 became of it and, per household, where it went.
 
-Grid codes follow the merge rule of DESIGN §4 in :func:`recode_grids`, the
-one function to replace once :mod:`gridpart.codes` exists.
+Codes are stable (DESIGN §4): communities and grids keep their codes, given
+or generated; a merged or new community gets the next free code, a new grid
+the next free number in its community, and no code is ever reused
+(:func:`gridpart.codes.carry_community_codes`,
+:func:`gridpart.codes.carry_grid_codes`; ``params["retired_codes"]`` keeps the
+codes that went out of use, so later repartitions skip them too).
 """
 
 from __future__ import annotations
@@ -769,17 +773,15 @@ class _Repair:
 
 
 def recode_grids(grids: pd.DataFrame, *, old_codes: pd.Series | None,
-                 community_codes: pd.Series | None, width: int | None = None) -> pd.Series | None:
-    """Grid codes after a change, by the merge rule of DESIGN §4.
+                 community_codes: pd.Series | None, width: int | None = None, used=()) -> pd.Series | None:
+    """Grid codes after a change, by the rule of DESIGN §4 (codes are stable).
 
-    **The one place where re-coding happens**: when :mod:`gridpart.codes`
-    lands, wire its numbering in here.
-
-    Rule: a community whose code is unchanged keeps its grids' codes; a grid
-    new to it gets the next free sequence numbers (in reading order).  A
-    community whose code changed (a merged community gets a new code) has
-    all its grids re-coded, numbered in reading order.  A grid code is the
-    community code followed by a ``width``-digit sequence number.  Without
+    A grid that carries on an old grid and stays in a community of the same
+    code keeps its code; every other grid of a community (new, moved in from
+    another community, or every grid of a community with a new code, such as
+    a merged one) takes the next free number of its community in reading
+    order (:func:`gridpart.codes.carry_grid_codes`): numbers used by old grids,
+    carried or not, and by ``used`` codes are never given again.  Without
     community codes, old codes are carried and new grids get none.
 
     Parameters
@@ -794,6 +796,8 @@ def recode_grids(grids: pd.DataFrame, *, old_codes: pd.Series | None,
     width : int, optional
         Digits of the sequence number; default: as in the old codes, else 2
         (3 when a community has more than 99 grids).
+    used : iterable of str
+        Grid codes retired before (see ``params["retired_codes"]``).
 
     Returns
     -------
@@ -811,6 +815,8 @@ def recode_grids(grids: pd.DataFrame, *, old_codes: pd.Series | None,
     ...              community_codes=pd.Series({"A": "110108001001", "B": "110108001099"})).tolist()
     ['11010800100101', '11010800100102', '11010800109901']
     """
+    from gridpart.codes import carry_grid_codes
+
     if old_codes is None and community_codes is None:
         return None
     old_codes = None if old_codes is None else old_codes.dropna().astype(str)
@@ -820,35 +826,15 @@ def recode_grids(grids: pd.DataFrame, *, old_codes: pd.Series | None,
             lens = old_codes.str.len() - community_codes.dropna().astype(str).str.len().max()
             if lens.between(1, 6).all() and lens.nunique() == 1:
                 width = int(lens.iloc[0])
-    out = pd.Series(pd.NA, index=grids.index, dtype=object)
-    problems = Problems()
-    for comm, rows in grids.groupby("community_id", sort=True):
-        cc = None if community_codes is None else community_codes.get(comm)
-        carried = rows["carried"].to_numpy(bool)
-        prev = (old_codes.reindex(rows["grid_id"]).to_numpy() if old_codes is not None
-                else np.full(len(rows), None, dtype=object))
-        if cc is None or pd.isna(cc):
-            out.loc[rows.index[carried]] = prev[carried]
-            continue
-        cc = str(cc)
-        has = np.array([isinstance(c, str) for c in prev]) & carried
-        same = has & np.array([isinstance(c, str) and c.startswith(cc) and len(c) == len(cc) + width for c in prev])
-        if has.any() and (same == has).all():  # unchanged community: keep, number the newcomers after
-            seqs = [int(c[len(cc):]) for c in prev[same]]
-            nxt = max(seqs, default=0) + 1
-            codes = prev.copy()
-            for i in np.flatnonzero(~same):
-                codes[i] = f"{cc}{nxt:0{width}d}"
-                nxt += 1
-        else:  # new or re-coded community: reading order
-            codes = np.array([f"{cc}{s:0{width}d}" for s in range(1, len(rows) + 1)], dtype=object)
-            nxt = len(rows) + 1
-        if nxt - 1 >= 10 ** width:
-            problems.add("code_width", f"community {comm!r} has {nxt - 1} grids, more than {width} digits number",
-                         fix=f"pass code_width={width + 1}")
-        out.loc[rows.index] = codes
-    problems.raise_if_any()
-    return out
+    carried = grids["carried"].to_numpy(bool)
+    prev = (old_codes.reindex(grids["grid_id"]).to_numpy() if old_codes is not None
+            else np.full(len(grids), None, dtype=object))
+    prev = np.where(carried, prev, None)
+    cc = pd.Series(dtype=object) if community_codes is None else community_codes
+    taken = [*([] if old_codes is None else old_codes.tolist()), *used]
+    out = carry_grid_codes(pd.DataFrame({"community_id": grids["community_id"].to_numpy(), "previous": prev},
+                                        index=grids.index), cc, width=width, used=taken)
+    return out.where(out.notna(), pd.NA)
 
 
 # --------------------------------------------------------------------------- front door
@@ -1004,7 +990,7 @@ def repartition(
     plan = partition(roads, households, communities=communities, parcels=parcels, target=target,
                      tolerance=tolerance, roads_are=roads_are, barriers=barriers, study_area=study_area,
                      strategy=rep, time_limit=time_limit, seed=seed, on_atoms=rep.on_atoms)
-    plan = _carry_ids(plan, rep, old, communities, code_width)
+    plan = _carry_ids(plan, rep, old, communities, code_width, params)
     plan.params.update(
         strategy="repartition", rebalance=bool(rebalance), locked=sorted(locked_ids), scope=scope,
         old_band=None if old_band is None else list(old_band),
@@ -1097,8 +1083,64 @@ def _persons_band_of(params: dict) -> tuple | None:
     return (None, None, False) if band is None else (float(band[0]), float(band[1]), bool(target.persons_hard))
 
 
-def _carry_ids(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, communities, code_width) -> GridPlan:
+def _old_community_codes(old: gpd.GeoDataFrame, old_params: dict) -> tuple[dict, dict]:
+    """Old community codes (and their sources): from the old plan's params, else read off
+    its grid codes (the first 12 digits of the codes of each old community's grids)."""
+    from gridpart.codes import CODE_DIGITS
+
+    known = old_params.get("community_codes")
+    if isinstance(known, dict) and known:
+        codes = {str(k): v["code"] for k, v in known.items() if isinstance(v, dict) and v.get("code")}
+        sources = {str(k): v.get("code_source", "given") for k, v in known.items() if isinstance(v, dict)}
+        return codes, sources
+    if "code" not in old.columns or "community_id" not in old.columns:
+        return {}, {}
+    g = old[old["code"].notna() & old["community_id"].notna()]
+    text = g["code"].astype(str)
+    ok = (text.str.len() > CODE_DIGITS) & text.str.fullmatch(r"\d+")
+    heads = pd.DataFrame({"cid": g["community_id"].astype(str)[ok], "head": text[ok].str[:CODE_DIGITS]})
+    one = heads.groupby("cid")["head"].nunique() == 1
+    codes = heads.drop_duplicates("cid").set_index("cid")["head"][one].to_dict()
+    return codes, {}
+
+
+def _carry_codes(plan: GridPlan, grids: pd.DataFrame, old: gpd.GeoDataFrame, communities, old_params: dict,
+                 code_width) -> tuple[pd.Series | None, dict | None]:
+    """Community and grid codes carried from the old plan; ``plan.params`` updated with the
+    community codes and the codes retired (old ones no longer in use)."""
+    from gridpart.codes import carry_community_codes
+
+    old_cc, old_src = _old_community_codes(old, old_params)
+    retired = [str(c) for c in (old_params.get("retired_codes") or [])]
+    fresh = plan.params.get("community_codes") or {}
+    comm_codes = None
+    if communities is not None:
+        from gridpart.schema import read_layer
+
+        comm = read_layer(communities, argument="communities")
+        comm = comm[comm["community_id"].astype(str).isin(set(grids["community_id"].astype(str)))]
+        has_given = "code" in comm.columns and comm["code"].notna().any()
+        if has_given or old_cc or fresh:
+            cc = carry_community_codes(comm, old_cc, old_sources=old_src, used=retired)
+            comm_codes = cc["code"]
+            plan.params["community_codes"] = {
+                cid: {"code": r["code"], "code_source": r["code_source"],
+                      "name": (fresh.get(cid) or {}).get("name")} for cid, r in cc.iterrows()}
+    old_codes = (pd.Series(old["code"].to_numpy(), index=old["grid_id"].to_numpy())
+                 if "code" in old.columns else None)
+    codes = recode_grids(grids[["grid_id", "community_id", "carried"]], old_codes=old_codes,
+                         community_codes=comm_codes, width=code_width, used=retired)
+    live = set() if codes is None else {c for c in codes.dropna()}
+    live |= set() if comm_codes is None else set(comm_codes.dropna())
+    gone = set(retired) | set(old_cc.values()) | (set() if old_codes is None else set(old_codes.dropna().astype(str)))
+    plan.params["retired_codes"] = sorted(gone - live)
+    return codes, comm_codes
+
+
+def _carry_ids(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, communities, code_width,
+               old_params: dict | None = None) -> GridPlan:
     """Old ids for grids that carry on an old grid, new ids above them, codes and the change table."""
+    old_params = old_params or {}
     atoms = plan.blocks
     aid = atoms["atom_id"].to_numpy(np.int64)
     first = atoms.drop_duplicates("grid_id")
@@ -1115,22 +1157,8 @@ def _carry_ids(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, communities,
     grids = plan.grids.copy()
     grids["grid_id"] = remap.reindex(grids["grid_id"]).to_numpy()
     grids["carried"] = ~fresh
-    # codes (DESIGN §4 merge rule)
-    comm_codes = None
-    if communities is not None:
-        from gridpart.schema import read_layer
-
-        comm = read_layer(communities, argument="communities")
-        if "code" in comm.columns and comm["code"].notna().any():
-            comm_codes = pd.Series(comm["code"].astype(str).to_numpy(), index=comm["community_id"].astype(str))
-            comm_codes = comm_codes[comm["code"].notna().to_numpy()]
-    given = plan.params.get("community_codes")  # set by partition once gridpart.codes is in
-    if comm_codes is None and isinstance(given, dict) and given:
-        comm_codes = pd.Series({str(k): v["code"] for k, v in given.items() if isinstance(v, dict)})
-    old_codes = (pd.Series(old["code"].to_numpy(), index=old["grid_id"].to_numpy())
-                 if "code" in old.columns else None)
-    codes = recode_grids(grids[["grid_id", "community_id", "carried"]], old_codes=old_codes,
-                         community_codes=comm_codes, width=code_width)
+    # codes (DESIGN §4: codes are stable)
+    codes, _ = _carry_codes(plan, grids, old, communities, old_params, code_width)
     if codes is not None and "code" in grids.columns:
         grids["code"] = codes.to_numpy()
     elif codes is not None:

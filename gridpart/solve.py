@@ -286,9 +286,10 @@ def _solve_in_workers(jobs: list[tuple], n_workers: int) -> list[SubResult]:
         return [_solve_one(job) for job in jobs]
 
 
-def _limit_geometry(area, communities, households, crs, roads=None) -> Any:
+def _limit_geometry(area, communities, households, crs, roads=None, roads_are="lines") -> Any:
     """The area blocks are cut from: communities ∩ study area, else either, else
-    the road network's area (line input), else the households' hull + margin.
+    the road network's area (line input), else the households' hull + margin
+    (with block input, together with the blocks: a user's block is never cut).
 
     ``area`` is the study area already checked and in the working CRS (see
     :func:`_study_area_in`), or ``None``.
@@ -299,11 +300,14 @@ def _limit_geometry(area, communities, households, crs, roads=None) -> Any:
     if area is not None:
         return area
     pts = households.geometry.values
-    if roads is not None:
+    if roads is not None and roads_are == "lines":
         network = network_area(roads, pts)
         if network is not None:
             return network
-    return shapely.buffer(shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(pts))), DEFAULT_MARGIN_M)
+    hull = shapely.buffer(shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(pts))), DEFAULT_MARGIN_M)
+    if roads is not None and roads_are == "blocks":
+        return shapely.union_all(np.r_[[hull], shapely.make_valid(roads.geometry.values)])
+    return hull
 
 
 def network_area(roads: gpd.GeoDataFrame, households: np.ndarray, *, reach_m: float = OUTLIER_REACH_M):
@@ -639,10 +643,13 @@ def _block_cores(geoms: np.ndarray, limit) -> np.ndarray:
 def _blocks_and_segments(roads, roads_are, limit, barriers, communities, households=None):
     if roads_are == "lines":
         b = blocks_from_roads(roads, limit=limit, barriers=barriers, communities=communities, households=households)
-        return b.blocks, b.segments
+        de = b.dead_ends
+        report = None if de is None else {"closed": int(de["closed"].sum()), "open": int((~de["closed"]).sum()),
+                                          **{str(k): int(v) for k, v in de["reason"].value_counts().items()}}
+        return b.blocks, b.segments, report
     crs = roads.crs
     if roads_are == "surfaces":
-        polys, _ = surface_blocks(roads, limit=limit)
+        polys, _ = surface_blocks(roads, limit=limit, households=households)
     else:  # blocks: each given polygon is a block; the space between them is shared out like road space
         polys = _block_cores(roads.geometry.values, limit)
         polys = share_out_gaps(polys, limit=limit)
@@ -672,7 +679,7 @@ def _blocks_and_segments(roads, roads_are, limit, barriers, communities, househo
     blocks["area_m2"] = blocks.geometry.area
     blocks = canonical_order(blocks[blocks["area_m2"] > 1.0], ["community_id"])
     blocks.insert(0, "block_id", np.arange(len(blocks)))
-    return blocks, segs
+    return blocks, segs, None
 
 
 def partition(
@@ -903,7 +910,7 @@ def partition(
     hh = w["households"]
     band = Band.from_target(tgt)
     limit = shapely.make_valid(_limit_geometry(area, w["communities"], hh, work_crs,
-                                               roads=w["roads"] if roads_are == "lines" else None))
+                                               roads=w["roads"], roads_are=roads_are))
     if limit.is_empty or limit.area < 1.0:
         if w["communities"] is not None:
             what = "does not overlap the communities"
@@ -918,7 +925,7 @@ def partition(
                          "gpd.GeoSeries([area], crs='EPSG:...'), or leave it out")
         problems.raise_if_any()
 
-    blocks, segments = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"],
+    blocks, segments, dead_ends = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"],
                                             households=hh.geometry.values)
     t_blocks = time.perf_counter()
     block_of, reasons = attach_households(hh, blocks, id_col="block_id")
@@ -930,7 +937,8 @@ def partition(
         .reindex(blocks["block_id"], fill_value=0.0).to_numpy()
     )
     blocks = absorb_hubs(blocks)
-    atoms, hh_atom = split_big_blocks(blocks, hh.loc[placed], max_households=band.hi, target=band.centre)
+    atoms, hh_atom = split_big_blocks(blocks, hh.loc[placed], max_households=band.hi, target=band.centre,
+                                      roads=segments if roads_are == "lines" else None)
     atoms = atoms.set_geometry(_edge_matched(atoms.geometry.values))
     hh["atom_id"] = pd.Series(hh_atom, dtype="Int64").reindex(hh.index)
     has_persons = hh["persons"].notna().any()
@@ -1002,7 +1010,7 @@ def partition(
         persons_band=None if band.persons_lo is None else [band.persons_lo, band.persons_hi, band.persons_hard],
         roads_are=roads_are, strategy=_strategy_name(strategy),
         time_limit=float(time_limit), effort=None if effort is None else float(effort), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
-        compactness=float(compactness),
+        compactness=float(compactness), dead_ends=dead_ends,
         coords=systems, repairs=[r.as_dict() for r in problems.repairs],
         work_crs=work_crs.to_string(), timings={
             "blocks_s": t_blocks - t_start, "graph_s": t_graph - t_blocks, "solve_s": t_solve - t_graph,

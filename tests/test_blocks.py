@@ -330,10 +330,54 @@ def test_a_reprojected_network_keeps_its_blocks():
                                      street_width_m=0).blocks) == 6 + 1
 
 
+RING = [(0, 0), (200, 0), (200, 100), (0, 100), (0, 0)]
+
+
 def test_a_real_dead_end_stays_a_dead_end():
-    roads = _roads([[(0, 0), (200, 0), (200, 100), (0, 100), (0, 0)], [(100, 0), (100, 95)]])  # a cul-de-sac
-    assert len(blocks_from_roads(roads, limit=_box(0, 0, 200, 100)).blocks) == 1
-    assert len(close_undershoots(roads)) == 2
+    # (issue 18 item 5 changed this rule: a dead end 5 m short of a road in its direction is
+    # now joined, unless a household stands in the way; one farther than GAP_M stays)
+    cul_de_sac = _roads([RING, [(100, 0), (100, 95)]])
+    assert len(close_undershoots(cul_de_sac, households=_points([(100, 97)]))) == 2
+    far = _roads([RING, [(100, 0), (100, 60)]])  # 40 m short
+    assert len(blocks_from_roads(far, limit=_box(0, 0, 200, 100)).blocks) == 1
+    assert len(close_undershoots(far)) == 2
+
+
+def test_a_t_that_stops_20_m_short_closes_its_block():
+    # issue 18 item 5: gaps in the road file left superblocks cut between buildings
+    roads = _roads([RING, [(100, 0), (100, 80)]])
+    b = blocks_from_roads(roads, limit=_box(0, 0, 200, 100))
+    assert len(b.blocks) == 2
+    assert b.blocks["area_m2"].to_numpy() == pytest.approx([10_000, 10_000])
+
+
+def test_close_gaps_joins_in_the_line_s_direction_and_reports_the_rest():
+    from gridpart.blocks import close_gaps
+
+    lines = _roads([
+        RING,
+        [(40, 0), (40, 80)],                 # in line with the ring's top, 20 m short: joined straight
+        [(100, 0), (100, 50), (130, 79)],    # turns 45° off the top, 21 m from it: left open
+        [(160, 100), (160, 40)],             # 40 m short of the bottom: left open
+        [(10, 30), (10, 50)],                # 10 m beside the left side, which is not ahead: left open
+    ])
+    joined, dead = close_gaps(lines, households=_points([(150, 6)]))
+    dead = dead.set_index(["line", dead.geometry.x.round() - X0])
+    assert dead.loc[(1, 40), "closed"] and dead.loc[(1, 40), "gap_m"] == pytest.approx(20)
+    assert not dead.loc[(3, 160), "closed"] and dead.loc[(3, 160), "reason"] == "farther than max_gap_m"
+    assert dead.loc[(2, 130), "reason"] == "not in the line's direction"
+    assert (dead.loc[4, "reason"] == "not in the line's direction").all()
+    assert dead["closed"].sum() == 1
+    assert len(joined) == len(lines) + int(dead["closed"].sum())
+    # a join is a straight piece from the end to the line it meets, with its line's attributes
+    extra = joined.iloc[len(lines):]
+    assert extra.geometry.length.max() <= 25.1
+    # a household in the way keeps a cul-de-sac open
+    _, dead2 = close_gaps(_roads([RING, [(150, 100), (150, 20)]]), households=_points([(150, 10)]))
+    assert dead2["reason"].tolist() == ["a household in the way"]
+    # the same without households: joined
+    _, dead3 = close_gaps(_roads([RING, [(150, 100), (150, 20)]]))
+    assert dead3["closed"].tolist() == [True]
 
 
 def _lattice_with_margin(households_in_margin=0, communities=("1",)):
@@ -440,3 +484,92 @@ def test_street_space_can_be_kept():
     roads, hh = _dual_carriageway(12.0)
     b = blocks_from_roads(roads, limit=_box(0, 0, 300, 200), households=hh.geometry.values, street_width_m=0)
     assert len(b.blocks) == 6
+
+
+# --------------------------------------------------------------------------- sharing out gaps
+
+
+def _cores_with_gaps(seed: int, n: int = 30, road_m: float = 6.0):
+    rng = np.random.default_rng(seed)
+    box = shapely.box(0, 0, 1_000, 1_000)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(rng.uniform(0, 1_000, (n, 2))),
+                                                       extend_to=box, ordered=True))
+    cells = shapely.intersection(cells, box)
+    shrink = rng.choice([0.0, road_m, 4 * road_m], size=n)
+    cores = shapely.buffer(cells, -shrink, join_style="mitre")
+    cores = cores[~shapely.is_empty(cores) & (rng.uniform(size=n) > 0.15)]  # a few missing: wide gaps
+    return cores, shapely.buffer(box, 50.0)  # and a margin round them
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_share_out_gaps_tiles_the_limit_and_gives_each_gap_to_the_nearest_core(seed):
+    from gridpart.blocks import share_out_gaps
+
+    cores, limit = _cores_with_gaps(seed)
+    grown = share_out_gaps(cores, limit=limit)
+    assert len(grown) == len(cores)
+    assert_tiles(grown, limit.area, rel=1e-5)
+    assert (shapely.get_type_id(grown) == 3).all(), "a core's share is in one piece"
+    # each core keeps its own shape
+    assert shapely.area(shapely.intersection(grown, cores)) == pytest.approx(shapely.area(cores), rel=1e-4)  # (to 1 cm)
+    # a point of the gap lies in the grown polygon of (about) its nearest core
+    rng = np.random.default_rng(seed)
+    pts = shapely.points(rng.uniform(-50, 1_050, (2_000, 2)))
+    gap = shapely.difference(limit, shapely.union_all(cores))
+    pts = pts[shapely.contains(gap, pts)]
+    p, g = shapely.STRtree(grown).query(pts, predicate="intersects")
+    d_own = shapely.distance(pts[p], cores[g])
+    d_min = np.array([shapely.distance(pt, cores).min() for pt in pts])[p]
+    assert (d_own <= d_min + np.maximum(5.0, 0.25 * d_min)).all()
+
+
+def test_share_out_gaps_seeds_follow_the_gaps_not_the_cores(monkeypatch):
+    # two 20 km blocks side by side and a 100 m margin: the seeds go along the margin,
+    # spaced by its width, not every 5 m along 80 km of block boundaries
+    from gridpart.blocks import share_out_gaps
+
+    cores = np.array([shapely.box(0, 0, 20_000, 20_000), shapely.box(20_000, 0, 40_000, 20_000)])
+    limit = shapely.box(-100, -100, 40_100, 20_100)
+    seeds = []
+    voronoi = shapely.voronoi_polygons
+    monkeypatch.setattr(shapely, "voronoi_polygons",
+                        lambda g, *a, **k: seeds.append(shapely.get_num_geometries(g)) or voronoi(g, *a, **k))
+    grown = share_out_gaps(cores, limit=limit)
+    assert_tiles(grown, limit.area)
+    assert shapely.area(grown) == pytest.approx([20_100 * 20_200] * 2, rel=1e-5)
+    assert sum(seeds) < 120_000 / 25
+
+
+def test_a_big_block_is_cut_along_its_dead_end_street_before_between_buildings():
+    # issue 18 item 5: a 200 x 100 m block whose street stops 40 m short (a real gap, not joined):
+    # the block holds more than the band allows; the cut follows the street and its straight
+    # extension (x = 100), not the line between the buildings (x = 107.5 for these two)
+    from gridpart.adjacency import atom_edges
+    from gridpart.errors import BigBlockWarning
+
+    roads = _roads([RING, [(100, 0), (100, 60)]])
+    b = blocks_from_roads(roads, limit=_box(0, 0, 200, 100))
+    assert len(b.blocks) == 1
+    hh = _points([(30, 50), (185, 50)], counts=[200, 200])
+    ids, _ = attach_households(hh, b.blocks, id_col="block_id")
+    hh = hh.assign(block_id=ids)
+    blocks = b.blocks.assign(households=[400])
+    with pytest.warns(BigBlockWarning, match="block_id 0"):
+        atoms, hh_atom = split_big_blocks(blocks, hh, max_households=360, target=300, roads=b.segments)
+    assert len(atoms) == 2
+    assert sorted(np.round(atoms.geometry.area)) == [10_000, 10_000]
+    assert atoms.geometry.intersection(shapely.LineString([(X0 + 100, Y0), (X0 + 100, Y0 + 100)])).length.min() \
+        == pytest.approx(100)
+    assert hh_atom.nunique() == 2
+    edges = atom_edges(atoms, b.segments)
+    assert edges["street_m"].sum() == pytest.approx(60) and edges["non_road_m"].sum() == pytest.approx(40)
+    # without the roads: building cells, cut between the buildings
+    plain, _ = split_big_blocks(blocks, hh, max_households=360, target=300)
+    assert not np.allclose(np.round(plain.geometry.area), 10_000)
+    # a piece still above the band is cut into building cells; the other stays whole
+    hh3 = _points([(30, 50), (150, 30), (170, 80)], counts=[200, 200, 200]).assign(block_id=0)
+    with pytest.warns(BigBlockWarning):
+        atoms3, hh_atom3 = split_big_blocks(blocks.assign(households=[600]), hh3, max_households=360, target=300,
+                                            roads=b.segments)
+    assert len(atoms3) == 3 and hh_atom3.nunique() == 3
+    assert (np.round(atoms3.geometry.area) == 10_000).sum() == 1

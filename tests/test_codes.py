@@ -162,3 +162,53 @@ def test_a_community_of_more_than_999_grids_gets_wider_codes_with_a_warning():
     with pytest.warns(UserWarning, match="1100 grids"):
         out = grid_codes(grids, pd.Series({"1": "110108015001"}))
     assert out["code"].str.len().eq(16).all() and out["code"].is_unique
+
+
+# --------------------------------------------------------------------------- stable codes (DESIGN §4)
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4)), min_size=1, max_size=30),
+       st.lists(st.integers(0, 3), min_size=0, max_size=6), st.sampled_from([2, 3]), st.randoms(use_true_random=False))
+def test_carried_grid_codes_are_kept_and_new_ones_never_reuse_a_number(moves, retired_seq, width, rnd):
+    from gridpart.codes import carry_grid_codes
+
+    # old grids: numbered 1.. in each of four communities; each then stays, moves to
+    # another community (merge, moved boundary) or is new (a split-off grid)
+    comm_code = {c: f"1101080010{c:02d}" for c in range(5)}
+    seq = {c: 0 for c in range(5)}
+    rows = []
+    for old_c, new_c in moves:
+        seq[old_c] += 1
+        rows.append((f"{comm_code[old_c]}{seq[old_c]:0{width}d}", str(new_c)))
+    rnd.shuffle(rows)
+    previous = [p if rnd.random() < 0.8 else None for p, _ in rows]  # some grids are new
+    retired = [f"{comm_code[c]}{seq[c] + 1 + k:0{width}d}" for k, c in enumerate(retired_seq)]
+    g = pd.DataFrame({"community_id": [c for _, c in rows], "previous": previous})
+    codes = {str(c): comm_code[c] for c in range(5)}
+    out = carry_grid_codes(g, codes, width=width, used=retired)
+    assert out.is_unique
+    assert (out.str.len() == CODE_DIGITS + width).all()
+    assert all(o.startswith(codes[c]) for o, c in zip(out, g["community_id"]))
+    for prev, now, c in zip(previous, out, g["community_id"]):
+        if prev is not None and prev.startswith(codes[c]):
+            assert now == prev  # stayed in its community: keeps its code
+        else:  # new here: a number after every one this community used
+            used = [p for p in [*previous, *retired] if p and p.startswith(codes[c])]
+            assert now not in used and int(now[CODE_DIGITS:]) > max((int(u[CODE_DIGITS:]) for u in used), default=0)
+
+
+def test_carried_community_codes_given_generated_and_new():
+    from gridpart.codes import carry_community_codes
+
+    boxes = [shapely.box(X0 + 100 * i, Y0, X0 + 100 * i + 90, Y0 + 90) for i in range(4)]
+    now = gpd.GeoDataFrame({"community_id": ["A", "C", "N1", "N2"], "code": [None, None, None, "110108001077"]},
+                           geometry=boxes, crs=CRS)
+    old = {"A": "110108001001", "B": "000000000002", "C": "000000000003"}
+    out = carry_community_codes(now, old, old_sources={"A": "given", "B": "generated", "C": "generated"},
+                                used=["000000000009"])
+    assert out.loc["A"].tolist() == ["110108001001", "given", True]
+    assert out.loc["C"].tolist() == ["000000000003", "generated", True]
+    assert out.loc["N1"].tolist() == ["000000000010", "generated", False]  # after the retired 9
+    assert out.loc["N2"].tolist() == ["110108001077", "given", False]
+    with pytest.raises(InputError, match="keeps from the old plan"):
+        carry_community_codes(now.assign(code=[None, None, "110108001001", None]), old)

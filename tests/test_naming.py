@@ -274,3 +274,16 @@ def test_random_districts_are_named_consistently(case):
                 continue
             road = shapely.union_all(roads.loc[roads["name"] == label].geometry.values)
             assert shapely.intersection(road, row.geometry.boundary.buffer(3.0)).length > 1.0, (side, label)
+
+
+def test_recode_is_recorded():
+    # DESIGN §4: only an explicit recode renumbers, and it records what it did
+    roads, hh, area = city()
+    plan = gp.partition(roads, hh, study_area=area, target=300, time_limit=2, strategy="seed")
+    r = recode(plan, codes={"1": "110108015001"})
+    (entry,) = r.params["recodes"]
+    assert entry["communities"] == {"1": [plan.params["community_codes"]["1"]["code"], "110108015001"]}
+    assert entry["grids"] == {str(g): [a, b] for g, a, b in zip(plan.grids["grid_id"], plan.grids["code"],
+                                                               r.grids["code"])}
+    assert set(plan.grids["code"]) <= set(r.params["retired_codes"])
+    assert len(recode(r, width=3).params["recodes"]) == 2

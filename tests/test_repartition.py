@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gridpart as gp
+from gridpart.codes import DEFAULT_PREFIX
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.errors import InputError
 from gridpart.problem import Band
@@ -580,3 +581,83 @@ def test_persons_invariants_on_random_mergers(seed, ratios, persons_hard):
     lo, hi = target.persons_band
     outside = ~plan.grids["persons"].between(np.ceil(lo), np.floor(hi))
     assert plan.params["persons_out_of_band"] == int(outside.sum())
+
+
+# --------------------------------------------------------------------------- stable codes (issue 17 item 4)
+
+
+@pytest.fixture(scope="module")
+def generated_merger():
+    """Four communities without codes (generated, in reading order); the first two merge."""
+    roads, hh, comm = synthetic_city(2000, seed=4, communities=4)
+    comm = comm.drop(columns="code")
+    old = gp.partition(roads, hh, communities=comm, target=TARGET, time_limit=5, seed=0)
+    codes = {cid: v["code"] for cid, v in old.params["community_codes"].items()}
+    first, second, *rest = sorted(codes, key=codes.get)
+    new = _merge(comm, [first, second], "AB").drop(columns="code")
+    plan = gp.repartition(old, roads, hh, communities=new, target=TARGET, time_limit=5, seed=0)
+    return roads, hh, comm, new, old, codes, (first, second, rest), plan
+
+
+def test_untouched_communities_keep_generated_codes_after_a_merger(generated_merger):
+    *_, old, codes, (first, second, rest), plan = generated_merger
+    assert sorted(codes.values()) == [f"{DEFAULT_PREFIX}{i:03d}" for i in range(1, 5)]
+    now = {cid: v["code"] for cid, v in plan.params["community_codes"].items()}
+    for cid in rest:  # untouched: same community code, same grid codes
+        assert now[cid] == codes[cid]
+        og = old.grids[old.grids["community_id"] == cid].set_index("grid_id")["code"]
+        ng = plan.grids[plan.grids["community_id"] == cid].set_index("grid_id")["code"]
+        assert ng.to_dict() == og.to_dict()
+    # the merged community takes the next free number; its predecessors' codes are retired, never reused
+    assert now["AB"] == f"{DEFAULT_PREFIX}005"
+    assert plan.params["community_codes"]["AB"]["code_source"] == "generated"
+    assert {codes[first], codes[second]} <= set(plan.params["retired_codes"])
+    ab = plan.grids.loc[plan.grids["community_id"] == "AB", "code"]
+    assert ab.str.startswith(now["AB"]).all() and ab.is_unique
+    assert plan.grids["code"].is_unique
+    fates = plan.changes.grids.set_index("old_grid_id")["fate"]
+    kept_ids = old.grids.loc[old.grids["community_id"].isin(rest), "grid_id"]
+    assert set(fates[kept_ids]) == {"kept"}
+
+
+def test_codes_stay_through_a_second_change_and_are_never_reused(generated_merger, tmp_path):
+    roads, hh, comm, new, _, codes, (first, second, rest), plan = generated_merger
+    path = tmp_path / "merged.gpkg"
+    plan.to_file(path)
+    # the merged community splits again into two new ones under new ids
+    ab = new.set_index("community_id").geometry["AB"]
+    parts = comm.set_index("community_id").geometry[[first, second]]
+    again = pd.concat([new[new["community_id"] != "AB"],
+                       gpd.GeoDataFrame({"community_id": ["A2", "B2"]},
+                                        geometry=[shapely.intersection(parts[first], ab),
+                                                  shapely.intersection(parts[second], ab)], crs=new.crs)],
+                      ignore_index=True)
+    for source in (plan, str(path)):
+        later = gp.repartition(source, roads, hh, communities=again, target=TARGET, time_limit=5, seed=0)
+        now = {cid: v["code"] for cid, v in later.params["community_codes"].items()}
+        assert {now[c] for c in rest} == {codes[c] for c in rest}
+        # A2 and B2 are new: numbers after every code used so far (1-4 and the merged 5)
+        assert sorted([now["A2"], now["B2"]]) == [f"{DEFAULT_PREFIX}006", f"{DEFAULT_PREFIX}007"]
+        assert f"{DEFAULT_PREFIX}005" in later.params["retired_codes"]
+        for cid in rest:
+            ng = later.grids[later.grids["community_id"] == cid].set_index("grid_id")["code"]
+            assert ng.to_dict() == plan.grids[plan.grids["community_id"] == cid].set_index("grid_id")["code"].to_dict()
+
+
+def test_grids_moved_into_a_community_take_its_next_numbers(moved):
+    *_, old, _, plan = moved
+    og = old.grids.set_index("grid_id")
+    ng = plan.grids.set_index("grid_id")
+    cc = {cid: v["code"] for cid, v in plan.params["community_codes"].items()}
+    for cid in ("C2",):
+        width = len(og["code"].iloc[0]) - 12
+        old_max = og.loc[og["community_id"] == cid, "code"].str[12:].astype(int).max()
+        stayed = [g for g in ng.index[ng["community_id"] == cid]
+                  if g in og.index and og.at[g, "community_id"] == cid]
+        assert stayed and all(ng.at[g, "code"] == og.at[g, "code"] for g in stayed)
+        newcomers = ng.loc[(ng["community_id"] == cid) & ~ng.index.isin(stayed), "code"]
+        assert (newcomers.str[12:].astype(int) > old_max).all()
+        assert newcomers.str.startswith(cc[cid]).all() and (newcomers.str.len() == 12 + width).all()
+    for cid in ("C3", "C4"):  # untouched by the move
+        assert ng.loc[ng["community_id"] == cid, "code"].to_dict() == og.loc[og["community_id"] == cid, "code"].to_dict()
+    assert ng["code"].is_unique

@@ -64,3 +64,41 @@ def test_road_surfaces_give_the_blocks_between_them(city):
     assert a == pytest.approx(b, rel=0.1)
     named = plan.grids["limits"].str.contains("|".join(roads["name"].dropna().unique()[:50]))
     assert named.any()  # boundaries are named by the road surface they run in
+
+
+def _big_blocks(*, n_cells=40, keep=16, road_m=0.0, seed=3):
+    """``keep`` random Voronoi cells of a 100 km square (10-50 km across), one household point in each."""
+    rng = np.random.default_rng(seed)
+    box = shapely.box(0, 0, 100_000, 100_000)
+    seeds = shapely.multipoints(rng.uniform(0, 100_000, size=(n_cells, 2)))
+    cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=box, ordered=True)), box)
+    cells = shapely.segmentize(cells, 200.0)  # long boundaries with many vertices, like drawn ones
+    cells = cells[np.sort(rng.choice(len(cells), size=keep, replace=False))]
+    if road_m:
+        cells = shapely.buffer(cells, -road_m)
+    blocks = gpd.GeoDataFrame({"name": [f"b{i}" for i in range(keep)]}, geometry=cells, crs=32650)
+    households = gpd.GeoDataFrame({"households": rng.integers(2_000, 6_000, size=keep)},
+                                  geometry=shapely.point_on_surface(cells), crs=32650)
+    return blocks, households
+
+
+@pytest.mark.parametrize("road_m", [0.0, 20.0])
+def test_large_block_polygons_without_a_study_area(monkeypatch, road_m):
+    # issue 17 item 3: the gaps between large blocks and the default study area were
+    # shared out by a Voronoi diagram of points every 5 m along every block boundary
+    # (millions of points, > 10 min, 3 GB).  The seeds must follow the gaps instead.
+    blocks, households = _big_blocks(road_m=road_m)
+    assert (blocks.bounds["maxx"] - blocks.bounds["minx"]).between(9_000, 50_000).all()
+    seeds = []
+    voronoi = shapely.voronoi_polygons
+
+    def counting(geometry, *args, **kwargs):
+        seeds.append(int(shapely.get_num_geometries(geometry)))
+        return voronoi(geometry, *args, **kwargs)
+
+    monkeypatch.setattr(shapely, "voronoi_polygons", counting)
+    plan = gp.partition(blocks, households, roads_are="blocks", target=(20_000, 40_000), time_limit=5)
+    assert_valid_plan(plan, households)
+    assert plan.blocks["block_id"].nunique() == len(blocks)
+    perimeter = blocks.boundary.length.sum()
+    assert sum(seeds) < perimeter / 5.0 / 4, "seeds every 5 m along the block boundaries"

@@ -78,14 +78,16 @@ def test_plans_are_valid(strategy, city):
     assert (hh["households"].to_numpy() == city.households["households"].to_numpy()).all()
     assert plan.grids.crs == city.households.crs and plan.blocks.crs == city.households.crs
     assert plan.grids["grid_id"].tolist() == list(range(1, len(plan.grids) + 1))
-    # the grids cover the area (blocks without households too) with no gap
-    assert plan.grids.area.sum() == pytest.approx(_limit_area(city), rel=1e-6)
+    # the grids cover the area (blocks without households too) with no gap; street space
+    # shared between blocks is dissolved on a 1 cm grid: up to half of it along each boundary
+    slack = 0.005 * plan.grids.to_crs(plan.blocks.crs).length.sum()
+    assert plan.grids.area.sum() == pytest.approx(_limit_area(city), rel=1e-6, abs=slack)
     # nesting: every grid inside its community
     if city.communities is not None:
         geom_of = dict(zip(city.communities["community_id"], city.communities.geometry.values))
         for cid, geom in zip(plan.grids["community_id"], plan.grids.geometry.values):
             inside = shapely.intersection(geom, geom_of[cid]).area
-            assert inside == pytest.approx(geom.area, rel=1e-6)
+            assert inside == pytest.approx(geom.area, rel=1e-6, abs=0.005 * geom.length)
     # a building above the band heads a grid that is reported as forced out
     _, hi = city.band
     heavy = hh[hh["households"] > hi]
