@@ -79,6 +79,8 @@ MARGIN_LIMIT_SHARE = 0.3
 #: A boundary drawn through street space takes the nearest road; roads up to this
 #: much farther compete, and the higher class wins.
 NEAREST_ROAD_SLACK_M = 2.0
+#: Grid (metres) that blocks grown over street space are snapped to.
+SHARE_GRID_M = 0.01
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,10 @@ class Blocks:
         ``community_id``, ``area_m2``, geometry.
     segments : GeoDataFrame
         The noded linework: ``kind`` (road/street/lane/barrier/community/limit),
-        ``name``, ``name_en``, ``length_m``, geometry.
+        ``name``, ``name_en``, ``length_m``, geometry; ``street_space`` marks
+        the lines that now run inside a block, in the street space it took in
+        (the carriageways either side of a median), and the lines drawn
+        through street space between blocks follow.
     """
 
     blocks: gpd.GeoDataFrame
@@ -345,10 +350,13 @@ def blocks_from_roads(
         if households is not None and empty.any():
             share = _face_roads(polys[empty], segments)[3]
             space[np.flatnonzero(empty)[share >= MARGIN_LIMIT_SHARE]] = True
+        segments = segments.assign(street_space=False)
         if space.any():
+            inside = _within_street_space(segments, polys[space])
             polys, extra = share_street_space(polys, space, segments, group=group)
+            segments.loc[inside & ~_on_boundaries(segments, polys), "street_space"] = True
             if len(extra):
-                segments = pd.concat([segments, extra], ignore_index=True)
+                segments = pd.concat([segments, extra.assign(street_space=False)], ignore_index=True)
         polys = _merge_slivers(polys, communities, min_width_m=min_width_m, min_area_m2=min_area_m2)
     else:
         polys = faces(segments, limit=limit, communities=communities, min_width_m=min_width_m,
@@ -538,7 +546,9 @@ def share_street_space(polys: np.ndarray, space: np.ndarray, segments: gpd.GeoDa
         area = shapely.union_all(polys[mine])
         out.extend(share_out_gaps(polys[land], limit=area).tolist())
     grown = np.array(out + polys[keep_space].tolist(), dtype=object)
-    grown = shapely.make_valid(grown)
+    # every block on the 1 cm grid the shared street space was dissolved on, so that
+    # blocks of neighbouring communities still meet along a common line
+    grown = shapely.make_valid(shapely.set_precision(shapely.make_valid(grown), SHARE_GRID_M))
     grown = _polygonal(grown)
     # the new boundaries inside street space, named after the road of that space
     gap = polys[space]
@@ -584,6 +594,27 @@ def share_street_space(polys: np.ndarray, space: np.ndarray, segments: gpd.GeoDa
                               "length_m": shapely.length(lines)}, geometry=lines, crs=segments.crs)
     log.info("%d street-space faces shared among the blocks beside them", int(space.sum()))
     return grown, extra
+
+
+def _midpoints(lines: gpd.GeoDataFrame) -> np.ndarray:
+    return shapely.line_interpolate_point(lines.geometry.values, 0.5, normalized=True)
+
+
+def _within_street_space(segments: gpd.GeoDataFrame, space: np.ndarray) -> np.ndarray:
+    """Whether each segment runs in or along street space (its midpoint touches a street-space face)."""
+    out = np.zeros(len(segments), bool)
+    if len(space) and len(segments):
+        out[np.unique(shapely.STRtree(space).query(_midpoints(segments), predicate="dwithin", distance=0.01)[0])] = True
+    return out
+
+
+def _on_boundaries(segments: gpd.GeoDataFrame, polys: np.ndarray, *, tol_m: float = 0.5) -> np.ndarray:
+    """Whether each segment's midpoint lies on the boundary of one of ``polys``."""
+    out = np.zeros(len(segments), bool)
+    if len(polys) and len(segments):
+        rings = shapely.boundary(np.asarray(polys, dtype=object))
+        out[np.unique(shapely.STRtree(rings).query(_midpoints(segments), predicate="dwithin", distance=tol_m)[0])] = True
+    return out
 
 
 def _cos_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -286,6 +286,11 @@ def _solve_in_workers(jobs: list[tuple], n_workers: int) -> list[SubResult]:
         return [_solve_one(job) for job in jobs]
 
 
+def _bounding_lines(segments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The segments that still bound blocks (not the lines inside street space a block took in)."""
+    return segments[~segments["street_space"]] if "street_space" in segments else segments
+
+
 def _limit_geometry(area, communities, households, crs, roads=None, roads_are="lines") -> Any:
     """The area blocks are cut from: communities ∩ study area, else either, else
     the road network's area (line input), else the households' hull + margin
@@ -938,7 +943,7 @@ def partition(
     )
     blocks = absorb_hubs(blocks)
     atoms, hh_atom = split_big_blocks(blocks, hh.loc[placed], max_households=band.hi, target=band.centre,
-                                      roads=segments if roads_are == "lines" else None)
+                                      roads=_bounding_lines(segments) if roads_are == "lines" else None)
     atoms = atoms.set_geometry(_edge_matched(atoms.geometry.values))
     hh["atom_id"] = pd.Series(hh_atom, dtype="Int64").reindex(hh.index)
     has_persons = hh["persons"].notna().any()

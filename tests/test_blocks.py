@@ -108,7 +108,9 @@ def test_blocks_nest_in_communities(city):
     for cid, group in b.blocks.groupby("community_id"):
         community = geom_of[cid]
         inside = shapely.area(shapely.intersection(group.geometry.values, community))
-        assert inside == pytest.approx(shapely.area(group.geometry.values), rel=1e-6, abs=1e-3)
+        # (blocks grown over street space are snapped to a 1 cm grid)
+        slack = np.maximum(1e-3, 0.005 * shapely.length(group.geometry.values))
+        assert (np.abs(inside - shapely.area(group.geometry.values)) <= slack + 1e-6 * inside).all()
         # the blocks of a community cover it (street space is dissolved on a 1 cm grid)
         assert group.area.sum() == pytest.approx(community.area, rel=1e-6, abs=0.005 * group.length.sum())
     # canonical order: by community, ids 0..n-1
