@@ -47,7 +47,7 @@ ROWS = [
     ("enclave (inside another grid)", "enclaves", "{:.0f}"),
     ("enclave, not a dedicated unit/compound grid", "enclaves_not_dedicated", "{:.0f}"),
     ("0 households", "empty", "{:.0f}"),
-    ("≥ 100 m of arterial inside the grid shrunk by 5 m", "arterial_inside", "{:.0f}"),
+    ("≥ 100 m of arterial inside the grid shrunk by 15 m", "arterial_inside", "{:.0f}"),
     ("四至 sides that are fallbacks", "fallback_side_share", "{:.0%}"),
     ("四至 sides that name a road", "named_side_share", "{:.0%}"),
     ("grids with no named road on any side", "limits_no_named_side", "{:.0f}"),
