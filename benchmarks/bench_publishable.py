@@ -82,7 +82,8 @@ def load(name: str):
     raise SystemExit(f"unknown instance {name!r}: use beijing, helsinki or synthetic-<N>")
 
 
-def run(name: str, figures: Path, tag: str, time_limit: float | None, repeat: int = 1) -> dict:
+def run(name: str, figures: Path, tag: str, time_limit: float | None, repeat: int = 1,
+        plans: Path | None = None, save_plans: Path | None = None) -> dict:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -95,11 +96,17 @@ def run(name: str, figures: Path, tag: str, time_limit: float | None, repeat: in
     if time_limit is not None:
         kw["time_limit"] = time_limit
     walls = []
-    for _ in range(max(repeat, 1)):  # the machine is shared: the fastest of a few runs
+    if plans is not None:  # review plans drawn earlier (by another version, say) with this review
+        plan = gp.read_plan(plans / f"{name}.gpkg")
+        walls.append(float(plan.params.get("timings", {}).get("total_s", float("nan"))))
+    for _ in range(max(repeat, 1) if plans is None else 0):  # the machine is shared: the fastest of a few runs
         t0 = time.perf_counter()
         plan = gp.partition(*args, **kw)
         walls.append(time.perf_counter() - t0)
     wall = min(walls)
+    if save_plans is not None:
+        save_plans.mkdir(parents=True, exist_ok=True)
+        plan.to_file(save_plans / f"{name}.gpkg")
     t1 = time.perf_counter()
     rv = review(plan)
     review_s = time.perf_counter() - t1
@@ -142,13 +149,18 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=None, help="Markdown table to write (also printed)")
     ap.add_argument("--repeat", type=int, default=1, help="partition runs per instance; the fastest is timed")
     ap.add_argument("--time-limit", type=float, default=None, help="partition's time_limit (default: its own)")
+    ap.add_argument("--plans", type=Path, default=None,
+                    help="review the plans DIR/<instance>.gpkg (drawn by any version) instead of partitioning; "
+                         "the wall time is the one the plan recorded")
+    ap.add_argument("--save-plans", type=Path, default=None, help="write each plan to DIR/<instance>.gpkg")
     a = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     out = a.out or Path(__file__).parent / "results" / f"publishable-{a.tag}.md"
     figures = out.parent / f"publishable-{a.tag}"
     import gridpart as gp
 
-    results = {n: run(n, figures, a.tag, a.time_limit, a.repeat) for n in a.instances.split(",")}
+    results = {n: run(n, figures, a.tag, a.time_limit, a.repeat, plans=a.plans, save_plans=a.save_plans)
+               for n in a.instances.split(",")}
     settings = (f"gridpart {gp.__version__}, tag {a.tag}, default partition parameters"
                 + (f", time_limit {a.time_limit:g} s" if a.time_limit is not None else "")
                 + f", fastest of {a.repeat} run(s)"

@@ -570,8 +570,8 @@ def share_street_space(polys: np.ndarray, space: np.ndarray, segments: gpd.GeoDa
     f = first["f"].to_numpy()
     out_kind, out_name, out_name_en = kind[f].copy(), name[f].copy(), name_en[f].copy()
     # a piece takes the road nearest to it (within a couple of metres, the higher
-    # class wins): the middle of a median is its carriageways' road, a piece that
-    # crosses the median where a lane does is that lane
+    # class wins, then a named road): the middle of a median is its carriageways'
+    # road, a piece that crosses the median where a lane does is that lane
     roads_only = segments[~segments["kind"].isin(["limit", "community"])]
     if len(roads_only):
         rg = roads_only.geometry.values
@@ -584,7 +584,8 @@ def share_street_space(polys: np.ndarray, space: np.ndarray, segments: gpd.GeoDa
             # roads running along the piece first (a stub across a median is not the median's road)
             near = near[near["parallel"] | ~near.groupby("p")["parallel"].transform("any")]
             near = near[near["d"] <= near.groupby("p")["d"].transform("min") + NEAREST_ROAD_SLACK_M]
-            best = near.sort_values(["p", "prio", "d", "q"]).drop_duplicates("p")
+            near["unnamed"] = pd.isna(roads_only["name"].to_numpy()[near["q"].to_numpy()])
+            best = near.sort_values(["p", "prio", "unnamed", "d", "q"]).drop_duplicates("p")
             bp, bq = best["p"].to_numpy(), best["q"].to_numpy()
             out_kind[bp] = roads_only["kind"].to_numpy()[bq]
             out_name[bp] = roads_only["name"].to_numpy()[bq]

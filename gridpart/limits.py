@@ -651,11 +651,7 @@ def check_limits(
     pi, sj = (shapely.STRtree(seg_geoms).query(shapely.points(mid), predicate="dwithin", distance=near_m)
               if len(seg_geoms) and len(mid) else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
     near = pd.DataFrame({"piece": pi, "name": seg_name[sj]}).drop_duplicates()
-    # lines inside the street space a block took in (the carriageways either side of a
-    # median whose middle the grid's edge follows) are the road the grid is bounded by
-    in_space = (segments["street_space"].fillna(False).to_numpy(dtype=bool) if "street_space" in segments
-                else np.zeros(len(segments), bool))
-    inside = _inside_lengths(geoms, seg_geoms, np.where(in_space, None, seg_name), shrink_m=float(shrink_m))
+    inside = _inside_lengths(geoms, seg_geoms, seg_name, shrink_m=float(shrink_m))
     cov = rows.merge(near, on="piece").groupby(["grid", "side", "name"])["len"].sum().reset_index()
     side_len = rows.groupby(["grid", "side"])["len"].sum()
     cov["share"] = cov["len"].to_numpy() / side_len.reindex(pd.MultiIndex.from_frame(cov[["grid", "side"]])).to_numpy()

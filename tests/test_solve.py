@@ -552,3 +552,41 @@ def test_effort_is_checked_recorded_and_decides_the_exact_budget():
             gp.partition(blocks, hh, roads_are="blocks", study_area=area, effort=1, strategy="no_effort_kw")
     finally:
         gp.solve.STRATEGIES.pop("no_effort_kw")
+
+
+# --------------------------------------------------------------------------- street space, end to end
+
+
+def _boulevard(median_m: float):
+    """学院路 as two carriageways ``median_m`` apart (y = 200 ± median/2) with a sidewalk
+    footway 4 m outside each, 成府街 across at x = 300, 300 households either side."""
+    h = median_m / 2
+    lines = [((0, 200 - h), (600, 200 - h), "road", "学院路"), ((0, 200 + h), (600, 200 + h), "road", "学院路"),
+             ((0, 200 - h - 4), (600, 200 - h - 4), "lane", None), ((0, 200 + h + 4), (600, 200 + h + 4), "lane", None),
+             ((300, 0), (300, 400), "street", "成府街")]
+    roads = gpd.GeoDataFrame({"kind": [k for *_, k, _ in lines], "name": pd.Series([n for *_, n in lines], dtype=object)},
+                             geometry=[shapely.LineString([(X0 + a[0], Y0 + a[1]), (X0 + b[0], Y0 + b[1])])
+                                       for a, b, *_ in lines], crs=CRS)
+    rng = np.random.default_rng(3)
+    xy = np.r_[np.c_[rng.uniform(10, 590, 60), rng.uniform(10, 200 - h - 14, 60)],
+               np.c_[rng.uniform(10, 590, 60), rng.uniform(200 + h + 14, 390, 60)]]
+    hh = gpd.GeoDataFrame({"households": [10] * 120}, geometry=shapely.points(xy + (X0, Y0)), crs=CRS)
+    return roads, hh, shapely.box(X0, Y0, X0 + 600, Y0 + 400)
+
+
+@pytest.mark.parametrize("median_m", [8.0, 24.0])
+def test_a_boulevard_is_a_boundary_named_on_both_sides(median_m):
+    roads, hh, area = _boulevard(median_m)
+    plan = gp.partition(roads, hh, study_area=gpd.GeoSeries([area], crs=CRS), target=300, time_limit=10)
+    assert_valid_plan(plan, hh)
+    g = plan.grids.to_crs(CRS)
+    # four grids, none across the boulevard, none holding a strip of it: the grids north of it
+    # reach down to its middle, those south of it up to it
+    assert len(g) == 4
+    north = g.geometry.centroid.y > Y0 + 200
+    assert g.loc[north].geometry.bounds["miny"].to_numpy() == pytest.approx(Y0 + 200, abs=1.0)
+    assert g.loc[~north].geometry.bounds["maxy"].to_numpy() == pytest.approx(Y0 + 200, abs=1.0)
+    # and the 四至 name it: 南至学院路 north of it, 北至学院路 south of it
+    assert g.loc[north, "limits"].str.contains("南至学院路").all()
+    assert g.loc[~north, "limits"].str.contains("北至学院路").all()
+    assert not g["flags"].str.contains("arterial inside").any()
