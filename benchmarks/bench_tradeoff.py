@@ -48,7 +48,6 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-
 from _report import write_table
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
