@@ -52,7 +52,7 @@ from _report import write_table
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
-#: per-run columns: (column, from where)
+#: per-run figures averaged over the seeds in the table
 METRICS = ["grids", "polsby_popper_mean", "road_share", "share_within_10pct", "share_in_band",
            "snake_pp", "wraps", "empty_land_m", "forced_out", "wall_s"]
 
