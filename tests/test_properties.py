@@ -84,8 +84,10 @@ def test_grids_cover_each_community_without_gap_or_overlap(city):
     for cid, geom in zip(comm["community_id"], comm.geometry.values):
         mine = grids[grids["community_id"].astype(str) == str(cid)].geometry.values
         union = shapely.union_all(mine)
-        assert union.symmetric_difference(geom).area <= 1e-6 * geom.area, f"community {cid} is not covered"
-        assert shapely.area(mine).sum() == pytest.approx(union.area, rel=1e-6), f"grids of {cid} overlap"
+        # blocks grown over street space are snapped to a 1 cm grid: half of it along each boundary
+        slack = 0.005 * shapely.length(mine).sum()
+        assert union.symmetric_difference(geom).area <= 1e-6 * geom.area + slack, f"community {cid} is not covered"
+        assert shapely.area(mine).sum() == pytest.approx(union.area, rel=1e-6, abs=slack), f"grids of {cid} overlap"
 
 
 @given(city=cities(), persons_per_household=st.integers(1, 4))
