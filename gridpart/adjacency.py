@@ -17,12 +17,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["EDGE_KINDS", "atom_edges", "adjacency_graph"]
+__all__ = ["EDGE_KINDS", "MIN_CONTACT_M", "atom_edges", "adjacency_graph", "mark_corner_contacts"]
 
 log = logging.getLogger(__name__)
 
 #: Edge length columns: ``<kind>_m`` for each of these.
 EDGE_KINDS = ("road", "street", "lane", "barrier", "non_road", "other")
+#: Atoms that share less boundary than this touch at a corner (diagonally across
+#: a crossing, where street space is shared out): see :func:`drop_corner_contacts`.
+MIN_CONTACT_M = 12.0
 
 
 def _empty_edges() -> pd.DataFrame:
@@ -163,3 +166,38 @@ def adjacency_graph(atoms: gpd.GeoDataFrame, edges: pd.DataFrame) -> nx.Graph:
         for r in edges.to_dict("records")
     )
     return g
+
+
+def mark_corner_contacts(edges: pd.DataFrame, *, min_length_m: float = MIN_CONTACT_M) -> pd.DataFrame:
+    """Mark the edges of atoms that only touch at a corner (``corner`` column).
+
+    Blocks diagonally across a crossing share a few metres of boundary once the
+    street space of the crossing is shared out: a grid joined through such a
+    contact is two pieces a worker cannot walk between without leaving it.  An
+    edge shorter than ``min_length_m`` whose two atoms are also connected
+    through longer edges is a corner contact; the solver pays
+    :data:`gridpart.problem.CORNER_COST` to keep one inside a grid, so it does
+    only where the band demands it (and the review flags the grid).  Where
+    the short edge is the only link it is an ordinary edge.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> e = pd.DataFrame({"a": [0, 0, 1, 2], "b": [1, 3, 2, 3], "length_m": [100.0, 3.0, 80.0, 90.0]})
+    >>> mark_corner_contacts(e)["corner"].tolist()
+    [False, True, False, False]
+    """
+    edges = edges.copy()
+    edges["corner"] = False
+    if not len(edges):
+        return edges
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
+    n = int(max(a.max(), b.max())) + 1
+    long = edges["length_m"].to_numpy() >= min_length_m
+    graph = sp.coo_matrix((np.ones(int(long.sum())), (a[long], b[long])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    edges["corner"] = ~long & (comp[a] == comp[b])
+    return edges

@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import connected_components
 
 from gridpart.errors import GridCountWarning
 
-__all__ = ["COMPACTNESS_WEIGHT", "CUT_COST_PER_M", "INSIDE_COST_PER_M", "INNER_COST", "MAX_BAND_HOUSEHOLDS", "MAX_BAND_PERSONS", "Band",
+__all__ = ["COMPACTNESS_WEIGHT", "CORNER_COST", "CUT_COST_PER_M", "INSIDE_COST_PER_M", "INNER_COST", "MAX_BAND_HOUSEHOLDS", "MAX_BAND_PERSONS", "Band",
            "SubProblem", "build_subproblems", "grid_count", "share_grids"]
 
 #: Objective cost per metre of grid boundary along each edge class.  Cutting
@@ -33,6 +33,10 @@ CUT_COST_PER_M: dict[str, float] = {
 INSIDE_COST_PER_M: dict[str, float] = {
     "road": 4.0, "street": 0.5, "lane": 0.0, "barrier": 4.0, "non_road": 0.0, "other": 0.0,
 }
+#: Objective cost of keeping a corner contact (atoms touching diagonally across a
+#: crossing, :func:`gridpart.adjacency.mark_corner_contacts`) inside a grid: as much
+#: as ten households beyond ±10 % of the target, so only the band overrides it.
+CORNER_COST = 2000.0
 #: Default weight of the compactness term (:attr:`SubProblem.compactness`).
 COMPACTNESS_WEIGHT = 4.0
 #: Objective cost per household (person) of deviation from the target, in the
@@ -292,12 +296,15 @@ def share_grids(requested: int, households: np.ndarray, n_atoms: np.ndarray) -> 
 
 
 def edge_costs(edges: pd.DataFrame) -> np.ndarray:
-    """Integer objective change for cutting each edge (cut cost − inside cost)."""
+    """Integer objective change for cutting each edge (cut cost − inside cost);
+    a corner contact (``corner`` column) saves :data:`CORNER_COST` when cut."""
     cost = np.zeros(len(edges))
     for kind in CUT_COST_PER_M:
         col = f"{kind}_m"
         if col in edges:
             cost += edges[col].to_numpy() * (CUT_COST_PER_M[kind] - INSIDE_COST_PER_M[kind])
+    if "corner" in edges:
+        cost -= CORNER_COST * edges["corner"].to_numpy(dtype=bool)
     return np.round(cost).astype(np.int64)
 
 

@@ -23,7 +23,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from gridpart import __version__
-from gridpart.adjacency import atom_edges
+from gridpart.adjacency import atom_edges, mark_corner_contacts
 from gridpart.blocks import (
     absorb_hubs,
     attach_households,
@@ -954,7 +954,7 @@ def partition(
     atoms["area_m2"] = atoms.geometry.area
     cen = shapely.point_on_surface(atoms.geometry.values)
     atoms["x"], atoms["y"] = shapely.get_x(cen), shapely.get_y(cen)
-    edges = atom_edges(atoms, segments)
+    edges = mark_corner_contacts(atom_edges(atoms, segments))
     if on_atoms is not None:
         on_atoms(atoms, edges, hh)
     spec = (_strategy_name(strategy), STRATEGIES[strategy] if isinstance(strategy, str) else strategy)

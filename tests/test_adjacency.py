@@ -174,3 +174,24 @@ def test_a_single_atom_has_an_empty_integer_edge_table():
     atoms = atoms.assign(households=50.0, persons=np.nan, x=X0 + 100, y=Y0 + 75)
     subs = build_subproblems(atoms, edges, Band(lo=240, hi=360, centre=300))
     assert len(subs) == 1 and subs[0].n == 1
+
+
+# --------------------------------------------------------------------------- corner contacts
+
+
+def test_corner_contacts_are_marked_only_where_another_link_exists():
+    import pandas as pd
+
+    from gridpart.adjacency import mark_corner_contacts
+    from gridpart.problem import CORNER_COST, edge_costs
+
+    # a 2 x 2 lattice of blocks round a crossing: 0-1, 1-3, 3-2, 2-0 along streets, and the
+    # diagonals 0-3 and 1-2 touching for 2 m where the crossing's street space was shared out
+    e = pd.DataFrame({"a": [0, 1, 2, 0, 0, 1, 4], "b": [1, 3, 3, 2, 3, 2, 5],
+                      "length_m": [100.0, 100.0, 100.0, 100.0, 2.0, 2.0, 3.0], "street_m": [100.0] * 4 + [2.0, 2.0, 3.0]})
+    out = mark_corner_contacts(e)
+    assert out["corner"].tolist() == [False, False, False, False, True, True, False]  # 4-5: their only link
+    cost = edge_costs(out)
+    plain = edge_costs(e)
+    assert (cost[out["corner"].to_numpy()] == plain[out["corner"].to_numpy()] - CORNER_COST).all()
+    assert (cost[~out["corner"].to_numpy()] == plain[~out["corner"].to_numpy()]).all()
