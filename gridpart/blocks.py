@@ -372,10 +372,17 @@ def blocks_from_roads(
 
 
 def _raw_faces(segments: gpd.GeoDataFrame, limit) -> np.ndarray:
+    """The faces inside ``limit``, in a canonical order (by interior point and
+    area, not by the order of the input lines), each normalised: street space is
+    shared out in this order, so the blocks do not depend on the row order."""
     polys = shapely.get_parts(shapely.polygonize(segments.geometry.values))
     if len(polys) == 0:
         return polys
-    return polys[shapely.covered_by(shapely.point_on_surface(polys), limit)]
+    polys = shapely.normalize(polys[shapely.covered_by(shapely.point_on_surface(polys), limit)])
+    pts = shapely.point_on_surface(polys)
+    order = np.lexsort((np.round(shapely.area(polys), 2), np.round(shapely.get_y(pts), 2),
+                        np.round(shapely.get_x(pts), 2)))
+    return polys[order]
 
 
 def _community_group(polys: np.ndarray, communities) -> np.ndarray | None:

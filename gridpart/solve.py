@@ -745,10 +745,17 @@ def partition(
     study_area : GeoDataFrame, GeoSeries or shapely geometry, optional
         Limit of the area (shapely geometries are in the households' CRS).
         Default: the communities, else the households' hull plus 100 m.
-    units : {"own", "merge"}
-        ``"own"``: every work unit gets dedicated grids that hold nothing else
-        (专属网格; outside the band they count as forced out).  ``"merge"``:
-        units share grids with their neighbours.
+    units : {"own", "own-all", "merge"}
+        ``"own"``: every work unit that houses anyone gets dedicated grids that
+        hold nothing else (专属网格; outside the band they count as forced out).
+        A unit, or a connected piece of one, that houses nobody (no households,
+        no persons: a kiosk, a sports ground, an office block) gets no grid of
+        its own: it joins a neighbouring grid, or, when it is enclosed by
+        kept-apart parcels, the unit it shares the longest boundary with (its
+        parent unit); see :func:`gridpart.kinds.fold_empty_units`.
+        ``"own-all"``: the 专属网格 rule without exception: every unit gets
+        dedicated grids, empty ones too (grids of 0 households).
+        ``"merge"``: units share grids with their neighbours.
     compounds : {"share", "own"}
         ``"share"``: a residential compound that can fill grids inside the
         band on its own is kept apart from outside blocks; one that cannot
