@@ -708,6 +708,7 @@ def partition(
     n_jobs: int = 1,
     progress: bool = False,
     compactness: float = COMPACTNESS_WEIGHT,
+    objective: str = "compact",
     on_atoms: Callable[[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame], None] | None = None,
     coords: str | dict | None = None,
 ) -> GridPlan:
@@ -802,6 +803,12 @@ def partition(
         to a callable strategy only when set (it must then accept
         ``effort=``).
     seed : int
+    objective : {"compact", "cut"}
+        What ``strategy="exact"`` proves: ``"compact"`` the households' moment
+        of inertia; ``"cut"`` the cut cost by road class that ``lns``
+        minimises, with exact contiguity and the band hard
+        (:func:`gridpart.solvers.exact_cut.solve_exact_cut`).  The status
+        table's ``method`` names the objective.  Other strategies ignore it.
     n_jobs : int
         Processes for independent sub-problems (-1: all cores); results are
         identical to a serial run (unless the wall-clock cap binds).
@@ -900,6 +907,8 @@ def partition(
             or not math.isfinite(compactness) or not 0 <= compactness <= 1000):
         problems.add("compactness", f"must be a number from 0 to 1000, got {compactness!r}",
                      fix=f"e.g. compactness={COMPACTNESS_WEIGHT:g} (the default), or 0 for cut costs alone")
+    if objective not in ("compact", "cut"):
+        problems.add("objective", f"must be 'compact' or 'cut', got {objective!r}", fix='objective="cut"')
     if roads is None:
         problems.add("roads", "is required", fix="pass road centrelines, blocks or road surfaces")
     if households is None:
@@ -965,6 +974,8 @@ def partition(
     if on_atoms is not None:
         on_atoms(atoms, edges, hh)
     spec = (_strategy_name(strategy), STRATEGIES[strategy] if isinstance(strategy, str) else strategy)
+    if strategy == "exact" and objective == "cut":
+        spec = ("exact", functools.partial(solve_subproblem, strategy="exact", objective="cut"))
     atoms, solver_e, groups, capped_checks = _parcel_policy(
         atoms, edges, w["parcels"], band, units, compounds, n_grids,
         lambda sub: _solve_one((sub, spec, int(seed), float(time_limit), 1, effort)))
@@ -1020,7 +1031,7 @@ def partition(
     plan.params.update(
         target=repr(tgt), band=[band.lo, band.hi],
         persons_band=None if band.persons_lo is None else [band.persons_lo, band.persons_hi, band.persons_hard],
-        roads_are=roads_are, strategy=_strategy_name(strategy),
+        roads_are=roads_are, strategy=_strategy_name(strategy), objective=objective,
         time_limit=float(time_limit), effort=None if effort is None else float(effort), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
         compactness=float(compactness), dead_ends=dead_ends,
         coords=systems, repairs=[r.as_dict() for r in problems.repairs],

@@ -13,6 +13,7 @@ the machine's speed and load.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +28,7 @@ from gridpart.solvers.cpsat import (
     solve_exact,
     solve_window,
 )
+from gridpart.solvers.exact_cut import cut_objective, plan_is_valid, solve_exact_cut
 from gridpart.solvers.seed import seed_plan
 
 __all__ = ["EXACT_TIME_SHARE", "MODEL_NAME", "PROOF_PROBLEM", "RADIUS_STEPS",
@@ -182,6 +184,7 @@ def solve_subproblem(
     effort: float | None = None,
     n_jobs: int = 1,
     reach: int | None = 2,
+    objective: str = "compact",
 ) -> SubResult:
     """Grid labels for one sub-problem.
 
@@ -217,6 +220,14 @@ def solve_subproblem(
         ``lns``: a cap on the sum of the windows' budgets (the search stops
         before a window that would exceed it); default none: the search ends
         when a pass improves nothing.
+    objective : {"compact", "cut"}
+        The exact model's objective: ``"compact"`` the households' moment of
+        inertia (above); ``"cut"`` the cut cost by road class that ``lns``
+        minimises, with exact contiguity and the band hard
+        (:func:`gridpart.solvers.exact_cut.solve_exact_cut`, warm-started
+        and cut off by a plan in the band; ``n_jobs`` CP-SAT workers, with
+        ``interleave_search`` so the result stays reproducible).  Other
+        strategies ignore it.
 
     Returns
     -------
@@ -244,6 +255,8 @@ def solve_subproblem(
                          proof="none: seed plan, no search", effort=0.0)
     if strategy == "exact":
         budget = EXACT_TIME_SHARE * time_limit if effort is None else float(effort)
+        if objective == "cut":
+            return _exact_cut(sub, seed=seed, time_limit=time_limit, t0=t0, budget=budget, num_workers=n_jobs)
         return _exact(sub, labels, seed=seed, time_limit=time_limit, t0=t0, budget=budget)
     capped = False
     spent = 0.0
@@ -363,6 +376,61 @@ def _excess(sub: SubProblem, labels: np.ndarray) -> float:
     excess = np.maximum(0, np.maximum(np.ceil(b.lo - 1e-9) - sizes, sizes - np.floor(b.hi + 1e-9)))
     excess[np.unique(labels[sub.forced])] = 0.0
     return float(excess.sum())
+
+
+def _exact_cut(sub: SubProblem, *, seed: int, time_limit: float, t0: float, budget: float,
+               num_workers: int = 1) -> SubResult:
+    """The minimum-cut model, warm-started by a plan in the band; soft band when no
+    plan fits the band (proven); the ``lns`` plan (status of the exact model kept)
+    when it finds none.
+
+    The warm start is the ``lns`` plan when it is in the band (the windowed
+    search treats the band as soft, and a tight band, ±0.5 %, is where the
+    exact model needs a start most).  Else the exact model with the band soft
+    and the households outside it as the only objective, started from the
+    ``lns`` plan, looks for a plan in the band (a quarter of the budget; its
+    optimum above zero proves that none exists), and then the compact model's
+    first plan in the band (:func:`~gridpart.solvers.cpsat.solve_exact`).
+    """
+    start = solve_subproblem(sub, strategy="lns", seed=seed, time_limit=time_limit)
+    hint = start.labels
+    proven_out = False
+    budgeted = budget  # deterministic seconds of every CP-SAT model below, for SubResult.effort
+    if not plan_is_valid(sub, hint):
+        budgeted += budget / 4
+        left = max(1.0, time_limit - (time.perf_counter() - t0))
+        find = solve_exact_cut(sub, hint, seed=seed, time_limit=left, effort=budget / 4, num_workers=num_workers,
+                               soft=True, band_only=True)
+        if len(find.labels) and plan_is_valid(sub, find.labels):
+            hint = find.labels
+        elif find.status == "OPTIMAL" and find.objective > 0:
+            proven_out = True
+    if not proven_out and not plan_is_valid(sub, hint):
+        budgeted += budget / 4
+        left = max(1.0, time_limit - (time.perf_counter() - t0))
+        warm = solve_exact(sub, hint, seed=seed, deterministic_time=budget / 4, time_limit=left,
+                           num_workers=num_workers, cut_cost=True, deviation=False, inertia_scale=1e9,
+                           parameters={"stop_after_first_solution": True})
+        if len(warm.labels) and plan_is_valid(sub, warm.labels):
+            hint = warm.labels
+    left = max(1.0, time_limit - (time.perf_counter() - t0))
+    res = None if proven_out else solve_exact_cut(sub, hint, seed=seed, time_limit=left, effort=budget,
+                                                  num_workers=num_workers)
+    if res is None or res.status == "INFEASIBLE":
+        budgeted += 0 if res is None else budget
+        left = max(1.0, time_limit - (time.perf_counter() - t0))
+        res = solve_exact_cut(sub, hint, seed=seed, time_limit=left, effort=budget, soft=True,
+                              num_workers=num_workers)
+    capped = res.time_capped or start.time_capped
+    if res.status in ("OPTIMAL", "FEASIBLE"):
+        # no restriction: the fixings and the symmetry breaking keep every plan of the problem,
+        # and the band is soft only where no plan fits it (proven)
+        return dataclasses.replace(res, wall_s=time.perf_counter() - t0, time_capped=capped, proof=PROOF_PROBLEM,
+                                   effort=budgeted)
+    proof = start.proof + ("" if plan_is_valid(sub, start.labels) else f"; {SOFT_BAND}")
+    return SubResult(start.labels, res.status, res.method + " (no solution in budget: lns plan)",
+                     float(cut_objective(sub, start.labels)), res.bound, time.perf_counter() - t0,
+                     start.windows, start.improved, capped, proof=proof, effort=budgeted)
 
 
 #: Up to this many grids, polish windows let atoms move anywhere in the window.
