@@ -174,7 +174,8 @@ def test_beijing_kinds(beijing):
     comp = atoms[(atoms["parcel_kind"] == "compound") & atoms["parcel_name"].notna()]
     in_compound = g.loc[comp["grid_id"], "kind"].to_numpy() == "compound"
     share = float((comp["households"].to_numpy() * in_compound).sum() / comp["households"].sum())
-    assert share >= 0.9, share
+    # (0.87 since street space joined the blocks: five small compounds share a grid the band demands)
+    assert share >= 0.85, share
     for gid in comp.loc[~in_compound, "grid_id"].unique():
         rest = atoms.loc[(atoms["grid_id"] == gid) & (atoms["parcel_kind"] != "compound"), "households"].sum()
         assert not lo <= rest <= hi, (gid, rest)
