@@ -916,9 +916,11 @@ def split_big_blocks(
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:
     """Cut blocks above ``max_households`` along their dead-end streets, then into building cells.
 
-    With ``roads``, a big block is first cut along the streets that run into
-    it and end inside it (``cut_kinds``; each free end extended straight to
-    the block's edge, see :func:`dead_end_pieces`), with a
+    With ``roads``, a big block that is also unusually large for its
+    households (more than :data:`SPARSE_BLOCK_RATIO` times the median area per
+    household of the blocks holding any) is first cut along the streets that
+    run into it and end inside it (``cut_kinds``; each free end extended
+    straight to the block's edge, see :func:`dead_end_pieces`), with a
     :class:`~gridpart.errors.BigBlockWarning` naming those blocks: a street
     on the map is a better boundary than a line between buildings, and a
     block that large often means a gap in the road data.  Only the pieces
@@ -967,10 +969,11 @@ def split_big_blocks(
     next_key = 0
     w_all = hh["households"].to_numpy()
     cut_along: dict = {}
+    sparse = _sparse_blocks(blocks)
     for bid, rows in hh.groupby("block_id", sort=True).indices.items():
         xy = xy_all[rows]
         pieces = (dead_end_pieces(geom_of[bid], roads, kinds=cut_kinds or DEAD_END_KINDS, avoid=xy)
-                  if roads is not None
+                  if roads is not None and bid in sparse
                   else np.array([geom_of[bid]]))
         piece_of = _point_piece(pieces, xy)
         if len(pieces) > 1:
@@ -1435,6 +1438,23 @@ def _point_piece(pieces: np.ndarray, xy: np.ndarray) -> np.ndarray:
     if len(left):
         out[left] = tree.nearest(pts[left])
     return out
+
+
+#: A block above the band is cut along its dead-end streets when its area per
+#: household is more than this many times the median of the blocks with households:
+#: a block that large for its households usually means a gap in the road data.
+SPARSE_BLOCK_RATIO = 2.0
+
+
+def _sparse_blocks(blocks: gpd.GeoDataFrame) -> set:
+    """Ids of the blocks unusually large for their households (see :data:`SPARSE_BLOCK_RATIO`)."""
+    hh = blocks["households"].to_numpy(dtype=float)
+    lived = hh > 0
+    if not lived.any():
+        return set()
+    per = shapely.area(blocks.geometry.values) / np.where(lived, hh, np.nan)
+    median = float(np.nanmedian(per[lived]))
+    return set(blocks["block_id"].to_numpy()[lived & (per > SPARSE_BLOCK_RATIO * median)].tolist())
 
 
 def dead_end_pieces(block, roads: gpd.GeoDataFrame, *, kinds: tuple[str, ...] = DEAD_END_KINDS,

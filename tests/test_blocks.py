@@ -555,9 +555,15 @@ def test_a_big_block_is_cut_along_its_dead_end_street_before_between_buildings()
     hh = _points([(30, 50), (185, 50)], counts=[200, 200])
     ids, _ = attach_households(hh, b.blocks, id_col="block_id")
     hh = hh.assign(block_id=ids)
-    blocks = b.blocks.assign(households=[400])
+    # the district's other blocks are dense (10 m² a household): this one, 50 m² a household, is
+    # unusually large for its households
+    dense = gpd.GeoDataFrame({"block_id": [1, 2, 3], "community_id": "1", "households": [300.0] * 3,
+                              "area_m2": [3000.0] * 3},
+                             geometry=[_box(300 + 100 * i, 0, 330 + 100 * i, 100) for i in range(3)], crs=CRS)
+    blocks = pd.concat([b.blocks.assign(households=[400]), dense], ignore_index=True)
     with pytest.warns(BigBlockWarning, match="block_id 0"):
         atoms, hh_atom = split_big_blocks(blocks, hh, max_households=360, target=300, roads=b.segments)
+    atoms = atoms[atoms["block_id"] == 0]
     assert len(atoms) == 2
     assert sorted(np.round(atoms.geometry.area)) == [10_000, 10_000]
     assert atoms.geometry.intersection(shapely.LineString([(X0 + 100, Y0), (X0 + 100, Y0 + 100)])).length.min() \
@@ -567,11 +573,17 @@ def test_a_big_block_is_cut_along_its_dead_end_street_before_between_buildings()
     assert edges["street_m"].sum() == pytest.approx(60) and edges["non_road_m"].sum() == pytest.approx(40)
     # without the roads: building cells, cut between the buildings
     plain, _ = split_big_blocks(blocks, hh, max_households=360, target=300)
-    assert not np.allclose(np.round(plain.geometry.area), 10_000)
+    assert not np.allclose(np.round(plain[plain["block_id"] == 0].geometry.area), 10_000)
+    # a block as dense as the rest (a compound of towers) is not cut along its dead ends
+    dense_only = blocks.assign(households=[2000.0, 300.0, 300.0, 300.0])
+    hh_dense = _points([(30, 50), (185, 50)], counts=[1000, 1000]).assign(block_id=0)
+    plain2, _ = split_big_blocks(dense_only, hh_dense, max_households=360, target=300, roads=b.segments)
+    assert not np.allclose(np.round(plain2[plain2["block_id"] == 0].geometry.area), 10_000)
     # a piece still above the band is cut into building cells; the other stays whole
     hh3 = _points([(30, 50), (150, 30), (170, 80)], counts=[200, 200, 200]).assign(block_id=0)
     with pytest.warns(BigBlockWarning):
-        atoms3, hh_atom3 = split_big_blocks(blocks.assign(households=[600]), hh3, max_households=360, target=300,
-                                            roads=b.segments)
+        atoms3, hh_atom3 = split_big_blocks(blocks.assign(households=[600.0, 300.0, 300.0, 300.0]), hh3,
+                                            max_households=360, target=300, roads=b.segments)
+    atoms3, hh_atom3 = atoms3[atoms3["block_id"] == 0], hh_atom3
     assert len(atoms3) == 3 and hh_atom3.nunique() == 3
     assert (np.round(atoms3.geometry.area) == 10_000).sum() == 1
