@@ -540,9 +540,22 @@ def share_street_space(polys: np.ndarray, space: np.ndarray, segments: gpd.GeoDa
     polys = np.asarray(polys, dtype=object)
     group = np.zeros(len(polys), np.int64) if group is None else np.asarray(group)
     kind, name, name_en, _ = _face_roads(polys[space], segments)
-    out, keep_space = [], []
+    # street space goes to land of the same community and the same connected piece of
+    # the area (never across land outside it)
+    piece = np.zeros(len(polys), np.int64)
+    areas: dict = {}
     for gid in np.unique(group).tolist():
-        mine = group == gid
+        idx = np.flatnonzero(group == gid)
+        if not space[idx].any():
+            continue
+        parts = shapely.get_parts(shapely.union_all(polys[idx]))
+        if len(parts) > 1:
+            at = shapely.point_on_surface(polys[idx])
+            piece[idx] = np.argmax(shapely.contains(parts[:, None], at[None, :]), axis=0)
+        areas.update({(gid, k): part for k, part in enumerate(parts)})
+    out, keep_space = [], []
+    for gid, k in sorted(set(zip(group.tolist(), piece.tolist()))):
+        mine = (group == gid) & (piece == k)
         land = np.flatnonzero(mine & ~space)
         if not len(land):
             keep_space.extend(np.flatnonzero(mine & space).tolist())
@@ -550,8 +563,7 @@ def share_street_space(polys: np.ndarray, space: np.ndarray, segments: gpd.GeoDa
         if not (mine & space).any():
             out.extend(polys[land].tolist())
             continue
-        area = shapely.union_all(polys[mine])
-        out.extend(share_out_gaps(polys[land], limit=area).tolist())
+        out.extend(share_out_gaps(polys[land], limit=areas[gid, k]).tolist())
     grown = np.array(out + polys[keep_space].tolist(), dtype=object)
     # every block on the 1 cm grid the shared street space was dissolved on, so that
     # blocks of neighbouring communities still meet along a common line

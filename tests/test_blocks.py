@@ -587,3 +587,14 @@ def test_a_big_block_is_cut_along_its_dead_end_street_before_between_buildings()
     atoms3, hh_atom3 = atoms3[atoms3["block_id"] == 0], hh_atom3
     assert len(atoms3) == 3 and hh_atom3.nunique() == 3
     assert (np.round(atoms3.geometry.area) == 10_000).sum() == 1
+
+
+def test_street_space_never_crosses_land_outside_the_area():
+    # a study area in two pieces: the 12 m strip of the second holds nobody; it stays a
+    # block of its own instead of joining a block of the first piece across the gap
+    limit = shapely.MultiPolygon([_box(0, 0, 200, 200), _box(300, 0, 312, 200)])
+    roads = _roads([[(0, 100), (200, 100)], [(100, 0), (100, 200)]])
+    hh = _points([(50, 50), (150, 50), (50, 150), (150, 150)])
+    b = blocks_from_roads(roads, limit=limit, households=hh.geometry.values)
+    assert (b.blocks.geom_type == "Polygon").all()
+    assert sorted(b.blocks.area.round()) == [2400, 10000, 10000, 10000, 10000]
