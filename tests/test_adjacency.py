@@ -191,9 +191,7 @@ def test_corner_contacts_are_marked_only_where_another_link_exists():
                       "length_m": [100.0, 100.0, 100.0, 100.0, 2.0, 2.0, 3.0], "street_m": [100.0] * 4 + [2.0, 2.0, 3.0]})
     out = mark_corner_contacts(e)
     assert out["corner"].tolist() == [False, False, False, False, True, True, False]  # 4-5: their only link
-    # a short edge between building cells of one block is not a crossing
-    cells = mark_corner_contacts(e.assign(non_road_m=[0.0] * 4 + [2.0, 0.0, 0.0]))
-    assert cells["corner"].tolist() == [False, False, False, False, False, True, False]
+
     cost = edge_costs(out)
     plain = edge_costs(e)
     assert (cost[out["corner"].to_numpy()] == plain[out["corner"].to_numpy()] - CORNER_COST).all()
