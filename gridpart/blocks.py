@@ -344,9 +344,10 @@ def blocks_from_roads(
     if street_width_m and street_width_m > 0:
         polys = _raw_faces(segments, limit)
         group = _community_group(polys, communities)
-        space = street_space(polys, households, width_m=street_width_m)
+        lived = _holds_points(polys, households)
+        space = street_space(polys, width_m=street_width_m) & ~lived
         # the margin: household-free land along the study area's edge, outside the last road
-        empty = ~space & ~_holds_points(polys, households)
+        empty = ~space & ~lived
         if households is not None and empty.any():
             share = _face_roads(polys[empty], segments)[3]
             space[np.flatnonzero(empty)[share >= MARGIN_LIMIT_SHARE]] = True
@@ -453,13 +454,7 @@ def street_space(polys: np.ndarray, households=None, *, width_m: float = STREET_
         pp = 4 * np.pi * area[band] / perimeter[band] ** 2
         idx = np.flatnonzero(band)
         narrow[idx[(elong >= STRIP_ELONGATION) | (pp < STRIP_POLSBY_POPPER)]] = True
-    if households is not None:
-        pts = np.asarray(getattr(households, "values", households), dtype=object)
-        if len(pts):
-            p, _ = shapely.STRtree(pts).query(polys[narrow], predicate="intersects")
-            idx = np.flatnonzero(narrow)
-            narrow[idx[np.unique(p)]] = False
-    return narrow
+    return narrow & ~_holds_points(polys, households)
 
 
 def _holds_points(polys: np.ndarray, points) -> np.ndarray:
@@ -578,7 +573,7 @@ def share_street_space(polys: np.ndarray, space: np.ndarray, segments: gpd.GeoDa
                              crs=segments.crs)
     if not len(lines):
         return grown, empty
-    mid = shapely.line_interpolate_point(lines, 0.5, normalized=True)
+    mid = _midpoints(lines)
     on_seg = shapely.STRtree(segments.geometry.values).query(mid, predicate="dwithin", distance=0.5)[0]
     fresh = np.ones(len(lines), bool)
     fresh[on_seg] = False
@@ -616,8 +611,9 @@ def share_street_space(polys: np.ndarray, space: np.ndarray, segments: gpd.GeoDa
     return grown, extra
 
 
-def _midpoints(lines: gpd.GeoDataFrame) -> np.ndarray:
-    return shapely.line_interpolate_point(lines.geometry.values, 0.5, normalized=True)
+def _midpoints(lines) -> np.ndarray:
+    """The midpoint of each line (a GeoDataFrame's or an array's)."""
+    return shapely.line_interpolate_point(np.asarray(getattr(lines, "geometry", lines)), 0.5, normalized=True)
 
 
 def _within_street_space(segments: gpd.GeoDataFrame, space: np.ndarray) -> np.ndarray:
@@ -854,10 +850,7 @@ def absorb_hubs(blocks: gpd.GeoDataFrame, *, min_neighbours: int = HUB_NEIGHBOUR
         for nb in np.unique(owner[owner >= 0]).tolist():
             piece = shapely.intersection(shapely.union_all(cells[owner == nb]), geoms[h])
             new[nb] = shapely.union_all([new[nb], piece])
-    new = shapely.make_valid(new)
-    for k in np.flatnonzero(~np.isin(shapely.get_type_id(new), (3, 6))).tolist():
-        parts = shapely.get_parts(new[k])
-        new[k] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
+    new = _polygonal(shapely.make_valid(new))
     out = blocks.copy()
     out = out.set_geometry(new, crs=blocks.crs)
     if "area_m2" in out:
