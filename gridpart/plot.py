@@ -667,12 +667,15 @@ def plot_plan(
         _warn_no_cjk_font()
     fontfamily = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
 
-    if ax is None:
+    own_figure = ax is None
+    if own_figure:
         import matplotlib.pyplot as plt
 
-        # constrained layout keeps the legend (outside the map, on the right) inside the figure,
-        # so that ax.figure.savefig(...) saves all of it without bbox_inches="tight"
+        # constrained layout, with the legend's width reserved on the right (below), keeps the
+        # legend inside the figure, so that ax.figure.savefig(...) saves all of it without
+        # bbox_inches="tight"; the map keeps to the left of its slot
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
+        ax.set_anchor("W")
     ax.set_aspect("equal")
 
     colours = grid_colours(plan)
@@ -746,7 +749,26 @@ def plot_plan(
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
+    if own_figure:
+        _reserve_legend(ax, legend)
     return ax
+
+
+def _reserve_legend(ax, legend) -> None:
+    """Pull the layout in from the right by as much as the legend sticks out of the figure.
+
+    Constrained layout reserves the legend's strip for most maps; a map taller than
+    its slot shrinks sideways first and can still push the legend past the edge.
+    """
+    fig = ax.figure
+    right = 1.0
+    for _ in range(3):
+        fig.draw_without_rendering()
+        over = legend.get_window_extent(fig.canvas.get_renderer()).x1 - fig.bbox.x1
+        if over <= 0:
+            return
+        right = max(0.5, right - (over + 0.01 * fig.bbox.width) / fig.bbox.width)
+        fig.get_layout_engine().set(rect=(0.0, 0.0, right, 1.0))
 
 
 # --------------------------------------------------------------------------- comparison and sizes

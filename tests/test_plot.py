@@ -126,6 +126,21 @@ def test_saved_figure_holds_the_legend(plan, tmp_path):
     assert box.x0 >= ax.get_window_extent(renderer).x1  # and it does not cover the map
 
 
+@pytest.mark.parametrize("figsize", [(6, 6), (6, 8), (8, 5)])
+def test_saved_figure_holds_the_legend_of_a_tall_map(plan, figsize):
+    # a map taller than wide (Helsinki) shrank sideways in its slot and pushed the legend
+    # past the figure's right edge
+    import shapely.affinity
+
+    tall = dataclasses.replace(plan, grids=plan.grids.set_geometry(
+        plan.grids.geometry.scale(xfact=0.4, yfact=1.0, origin=plan.grids.union_all().centroid)))
+    ax = tall.plot(figsize=figsize)
+    fig = ax.figure
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    assert box.x1 <= fig.bbox.x1 + 1
+
+
 def test_zoomed_map_draws_nothing_outside_the_frame(plan):
     # issue 18: labels of grids outside a zoomed view were drawn outside the frame
     ax = plan.plot(figsize=(6, 6))
