@@ -2,7 +2,7 @@
 
 For each plan (``gp.partition(osm, osm)``): the share of sides that name a
 road; the share of named sides passing the geometric check
-(:func:`gridpart.limits.check_limits`: the road lies within 15 m of at least
+(:func:`gridpart.rules.four_limits.check_limits`: the road lies within 15 m of at least
 half the side, and less than 20 m of it inside the grid shrunk by 15 m); the
 sides a named road runs along for at least half their length while they name
 none of those roads (``misses``); grids naming no road; grids flagged
@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 import gridpart as gp
-from gridpart.limits import SIDES, check_limits, four_limits
+from gridpart.rules.four_limits import SIDES, check_limits, four_limits
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -56,7 +56,7 @@ def run_one(osm_path: str, households_path: str | None, time_limit: float, seed:
     t1 = time.perf_counter()
     if households_path is None:
         # DESIGN §6 default floors: 12 suits Beijing's towers, 5 Helsinki's blocks
-        params = gp.osm.HouseholdParams(default_levels=5 if "Helsinki" in osm_path else 12)
+        params = gp.inputs.osm.HouseholdParams(default_levels=5 if "Helsinki" in osm_path else 12)
         hh = gp.estimate_households(osm.buildings, parcels=osm.parcels, params=params)
     else:
         hh = gpd.read_file(households_path)

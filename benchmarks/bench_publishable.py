@@ -10,7 +10,7 @@ Instances (default parameters, band 240–360 households):
   the instance ``gridpart bench`` calls synthetic-50k.
 
 Each plan is scored (:func:`gridpart.score`) and reviewed
-(:func:`gridpart.review.review`); the table has a column per instance and a
+(:func:`gridpart.outputs.review.review`); the table has a column per instance and a
 row per defect of the issue, plus the band shares, mean Polsby–Popper and the
 wall time of the partition.  Each plan's map is saved as a PNG, and its
 per-grid review (with the ``flags`` reasons) as a CSV, next to the table.
@@ -90,7 +90,7 @@ def run(name: str, figures: Path, tag: str, time_limit: float | None, repeat: in
     import matplotlib.pyplot as plt
 
     import gridpart as gp
-    from gridpart.review import review
+    from gridpart.outputs.review import review
 
     args, kw = load(name)
     if time_limit is not None:

@@ -1,4 +1,4 @@
-"""Figures for ``gp.repartition`` and ``gridpart.batch`` on seeded synthetic cities.
+"""Figures for ``gp.repartition`` and ``gridpart.pipeline.batch`` on seeded synthetic cities.
 
 Scenarios (each from an old plan drawn by ``gp.partition``):
 
@@ -7,7 +7,7 @@ Scenarios (each from an old plan drawn by ``gp.partition``):
 * ``moved``: the blocks of community C1 along C2 change to C2.
 
 For each: the share of households keeping their grid-mates
-(:func:`gridpart.repartition.grid_mates_kept`) in the communities the change
+(:func:`gridpart.pipeline.repartition.grid_mates_kept`) in the communities the change
 did not reach and in those it did, the same share for a fresh partition of
 the new communities, old grids touched, households moved, the share of grids
 in the band, and wall times.  ``--batch`` also times 20 small areas on the
@@ -62,7 +62,7 @@ def _scenarios(n: int, seed: int, communities: int):
 
 def run(n: int, seed: int, communities: int) -> list[dict]:
     import gridpart as gp
-    from gridpart.repartition import grid_mates_kept
+    from gridpart.pipeline.repartition import grid_mates_kept
 
     roads, hh, old, t_old, scen = _scenarios(n, seed, communities)
     rows = []
@@ -94,7 +94,7 @@ def run(n: int, seed: int, communities: int) -> list[dict]:
 
 
 def batch_times(n_areas: int = 20) -> dict:
-    from gridpart.batch import dask_executor, run_batch
+    from gridpart.pipeline.batch import dask_executor, run_batch
     from gridpart.datasets.synthetic import synthetic_city
 
     out = {}

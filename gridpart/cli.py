@@ -9,7 +9,7 @@ Examples
 --------
 >>> from gridpart.cli import main
 >>> main(["--version"])  # doctest: +SKIP
-gridpart 0.1.0
+gridpart 0.2.0
 0
 """
 
@@ -52,9 +52,8 @@ def _write_png(plan: GridPlan, path: str | os.PathLike, *, title: str | None = N
     """Render ``plan`` to a PNG without pyplot (no backend, no global state)."""
     from matplotlib.figure import Figure
 
-    from gridpart.plot import plot_plan
-
-    from gridpart.io import atomic_path
+    from gridpart.outputs.io import atomic_path
+    from gridpart.outputs.plot import plot_plan
 
     path = Path(path)
     fig = Figure(figsize=(10, 10))
@@ -97,7 +96,7 @@ class _Logging:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     import gridpart as gp
-    from gridpart.plot import OSM_ATTRIBUTION, cjk_font
+    from gridpart.outputs.plot import OSM_ATTRIBUTION, cjk_font
 
     outdir = Path(args.outdir)
     sample = gp.datasets.load_sample()
@@ -126,7 +125,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _read_study_area(path: str | None):
     if path is None:
         return None
-    from gridpart.schema import read_layer
+    from gridpart.inputs.schema import read_layer
 
     return read_layer(path, argument="study_area")
 
@@ -147,8 +146,8 @@ def _cmd_partition(args: argparse.Namespace) -> int:
 
     import gridpart as gp
     from gridpart.errors import InputError, Problem
-    from gridpart.plot import OSM_ATTRIBUTION
-    from gridpart.schema import read_layer
+    from gridpart.inputs.schema import read_layer
+    from gridpart.outputs.plot import OSM_ATTRIBUTION
 
     roads = args.roads
     households = args.households
@@ -302,7 +301,7 @@ def _cmd_repartition(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from gridpart.batch import dask_executor, find_areas, run_batch
+    from gridpart.pipeline.batch import dask_executor, find_areas, run_batch
 
     areas = find_areas(*args.sources)
     options = {"tolerance": args.tolerance, "time_limit": args.time_limit, "seed": args.seed,
@@ -351,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> args.command, args.plan
     ('score', 'plan.gpkg')
     """
-    from gridpart import __version__
+    from gridpart._version import __version__
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0,

@@ -8,7 +8,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["GridPlan"]
+__all__ = ["Changes", "GridPlan"]
 
 
 @dataclass
@@ -54,7 +54,7 @@ class GridPlan:
         The parameters, seed, version and working CRS of the run.
     changes : Changes or None
         What :func:`gridpart.repartition` changed against the old plan
-        (:class:`gridpart.repartition.Changes`); ``None`` for a fresh partition.
+        (:class:`gridpart.pipeline.repartition.Changes`); ``None`` for a fresh partition.
     """
 
     grids: gpd.GeoDataFrame
@@ -73,9 +73,9 @@ class GridPlan:
         return self.grids.crs
 
     def score(self, **options: Any):
-        """Balance, contiguity and boundary figures (see :func:`gridpart.scoring.score`).
+        """Balance, contiguity and boundary figures (see :func:`gridpart.outputs.scoring.score`).
 
-        Keywords go to :func:`gridpart.scoring.score`: ``target``,
+        Keywords go to :func:`gridpart.outputs.scoring.score`: ``target``,
         ``reference`` (households whose grid changed against an earlier plan),
         ``stations``, ``walk_speed_kmh`` and ``minutes`` (share of households
         within a walk of their grid's station).
@@ -88,43 +88,43 @@ class GridPlan:
         >>> float(plan.score(reference=plan).summary["households_changed"])
         0.0
         """
-        from gridpart.scoring import score
+        from gridpart.outputs.scoring import score
 
         return score(self, **options)
 
     def plot(self, ax=None, **kwargs):
-        """Map of the grids (see :func:`gridpart.plot.plot_plan`); returns the Axes."""
-        from gridpart.plot import plot_plan
+        """Map of the grids (see :func:`gridpart.outputs.plot.plot_plan`); returns the Axes."""
+        from gridpart.outputs.plot import plot_plan
 
         return plot_plan(self, ax=ax, **kwargs)
 
     def atlas(self, path, **kwargs):
-        """Write a PDF atlas: cover + one page per grid (see :func:`gridpart.atlas.atlas`); returns the path."""
-        from gridpart.atlas import atlas
+        """Write a PDF atlas: cover + one page per grid (see :func:`gridpart.outputs.atlas.atlas`); returns the path."""
+        from gridpart.outputs.atlas import atlas
 
         return atlas(self, path, **kwargs)
 
     def explore(self, **kwargs):
-        """Interactive Leaflet map (see :func:`gridpart.explore.explore`); needs ``gridpart[explore]``."""
-        from gridpart.explore import explore
+        """Interactive Leaflet map (see :func:`gridpart.outputs.explore.explore`); needs ``gridpart[explore]``."""
+        from gridpart.outputs.explore import explore
 
         return explore(self, **kwargs)
 
     def to_file(self, path, **kwargs) -> None:
-        """Write the plan to a GeoPackage (see :func:`gridpart.io.write_plan`)."""
-        from gridpart.io import write_plan
+        """Write the plan to a GeoPackage (see :func:`gridpart.outputs.io.write_plan`)."""
+        from gridpart.outputs.io import write_plan
 
         write_plan(self, path, **kwargs)
 
     def register(self, *, language: str = "zh") -> pd.DataFrame:
-        """The street office's register, one row per grid (see :func:`gridpart.register.register`)."""
-        from gridpart.register import register
+        """The street office's register, one row per grid (see :func:`gridpart.rules.ledger.register`)."""
+        from gridpart.rules.ledger import register
 
         return register(self, language=language)
 
     def to_register(self, path, *, language: str = "zh"):
-        """Write the register to ``.csv`` (UTF-8 with BOM) or ``.xlsx`` (see :func:`gridpart.register.write_register`)."""
-        from gridpart.register import write_register
+        """Write the register to ``.csv`` (UTF-8 with BOM) or ``.xlsx`` (see :func:`gridpart.rules.ledger.write_register`)."""
+        from gridpart.rules.ledger import write_register
 
         return write_register(self, path, language=language)
 
@@ -140,16 +140,51 @@ class GridPlan:
             f"within ±10% / ±20% of target: {card['share_within_10pct']:.1%} / {card['share_within_20pct']:.1%}",
             f"contiguous: {card['contiguous_share']:.0%}; internal boundary on roads: {card['road_share']:.1%}",
             f"unplaced households: {int(self.unplaced['households'].sum()) if len(self.unplaced) else 0}",
-            f"status: " + ", ".join(f"{k} {v}" for k, v in self.status["status"].value_counts().items()),
+            "status: " + ", ".join(f"{k} {v}" for k, v in self.status["status"].value_counts().items()),
         ]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        """Summary table and a small static map (see :func:`gridpart.plot.plan_html`)."""
-        from gridpart.plot import plan_html
+        """Summary table and a small static map (see :func:`gridpart.outputs.plot.plan_html`)."""
+        from gridpart.outputs.plot import plan_html
 
         return plan_html(self)
 
     def __repr__(self) -> str:
         return (f"GridPlan({len(self.grids)} grids, {len(self.households)} household points, "
                 f"{len(self.unplaced)} unplaced, crs={self.crs.to_string() if self.crs else None})")
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a re-partition changed.
+
+    Attributes
+    ----------
+    grids : DataFrame
+        One row per old grid: ``old_grid_id``, ``old_code``, ``old_community_id``,
+        ``fate`` (one of :data:`gridpart.pipeline.repartition.FATES`), ``new_grid_id`` (the grid that carries
+        it on, NA when merged or dissolved), ``new_grids`` (every new grid that
+        holds some of its households or atoms, ``;``-separated), ``new_code``,
+        ``new_community_id``, ``households`` (in it today), ``households_kept``
+        (still in ``new_grid_id``) and ``households_moved``.
+    households : DataFrame
+        Indexed like the input households: ``households``, ``old_grid_id``
+        (NA when no old grid held the point), ``new_grid_id`` (NA when
+        unplaced), ``change`` (``kept``, ``moved``, ``new``: no old grid, or
+        ``unplaced``) and ``keeps_mates`` (stays in the new grid that matches
+        its old grid, see :func:`grid_mates_kept`).
+    summary : Series
+        ``households`` (all), ``kept``, ``moved``, ``new``, ``unplaced`` (they
+        add up to ``households``), ``share_kept`` (kept over those with an
+        old grid), ``share_mates_kept``, ``grids_old``, ``grids_new``,
+        ``grids_touched`` (old grids resized, split, merged or dissolved) and
+        one count per fate.
+    """
+
+    grids: pd.DataFrame
+    households: pd.DataFrame
+    summary: pd.Series
+
+    def _repr_html_(self) -> str:
+        return self.summary.to_frame("value")._repr_html_()

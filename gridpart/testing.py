@@ -10,27 +10,11 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
-from gridpart.problem import Band, SubProblem, edge_costs
+from gridpart.geometry.graph import labels_contiguous
+from gridpart.model.problem import Band, SubProblem, edge_costs
 
 __all__ = ["assert_valid_plan", "grid_subproblem", "labels_contiguous"]
-
-
-def labels_contiguous(n: int, edges: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """For each label, whether its atoms form one connected piece of the graph.
-
-    Returns a boolean array indexed by label (0..labels.max()).
-    """
-    same = labels[edges[:, 0]] == labels[edges[:, 1]]
-    e = edges[same]
-    g = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
-    _, comp = connected_components(g, directed=False)
-    pieces = pd.DataFrame({"label": labels, "comp": comp}).groupby("label")["comp"].nunique()
-    out = np.zeros(int(labels.max()) + 1 if len(labels) else 0, dtype=bool)
-    out[pieces.index.to_numpy()] = pieces.to_numpy() == 1
-    return out
 
 
 def grid_subproblem(rows: int, cols: int, *, k: int, households: int | np.ndarray = 100,

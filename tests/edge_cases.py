@@ -147,7 +147,7 @@ def _ll(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _gcj(gdf: gpd.GeoDataFrame, system: str = "gcj02") -> gpd.GeoDataFrame:
     """The layer as a web map would give it: GCJ-02 (or BD-09) lon/lat labelled EPSG:4326."""
-    from gridpart.coords import from_wgs84
+    from gridpart.inputs.coords import from_wgs84
 
     ll = gdf.to_crs("EPSG:4326")
     return ll.set_geometry(from_wgs84(ll.geometry.values, system), crs="EPSG:4326")

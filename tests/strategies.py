@@ -225,8 +225,8 @@ def atoms_and_edges(roads, households, *, limit, communities=None, target: float
     Returns ``(blocks, segments, households, atoms, edges)``: households gain
     ``block_id`` and ``atom_id``; blocks and atoms gain ``households``.
     """
-    from gridpart.adjacency import atom_edges
-    from gridpart.blocks import attach_households, blocks_from_roads, split_big_blocks
+    from gridpart.geometry.adjacency import atom_edges
+    from gridpart.geometry.blocks import attach_households, blocks_from_roads, split_big_blocks
 
     b = blocks_from_roads(roads, limit=limit, communities=communities)
     blocks = b.blocks.copy()

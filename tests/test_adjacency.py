@@ -1,4 +1,4 @@
-"""Tests for gridpart.adjacency: the atom graph and what its edges run along."""
+"""Tests for gridpart.geometry.adjacency: the atom graph and what its edges run along."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridpart.adjacency import EDGE_KINDS, adjacency_graph, atom_edges
-from gridpart.blocks import blocks_from_roads
+from gridpart.geometry.adjacency import EDGE_KINDS, adjacency_graph, atom_edges
+from gridpart.geometry.blocks import blocks_from_roads
 from gridpart.datasets.synthetic import synthetic_city
-from gridpart.problem import Band, build_subproblems
+from gridpart.model.problem import Band, build_subproblems
 from strategies import atoms_and_edges, cities, study_box
 
 CRS = "EPSG:32650"
@@ -182,8 +182,8 @@ def test_a_single_atom_has_an_empty_integer_edge_table():
 def test_corner_contacts_are_marked_only_where_another_link_exists():
     import pandas as pd
 
-    from gridpart.adjacency import mark_corner_contacts
-    from gridpart.problem import CORNER_COST, edge_costs
+    from gridpart.geometry.adjacency import mark_corner_contacts
+    from gridpart.model.problem import CORNER_COST, edge_costs
 
     # a 2 x 2 lattice of blocks round a crossing: 0-1, 1-3, 3-2, 2-0 along streets, and the
     # diagonals 0-3 and 1-2 touching for 2 m where the crossing's street space was shared out

@@ -1,4 +1,4 @@
-"""Tests of gridpart.atlas: the PDF has a cover and one page per grid, with the grid's facts."""
+"""Tests of gridpart.outputs.atlas: the PDF has a cover and one page per grid, with the grid's facts."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 import gridpart as gp  # noqa: E402
-from gridpart import atlas as gatlas  # noqa: E402
-from gridpart import plot as gplot  # noqa: E402
+from gridpart.outputs import atlas as gatlas  # noqa: E402
+from gridpart.outputs import plot as gplot  # noqa: E402
+from gridpart.outputs import style as gstyle  # noqa: E402
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -144,12 +145,12 @@ def test_errors_name_the_argument(plan, tmp_path):
 
 
 def test_warns_without_cjk_font_when_text_is_chinese(coded, tmp_path, monkeypatch):
-    monkeypatch.setattr(gplot, "_font_cache", {"name": None})
-    monkeypatch.setattr(gplot, "_warned", set())
+    monkeypatch.setattr(gstyle, "_font_cache", {"name": None})
+    monkeypatch.setattr(gstyle, "_warned", set())
     chinese_only = coded.grids.drop(columns=["limits_en"], errors="ignore")  # no English four limits
     with pytest.warns(UserWarning, match="no CJK font"):
         dataclasses.replace(coded, grids=chinese_only).atlas(tmp_path / "nofont.pdf", grids=[1])
-    monkeypatch.setattr(gplot, "_warned", set())
+    monkeypatch.setattr(gstyle, "_warned", set())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         plain = coded.grids.drop(columns=[c for c in coded.grids if c in ("limits", "places")])

@@ -1,4 +1,4 @@
-"""gridpart.batch: many areas, any executor, atomic files, restart after a kill gives the same results."""
+"""gridpart.pipeline.batch: many areas, any executor, atomic files, restart after a kill gives the same results."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 
 import gridpart as gp
-from gridpart.batch import Area, dask_executor, find_areas, run_batch
+from gridpart.pipeline.batch import Area, dask_executor, find_areas, run_batch
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.errors import InputError
 
@@ -185,7 +185,7 @@ def test_a_registered_strategy_runs_in_spawned_batch_workers(areas, tmp_path, mo
     sys.path.insert(0, str(Path(__file__).parent))
     import custom_strategies
 
-    monkeypatch.setitem(gp.solve.STRATEGIES, "seed_in_worker", custom_strategies.seed_with_pid)
+    monkeypatch.setitem(gp.pipeline.partition.STRATEGIES, "seed_in_worker", custom_strategies.seed_with_pid)
     subset = [a for a in find_areas(areas) if a.name in ("area00", "area03")]
     with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as ex:
         table = run_batch(subset, tmp_path / "out", executor=ex, progress=False, strategy="seed_in_worker", **OPTS)

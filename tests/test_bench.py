@@ -18,7 +18,7 @@ from gridpart.bench import (
     run_bench,
 )
 from gridpart.errors import InputError
-from gridpart.solve import STRATEGIES
+from gridpart.pipeline.partition import STRATEGIES
 from gridpart.testing import grid_subproblem, labels_contiguous
 
 # --------------------------------------------------------------------------- instances and input
@@ -160,13 +160,13 @@ def test_reference_and_stations_files_are_checked_before_any_run(tmp_path, refer
 
 
 def test_a_reference_of_other_households_fails_before_the_strategy_runs(monkeypatch, reference_files):
-    import gridpart.solve
+    import gridpart.pipeline.partition
     from gridpart.bench import run_one
 
     def no_solve(*args, **kwargs):
         raise AssertionError("the strategy ran")
 
-    monkeypatch.setattr(gridpart.solve, "partition", no_solve)
+    monkeypatch.setattr(gridpart.pipeline.partition, "partition", no_solve)
     with pytest.raises(InputError, match=r"reference: \d+ of the plan's \d+ household rows are not in the reference"):
         run_one("synthetic-1200", "seed", reference=reference_files[0])
 
@@ -269,7 +269,7 @@ def test_a_peer_through_partition_gets_the_same_atoms():
 
 
 def test_register_strategy_checks_its_input():
-    from gridpart.solve import register_strategy
+    from gridpart.pipeline.partition import register_strategy
 
     with pytest.raises(InputError) as err:
         register_strategy("", 3)

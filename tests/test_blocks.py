@@ -1,4 +1,4 @@
-"""Tests for gridpart.blocks: faces of the road network, attaching households, building cells."""
+"""Tests for gridpart.geometry.blocks: faces of the road network, attaching households, building cells."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridpart.blocks import attach_households, blocks_from_roads, close_undershoots, split_big_blocks
+from gridpart.geometry.blocks import attach_households, blocks_from_roads, close_undershoots, split_big_blocks
 from gridpart.datasets.synthetic import synthetic_city
 from strategies import atoms_and_edges, cities, community_strip_case, study_box
 
@@ -320,7 +320,7 @@ def test_a_reprojected_network_keeps_its_blocks():
     lines = [[(0, 0), (450, 0), (450, 200), (0, 200), (0, 0)], [(150, 0), (150, 200)], [(300, 0), (300, 200)],
              [(0, 100), (450, 100)]]
     roads = _roads(lines)
-    from gridpart.coords import from_wgs84, to_wgs84
+    from gridpart.inputs.coords import from_wgs84, to_wgs84
 
     ll = roads.to_crs("EPSG:4326")
     round_trip = ll.set_geometry(to_wgs84(from_wgs84(ll.geometry.values, "bd09"), "bd09"), crs=ll.crs)
@@ -354,7 +354,7 @@ def test_a_t_that_stops_20_m_short_closes_its_block():
 
 
 def test_close_gaps_joins_in_the_line_s_direction_and_reports_the_rest():
-    from gridpart.blocks import close_gaps
+    from gridpart.geometry.blocks import close_gaps
 
     lines = _roads([
         RING,
@@ -392,7 +392,7 @@ def _lattice_with_margin(households_in_margin=0, communities=("1",)):
 
 
 def test_an_empty_margin_touching_many_blocks_is_shared_out_among_them():
-    from gridpart.blocks import absorb_hubs
+    from gridpart.geometry.blocks import absorb_hubs
 
     blocks = _lattice_with_margin()
     out = absorb_hubs(blocks)
@@ -409,14 +409,14 @@ def test_an_empty_margin_touching_many_blocks_is_shared_out_among_them():
 
 
 def test_a_margin_with_households_or_few_neighbours_stays():
-    from gridpart.blocks import absorb_hubs
+    from gridpart.geometry.blocks import absorb_hubs
 
     assert len(absorb_hubs(_lattice_with_margin(households_in_margin=5))) == 17
     assert len(absorb_hubs(_lattice_with_margin(), min_neighbours=13)) == 17
 
 
 def test_a_margin_is_shared_only_within_its_community():
-    from gridpart.blocks import absorb_hubs
+    from gridpart.geometry.blocks import absorb_hubs
 
     # the margin belongs to A and touches six of A's blocks (and six of B's)
     out = absorb_hubs(_lattice_with_margin(communities=("A", "B")), min_neighbours=6)
@@ -452,7 +452,7 @@ def test_a_median_is_street_space_shared_by_the_blocks_beside_it(width):
     north = b.blocks[b.blocks.geometry.centroid.y > Y0 + 100]
     assert shapely.area(north.geometry.values).sum() == pytest.approx(300 * 100, rel=1e-3)
     # and that boundary is 学院路, a road, for the adjacency and the four limits
-    from gridpart.adjacency import atom_edges
+    from gridpart.geometry.adjacency import atom_edges
 
     atoms = b.blocks.rename(columns={"block_id": "atom_id"}).assign(block_id=lambda d: d["atom_id"])
     edges = atom_edges(atoms, b.segments)
@@ -476,7 +476,7 @@ def test_a_narrow_face_with_households_is_land():
 
 
 def test_a_wide_empty_park_is_not_street_space():
-    from gridpart.blocks import street_space
+    from gridpart.geometry.blocks import street_space
 
     faces = np.array([shapely.box(0, 0, 120, 90), shapely.box(0, 0, 400, 10)])
     assert street_space(faces).tolist() == [False, True]
@@ -505,7 +505,7 @@ def _cores_with_gaps(seed: int, n: int = 30, road_m: float = 6.0):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_share_out_gaps_tiles_the_limit_and_gives_each_gap_to_the_nearest_core(seed):
-    from gridpart.blocks import share_out_gaps
+    from gridpart.geometry.blocks import share_out_gaps
 
     cores, limit = _cores_with_gaps(seed)
     grown = share_out_gaps(cores, limit=limit)
@@ -528,7 +528,7 @@ def test_share_out_gaps_tiles_the_limit_and_gives_each_gap_to_the_nearest_core(s
 def test_share_out_gaps_seeds_follow_the_gaps_not_the_cores(monkeypatch):
     # two 20 km blocks side by side and a 100 m margin: the seeds go along the margin,
     # spaced by its width, not every 5 m along 80 km of block boundaries
-    from gridpart.blocks import share_out_gaps
+    from gridpart.geometry.blocks import share_out_gaps
 
     cores = np.array([shapely.box(0, 0, 20_000, 20_000), shapely.box(20_000, 0, 40_000, 20_000)])
     limit = shapely.box(-100, -100, 40_100, 20_100)
@@ -546,7 +546,7 @@ def test_a_big_block_is_cut_along_its_dead_end_street_before_between_buildings()
     # issue 18 item 5: a 200 x 100 m block whose street stops 40 m short (a real gap, not joined):
     # the block holds more than the band allows; the cut follows the street and its straight
     # extension (x = 100), not the line between the buildings (x = 107.5 for these two)
-    from gridpart.adjacency import atom_edges
+    from gridpart.geometry.adjacency import atom_edges
     from gridpart.errors import BigBlockWarning
 
     roads = _roads([RING, [(100, 0), (100, 60)]])

@@ -100,7 +100,7 @@ def test_partition_band_and_verbose(sample_files, tmp_path):
                          "--strategy", "seed", "-o", out, "-v"])
     assert code == 0, err
     assert gp.read_plan(out).params["band"] == [300.0, 500.0]
-    assert "gridpart.solve" in err  # progress logged at INFO with -v
+    assert "gridpart.pipeline.partition" in err  # progress logged at INFO with -v
 
 
 def test_partition_from_osm_estimates_households(tmp_path):

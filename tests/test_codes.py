@@ -1,4 +1,4 @@
-"""Tests for gridpart.codes: community codes, grid codes, reading order."""
+"""Tests for gridpart.rules.codes: community codes, grid codes, reading order."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridpart.codes import CODE_DIGITS, DEFAULT_PREFIX, community_codes, grid_codes, reading_order
+from gridpart.rules.codes import CODE_DIGITS, DEFAULT_PREFIX, community_codes, grid_codes, reading_order
 from gridpart.errors import InputError
 
 CRS = "EPSG:32650"
@@ -154,7 +154,7 @@ def test_a_community_of_more_than_999_grids_gets_wider_codes_with_a_warning():
     import geopandas as gpd
     import shapely
 
-    from gridpart.codes import grid_codes
+    from gridpart.rules.codes import grid_codes
 
     cells = [shapely.box(441000 + 10 * i, 4427000 + 10 * j, 441010 + 10 * i, 4427010 + 10 * j)
              for j in range(20) for i in range(55)]
@@ -170,7 +170,7 @@ def test_a_community_of_more_than_999_grids_gets_wider_codes_with_a_warning():
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4)), min_size=1, max_size=30),
        st.lists(st.integers(0, 3), min_size=0, max_size=6), st.sampled_from([2, 3]), st.randoms(use_true_random=False))
 def test_carried_grid_codes_are_kept_and_new_ones_never_reuse_a_number(moves, retired_seq, width, rnd):
-    from gridpart.codes import carry_grid_codes
+    from gridpart.rules.codes import carry_grid_codes
 
     # old grids: numbered 1.. in each of four communities; each then stays, moves to
     # another community (merge, moved boundary) or is new (a split-off grid)
@@ -198,7 +198,7 @@ def test_carried_grid_codes_are_kept_and_new_ones_never_reuse_a_number(moves, re
 
 
 def test_carried_community_codes_given_generated_and_new():
-    from gridpart.codes import carry_community_codes
+    from gridpart.rules.codes import carry_community_codes
 
     boxes = [shapely.box(X0 + 100 * i, Y0, X0 + 100 * i + 90, Y0 + 90) for i in range(4)]
     now = gpd.GeoDataFrame({"community_id": ["A", "C", "N1", "N2"], "code": [None, None, None, "110108001077"]},

@@ -1,4 +1,4 @@
-"""Tests for gridpart.coords: GCJ-02 / BD-09 conversion and the coords= option."""
+"""Tests for gridpart.inputs.coords: GCJ-02 / BD-09 conversion and the coords= option."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
 
 import gridpart as gp
-from gridpart.coords import (
+from gridpart.inputs.coords import (
     bd09_to_gcj02,
     convert_layer,
     coords_by_layer,

@@ -1,4 +1,4 @@
-"""Tests of gridpart.crs: choosing the working CRS, checking and reprojecting layers."""
+"""Tests of gridpart.inputs.crs: choosing the working CRS, checking and reprojecting layers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
-from gridpart.crs import check_crs, is_web_mercator, prepare_crs, to_working, working_crs
+from gridpart.inputs.crs import check_crs, is_web_mercator, prepare_crs, to_working, working_crs
 from gridpart.errors import CRSError, InputError, Problems
 
 BEIJING = (116.30, 39.95, 116.40, 40.02)  # Haidian, lon/lat
@@ -76,7 +76,7 @@ def test_cgcs2000_outside_china_falls_back_to_utm():
 
 
 def test_working_crs_is_logged(caplog):
-    with caplog.at_level(logging.INFO, logger="gridpart.crs"):
+    with caplog.at_level(logging.INFO, logger="gridpart.inputs.crs"):
         working_crs("EPSG:3857", to("EPSG:3857", BEIJING))
     assert "EPSG:32650" in caplog.text and "Web Mercator" in caplog.text
 
@@ -172,7 +172,7 @@ def test_to_working_reprojects_each_layer_from_its_own_crs(caplog):
         "communities": layer(utm, Point(x, y)),
         "parcels": None,
     }
-    with caplog.at_level(logging.INFO, logger="gridpart.crs"):
+    with caplog.at_level(logging.INFO, logger="gridpart.inputs.crs"):
         out = to_working(layers, utm)
     assert list(out) == list(layers)
     assert out["parcels"] is None

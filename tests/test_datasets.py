@@ -12,7 +12,7 @@ import pytest
 import gridpart
 from gridpart.datasets import LAYERS, Sample, available, get_path, load_sample
 from gridpart.errors import InputError
-from gridpart.osm import estimate_households
+from gridpart.inputs.osm import estimate_households
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

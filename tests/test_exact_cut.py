@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import gridpart as gp
 from gridpart.errors import InputError
-from gridpart.problem import Band, SubProblem
+from gridpart.model.problem import Band, SubProblem
 from gridpart.solvers.exact_cut import (
     CONTIGUITY,
     cut_objective,

@@ -1,4 +1,4 @@
-"""Tests of gridpart.explore: a folium map with a layer per kind of feature, no tiles by default."""
+"""Tests of gridpart.outputs.explore: a folium map with a layer per kind of feature, no tiles by default."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 import gridpart as gp
-from gridpart.explore import LAYERS, _feature_count
+from gridpart.outputs.explore import LAYERS, _feature_count
 
 folium = pytest.importorskip("folium")
 
@@ -75,7 +75,7 @@ def test_grid_tooltips_carry_the_register_fields(plan):
     assert props["limits"].startswith("东至")
     assert props["households"] == f"{grids['households'].iloc[0]:,.0f}"
     # neighbouring grids get different fills, as on the static map
-    from gridpart.plot import grid_adjacency
+    from gridpart.outputs.plot import grid_adjacency
 
     fill = {f["properties"]["grid_id"]: f["properties"]["_colour"] for f in layer.data["features"]}
     assert all(fill[str(a)] != fill[str(b)] for a, b in grid_adjacency(plan).edges)

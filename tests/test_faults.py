@@ -20,7 +20,7 @@ import pytest
 
 import gridpart as gp
 import gridpart.cli as cli
-import gridpart.io as gio
+import gridpart.outputs.io as gio
 import gridpart.solvers.lns as lns
 from edge_cases import base
 from gridpart.datasets.synthetic import synthetic_city

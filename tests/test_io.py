@@ -1,4 +1,4 @@
-"""Tests for gridpart.io: GeoPackage round trip and atomic writes."""
+"""Tests for gridpart.outputs.io: GeoPackage round trip and atomic writes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 import gridpart as gp
-import gridpart.io as gio
+import gridpart.outputs.io as gio
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.errors import InputError
 from gridpart.testing import assert_valid_plan

@@ -1,4 +1,4 @@
-"""Tests for gridpart.kinds: atom parcels, keeping units and compounds apart, grid kinds."""
+"""Tests for gridpart.rules.kinds: atom parcels, keeping units and compounds apart, grid kinds."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import gridpart as gp
 from gridpart.errors import InputError
-from gridpart.kinds import (
+from gridpart.rules.kinds import (
     COMPOUND_REASON,
     DEDICATED_REASON,
     GRID_KINDS,
@@ -27,7 +27,7 @@ from gridpart.kinds import (
     solver_edges,
     unmix_compounds,
 )
-from gridpart.problem import Band
+from gridpart.model.problem import Band
 from gridpart.testing import assert_valid_plan, grid_subproblem, labels_contiguous
 
 CRS = "EPSG:32650"

@@ -1,4 +1,4 @@
-"""Tests for gridpart.limits: four-limit (四至) text, fallbacks, languages, geometry."""
+"""Tests for gridpart.rules.four_limits: four-limit (四至) text, fallbacks, languages, geometry."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridpart.blocks import noded_segments
+from gridpart.geometry.blocks import noded_segments
 from gridpart.errors import InputError
-from gridpart.limits import (
+from gridpart.rules.four_limits import (
     FALLBACK_ZH,
     SIDES,
     check_limits,

@@ -1,4 +1,4 @@
-"""Tests for gridpart.naming: kinds, codes and limits on partitioned plans, recoding, and the
+"""Tests for gridpart.rules.naming: kinds, codes and limits on partitioned plans, recoding, and the
 acceptance case of issue 4 on the Beijing sample."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import pytest
 import shapely
 
 import gridpart as gp
-from gridpart.codes import reading_order
+from gridpart.rules.codes import reading_order
 from gridpart.errors import InputError
-from gridpart.kinds import GRID_KINDS
-from gridpart.limits import SIDES, check_limits, is_fallback
-from gridpart.naming import NAMING_COLUMNS, recode
+from gridpart.rules.kinds import GRID_KINDS
+from gridpart.rules.four_limits import SIDES, check_limits, is_fallback
+from gridpart.rules.naming import NAMING_COLUMNS, recode
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0

@@ -1,4 +1,4 @@
-"""Tests for gridpart.osm: reading OSM files and estimating households."""
+"""Tests for gridpart.inputs.osm: reading OSM files and estimating households."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from shapely.geometry import Point, box
 
 import gridpart as gp
 from gridpart.errors import InputError
-from gridpart.osm import (
+from gridpart.inputs.osm import (
     HouseholdParams,
     OSMData,
     estimate_households,
@@ -23,7 +23,7 @@ from gridpart.osm import (
     read_bounds,
     read_osm,
 )
-from gridpart.schema import HIGHWAY_KIND
+from gridpart.inputs.schema import HIGHWAY_KIND
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 BEIJING_OSM = SHARED / "beijing-xueyuanlu.osm"

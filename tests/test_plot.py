@@ -1,4 +1,4 @@
-"""Tests of gridpart.plot: the map renders, neighbours differ, Chinese text has a font."""
+"""Tests of gridpart.outputs.plot: the map renders, neighbours differ, Chinese text has a font."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
 import gridpart as gp  # noqa: E402
-from gridpart import plot as gplot  # noqa: E402
+from gridpart.outputs import plot as gplot  # noqa: E402
+from gridpart.outputs import style as gstyle  # noqa: E402
 
 CHINESE_TITLE = "学院路街道 网格划分"
 
@@ -160,12 +161,12 @@ def test_zoomed_map_draws_nothing_outside_the_frame(plan):
 
 
 def test_round_scale_lengths():
-    assert gplot._round_length(1000) == 200
-    assert gplot._round_length(1300) == 200
-    assert gplot._round_length(2600) == 500
-    assert gplot._round_length(9000) == 1000
-    assert gplot._length_text(2000) == "2 km"
-    assert gplot._length_text(500) == "500 m"
+    assert gstyle._round_length(1000) == 200
+    assert gstyle._round_length(1300) == 200
+    assert gstyle._round_length(2600) == 500
+    assert gstyle._round_length(9000) == 1000
+    assert gstyle._length_text(2000) == "2 km"
+    assert gstyle._length_text(500) == "500 m"
 
 
 def test_chinese_text_renders_without_missing_glyphs(plan):
@@ -183,8 +184,8 @@ def test_chinese_text_renders_without_missing_glyphs(plan):
 
 
 def test_warns_once_without_cjk_font(plan, monkeypatch):
-    monkeypatch.setattr(gplot, "_font_cache", {"name": None})
-    monkeypatch.setattr(gplot, "_warned", set())
+    monkeypatch.setattr(gstyle, "_font_cache", {"name": None})
+    monkeypatch.setattr(gstyle, "_warned", set())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         plan.plot(title="Xueyuan Road", road_names=False)  # no CJK text: no warning
@@ -268,7 +269,7 @@ def test_labels_use_code_when_present(plan):
 def test_community_outlines(plan):
     two = plan.grids.copy()
     two["community_id"] = np.where(two["grid_id"] <= len(two) // 2, "A", "B")
-    lines = gplot._community_outlines(two.to_crs(plan.params["work_crs"]))
+    lines = gstyle.community_outlines(two.to_crs(plan.params["work_crs"]))
     assert len(lines) == 2
     ax = dataclasses.replace(plan, grids=two).plot(road_names=False)
     assert "community boundary" in [t.get_text() for t in ax.get_legend().get_texts()]
@@ -282,17 +283,17 @@ def test_cjk_font_from_environment(monkeypatch):
     font = gplot.cjk_font()
     assert font is not None
     path = font_manager.findfont(font_manager.FontProperties(family=font), fallback_to_default=False)
-    monkeypatch.setattr(gplot, "_font_cache", {})
+    monkeypatch.setattr(gstyle, "_font_cache", {})
     monkeypatch.setenv(gplot.CJK_FONT_ENV, path)
     assert gplot.cjk_font() == font or "CJK" in gplot.cjk_font()
-    monkeypatch.setattr(gplot, "_font_cache", {})
+    monkeypatch.setattr(gstyle, "_font_cache", {})
     monkeypatch.setenv(gplot.CJK_FONT_ENV, "/nonexistent/font.otf")
     assert gplot.cjk_font() is not None  # falls back to the other places
 
 
 def test_packaged_cjk_fonts_are_found(monkeypatch):
     pytest.importorskip("mplfonts")
-    files = gplot._packaged_cjk_files()
+    files = gstyle._packaged_cjk_files()
     assert files and "SansCJK" in files[0]
     # with matplotlib knowing no CJK font, the packaged one is used (the system is not scanned)
     known = {"calls": 0}
@@ -301,8 +302,8 @@ def test_packaged_cjk_fonts_are_found(monkeypatch):
         known["calls"] += 1
         return [] if known["calls"] == 1 else ["Noto Sans CJK SC"]
 
-    monkeypatch.setattr(gplot, "_font_cache", {})
-    monkeypatch.setattr(gplot, "_known_cjk_names", no_known_until_added)
+    monkeypatch.setattr(gstyle, "_font_cache", {})
+    monkeypatch.setattr(gstyle, "_known_cjk_names", no_known_until_added)
     monkeypatch.setattr(gplot, "_system_cjk_files", lambda: pytest.fail("system fonts scanned first"))
     added = []
     monkeypatch.setattr(gplot, "_add_font_files", lambda paths: added.extend(paths) or [])
@@ -349,15 +350,15 @@ def test_repr_html_has_table_and_map(plan):
 
 
 def test_without_cjk_font_road_names_fall_back_to_english(plan, monkeypatch):
-    monkeypatch.setattr(gplot, "_font_cache", {"name": None})
-    monkeypatch.setattr(gplot, "_warned", set())
+    monkeypatch.setattr(gstyle, "_font_cache", {"name": None})
+    monkeypatch.setattr(gstyle, "_warned", set())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ax = plan.plot()
     assert not [w for w in caught if "CJK font" in str(w.message)]  # nothing would be drawn as boxes
     names = [t.get_text() for t in ax.texts if t.get_gid() == "road_name"]
     assert "Xueyuan Road" in names
-    assert not [n for n in names if gplot._has_cjk(n)]
+    assert not [n for n in names if gstyle.has_cjk(n)]
 
 
 def test_repr_html_leaves_out_the_map_of_big_plans(plan, monkeypatch):

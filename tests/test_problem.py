@@ -1,4 +1,4 @@
-"""Tests for gridpart.problem: grid counts, cut costs and sub-problems."""
+"""Tests for gridpart.model.problem: grid counts, cut costs and sub-problems."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from gridpart.errors import GridCountWarning
-from gridpart.problem import (
+from gridpart.model.problem import (
     CUT_COST_PER_M,
     INSIDE_COST_PER_M,
     Band,
@@ -165,7 +165,7 @@ def test_n_grids_overrides_the_count():
 
 
 def test_band_from_target():
-    from gridpart.schema import Target
+    from gridpart.inputs.schema import Target
 
     band = Band.from_target(Target(households=300, persons=1000, tolerance=0.1))
     assert (band.lo, band.hi, band.centre) == pytest.approx((270, 330, 300))

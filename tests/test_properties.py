@@ -31,7 +31,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gridpart as gp
-from gridpart.blocks import SNAP_DISTANCE_M
+from gridpart.geometry.blocks import SNAP_DISTANCE_M
 from gridpart.errors import GridpartError, RepairWarning
 from gridpart.testing import assert_valid_plan
 from strategies import cities, study_box

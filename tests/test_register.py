@@ -1,4 +1,4 @@
-"""Tests for gridpart.register: the register table and its CSV / Excel export."""
+"""Tests for gridpart.rules.ledger: the register table and its CSV / Excel export."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import shapely
 
 import gridpart as gp
 from gridpart.errors import InputError
-from gridpart.register import COLUMNS_ZH, register, write_register
+from gridpart.rules.ledger import COLUMNS_ZH, register, write_register
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0

@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gridpart as gp
-from gridpart.codes import DEFAULT_PREFIX
+from gridpart.rules.codes import DEFAULT_PREFIX
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.errors import InputError
-from gridpart.problem import Band
-from gridpart.repartition import FATES, _out_of_band, _solve_window, grid_mates_kept, recode_grids
+from gridpart.model.problem import Band
+from gridpart.pipeline.repartition import FATES, _out_of_band, _solve_window, grid_mates_kept, recode_grids
 from gridpart.testing import assert_valid_plan, grid_subproblem
 
 TARGET = 300
@@ -440,7 +440,7 @@ def test_persons_scope_follows_the_old_plans_persons_band(persons_city):
 
 def test_persons_soft_moves_nobody_for_persons_and_warns(persons_city, caplog):
     roads, hh, comm, new, old, hh_only, hard = persons_city
-    with caplog.at_level("WARNING", logger="gridpart.repartition"):
+    with caplog.at_level("WARNING", logger="gridpart.pipeline.repartition"):
         soft = gp.repartition(old, roads, hh, communities=new, target=SOFT, time_limit=10, seed=0)
     assert_valid_plan(soft, hh)
     # a soft persons band never makes a grid invalid: the same households move as without it

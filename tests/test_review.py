@@ -1,4 +1,4 @@
-"""Tests for gridpart.review: each measure on a hand-built plan whose answer is known, and properties."""
+"""Tests for gridpart.outputs.review: each measure on a hand-built plan whose answer is known, and properties."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import gridpart as gp
 from gridpart.plan import GridPlan
-from gridpart.review import flag_column, is_fallback, parse_limits, review
+from gridpart.outputs.review import flag_column, is_fallback, parse_limits, review
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0

@@ -1,4 +1,4 @@
-"""Tests of gridpart.schema: the Target, reading layers and the input validators."""
+"""Tests of gridpart.inputs.schema: the Target, reading layers and the input validators."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, box
 
 from gridpart.errors import CRSError, InputError, Problems
-from gridpart.schema import (
+from gridpart.inputs.schema import (
     HIGHWAY_KIND,
     ROAD_KINDS,
     Target,
@@ -294,7 +294,7 @@ class TestValidateRoads:
 
     def test_dropped_highway_rows_are_logged(self, roads, caplog):
         roads.loc[99] = ["platform", None, LineString([(0, 0), (1, 1)])]
-        with caplog.at_level(logging.INFO, logger="gridpart.schema"):
+        with caplog.at_level(logging.INFO, logger="gridpart.inputs.schema"):
             out, _ = validate_roads(roads)
         assert 99 not in out.index
         assert "dropped 1 of 7" in caplog.text and "platform" in caplog.text
@@ -323,7 +323,7 @@ class TestValidateRoads:
 
     def test_no_class_column_is_street_with_warning(self, roads, caplog):
         roads = roads.drop(columns=["highway"])
-        with caplog.at_level(logging.WARNING, logger="gridpart.schema"):
+        with caplog.at_level(logging.WARNING, logger="gridpart.inputs.schema"):
             out, _ = validate_roads(roads)
         assert (out["kind"] == "street").all()
         assert "neither a 'kind' nor a 'highway'" in caplog.text
@@ -553,7 +553,7 @@ class TestValidateCommunities:
 
     def test_single_community_gets_id_one(self, caplog):
         c = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs=UTM50)
-        with caplog.at_level(logging.WARNING, logger="gridpart.schema"):
+        with caplog.at_level(logging.WARNING, logger="gridpart.inputs.schema"):
             out = validate_communities(c)
         assert list(out["community_id"]) == ["1"]
         assert "community_id" in caplog.text

@@ -1,4 +1,4 @@
-"""Tests for gridpart.scoring: figures on a hand-built plan, and invariance to relabelling."""
+"""Tests for gridpart.outputs.scoring: figures on a hand-built plan, and invariance to relabelling."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import shapely
 import gridpart as gp
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.plan import GridPlan
-from gridpart.scoring import compare, score
+from gridpart.outputs.scoring import compare, score
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0
@@ -161,7 +161,7 @@ def test_cut_length_by_road_class(hand_plan):
 
 
 def test_walking_extent_is_at_least_the_straight_line():
-    from gridpart.scoring import walking_extent
+    from gridpart.outputs.scoring import walking_extent
 
     roads, hh, _ = synthetic_city(1500, seed=2)
     plan = gp.partition(roads, hh, strategy="seed", time_limit=5)
@@ -203,7 +203,7 @@ def _small_plan(lines, grids, households, *, crs: str = CRS) -> GridPlan:
 
 
 def test_walking_extent_takes_the_shorter_of_two_parallel_roads():
-    from gridpart.scoring import walking_extent
+    from gridpart.outputs.scoring import walking_extent
 
     # a straight road and an arc both join (0, 0) and (100, 0); the grid's centre is (100, 0)
     arc = [(0, 0), (50, 100), (100, 0)]
@@ -213,7 +213,7 @@ def test_walking_extent_takes_the_shorter_of_two_parallel_roads():
 
 
 def test_walking_extent_walks_from_mid_segment_and_past_a_stray_lane():
-    from gridpart.scoring import walking_extent
+    from gridpart.outputs.scoring import walking_extent
 
     # one road along y=0; a lane beside it that connects to nothing; the centre is (100, 0)
     plan = _small_plan([[(0, 0), (200, 0)], [(40, 20), (60, 20)]], {1: shapely.box(0, -10, 200, 10)},
@@ -250,8 +250,8 @@ def test_a_grid_carved_out_of_an_old_one_changes_its_households(hand_plan):
 def test_households_are_paired_by_a_maximum_weight_matching_not_by_largest_overlaps():
     # old o: 10 households to new n, 9 to new m; old p: 9 to n.  Mutual largest overlap pairs
     # o-n (10 kept, 18 changed); the best one-to-one pairing is o-m and p-n (18 kept, 10 changed).
-    from gridpart.repartition import grid_mates_kept
-    from gridpart.scoring import changed_households
+    from gridpart.pipeline.repartition import grid_mates_kept
+    from gridpart.outputs.scoring import changed_households
 
     w = [10, 4, 5, 9]
     old = pd.DataFrame({"grid_id": ["o", "o", "o", "p"], "households": w}, index=[5, 6, 7, 8])
@@ -263,7 +263,7 @@ def test_households_are_paired_by_a_maximum_weight_matching_not_by_largest_overl
 
 
 def test_households_placed_in_one_plan_only_changed_and_unplaced_in_both_do_not_count():
-    from gridpart.scoring import changed_households
+    from gridpart.outputs.scoring import changed_households
 
     old = pd.DataFrame({"grid_id": pd.array([1, 1, None, None, 2], dtype="Int64"), "households": [5, 5, 7, 3, 4]})
     new = old.assign(grid_id=pd.array([1, None, 1, None, 2], dtype="Int64"))
@@ -305,8 +305,8 @@ labels = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0,
 
 @given(rows=labels, seed=st.integers(0, 1000))
 def test_households_changed_is_the_fewest_under_any_pairing_symmetric_and_label_free(rows, seed):
-    from gridpart.repartition import grid_mates_kept
-    from gridpart.scoring import changed_households
+    from gridpart.pipeline.repartition import grid_mates_kept
+    from gridpart.outputs.scoring import changed_households
 
     old, new, w = (list(v) for v in zip(*rows))
     a = pd.DataFrame({"grid_id": old, "households": w})
@@ -350,7 +350,7 @@ def straight_road() -> GridPlan:
 
 
 def test_walks_along_a_straight_road_by_hand(straight_road):
-    from gridpart.scoring import station_walk
+    from gridpart.outputs.scoring import station_walk
 
     walk = station_walk(straight_road, _stations((0, 0)))
     assert walk.name == "station_walk_m" and list(walk.index) == list(straight_road.households.index)
@@ -360,7 +360,7 @@ def test_walks_along_a_straight_road_by_hand(straight_road):
 
 
 def test_share_within_thirty_minutes_at_four_and_a_half_km_an_hour(straight_road):
-    from gridpart.scoring import WALK_SPEED_KMH
+    from gridpart.outputs.scoring import WALK_SPEED_KMH
 
     assert WALK_SPEED_KMH * 1000 / 60 * 30 == 2250  # the household at 2,250 m is within, 2,251 m beyond
     card = score(straight_road, stations=_stations((0, 0)))
@@ -373,7 +373,7 @@ def test_share_within_thirty_minutes_at_four_and_a_half_km_an_hour(straight_road
 
 
 def test_the_walk_follows_the_roads_not_the_straight_line():
-    from gridpart.scoring import station_walk
+    from gridpart.outputs.scoring import station_walk
 
     # two parallel roads 60 m apart, joined only at x = 1000; a parallel arc beside the first 100 m
     lines = [[(0, 0), (100, 0)], [(0, 0), (50, 100), (100, 0)], [(100, 0), (1000, 0)], [(1000, 0), (1000, 60)],
@@ -395,7 +395,7 @@ def test_the_walk_follows_the_roads_not_the_straight_line():
 
 
 def test_a_stray_lane_strands_no_one():
-    from gridpart.scoring import station_walk
+    from gridpart.outputs.scoring import station_walk
 
     # a lane 20 m off the road that connects to nothing; a household and a station beside it
     plan = _small_plan([[(0, 0), (1000, 0)], [(500, 20), (500, 60)]], {1: shapely.box(0, -50, 1000, 70)},
@@ -406,7 +406,7 @@ def test_a_stray_lane_strands_no_one():
 
 
 def test_which_station_serves_a_grid():
-    from gridpart.scoring import station_walk
+    from gridpart.outputs.scoring import station_walk
 
     plan = _small_plan([[(0, 0), (1000, 0)], [(1000, 0), (3000, 0)]],
                        {1: shapely.box(0, -50, 1000, 50), 2: shapely.box(1000, -50, 2000, 50)},
@@ -422,7 +422,7 @@ def test_which_station_serves_a_grid():
 
 
 def test_station_walks_are_measured_in_metres_whatever_the_crs():
-    from gridpart.scoring import station_walk
+    from gridpart.outputs.scoring import station_walk
 
     lines = [[(0, 0), (800, 0)], [(800, 0), (800, 900)]]
     hh = [(700, 20, 1, 1), (790, 600, 1, 1)]
@@ -478,7 +478,7 @@ points = st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_s
 
 @given(where=points, a=st.floats(1, 40), b=st.floats(1, 40), named=st.booleans())
 def test_share_within_walk_is_a_share_monotone_in_minutes(city_plan, where, a, b, named):
-    from gridpart.scoring import station_walk
+    from gridpart.outputs.scoring import station_walk
 
     x0, y0, x1, y1 = city_plan.grids.to_crs(CRS).total_bounds
     xy = np.array(where) * [x1 - x0, y1 - y0] + [x0, y0]

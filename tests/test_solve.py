@@ -1,4 +1,4 @@
-"""Tests for gridpart.solve.partition: invariants of plans on random road networks."""
+"""Tests for gridpart.pipeline.partition.partition: invariants of plans on random road networks."""
 
 from __future__ import annotations
 
@@ -429,7 +429,7 @@ def test_a_registered_strategy_is_named_in_its_error(district):
         with pytest.raises(SolverError, match="strategy 'negative_labels' on community 'C1'"):
             gp.partition(roads, hh, communities=comm, strategy="negative_labels")
     finally:
-        gp.solve.STRATEGIES.pop("negative_labels")
+        gp.pipeline.partition.STRATEGIES.pop("negative_labels")
 
 
 def test_whole_number_labels_with_gaps_are_renumbered(district):
@@ -461,7 +461,7 @@ def test_a_registered_strategy_runs_in_spawned_workers(district, monkeypatch):
     # workers started afresh (the default on macOS and Windows): the registry in them is gridpart's own
     monkeypatch.setattr(gp.solve, "ProcessPoolExecutor",
                         functools.partial(ProcessPoolExecutor, mp_context=multiprocessing.get_context("spawn")))
-    monkeypatch.setitem(gp.solve.STRATEGIES, "seed_in_worker", custom_strategies.seed_with_pid)
+    monkeypatch.setitem(gp.pipeline.partition.STRATEGIES, "seed_in_worker", custom_strategies.seed_with_pid)
     serial = gp.partition(roads, hh, communities=comm, strategy="seed_in_worker", n_jobs=1)
     parallel = gp.partition(roads, hh, communities=comm, strategy="seed_in_worker", n_jobs=2)
     assert (serial.status["method"] == f"seed in process {os.getpid()}").all()
@@ -479,9 +479,9 @@ def test_a_strategy_that_cannot_go_to_workers_runs_here_and_says_so(district, mo
     # a lambda does not pickle; an Unloadable pickles but no worker can load it
     for fn, said in ((lambda sub, **kw: custom_strategies.seed_with_pid(sub, **kw), "cannot be sent to worker"),
                      (custom_strategies.Unloadable(), "worker processes failed")):
-        monkeypatch.setitem(gp.solve.STRATEGIES, "here", fn)
+        monkeypatch.setitem(gp.pipeline.partition.STRATEGIES, "here", fn)
         caplog.clear()
-        with caplog.at_level("WARNING", logger="gridpart.solve"):
+        with caplog.at_level("WARNING", logger="gridpart.pipeline.partition"):
             plan = gp.partition(roads, hh, communities=comm, strategy="here", n_jobs=2)
         assert said in caplog.text
         assert (plan.status["method"] == f"seed in process {os.getpid()}").all()
@@ -551,7 +551,7 @@ def test_effort_is_checked_recorded_and_decides_the_exact_budget():
         with pytest.raises(InputError, match="no effort= keyword"):
             gp.partition(blocks, hh, roads_are="blocks", study_area=area, effort=1, strategy="no_effort_kw")
     finally:
-        gp.solve.STRATEGIES.pop("no_effort_kw")
+        gp.pipeline.partition.STRATEGIES.pop("no_effort_kw")
 
 
 # --------------------------------------------------------------------------- street space, end to end

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from gridpart.problem import grid_count
+from gridpart.model.problem import grid_count
 from gridpart.solvers.cpsat import labels_objective, solve_exact, solve_window
 from gridpart.solvers.lns import solve_subproblem
 from gridpart.solvers.seed import seed_plan
@@ -319,7 +319,7 @@ def _path_beyond_the_pruning():
     4.2 steps here)."""
     import dataclasses
 
-    from gridpart.problem import Band
+    from gridpart.model.problem import Band
 
     w = np.array([100] * 11 + [220] * 5)
     sub = grid_subproblem(1, 16, k=2, households=w)

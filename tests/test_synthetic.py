@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridpart.datasets.synthetic import synthetic_city
-from gridpart.schema import validate_communities, validate_households, validate_roads
+from gridpart.inputs.schema import validate_communities, validate_households, validate_roads
 from strategies import atoms_and_edges
 
 

@@ -52,7 +52,7 @@ class Sample:
         ``building``, ``name``, ``levels``, ``footprint_m2``, ``osm_id``,
         ``levels_source``.
     buildings : geopandas.GeoDataFrame
-        Footprints as read by :func:`gridpart.osm.read_osm`.
+        Footprints as read by :func:`gridpart.inputs.osm.read_osm`.
     parcels : geopandas.GeoDataFrame
         Compounds and work units: ``kind``, ``name``, ``source_tag``.
     barriers : geopandas.GeoDataFrame

@@ -13,7 +13,7 @@ Model (for the grids ``G`` of a window and their atoms ``W``):
 * Lexicographic objective, by dominating weights: grids out of the band,
   then households outside the band, then size deviation from the target
   (plus a surcharge per household beyond ±10 % of it, and persons
-  deviation) plus the cut cost by road class (:mod:`gridpart.problem`).
+  deviation) plus the cut cost by road class (:mod:`gridpart.model.problem`).
 
 ``OPTIMAL`` means proven optimal for this model: these roots, this order.
 """
@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from ortools.sat.python import cp_model
 from scipy.sparse.csgraph import dijkstra
 
-from gridpart.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem
+from gridpart.model.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem
 
 __all__ = ["WindowResult", "solve_window", "labels_objective", "pruned_pairs"]
 
@@ -420,7 +420,7 @@ def solve_exact(
     contiguity condition).  The band is hard (``soft=False``) except for
     centres on atoms above the band; the objective is the households' moment
     of inertia about their centres (metres², scaled) plus the size deviation
-    and the cut cost of :mod:`gridpart.problem`.  Symmetry is broken by the
+    and the cut cost of :mod:`gridpart.model.problem`.  Symmetry is broken by the
     centres themselves (a grid is named by its centre).
 
     Returns

@@ -1,7 +1,7 @@
 """Exact minimum-cut partition of one sub-problem (``objective="cut"``).
 
 Minimises the cut cost the LNS uses (:attr:`SubProblem.cut_cost`, from
-:func:`gridpart.problem.edge_costs`: per edge, by road class, the cost of
+:func:`gridpart.model.problem.edge_costs`: per edge, by road class, the cost of
 cutting it minus the cost of leaving it inside a grid; ``non_road`` cuts are
 dear, arterials inside a grid cost) subject to ``k`` contiguous grids, each
 inside the households band (hard), and proves it where it can.
@@ -64,7 +64,7 @@ from collections import deque
 import numpy as np
 from ortools.sat.python import cp_model
 
-from gridpart.problem import SubProblem
+from gridpart.model.problem import SubProblem
 
 __all__ = ["CONTIGUITY", "CUT_NAME", "cut_objective", "plan_is_valid", "solve_exact_cut"]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridpart.problem import SubProblem
+from gridpart.model.problem import SubProblem
 from gridpart.solvers.cpsat import (
     labels_objective,
     pruned_pairs,

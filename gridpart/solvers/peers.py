@@ -50,7 +50,7 @@ from functools import partial
 
 import numpy as np
 
-from gridpart.problem import SubProblem
+from gridpart.model.problem import SubProblem
 from gridpart.solvers.lns import SubResult
 
 __all__ = ["PEERS", "PEER_PACKAGES", "metis", "maxp", "skater", "azp", "regionkmeans", "gerrychain_recom"]

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
-from gridpart.problem import SubProblem
+from gridpart.model.problem import SubProblem
 
 __all__ = ["seed_plan"]
 

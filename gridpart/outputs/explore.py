@@ -1,6 +1,6 @@
 """An interactive map of a plan: :func:`explore` returns a :class:`folium.Map`.
 
-Layers (switchable): grids (filled like :func:`gridpart.plot.plot_plan`,
+Layers (switchable): grids (filled like :func:`gridpart.outputs.plot.plot_plan`,
 with a tooltip per grid), blocks (the atoms), roads by class, and household
 points.  It works **offline** by default: the map has no background tiles,
 and Leaflet's JavaScript and CSS are written into the page from the
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from gridpart.errors import Problems
+from gridpart.outputs.style import ROAD_STYLES, attribution_line, grid_colours, grid_labels
 
 if TYPE_CHECKING:
     import folium
@@ -176,7 +177,6 @@ def explore(
     >>> type(m).__name__
     'Map'
     """
-    from gridpart.plot import ROAD_STYLES, _attribution, grid_colours, grid_labels
 
     problems = Problems()
     unknown = [name for name in layers if name not in LAYERS]
@@ -186,7 +186,7 @@ def explore(
     folium = _require_folium()
     if offline:
         _require_leaflet()
-    credit = _attribution(plan, attribution) or ""
+    credit = attribution_line(plan, attribution) or ""
 
     grids = _wgs84(plan.grids)
     if len(grids):

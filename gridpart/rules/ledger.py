@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from gridpart.errors import Problems
-from gridpart.kinds import KIND_ZH
-from gridpart.limits import SIDES, _english, _english_names, limits_text
+from gridpart.rules.four_limits import SIDES, _english, _english_names, limits_text
+from gridpart.rules.kinds import KIND_ZH
 
 __all__ = ["register", "write_register", "COLUMNS_ZH"]
 

@@ -22,23 +22,43 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from gridpart import __version__
-from gridpart.adjacency import atom_edges, mark_corner_contacts
-from gridpart.blocks import (
+from gridpart._version import __version__
+from gridpart.errors import BandWarning, Problems, SolverError, TimeLimitWarning
+from gridpart.geometry.adjacency import atom_edges, mark_corner_contacts
+from gridpart.geometry.blocks import (
     absorb_hubs,
     attach_households,
     blocks_from_roads,
     canonical_order,
     noded_segments,
-    split_big_blocks,
     share_out_gaps,
+    split_big_blocks,
     surface_blocks,
 )
-from gridpart.codes import reading_order
-from gridpart.coords import convert_layer, coords_by_layer
-from gridpart.crs import prepare_crs, to_working
-from gridpart.errors import BandWarning, Problems, SolverError, TimeLimitWarning
-from gridpart.kinds import (
+from gridpart.inputs.coords import convert_layer, coords_by_layer
+from gridpart.inputs.crs import prepare_crs, to_working
+from gridpart.inputs.schema import (
+    Target,
+    coerce_target,
+    read_layer,
+    validate_barriers,
+    validate_communities,
+    validate_households,
+    validate_parcels,
+    validate_roads,
+)
+from gridpart.model.problem import (
+    COMPACTNESS_WEIGHT,
+    MAX_BAND_HOUSEHOLDS,
+    MAX_BAND_PERSONS,
+    Band,
+    SubProblem,
+    build_subproblems,
+)
+from gridpart.outputs.review import flag_column
+from gridpart.plan import GridPlan
+from gridpart.rules.codes import reading_order
+from gridpart.rules.kinds import (
     COMPOUND_REASON,
     DEDICATED_REASON,
     atom_parcels,
@@ -50,22 +70,9 @@ from gridpart.kinds import (
     solver_edges,
     unmix_compounds,
 )
-from gridpart.naming import NAMING_COLUMNS, name_grids
-from gridpart.plan import GridPlan
-from gridpart.problem import COMPACTNESS_WEIGHT, MAX_BAND_HOUSEHOLDS, MAX_BAND_PERSONS, Band, SubProblem, build_subproblems
-from gridpart.review import flag_column
-from gridpart.schema import (
-    Target,
-    coerce_target,
-    read_layer,
-    validate_barriers,
-    validate_communities,
-    validate_households,
-    validate_parcels,
-    validate_roads,
-)
-from gridpart.solvers.lns import SOFT_BAND, PROOF_PROBLEM, SubResult, solve_subproblem
+from gridpart.rules.naming import NAMING_COLUMNS, name_grids
 from gridpart.solvers.cpsat import labels_objective
+from gridpart.solvers.lns import PROOF_PROBLEM, SOFT_BAND, SubResult, solve_subproblem
 
 __all__ = ["partition", "register_strategy", "STRATEGIES", "DEFAULT_MARGIN_M"]
 
@@ -88,7 +95,7 @@ def register_strategy(name: str, fn: StrategyFn) -> None:
 
     The strategy protocol.  :func:`partition` builds the atoms (street blocks
     and the building cells of big blocks), their adjacency and one
-    :class:`~gridpart.problem.SubProblem` per community and connected
+    :class:`~gridpart.model.problem.SubProblem` per community and connected
     component, then calls ``fn`` once per sub-problem; ``partition(...,
     strategy=name)`` then uses ``fn``.  The sub-problem holds, in local
     indices ``0..sub.n-1``: ``weight`` (households per atom), ``persons``,
@@ -355,7 +362,7 @@ def _osm_inputs(roads, households, barriers, study_area, parcels):
     estimated from its buildings when ``households`` is that same file."""
     if not _is_osm_path(roads):
         return roads, households, barriers, study_area, parcels
-    from gridpart.osm import estimate_households, read_osm
+    from gridpart.inputs.osm import estimate_households, read_osm
 
     osm = _read_osm_checked(roads, read_osm)
     if _is_osm_path(households) and os.path.abspath(households) == os.path.abspath(roads):
@@ -581,7 +588,7 @@ def _share_inside(points, tree, weights) -> float:
 
 def _offset_hint(hh, blocks) -> tuple[str, str] | None:
     """Whether a web-map offset (GCJ-02, BD-09) explains households outside the blocks."""
-    from gridpart.coords import from_wgs84, to_wgs84
+    from gridpart.inputs.coords import from_wgs84, to_wgs84
 
     if hh.crs is None or len(blocks) == 0:
         return None
@@ -734,7 +741,7 @@ def partition(
     parcels : GeoDataFrame or path, optional
         Compounds and work units (``kind`` in {"compound", "unit"}, optional
         ``name``).  They decide grid kinds and keep compounds and units
-        together (rules in :mod:`gridpart.kinds`).
+        together (rules in :mod:`gridpart.rules.kinds`).
     target : number, (low, high) or Target
         Households per grid (DESIGN §3); ``gp.Target(households=300, persons=1000)``
         balances persons too.
@@ -753,7 +760,7 @@ def partition(
         no persons: a kiosk, a sports ground, an office block) gets no grid of
         its own: it joins a neighbouring grid, or, when it is enclosed by
         kept-apart parcels, the unit it shares the longest boundary with (its
-        parent unit); see :func:`gridpart.kinds.fold_empty_units`.
+        parent unit); see :func:`gridpart.rules.kinds.fold_empty_units`.
         ``"own-all"``: the 专属网格 rule without exception: every unit gets
         dedicated grids, empty ones too (grids of 0 households).
         ``"merge"``: units share grids with their neighbours.
@@ -764,7 +771,7 @@ def partition(
         band asks for it.  ``"own"``: every compound holding at least the
         band's lower limit is kept apart whatever the band says; its grids
         outside the band count as forced out, with the reason
-        :data:`gridpart.kinds.COMPOUND_REASON`.  Smaller compounds share in
+        :data:`gridpart.rules.kinds.COMPOUND_REASON`.  Smaller compounds share in
         both modes (they stay whole when they fit in one grid).
     n_grids : int or dict, optional
         Override the number of grids (per community with a dict).  A
@@ -815,7 +822,7 @@ def partition(
     progress : bool
         Log progress at INFO level.
     compactness : float
-        Weight of compactness in the objective (:data:`gridpart.problem.COMPACTNESS_WEIGHT`
+        Weight of compactness in the objective (:data:`gridpart.model.problem.COMPACTNESS_WEIGHT`
         by default): every atom pays ``compactness × its area × its distance
         to its grid's centre atom ÷ the mean grid area``, in the same unit as
         the cut costs (metres of road), so empty land joins the nearest grid
@@ -830,16 +837,16 @@ def partition(
     coords : {None, "wgs84", "gcj02", "bd09"} or dict, optional
         Web-map coordinates: ``"gcj02"`` (Amap, Tencent) or ``"bd09"`` (Baidu)
         converts every layer given (lon/lat, or Web Mercator) to WGS-84 before
-        any geometry work (:mod:`gridpart.coords`); a dict names the system per
+        any geometry work (:mod:`gridpart.inputs.coords`); a dict names the system per
         layer, e.g. ``{"households": "gcj02"}``.  Results are in WGS-84
         coordinates under the households' CRS label.
 
     Returns
     -------
     GridPlan
-        Grids carry a ``code`` (:mod:`gridpart.codes`), a ``kind``
-        (:mod:`gridpart.kinds`) and four-limit text ``limits`` / ``limits_en``
-        (:mod:`gridpart.limits`); ``plan.register()`` tabulates them.
+        Grids carry a ``code`` (:mod:`gridpart.rules.codes`), a ``kind``
+        (:mod:`gridpart.rules.kinds`) and four-limit text ``limits`` / ``limits_en``
+        (:mod:`gridpart.rules.four_limits`); ``plan.register()`` tabulates them.
 
     Raises
     ------
@@ -1045,7 +1052,7 @@ def partition(
 
 def _unmix(results: list[SubResult], subs: list[SubProblem], atoms: pd.DataFrame, glue: np.ndarray) -> list[SubResult]:
     """Compound atoms moved out of grids another class dominates where the band
-    allows it (:func:`gridpart.kinds.unmix_compounds`)."""
+    allows it (:func:`gridpart.rules.kinds.unmix_compounds`)."""
     if "parcel_kind" not in atoms:
         return results
     kind = atoms["parcel_kind"].fillna("street").to_numpy(dtype=object)
@@ -1113,7 +1120,7 @@ def _edge_matched(geoms: np.ndarray) -> np.ndarray:
 
 def _reading_order(grids: gpd.GeoDataFrame, band_m: float) -> np.ndarray:
     """Grid order: by community, rows north to south, west to east within a row (the
-    order of the grid codes, :func:`gridpart.codes.reading_order`)."""
+    order of the grid codes, :func:`gridpart.rules.codes.reading_order`)."""
     return reading_order(grids.geometry.values, row_height_m=band_m, groups=grids["community_id"].astype(str))
 
 
@@ -1260,7 +1267,7 @@ def _accepts_effort(fn) -> bool:
 def _parcel_policy(atoms, edges, parcels, band: Band, units: str, compounds: str, n_grids, solve_one):
     """Atoms with their parcel (``parcel_id``, ``parcel_kind``, ``parcel_name``), the
     edges the solver sees (kept-apart units and compounds cut off) and the group
-    of every atom (:mod:`gridpart.kinds`).  With ``compounds="share"`` a
+    of every atom (:mod:`gridpart.rules.kinds`).  With ``compounds="share"`` a
     compound is kept apart only when, solved alone, all its grids are in the
     band; with ``"own"`` whenever it can fill a grid.  Last, the compound checks
     the wall clock stopped (``"community/component (compound check)"``)."""
@@ -1282,7 +1289,7 @@ def _parcel_policy(atoms, edges, parcels, band: Band, units: str, compounds: str
 
 def _name_grids(g, atoms, subs, segments, parcels, communities, band: Band):
     """Dedicated unit grids marked forced; kind, code, four limits and places added
-    (:mod:`gridpart.naming`); community codes for the plan's params."""
+    (:mod:`gridpart.rules.naming`); community codes for the plan's params."""
     dedicated = is_dedicated(subs)
     if dedicated.any():
         hh = g["households"].to_numpy()

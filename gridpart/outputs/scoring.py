@@ -17,7 +17,10 @@ import pandas as pd
 import shapely
 
 from gridpart.errors import Problems
-from gridpart.testing import labels_contiguous
+from gridpart.geometry.graph import labels_contiguous
+from gridpart.inputs.crs import working_crs
+from gridpart.inputs.schema import read_layer
+from gridpart.plan import GridPlan
 
 #: Walking pace of the station measure, km/h (75 m a minute, 2,250 m in 30 minutes): a little
 #: below the 5 km/h often assumed for adults, to allow for older residents and crossings.
@@ -259,7 +262,6 @@ def compare(plans: dict, *, reference=None, stations=None, walk_speed_kmh: float
 
 def _grid_table(obj, argument: str, problems: Problems) -> pd.DataFrame | None:
     """``grid_id`` and ``households`` (NaN when absent) per household row of a plan or households table."""
-    from gridpart.plan import GridPlan
 
     table = obj.households if isinstance(obj, GridPlan) else obj
     if not isinstance(table, pd.DataFrame):
@@ -415,7 +417,6 @@ def _aligned(plan, reference) -> pd.DataFrame:
 
 def _metric_crs(plan):
     """The metric CRS a plan is measured in: its working CRS, else one picked for its grids."""
-    from gridpart.crs import working_crs
 
     return plan.params.get("work_crs") or working_crs(plan.grids.crs, plan.grids.total_bounds)
 
@@ -605,7 +606,6 @@ def _positive(problems: Problems, argument: str, value, example: str) -> None:
 
 def _read_stations(stations, plan, problems: Problems) -> gpd.GeoDataFrame | None:
     """The stations as a GeoDataFrame of points, checked against the plan's grids."""
-    from gridpart.schema import read_layer
 
     st = read_layer(stations, argument="stations", problems=problems)
     if st is None:

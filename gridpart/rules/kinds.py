@@ -5,7 +5,7 @@ Rules (DESIGN §4, "Grid kinds")
 **Atom parcels.**  An atom (a street block or a building cell) belongs to a
 parcel when the parcel covers at least ``min_share`` (half) of the atom's
 area.  When several do (nested parcels), the smallest one decides, as in
-:func:`gridpart.osm.estimate_households`: a staff housing compound
+:func:`gridpart.inputs.osm.estimate_households`: a staff housing compound
 (家属区, ``landuse=residential``) drawn inside a campus is a compound, a
 school drawn inside a compound is a unit.  Ties go to a unit, then to the
 parcel that comes first in canonical order.
@@ -38,7 +38,7 @@ solver sees loses the edges between a kept-apart parcel and the rest):
   and never mixed with outside blocks.  "Can" is checked twice: by the
   total (some ``k >= 1`` with ``k × lo <= households <= k × hi``,
   :func:`separation_groups`), then by solving the compound alone
-  (:func:`gridpart.solve.partition` does it) and keeping it apart only when
+  (:func:`gridpart.pipeline.partition.partition` does it) and keeping it apart only when
   every grid it gets is inside the band or holds an indivisible building
   above it.  A compound that cannot (fewer households than the band's lower
   limit, an awkward total such as 1.2 × the upper limit, or buildings too
@@ -67,9 +67,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridpart.blocks import canonical_order
 from gridpart.errors import Problems
-from gridpart.problem import Band, SubProblem
+from gridpart.geometry.blocks import canonical_order
+from gridpart.model.problem import Band, SubProblem
 
 __all__ = [
     "GRID_KINDS",
@@ -222,7 +222,7 @@ def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own",
     Examples
     --------
     >>> import pandas as pd
-    >>> from gridpart.problem import Band
+    >>> from gridpart.model.problem import Band
     >>> atoms = pd.DataFrame({"community_id": "1", "households": [300, 0, 100],
     ...     "parcel_id": [0, 1, -1], "parcel_kind": ["compound", "unit", None]})
     >>> separation_groups(atoms, Band(240, 360, 300)).tolist()   # the unit holds nobody: it folds

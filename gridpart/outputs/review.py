@@ -180,7 +180,7 @@ def flag_column(plan, rv: Review | None = None) -> pd.Series:
     Examples
     --------
     >>> import gridpart as gp
-    >>> from gridpart.review import flag_column
+    >>> from gridpart.outputs.review import flag_column
     >>> s = gp.datasets.load_sample()
     >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
     >>> plan.grids["flags"] = flag_column(plan)
@@ -255,7 +255,7 @@ def review(plan, *, roads: gpd.GeoDataFrame | None = None) -> Review:
     >>> bool(0 <= rv.summary["polsby_popper_mean"] <= 1)
     True
     """
-    from gridpart.scoring import _metric_crs
+    from gridpart.outputs.scoring import _metric_crs
 
     roads = plan.roads if roads is None else roads
     problems = Problems()

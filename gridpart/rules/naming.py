@@ -1,8 +1,8 @@
 """What a street office publishes about each grid: kind, code, four limits, places.
 
 :func:`name_grids` is what :func:`gridpart.partition` calls once the grids are
-drawn; it gathers :mod:`gridpart.kinds`, :mod:`gridpart.codes` and
-:mod:`gridpart.limits`.  :func:`recode` re-numbers a finished plan with other
+drawn; it gathers :mod:`gridpart.rules.kinds`, :mod:`gridpart.rules.codes` and
+:mod:`gridpart.rules.four_limits`.  :func:`recode` re-numbers a finished plan with other
 community codes, a prefix, a code width or a row height.
 """
 
@@ -13,16 +13,17 @@ import dataclasses
 import geopandas as gpd
 import pandas as pd
 
-from gridpart.codes import DEFAULT_PREFIX, community_codes, grid_codes
-from gridpart.kinds import grid_kinds, grid_places
-from gridpart.limits import SIDES, four_limits
+from gridpart.inputs.crs import working_crs
+from gridpart.rules.codes import DEFAULT_PREFIX, community_codes, grid_codes
+from gridpart.rules.four_limits import SIDES, four_limits
+from gridpart.rules.kinds import grid_kinds, grid_places
 
 __all__ = ["LIMITS_FLAG_COLUMNS", "NAMING_COLUMNS", "name_grids", "recode"]
 
 #: Columns :func:`name_grids` adds to the grids.
 NAMING_COLUMNS = ("code", "kind", "limits", "limits_en", "places") + tuple(f"limit_{s}" for s in SIDES)
 #: Further columns :func:`name_grids` returns, for flags: the four limits describe a larger
-#: area than the grid (see :func:`gridpart.limits.four_limits`).
+#: area than the grid (see :func:`gridpart.rules.four_limits.four_limits`).
 LIMITS_FLAG_COLUMNS = ("limits_loose", "limits_loose_reason")
 
 
@@ -50,7 +51,7 @@ def name_grids(
     parcels, communities : GeoDataFrame, optional
         Working CRS.  Communities give ``code`` (12 digits) where known.
     prefix, width, row_height_m
-        See :func:`gridpart.codes.community_codes` and :func:`gridpart.codes.grid_codes`.
+        See :func:`gridpart.rules.codes.community_codes` and :func:`gridpart.rules.codes.grid_codes`.
 
     Returns
     -------
@@ -82,7 +83,7 @@ def name_grids(
 
 def _places(grids: gpd.GeoDataFrame, atoms: pd.DataFrame, parcels, sep: str = "、") -> pd.Series:
     """Names of the parcels the grid's atoms belong to (largest area first), then the other
-    named parcels it holds much of (:func:`gridpart.kinds.grid_places`)."""
+    named parcels it holds much of (:func:`gridpart.rules.kinds.grid_places`)."""
     overlap = grid_places(grids, parcels, sep=sep)
     if "parcel_name" not in atoms:
         return overlap
@@ -122,7 +123,7 @@ def recode(plan, *, codes: dict | None = None, prefix: str = DEFAULT_PREFIX, wid
         Community id -> 12-digit code; communities left out keep a given code
         or get a generated one.
     prefix, width, row_height_m
-        See :func:`gridpart.codes.community_codes` and :func:`gridpart.codes.grid_codes`.
+        See :func:`gridpart.rules.codes.community_codes` and :func:`gridpart.rules.codes.grid_codes`.
 
     Returns
     -------
@@ -137,7 +138,7 @@ def recode(plan, *, codes: dict | None = None, prefix: str = DEFAULT_PREFIX, wid
     Raises
     ------
     InputError
-        Bad codes, prefix, width or row height (see :mod:`gridpart.codes`).
+        Bad codes, prefix, width or row height (see :mod:`gridpart.rules.codes`).
 
     Examples
     --------
@@ -147,7 +148,6 @@ def recode(plan, *, codes: dict | None = None, prefix: str = DEFAULT_PREFIX, wid
     >>> recode(plan, codes={"1": "110108015001"}, width=3).grids["code"].str.len().unique().tolist()
     [15]
     """
-    from gridpart.crs import working_crs
 
     metric = plan.params.get("work_crs") or working_crs(plan.grids.crs, plan.grids.total_bounds)
     g = plan.grids.to_crs(metric)

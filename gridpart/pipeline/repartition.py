@@ -52,8 +52,8 @@ became of it and, per household, where it went.
 Codes are stable (DESIGN §4): communities and grids keep their codes, given
 or generated; a merged or new community gets the next free code, a new grid
 the next free number in its community, and no code is ever reused
-(:func:`gridpart.codes.carry_community_codes`,
-:func:`gridpart.codes.carry_grid_codes`; ``params["retired_codes"]`` keeps the
+(:func:`gridpart.rules.codes.carry_community_codes`,
+:func:`gridpart.rules.codes.carry_grid_codes`; ``params["retired_codes"]`` keeps the
 codes that went out of use, so later repartitions skip them too).
 """
 
@@ -73,11 +73,15 @@ import shapely
 from ortools.sat.python import cp_model
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from gridpart.errors import InputError, Problems
-from gridpart.plan import GridPlan
-from gridpart.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem, grid_count
-from gridpart.solvers.cpsat import cut_terms, grid_roots
+from gridpart.errors import Problems
+from gridpart.inputs.schema import Target, read_layer
+from gridpart.model.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem, grid_count
+from gridpart.pipeline.partition import partition
+from gridpart.plan import Changes, GridPlan
+from gridpart.rules.codes import CODE_DIGITS, carry_community_codes, carry_grid_codes
+from gridpart.solvers.cpsat import cut_terms, grid_roots, solve_window
 from gridpart.solvers.lns import SubResult
+from gridpart.solvers.seed import seed_plan
 
 __all__ = ["repartition", "Changes", "grid_mates_kept", "recode_grids", "read_old_grids", "FATES"]
 
@@ -97,41 +101,6 @@ METHOD_REPAIR = ("repartition: minimal-change repair (CP-SAT windows, rooted-ord
 
 
 # --------------------------------------------------------------------------- result
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What a re-partition changed.
-
-    Attributes
-    ----------
-    grids : DataFrame
-        One row per old grid: ``old_grid_id``, ``old_code``, ``old_community_id``,
-        ``fate`` (one of :data:`FATES`), ``new_grid_id`` (the grid that carries
-        it on, NA when merged or dissolved), ``new_grids`` (every new grid that
-        holds some of its households or atoms, ``;``-separated), ``new_code``,
-        ``new_community_id``, ``households`` (in it today), ``households_kept``
-        (still in ``new_grid_id``) and ``households_moved``.
-    households : DataFrame
-        Indexed like the input households: ``households``, ``old_grid_id``
-        (NA when no old grid held the point), ``new_grid_id`` (NA when
-        unplaced), ``change`` (``kept``, ``moved``, ``new``: no old grid, or
-        ``unplaced``) and ``keeps_mates`` (stays in the new grid that matches
-        its old grid, see :func:`grid_mates_kept`).
-    summary : Series
-        ``households`` (all), ``kept``, ``moved``, ``new``, ``unplaced`` (they
-        add up to ``households``), ``share_kept`` (kept over those with an
-        old grid), ``share_mates_kept``, ``grids_old``, ``grids_new``,
-        ``grids_touched`` (old grids resized, split, merged or dissolved) and
-        one count per fate.
-    """
-
-    grids: pd.DataFrame
-    households: pd.DataFrame
-    summary: pd.Series
-
-    def _repr_html_(self) -> str:
-        return self.summary.to_frame("value")._repr_html_()
 
 
 def grid_mates_kept(old, new, weights=None) -> np.ndarray:
@@ -271,7 +240,7 @@ def _out_of_band(sub: SubProblem, labels: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import dataclasses
-    >>> from gridpart.problem import Band
+    >>> from gridpart.model.problem import Band
     >>> from gridpart.testing import grid_subproblem
     >>> sub = grid_subproblem(1, 4, k=2)  # four atoms of 100 households
     >>> _out_of_band(sub, np.array([0, 0, 1, 1])).tolist()
@@ -312,7 +281,7 @@ def _split_count(sub: SubProblem, idx: np.ndarray) -> int:
     Examples
     --------
     >>> import dataclasses
-    >>> from gridpart.problem import Band
+    >>> from gridpart.model.problem import Band
     >>> from gridpart.testing import grid_subproblem
     >>> sub = grid_subproblem(1, 9, k=3, households=100, target=300, tolerance=0.35)
     >>> int(_split_count(sub, np.arange(9)))  # 900 households: 3 grids of 300
@@ -717,7 +686,6 @@ class _Repair:
         """Invalid labels too big for one grid (:func:`_split_count`: for their households and,
         when hard, their persons) are cut by tree bisection first; the piece with most
         households keeps the old grid."""
-        from gridpart.solvers.seed import seed_plan
 
         labels = labels.copy()
         owner, locked, bad = list(owner), list(locked), list(bad)
@@ -744,7 +712,6 @@ class _Repair:
 
     def _rebalance(self, sub, labels, locked, seed, time_left):
         """One pass of the windowed search over the unlocked grids (moves not minimised)."""
-        from gridpart.solvers.cpsat import solve_window
 
         t0 = time.perf_counter()
         free = np.flatnonzero(~locked[: int(labels.max()) + 1])
@@ -780,7 +747,7 @@ def recode_grids(grids: pd.DataFrame, *, old_codes: pd.Series | None,
     code keeps its code; every other grid of a community (new, moved in from
     another community, or every grid of a community with a new code, such as
     a merged one) takes the next free number of its community in reading
-    order (:func:`gridpart.codes.carry_grid_codes`): numbers used by old grids,
+    order (:func:`gridpart.rules.codes.carry_grid_codes`): numbers used by old grids,
     carried or not, and by ``used`` codes are never given again.  Without
     community codes, old codes are carried and new grids get none.
 
@@ -815,7 +782,6 @@ def recode_grids(grids: pd.DataFrame, *, old_codes: pd.Series | None,
     ...              community_codes=pd.Series({"A": "110108001001", "B": "110108001099"})).tolist()
     ['11010800100101', '11010800100102', '11010800109901']
     """
-    from gridpart.codes import carry_grid_codes
 
     if old_codes is None and community_codes is None:
         return None
@@ -946,7 +912,6 @@ def repartition(
     >>> bool(again.grids["persons"].between(640, 960).all()), again.params["persons_out_of_band"]
     (True, 0)
     """
-    from gridpart.solve import partition
 
     t0 = time.perf_counter()
     problems = Problems()
@@ -1060,7 +1025,6 @@ def _persons_band_of(params: dict) -> tuple | None:
     """
     import ast
 
-    from gridpart.schema import Target
 
     if "persons_band" in params:
         band = params["persons_band"]
@@ -1086,7 +1050,6 @@ def _persons_band_of(params: dict) -> tuple | None:
 def _old_community_codes(old: gpd.GeoDataFrame, old_params: dict) -> tuple[dict, dict]:
     """Old community codes (and their sources): from the old plan's params, else read off
     its grid codes (the first 12 digits of the codes of each old community's grids)."""
-    from gridpart.codes import CODE_DIGITS
 
     known = old_params.get("community_codes")
     if isinstance(known, dict) and known:
@@ -1108,14 +1071,12 @@ def _carry_codes(plan: GridPlan, grids: pd.DataFrame, old: gpd.GeoDataFrame, com
                  code_width) -> tuple[pd.Series | None, dict | None]:
     """Community and grid codes carried from the old plan; ``plan.params`` updated with the
     community codes and the codes retired (old ones no longer in use)."""
-    from gridpart.codes import carry_community_codes
 
     old_cc, old_src = _old_community_codes(old, old_params)
     retired = [str(c) for c in (old_params.get("retired_codes") or [])]
     fresh = plan.params.get("community_codes") or {}
     comm_codes = None
     if communities is not None:
-        from gridpart.schema import read_layer
 
         comm = read_layer(communities, argument="communities")
         comm = comm[comm["community_id"].astype(str).isin(set(grids["community_id"].astype(str)))]

@@ -35,8 +35,10 @@ from typing import Any
 
 import pandas as pd
 
+import gridpart as gp
 from gridpart.errors import GridpartError, InputError, Problem, Problems
-from gridpart.io import atomic_path
+from gridpart.outputs.io import atomic_path
+from gridpart.pipeline.partition import STRATEGIES
 
 __all__ = ["Area", "find_areas", "run_batch", "dask_executor", "LAYERS"]
 
@@ -183,7 +185,6 @@ def _read(spec: str | None):
 
 def _solve_area(area: Area, out: str, options: dict[str, Any]) -> dict[str, Any]:
     """Solve one area and write its plan (runs in a worker)."""
-    import gridpart as gp
 
     t0 = time.perf_counter()
     row: dict[str, Any] = {"name": area.name, "path": out}
@@ -262,7 +263,6 @@ def _for_workers(options: dict[str, Any]) -> dict[str, Any]:
     process (:func:`gridpart.register_strategy`) travels as the function itself,
     since a spawned worker (macOS, Windows, a dask cluster) knows only the
     built-in names."""
-    from gridpart.solve import STRATEGIES
 
     name = options.get("strategy")
     if isinstance(name, str) and name in STRATEGIES and name not in ("auto", "exact", "lns", "seed"):

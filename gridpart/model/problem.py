@@ -34,7 +34,7 @@ INSIDE_COST_PER_M: dict[str, float] = {
     "road": 4.0, "street": 0.5, "lane": 0.0, "barrier": 4.0, "non_road": 0.0, "other": 0.0,
 }
 #: Objective cost of keeping a corner contact (atoms touching diagonally across a
-#: crossing, :func:`gridpart.adjacency.mark_corner_contacts`) inside a grid: as much
+#: crossing, :func:`gridpart.geometry.adjacency.mark_corner_contacts`) inside a grid: as much
 #: as ten households beyond ±10 % of the target, so only the band overrides it.
 CORNER_COST = 2000.0
 #: Default weight of the compactness term (:attr:`SubProblem.compactness`).
@@ -325,7 +325,7 @@ def build_subproblems(
         ``atom_id`` (0..n-1), ``community_id``, ``households``, ``persons``,
         ``x``, ``y``.
     edges : DataFrame
-        From :func:`gridpart.adjacency.atom_edges`.
+        From :func:`gridpart.geometry.adjacency.atom_edges`.
     band : Band
     n_grids : int or dict, optional
         Override the grid count per community (a dict maps community ids):

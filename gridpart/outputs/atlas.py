@@ -1,6 +1,6 @@
 """A printable atlas of a plan: :func:`atlas` writes a PDF (the 图纸 a street office files).
 
-Page 1 is a cover: the whole map (as :func:`gridpart.plot.plot_plan` draws
+Page 1 is a cover: the whole map (as :func:`gridpart.outputs.plot.plot_plan` draws
 it) and a table of summary figures.  Then one page per grid, in ``grid_id``
 order (reading order: north to south, west to east): the grid's map with
 every other grid greyed and its neighbours labelled, roads by class, a scale
@@ -11,7 +11,7 @@ known (``parcels=``, or ``compounds`` / ``units`` / ``places`` columns).
 
 Pages are vector PDF; the output is byte-for-byte the same for the same plan
 (no creation date is written).  Chinese text needs a CJK font (see
-:func:`gridpart.plot.cjk_font`); without one the labels are in English and a
+:func:`gridpart.outputs.plot.cjk_font`); without one the labels are in English and a
 warning says what to install.
 """
 
@@ -30,7 +30,30 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridpart._version import __version__
 from gridpart.errors import Problems
+from gridpart.outputs.io import atomic_path
+from gridpart.outputs.plot import plot_plan
+from gridpart.outputs.style import (
+    COMMUNITY_STYLE,
+    ROAD_STYLES,
+    attribution_line,
+    cjk_font,
+    community_outlines,
+    displayable_names,
+    grid_adjacency,
+    grid_labels,
+    halo,
+    has_cjk,
+    north_arrow,
+    polygon_parts,
+    road_name_labels,
+    scale_bar,
+    tidy,
+    to_metric,
+    warn_no_cjk_font,
+    work_crs,
+)
 
 if TYPE_CHECKING:
     import os
@@ -203,10 +226,9 @@ def _paths(geom) -> list:
     from matplotlib.path import Path as MPath
     from shapely.geometry.polygon import orient
 
-    from gridpart.plot import _polygon_parts
 
     out = []
-    for poly in _polygon_parts(geom):
+    for poly in polygon_parts(geom):
         poly = orient(poly, sign=1.0)
         rings = [np.asarray(poly.exterior.coords)] + [np.asarray(r.coords) for r in poly.interiors]
         out.append(MPath.make_compound_path(*[MPath(r, closed=True) for r in rings if len(r) >= 3]))
@@ -302,7 +324,6 @@ def _cover(plan: GridPlan, grids: gpd.GeoDataFrame, *, size, title, attribution,
            scale: float) -> Figure:
     from matplotlib.figure import Figure
 
-    from gridpart.plot import plot_plan
 
     fig = Figure(figsize=size)
     heading = title or ("网格图册 Grid atlas" if zh else "Grid atlas")
@@ -346,15 +367,6 @@ class _GridPages:
         from matplotlib.figure import Figure
         from matplotlib.patches import PathPatch
 
-        from gridpart.plot import (
-            COMMUNITY_STYLE,
-            ROAD_STYLES,
-            _community_outlines,
-            _displayable_names,
-            _halo,
-            _north_arrow,
-            grid_labels,
-        )
 
         self.grids = grids_m
         self.fontfamily = fontfamily
@@ -387,21 +399,21 @@ class _GridPages:
                                                    joinstyle="round", zorder=3))
                     self.roads.append((patch, shapely.STRtree(lines), [np.asarray(g.coords) for g in lines]))
         if len(grids_m):
-            _community_outlines(grids_m).plot(ax=ax, zorder=6, **{**COMMUNITY_STYLE, "linewidth": 2.0})
+            community_outlines(grids_m).plot(ax=ax, zorder=6, **{**COMMUNITY_STYLE, "linewidth": 2.0})
         (self.outline,) = ax.plot([], [], color="black", linewidth=2.6, zorder=7)
         self.named = None
         if roads_m is not None and len(roads_m) and "name" in roads_m:
-            named = _displayable_names(roads_m, fontfamily[0] if zh else None)
+            named = displayable_names(roads_m, fontfamily[0] if zh else None)
             self.named = named[named["name"].notna().to_numpy()]
         self.names = grid_labels(grids_m, short=True).to_numpy()  # the heading carries the full code
         self.points = grids_m.geometry.representative_point()
         ax.set_xlabel("")
         ax.set_ylabel("")
-        _north_arrow(ax, ["DejaVu Sans"])
+        north_arrow(ax, ["DejaVu Sans"])
         if attribution:
             ax.text(0.995, 0.005, attribution, transform=ax.transAxes, ha="right", va="bottom",
                     fontsize=7 * scale, color="#333333", fontfamily=fontfamily, zorder=20,
-                    path_effects=_halo(2.0))
+                    path_effects=halo(2.0))
         self._page_artists: list = []
 
     def draw(self, i: int, neighbours: list[int], info: list[tuple[str, str]], heading: str,
@@ -409,7 +421,6 @@ class _GridPages:
         from matplotlib.artist import Artist
         from matplotlib.path import Path as MPath
 
-        from gridpart.plot import _scale_bar, road_name_labels
 
         for artist in self._page_artists:
             Artist.remove(artist)
@@ -461,7 +472,7 @@ class _GridPages:
                         rotation_mode="anchor", fontsize=8 * scale, color="#303030", fontstyle="italic",
                         fontfamily=self.fontfamily, zorder=9, clip_on=True, bbox=_LABEL_BOX))
         before = set(ax.artists)
-        _scale_bar(ax, self.fontfamily)
+        scale_bar(ax, self.fontfamily)
         self._page_artists += [a for a in ax.artists if a not in before]
         self._page_artists.append(fig.text(0.5, 0.965, heading, ha="center", va="top", fontsize=16 * scale,
                                            fontfamily=self.fontfamily))
@@ -591,7 +602,7 @@ def atlas(
         Title of the cover (default "Grid atlas", with 网格图册 when a CJK
         font is available).
     attribution : str or None
-        As in :func:`gridpart.plot.plot_plan`: ``"auto"`` prints
+        As in :func:`gridpart.outputs.plot.plot_plan`: ``"auto"`` prints
         "© OpenStreetMap contributors" unless the plan names another source.
 
     Returns
@@ -621,19 +632,6 @@ def atlas(
     """
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from gridpart import __version__
-    from gridpart.io import atomic_path
-    from gridpart.plot import (
-        _attribution,
-        _has_cjk,
-        _metric,
-        _tidy,
-        _warn_no_cjk_font,
-        _work_crs,
-        cjk_font,
-        grid_adjacency,
-        grid_labels,
-    )
 
     problems = Problems()
     key = str(paper).upper()
@@ -655,13 +653,13 @@ def atlas(
     font = cjk_font()
     zh = font is not None
     fontfamily = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
-    attribution_text = _attribution(plan, attribution)
+    attribution_text = attribution_line(plan, attribution)
 
-    crs = _work_crs(plan)
-    grids_m = _metric(plan.grids, crs).reset_index(drop=True)
+    crs = work_crs(plan)
+    grids_m = to_metric(plan.grids, crs).reset_index(drop=True)
     if len(grids_m):
-        grids_m = grids_m.set_geometry(_tidy(grids_m.geometry))
-    roads_m = _metric(plan.roads, crs) if plan.roads is not None else None
+        grids_m = grids_m.set_geometry(tidy(grids_m.geometry))
+    roads_m = to_metric(plan.roads, crs) if plan.roads is not None else None
     if parcels is None:
         parcels = getattr(plan, "parcels", None)
         if not isinstance(parcels, gpd.GeoDataFrame):
@@ -675,8 +673,8 @@ def atlas(
     infos = {g: _grid_info(grids_m.iloc[pos[g]], names.iloc[pos[g]], places[g], zh=zh, has_places=has_places)
              for g in wanted}
     texts = [title or "", attribution_text or ""] + [v for info in infos.values() for _, v in info]
-    if font is None and any(_has_cjk(t) for t in texts):
-        _warn_no_cjk_font()
+    if font is None and any(has_cjk(t) for t in texts):
+        warn_no_cjk_font()
 
     n_pages = 1 + len(wanted)
     doc_title = title or "Grid atlas"

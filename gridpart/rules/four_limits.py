@@ -364,7 +364,7 @@ def four_limits(
     segments : GeoDataFrame
         The noded linework the grids were cut along, same CRS: ``kind``
         (road/street/lane/barrier/community/limit), ``name``, optional
-        ``name_en`` (as :func:`gridpart.blocks.noded_segments` returns).
+        ``name_en`` (as :func:`gridpart.geometry.blocks.noded_segments` returns).
     spacing_m : float
         Longest boundary piece, in metres.
     snap_m : float

@@ -422,7 +422,7 @@ def _empty_estimate(estimate: dict) -> tuple[str, str]:
         what = f"is empty (0 rows): {where} has no buildings to estimate households from."
     else:
         which = "1 building, not a residential one" if n == 1 else f"{n} buildings, none of them residential"
-        what = (f"is empty (0 rows): {where} has {which} (see gridpart.osm.HouseholdParams for the "
+        what = (f"is empty (0 rows): {where} has {which} (see gridpart.inputs.osm.HouseholdParams for the "
                 "rules), so there is nothing to estimate households from.")
     example = f"gp.partition({str(source)!r}, households_points)" if source else \
         "gp.partition(roads, households_points)"
@@ -445,7 +445,7 @@ def _begin(gdf: Any, argument: str, problems: Problems, *,
         return None
     if len(gdf) == 0:
         if not allow_empty:
-            estimate = gdf.attrs.get("gridpart_estimate")  # set by gridpart.osm.estimate_households
+            estimate = gdf.attrs.get("gridpart_estimate")  # set by gridpart.inputs.osm.estimate_households
             if isinstance(estimate, dict):
                 what, fix = _empty_estimate(estimate)
                 problems.add(argument, what, fix=fix)

@@ -21,7 +21,7 @@ import pyogrio
 import shapely
 
 from gridpart.errors import InputError, Problems
-from gridpart.plan import GridPlan
+from gridpart.plan import Changes, GridPlan
 
 __all__ = ["write_plan", "read_plan", "atomic_path"]
 
@@ -152,8 +152,6 @@ def _change_layers(changes) -> dict[str, pd.DataFrame]:
 def _read_changes(path, names: set[str]):
     if not {"changes_grids", "changes_households", "changes_summary"} <= names:
         return None
-    from gridpart.repartition import Changes
-
     grids = pyogrio.read_dataframe(path, layer="changes_grids", read_geometry=False)
     for c in ("old_grid_id", "new_grid_id"):
         grids[c] = grids[c].astype("Int64")

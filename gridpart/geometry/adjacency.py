@@ -75,7 +75,7 @@ def atom_edges(
     atoms : GeoDataFrame
         ``atom_id``, ``block_id``, geometry (metric CRS).
     segments : GeoDataFrame
-        Noded linework with ``kind`` and ``name`` (see :func:`gridpart.blocks.noded_segments`).
+        Noded linework with ``kind`` and ``name`` (see :func:`gridpart.geometry.blocks.noded_segments`).
     spacing_m, snap_m : float
         Longest straight piece sampled by one point, and how far a sample may
         lie from the segment it is attributed to.
@@ -91,7 +91,7 @@ def atom_edges(
     Examples
     --------
     >>> import geopandas as gpd, shapely
-    >>> from gridpart.blocks import blocks_from_roads
+    >>> from gridpart.geometry.blocks import blocks_from_roads
     >>> roads = gpd.GeoDataFrame({"kind": ["road"], "name": ["学院路"]},
     ...     geometry=[shapely.LineString([(50, 0), (50, 100)])], crs=32650)
     >>> b = blocks_from_roads(roads, limit=shapely.box(0, 0, 100, 100))
@@ -176,7 +176,7 @@ def mark_corner_contacts(edges: pd.DataFrame, *, min_length_m: float = MIN_CONTA
     contact is two pieces a worker cannot walk between without leaving it.  An
     edge shorter than ``min_length_m`` whose two atoms are also connected
     through longer edges is a corner contact; the solver pays
-    :data:`gridpart.problem.CORNER_COST` to keep one inside a grid, so it does
+    :data:`gridpart.model.problem.CORNER_COST` to keep one inside a grid, so it does
     only where the band demands it (and the review flags the grid).  Where
     the short edge is the only link it is an ordinary edge.
 

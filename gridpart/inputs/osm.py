@@ -9,7 +9,7 @@ Layer rules
 -----------
 roads
     Ways of the ``lines`` layer whose ``highway`` value is in
-    :data:`gridpart.schema.HIGHWAY_KIND`, with ``kind`` from that table.  Closed
+    :data:`gridpart.inputs.schema.HIGHWAY_KIND`, with ``kind`` from that table.  Closed
     ways tagged ``area=yes`` (pedestrian squares, ...) are areas, not roads: GDAL
     already puts them in the ``multipolygons`` layer, and any that reach the
     ``lines`` layer are dropped too.  Route relations (``multilinestrings``) are
@@ -144,7 +144,7 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from gridpart.errors import Problems
-from gridpart.schema import HIGHWAY_KIND
+from gridpart.inputs.schema import HIGHWAY_KIND
 
 __all__ = [
     "OSMData",
@@ -751,7 +751,7 @@ def _validate_buildings(buildings: Any, parcels: Any) -> None:
     problems = Problems()
     if not isinstance(buildings, gpd.GeoDataFrame):
         problems.add("buildings", f"expected a GeoDataFrame, got {type(buildings).__name__}",
-                     fix="read it with geopandas.read_file or gridpart.osm.read_osm")
+                     fix="read it with geopandas.read_file or gridpart.inputs.osm.read_osm")
         problems.raise_if_any()
     if buildings.crs is None:
         problems.add("buildings.crs", "has no CRS; footprint areas cannot be measured",
@@ -860,7 +860,7 @@ def estimate_households(buildings: gpd.GeoDataFrame, *, parcels: gpd.GeoDataFram
     if not isinstance(params, HouseholdParams):
         problems = Problems()
         problems.add("params", f"expected HouseholdParams, got {type(params).__name__}",
-                     fix="pass gridpart.osm.HouseholdParams(...), e.g. HouseholdParams(default_levels=5)")
+                     fix="pass gridpart.inputs.osm.HouseholdParams(...), e.g. HouseholdParams(default_levels=5)")
         problems.raise_if_any()
     _validate_buildings(buildings, parcels)
 

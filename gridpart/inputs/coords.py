@@ -44,6 +44,8 @@ from typing import Any
 import numpy as np
 import shapely
 
+from gridpart.inputs.crs import is_web_mercator
+
 __all__ = [
     "SYSTEMS",
     "in_china",
@@ -378,7 +380,6 @@ def convert_layer(gdf: Any, system: str, *, argument: str, problems: Any) -> Any
     """
     import pyproj
 
-    from gridpart.crs import is_web_mercator
 
     crs = getattr(gdf, "crs", None)
     if crs is None:
