@@ -187,4 +187,5 @@ class Changes:
     summary: pd.Series
 
     def _repr_html_(self) -> str:
-        return self.summary.to_frame("value")._repr_html_()
+        table = pd.DataFrame({"value": self.summary.to_numpy()}, index=self.summary.index)
+        return table.to_html()

@@ -60,11 +60,10 @@ from gridpart.outputs.style import (  # noqa: F401  (re-exported: plot's public 
     warn_no_cjk_font,
     work_crs,
 )
+from gridpart.plan import GridPlan
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-    from gridpart.plan import GridPlan
 
 __all__ = ["plot_plan", "plot_compare", "plot_sizes", "plan_html", "grid_colours", "grid_adjacency",
            "grid_labels", "road_name_labels", "cjk_font", "PALETTE", "ROAD_STYLES", "OSM_ATTRIBUTION",
