@@ -57,6 +57,7 @@ from gridpart.model.problem import (
 )
 from gridpart.outputs.review import flag_column
 from gridpart.plan import GridPlan
+from gridpart.record import RunRecord
 from gridpart.rules.codes import reading_order
 from gridpart.rules.kinds import (
     COMPOUND_REASON,
@@ -1035,13 +1036,13 @@ def partition(
     reviewed = flag_column(plan)
     plan.grids["flags"] = [("; ".join(x for x in (a, b) if x)) for a, b in zip(reviewed, plan.grids["flags"])]
     _warn_softened(plan.status)
-    plan.params.update(
-        target=repr(tgt), band=[band.lo, band.hi],
-        persons_band=None if band.persons_lo is None else [band.persons_lo, band.persons_hi, band.persons_hard],
+    plan.record = dataclasses.replace(
+        plan.record, target=tgt, band=(band.lo, band.hi),
+        persons_band=None if band.persons_lo is None else (band.persons_lo, band.persons_hi, band.persons_hard),
         roads_are=roads_are, strategy=_strategy_name(strategy), objective=objective,
         time_limit=float(time_limit), effort=None if effort is None else float(effort), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
         compactness=float(compactness), dead_ends=dead_ends,
-        coords=systems, repairs=[r.as_dict() for r in problems.repairs],
+        coords=systems, repairs=tuple(r.as_dict() for r in problems.repairs),
         work_crs=work_crs.to_string(), timings={
             "blocks_s": t_blocks - t_start, "graph_s": t_graph - t_blocks, "solve_s": t_solve - t_graph,
             "total_s": time.perf_counter() - t_start,
@@ -1215,7 +1216,7 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
         status=status,
         edges=edges,
         roads=segments[segments["kind"].isin(["road", "street", "lane", "barrier"])].to_crs(user_crs),
-        params={"parcels": None if parcels is None else len(parcels), "community_codes": community_codes},
+        record=RunRecord(parcels=None if parcels is None else len(parcels), community_codes=community_codes),
     )
 
 
