@@ -55,6 +55,7 @@ from gridpart.model.problem import (
     SubProblem,
     build_subproblems,
 )
+from gridpart.model.result import ForcedReason, NoteKind, UnplacedReason, has_note
 from gridpart.outputs.review import flag_column
 from gridpart.plan import GridPlan
 from gridpart.record import RunRecord
@@ -1172,13 +1173,13 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     comp_of_label[label[placed]] = comp_of[placed]
     grid_labels = g.index.to_numpy(dtype=np.int64)
     g["forced"] = forced_of_label[grid_labels]
-    g["forced_reason"] = np.where(g["forced"], "holds one indivisible place above the band", "")
+    g["forced_reason"] = np.where(g["forced"], ForcedReason.INDIVISIBLE.value, "")
     # a whole component below the band
     comp_total = np.array([s.total for s in subs])
     g["_comp"] = comp_of_label[grid_labels]
     small = comp_total[g["_comp"].to_numpy()] < band.lo
     g.loc[small, "forced"] = True
-    g.loc[small, "forced_reason"] = "its whole component holds fewer households than the band's lower limit"
+    g.loc[small, "forced_reason"] = ForcedReason.SMALL_COMPONENT.value
     height = math.sqrt(max(g["area_m2"].median(), 1.0))
     order = _reading_order(g, height)
     new_id = np.empty(len(g), dtype=np.int64)
@@ -1204,7 +1205,7 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     out_hh["grid_id"] = pd.array(atom_grid.reindex(hh["atom_id"].fillna(-1).astype(np.int64)).to_numpy(), dtype="Int64")
     out_hh.loc[hh["atom_id"].isna().to_numpy(), "grid_id"] = pd.NA
     unplaced = out_hh[out_hh["grid_id"].isna()].copy()
-    unplaced["reason"] = reasons.reindex(unplaced.index).replace("", "not attached to any atom")
+    unplaced["reason"] = reasons.reindex(unplaced.index).replace("", UnplacedReason.NOT_ATTACHED.value)
     status = pd.DataFrame(rows)
     forced_by_comp = g.groupby("_comp")["forced"].sum()
     status["forced_out"] = forced_by_comp.reindex(range(len(subs)), fill_value=0).astype(int).to_numpy()
@@ -1297,8 +1298,8 @@ def _name_grids(g, atoms, subs, segments, parcels, communities, band: Band):
         out = (hh < np.ceil(band.lo - 1e-9)) | (hh > np.floor(band.hi + 1e-9))
         comp = g["_comp"].to_numpy()
         mark = dedicated[comp] & (out | g["forced"].to_numpy(dtype=bool))
-        indivisible = g["forced_reason"].to_numpy() == "holds one indivisible place above the band"
-        reason = np.array([COMPOUND_REASON if "kept-apart compound" in " ".join(s.notes) else DEDICATED_REASON
+        indivisible = g["forced_reason"].to_numpy() == ForcedReason.INDIVISIBLE
+        reason = np.array([COMPOUND_REASON if has_note(s.notes, NoteKind.DEDICATED_COMPOUND) else DEDICATED_REASON
                            for s in subs], dtype=object)
         g.loc[mark, "forced"] = True
         g.loc[mark & ~indivisible, "forced_reason"] = reason[comp][mark & ~indivisible]

@@ -77,13 +77,13 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from gridpart.errors import Problems
 from gridpart.inputs.schema import Target, read_layer
 from gridpart.model.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem, grid_count
+from gridpart.model.result import CP_STATUS, SOLVED, STATUS_RANK, Status, SubResult
 from gridpart.pipeline.partition import partition
 from gridpart.outputs.io import read_record
 from gridpart.plan import Changes, GridPlan
 from gridpart.record import RepartitionRecord, RunRecord
 from gridpart.rules.codes import CODE_DIGITS, carry_community_codes, carry_grid_codes
 from gridpart.solvers.cpsat import cut_terms, grid_roots, solve_window
-from gridpart.solvers.lns import SubResult
 from gridpart.solvers.seed import seed_plan
 
 __all__ = ["repartition", "Changes", "grid_mates_kept", "recode_grids", "read_old_grids", "FATES"]
@@ -93,9 +93,6 @@ log = logging.getLogger(__name__)
 #: What can become of an old grid (``Changes.grids["fate"]``).
 FATES = ("kept", "re-coded", "resized", "split", "merged", "dissolved")
 
-_STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE",
-           cp_model.UNKNOWN: "UNKNOWN", cp_model.MODEL_INVALID: "MODEL_INVALID"}
-_RANK = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2, "INFEASIBLE": 3, "MODEL_INVALID": 4}
 
 METHOD_KEPT = "repartition: old grids kept (all still valid)"
 METHOD_REPAIR = ("repartition: minimal-change repair (CP-SAT windows, rooted-order contiguity; objective: "
@@ -474,7 +471,7 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
         prm.random_seed = int(seed)
         prm.max_deterministic_time = float(budget)
         prm.max_time_in_seconds = float(max(time_limit, 0.5))
-        return _STATUS.get(solver.solve(model), "UNKNOWN"), solver
+        return CP_STATUS.get(solver.solve(model), Status.UNKNOWN), solver
 
     def labels_from(solver: cp_model.CpSolver) -> np.ndarray:
         new = labels.copy()
@@ -486,7 +483,7 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     obj1 = sum(phase1)
     model.minimize(obj1)
     status1, solver = run(deterministic_time)
-    if status1 not in ("OPTIMAL", "FEASIBLE"):
+    if status1 not in SOLVED:
         return _Window(labels, status1, float("nan"), float("nan"))
     best1 = int(round(solver.objective_value))
     first = labels_from(solver)
@@ -497,8 +494,8 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     model.add(obj1 <= best1)
     model.minimize(sum(phase2))
     status2, solver2 = run(deterministic_time / 2)
-    new = labels_from(solver2) if status2 in ("OPTIMAL", "FEASIBLE") else first
-    status = status1 if _RANK[status1] >= _RANK.get(status2, 4) else status2
+    new = labels_from(solver2) if status2 in SOLVED else first
+    status = status1 if STATUS_RANK[status1] >= STATUS_RANK.get(status2, 4) else status2
     moved_atoms = sum(int(w[i]) - stay.get((int(ga[i]), int(owner[new[W[i]]])), 0)
                       for i in range(m) if w[i])
     return _Window(new, status, float(best1), float(moved_atoms))
@@ -620,10 +617,10 @@ class _Repair:
                 res = _solve_window(sub, labels, owner, atoms, self.stay, seed=seed,
                                     deterministic_time=self.window_time, time_limit=left)
                 windows += 1
-                if res.status in ("OPTIMAL", "FEASIBLE"):
+                if res.status in SOLVED:
                     improved += int(not np.array_equal(res.labels, labels))
                     labels = res.labels
-                status = res.status if status is None or _RANK[res.status] > _RANK[status] else status
+                status = res.status if status is None or STATUS_RANK[res.status] > STATUS_RANK[status] else status
                 bad = _out_of_band(sub, labels)
                 bad = np.r_[bad, np.zeros(len(owner) - len(bad), bool)] & ~locked
                 if not bad.any() or win[~locked].all() or time.perf_counter() - t0 > time_limit:
@@ -645,7 +642,7 @@ class _Repair:
                        if _persons_hard(sub) else "; persons deviation in the balance")
         if self.rebalance:
             method += "; rebalanced by LNS windows"
-        return SubResult(labels.astype(np.int64), status or "FEASIBLE", method, objective, float("nan"),
+        return SubResult(labels.astype(np.int64), status or Status.FEASIBLE, method, objective, float("nan"),
                          time.perf_counter() - t0, windows, improved)
 
     def _band_changed(self, band) -> bool:
