@@ -614,7 +614,7 @@ def _read_stations(stations, plan, problems: Problems) -> gpd.GeoDataFrame | Non
     if len(st) == 0:
         problems.add("stations", "has no rows", fix="pass at least one station point, or leave stations out")
     if st.crs is None:
-        problems.add("stations", "has no CRS", fix="set it, e.g. stations.set_crs('EPSG:4326')")
+        problems.add("stations", "has no CRS", fix="set it, e.g. stations.set_crs('EPSG:4326')", crs=True)
     geom = st.geometry.values
     bad = shapely.is_missing(geom) | shapely.is_empty(geom) | (shapely.get_type_id(geom) != 0)
     if bad.any():

@@ -544,7 +544,7 @@ def _study_area_in(study_area, user_crs, work_crs, system, problems: Problems):
         problems.add("study_area", f"has coordinates beyond ±180°/±90°, so they are not degrees although it is "
                                    f"taken to be in {geoms.crs.to_string()} (a shapely geometry is in the "
                                    "households' CRS).",
-                     fix="pass it as a GeoSeries with its own CRS: gpd.GeoSeries([area], crs='EPSG:...')")
+                     fix="pass it as a GeoSeries with its own CRS: gpd.GeoSeries([area], crs='EPSG:...')", crs=True)
         return None
     invalid = ~shapely.is_valid(polys)
     if invalid.any():
@@ -559,7 +559,7 @@ def _study_area_in(study_area, user_crs, work_crs, system, problems: Problems):
     geom = area.to_crs(work_crs).iloc[0]
     if geom is None or geom.is_empty or not np.isfinite(shapely.get_coordinates(geom)).all():
         problems.add("study_area", f"cannot be placed in the working CRS {work_crs.to_string()}.",
-                     fix="check its CRS (gpd.GeoSeries([area], crs='EPSG:...'))")
+                     fix="check its CRS (gpd.GeoSeries([area], crs='EPSG:...'))", crs=True)
         return None
     return shapely.make_valid(geom)
 
@@ -952,7 +952,8 @@ def partition(
             what = "covers less than 1 m²"
         problems.add("study_area", f"{what}, so there is no area to partition.",
                      fix="pass a study area that covers the households (and communities), with its CRS: "
-                         "gpd.GeoSeries([area], crs='EPSG:...'), or leave it out")
+                         "gpd.GeoSeries([area], crs='EPSG:...'), or leave it out",
+                     crs=w["communities"] is None and area is not None and not area.intersects(shapely.box(*hh.total_bounds).buffer(100.0)))
         problems.raise_if_any()
 
     blocks, segments, dead_ends = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"],

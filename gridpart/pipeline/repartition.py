@@ -196,7 +196,7 @@ def read_old_grids(old, *, problems: Problems | None = None) -> gpd.GeoDataFrame
                 problems.add("old_grids['grid_id']", "must be unique", rows=grids.index[dup],
                              fix="give every old grid its own id")
         if grids.crs is None:
-            problems.add("old_grids", "has no CRS", fix="set it with old_grids.set_crs(...)")
+            problems.add("old_grids", "has no CRS", fix="set it with old_grids.set_crs(...)", crs=True)
         types = shapely.get_type_id(grids.geometry.values)
         poly = np.isin(types, (3, 6))
         if not poly.all():
