@@ -254,10 +254,10 @@ class ParamsView(Mapping):
     >>> view = ParamsView(RunRecord(seed=3))
     >>> view["seed"]
     3
-    >>> view["seed"] = 4
+    >>> view["seed"] = 4  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: plan.params is read-only: build a new record, e.g. dataclasses.replace(plan, record=dataclasses.replace(plan.record, ...))
+    TypeError: plan.params is read-only: build a new record, e.g. ...
     """
 
     __slots__ = ("record",)

@@ -953,7 +953,8 @@ def partition(
         problems.add("study_area", f"{what}, so there is no area to partition.",
                      fix="pass a study area that covers the households (and communities), with its CRS: "
                          "gpd.GeoSeries([area], crs='EPSG:...'), or leave it out",
-                     crs=w["communities"] is None and area is not None and not area.intersects(shapely.box(*hh.total_bounds).buffer(100.0)))
+                     crs=w["communities"] is None and area is not None
+                     and not area.intersects(shapely.box(*hh.total_bounds).buffer(100.0)))
         problems.raise_if_any()
 
     blocks, segments, dead_ends = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"],

@@ -59,10 +59,10 @@ codes that went out of use, so later repartitions skip them too).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
-import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -75,11 +75,11 @@ from ortools.sat.python import cp_model
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from gridpart.errors import Problems
-from gridpart.inputs.schema import Target, read_layer
+from gridpart.inputs.schema import read_layer
 from gridpart.model.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem, grid_count
 from gridpart.model.result import CP_STATUS, SOLVED, STATUS_RANK, Status, SubResult
-from gridpart.pipeline.partition import partition
 from gridpart.outputs.io import read_record
+from gridpart.pipeline.partition import partition
 from gridpart.plan import Changes, GridPlan
 from gridpart.record import RepartitionRecord, RunRecord
 from gridpart.rules.codes import CODE_DIGITS, carry_community_codes, carry_grid_codes
@@ -998,13 +998,14 @@ def _persons_band_of(record: RunRecord) -> tuple | None:
 
     Examples
     --------
-    >>> _persons_band_of(RunRecord.from_dict({"target": "Target(households=300, persons=1000, tolerance=0.2, persons_hard=True)"}))
+    >>> from gridpart.inputs.schema import Target
+    >>> _persons_band_of(RunRecord(target=Target(300, persons=1000, persons_hard=True)))
     (800.0, 1200.0, True)
-    >>> _persons_band_of(RunRecord.from_dict({"target": "Target(households=300, persons=None, tolerance=0.2, persons_hard=False)"}))
+    >>> _persons_band_of(RunRecord(target=Target(300)))
     (None, None, False)
-    >>> _persons_band_of(RunRecord.from_dict({"persons_band": [800.0, 1200.0, True], "target": "?"}))
+    >>> _persons_band_of(RunRecord(persons_band=(800.0, 1200.0, True)))
     (800.0, 1200.0, True)
-    >>> _persons_band_of(RunRecord.from_dict({})) is None
+    >>> _persons_band_of(RunRecord()) is None
     True
     """
     band = record.persons_band
