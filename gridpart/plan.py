@@ -181,7 +181,7 @@ def _set_params(self: GridPlan, value: Mapping[str, Any]) -> None:
 
 
 # set after the class is made: inside it, the property would be the InitVar's default
-GridPlan.params = property(_get_params, _set_params)  # type: ignore[assignment,method-assign]
+GridPlan.params = property(_get_params, _set_params)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

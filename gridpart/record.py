@@ -50,8 +50,9 @@ def target_from_dict(data: Mapping[str, Any]) -> Target | None:
     names = {f.name for f in dataclasses.fields(Target)}
     if not isinstance(data, Mapping) or not set(data) <= names:
         return None
+    kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
     try:
-        return Target(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        return Target(**kw)
     except (TypeError, ValueError):  # InputError is a ValueError
         return None
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -43,7 +44,7 @@ class Status(StrEnum):
 
 #: CP-SAT's status codes as :class:`Status` (the one table: cpsat, exact_cut and
 #: repartition read it).
-CP_STATUS: dict[int, Status] = {
+CP_STATUS: dict[Any, Status] = {
     cp_model.OPTIMAL: Status.OPTIMAL,
     cp_model.FEASIBLE: Status.FEASIBLE,
     cp_model.INFEASIBLE: Status.INFEASIBLE,
