@@ -304,9 +304,9 @@ def test_packaged_cjk_fonts_are_found(monkeypatch):
 
     monkeypatch.setattr(gstyle, "_font_cache", {})
     monkeypatch.setattr(gstyle, "_known_cjk_names", no_known_until_added)
-    monkeypatch.setattr(gplot, "_system_cjk_files", lambda: pytest.fail("system fonts scanned first"))
+    monkeypatch.setattr(gstyle, "_system_cjk_files", lambda: pytest.fail("system fonts scanned first"))
     added = []
-    monkeypatch.setattr(gplot, "_add_font_files", lambda paths: added.extend(paths) or [])
+    monkeypatch.setattr(gstyle, "_add_font_files", lambda paths: added.extend(paths) or [])
     assert gplot.cjk_font() == "Noto Sans CJK SC"
     assert added == files
 
