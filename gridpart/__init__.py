@@ -32,13 +32,14 @@ from gridpart.outputs.scoring import Scorecard, compare, score  # noqa: E402
 from gridpart.pipeline.partition import partition, register_strategy  # noqa: E402
 from gridpart.pipeline.repartition import repartition  # noqa: E402
 from gridpart.plan import GridPlan  # noqa: E402
+from gridpart.record import RunRecord  # noqa: E402
 from gridpart.rules.ledger import register, write_register  # noqa: E402
 from gridpart.rules.naming import recode  # noqa: E402
 
 _moved.install()
 
 __all__ = [
-    "__version__", "partition", "register_strategy", "Target", "GridPlan", "read_osm",
+    "__version__", "partition", "register_strategy", "Target", "GridPlan", "RunRecord", "read_osm",
     "estimate_households", "OSMData", "read_plan", "repartition", "score", "compare", "Scorecard", "datasets",
     "errors", "GridpartError", "InputError", "CRSError", "SolverError", "RepairWarning", "TimeLimitWarning", "GridCountWarning", "coords",
     "recode", "review", "Review", "register", "write_register", "plot_compare", "plot_sizes",

@@ -16,6 +16,7 @@ gridpart 0.2.0
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -108,7 +109,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                         parcels=sample.parcels, strategy=args.strategy, time_limit=args.time_limit,
                         seed=args.seed, progress=True)
     wall = time.perf_counter() - t0
-    plan.params["attribution"] = OSM_ATTRIBUTION
+    plan.record = dataclasses.replace(plan.record, attribution=OSM_ATTRIBUTION)
     gpkg = outdir / "demo_grids.gpkg"
     png = outdir / "demo_grids.png"
     outdir.mkdir(parents=True, exist_ok=True)
@@ -197,7 +198,7 @@ def _cmd_partition(args: argparse.Namespace) -> int:
     )
     wall = time.perf_counter() - t0
     if from_osm:
-        plan.params["attribution"] = OSM_ATTRIBUTION
+        plan.record = dataclasses.replace(plan.record, attribution=OSM_ATTRIBUTION)
     plan.to_file(args.output)
     print(plan.summary())
     print(f"partitioned in {_time_text(wall)}")

@@ -38,6 +38,10 @@ class Problem:
         The first offending row ids (index labels), possibly empty.
     fix : str
         What the user should do.
+    n_rows : int
+        How many rows are at fault (``rows`` holds the first few).
+    crs : bool
+        The problem is with a CRS: when every problem is, :class:`CRSError` is raised.
     """
 
     argument: str
@@ -45,6 +49,7 @@ class Problem:
     rows: tuple = ()
     fix: str = ""
     n_rows: int = 0
+    crs: bool = False
 
     def __str__(self) -> str:
         text = f"{self.argument}: {self.message}"
@@ -203,14 +208,18 @@ class Problems:
         self.repairs.append(record)
         warnings.warn(str(record), RepairWarning, stacklevel=stacklevel)
 
-    def add(self, argument: str, message: str, *, rows: Iterable = (), fix: str = "") -> None:
+    def add(self, argument: str, message: str, *, rows: Iterable = (), fix: str = "",
+            crs: bool | None = None) -> None:
+        """Record a problem; ``crs`` says it is one with a CRS (default: the argument
+        names one, e.g. ``"roads.crs"``)."""
         rows = list(rows)
-        self.items.append(Problem(argument, message, tuple(rows[:_MAX_IDS]), fix, len(rows)))
+        crs = "crs" in argument.lower() if crs is None else bool(crs)
+        self.items.append(Problem(argument, message, tuple(rows[:_MAX_IDS]), fix, len(rows), crs))
 
     def __bool__(self) -> bool:
         return bool(self.items)
 
     def raise_if_any(self) -> None:
         if self.items:
-            crs_only = all("crs" in p.argument.lower() or "CRS" in p.message for p in self.items)
+            crs_only = all(p.crs or "crs" in p.argument.lower() for p in self.items)
             raise (CRSError if crs_only else self.error)(self.items)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+
+from gridpart.record import ParamsView, RunRecord
 
 __all__ = ["Changes", "GridPlan"]
 
@@ -50,8 +53,13 @@ class GridPlan:
         The atom graph: ``a``, ``b`` (atom ids), lengths by road class, ``kind``, ``name``.
     roads : GeoDataFrame
         The noded linework the grids were cut along (``kind``, ``name``).
-    params : dict
-        The parameters, seed, version and working CRS of the run.
+    record : RunRecord
+        The parameters, seed, version and working CRS of the run
+        (:class:`gridpart.record.RunRecord`).
+    params : mapping
+        The record as a read-only dict (``plan.params["repairs"]``,
+        ``plan.params["community_codes"]``; :class:`gridpart.record.ParamsView`).
+        Passing ``params=`` a dict, or assigning one, sets the record from it.
     changes : Changes or None
         What :func:`gridpart.repartition` changed against the old plan
         (:class:`gridpart.pipeline.repartition.Changes`); ``None`` for a fresh partition.
@@ -64,8 +72,15 @@ class GridPlan:
     status: pd.DataFrame
     edges: pd.DataFrame
     roads: gpd.GeoDataFrame
-    params: dict[str, Any] = field(default_factory=dict)
+    params: InitVar[Mapping[str, Any] | None] = None
     changes: Any = None
+    record: RunRecord = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self, params: Mapping[str, Any] | None) -> None:
+        # a dict passed as params= sets the record (dataclasses.replace(plan, params={...}));
+        # a ParamsView (what replace() passes on) only when no record is given
+        if self.record is None or (params is not None and not isinstance(params, ParamsView)):
+            self.record = RunRecord.from_dict(params)
 
     @property
     def crs(self):
@@ -153,6 +168,20 @@ class GridPlan:
     def __repr__(self) -> str:
         return (f"GridPlan({len(self.grids)} grids, {len(self.households)} household points, "
                 f"{len(self.unplaced)} unplaced, crs={self.crs.to_string() if self.crs else None})")
+
+
+def _get_params(self: GridPlan) -> ParamsView:
+    """The run record as a read-only dict (:class:`gridpart.record.ParamsView`);
+    assigning a dict sets the record from it."""
+    return ParamsView(self.record)
+
+
+def _set_params(self: GridPlan, value: Mapping[str, Any]) -> None:
+    self.record = RunRecord.from_dict(value)
+
+
+# set after the class is made: inside it, the property would be the InitVar's default
+GridPlan.params = property(_get_params, _set_params)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

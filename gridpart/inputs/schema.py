@@ -521,7 +521,7 @@ def _check_degrees(values: np.ndarray, gdf: gpd.GeoDataFrame, argument: str,
         problems.add(f"{argument}.geometry",
                      f"{int(swapped.sum())} rows have latitudes beyond ±90° in the geographic "
                      f"CRS {gdf.crs.to_string()}; x and y look swapped (x should be longitude).",
-                     rows=gdf.index[swapped],
+                     rows=gdf.index[swapped], crs=True,
                      fix=f"swap them: {argument} = {argument}.set_geometry(shapely.transform("
                          f"{argument}.geometry, lambda c: c[:, ::-1]))")
     projected = (lat_bad | lon_bad) & ~swapped

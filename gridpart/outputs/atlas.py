@@ -283,7 +283,7 @@ def _summary_rows(plan: GridPlan, grids: gpd.GeoDataFrame, *, zh: bool) -> list[
         return f"{zh_text} {en_text}" if zh else en_text
 
     card = plan.score().summary
-    band = plan.params.get("band") if plan.params else None
+    band = plan.record.band
     hh = float(plan.households["households"].sum()) if "households" in plan.households else float("nan")
     persons = grids["persons"].astype(float) if "persons" in grids else pd.Series(dtype=float)
     rows = [
@@ -310,8 +310,9 @@ def _summary_rows(plan: GridPlan, grids: gpd.GeoDataFrame, *, zh: bool) -> list[
     if plan.status is not None and len(plan.status) and "status" in plan.status:
         rows.append((label("求解状态", "Solver status"),
                      ", ".join(f"{k} {v}" for k, v in plan.status["status"].value_counts().sort_index().items())))
-    params = plan.params or {}
-    run = " · ".join(f"{k} {params[k]}" for k in ("strategy", "seed", "work_crs", "version") if k in params)
+    record = plan.record
+    run = " · ".join(f"{k} {getattr(record, k)}" for k in ("strategy", "seed", "work_crs", "version")
+                     if getattr(record, k) is not None)
     if run:
         rows.append((label("参数", "Run"), run))
     return rows

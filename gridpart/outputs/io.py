@@ -9,7 +9,6 @@ interrupted write never leaves a half-written plan behind.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -22,8 +21,9 @@ import shapely
 
 from gridpart.errors import InputError, Problems
 from gridpart.plan import Changes, GridPlan
+from gridpart.record import RunRecord
 
-__all__ = ["write_plan", "read_plan", "atomic_path"]
+__all__ = ["write_plan", "read_plan", "read_record", "atomic_path"]
 
 _SPATIAL = ("grids", "atoms", "households", "unplaced", "roads")
 _TABLES = ("edges", "status")
@@ -131,7 +131,7 @@ def write_plan(plan: GridPlan, path: str | os.PathLike) -> None:
         "grids": plan.grids, "atoms": plan.blocks, "households": plan.households,
         "unplaced": plan.unplaced, "roads": plan.roads,
     }
-    meta = pd.DataFrame({"key": ["params"], "value": [json.dumps(plan.params, default=str, ensure_ascii=False)]})
+    meta = pd.DataFrame({"key": ["params"], "value": [plan.record.to_json()]})
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
             gdf = _plain(_index_as_columns(gdf) if name in ("households", "unplaced") else gdf)
@@ -164,6 +164,18 @@ def _read_changes(path, names: set[str]):
     return Changes(grids=grids, households=hh, summary=summary.set_index("key")["value"].rename_axis(None))
 
 
+def read_record(path: str | os.PathLike) -> RunRecord | None:
+    """The run record of a plan file (:class:`gridpart.record.RunRecord`; also the
+    ``params`` of a file gridpart 0.1.0 wrote); ``None`` for a file that holds none."""
+    try:
+        if "metadata" not in {row[0] for row in pyogrio.list_layers(path)}:
+            return None
+        meta = pyogrio.read_dataframe(path, layer="metadata", read_geometry=False).set_index("key")
+        return RunRecord.from_json(meta.loc["params", "value"])
+    except Exception:  # not a gridpart plan: nothing known
+        return None
+
+
 def read_plan(path: str | os.PathLike) -> GridPlan:
     """Read a plan written by :meth:`GridPlan.to_file`.
 
@@ -184,7 +196,7 @@ def read_plan(path: str | os.PathLike) -> GridPlan:
                          "Fix: pass a file written by plan.to_file().")
     read = {n: gpd.read_file(path, layer=n) for n in _SPATIAL}
     tables = {n: pyogrio.read_dataframe(path, layer=n, read_geometry=False) for n in (*_TABLES, "metadata")}
-    params = json.loads(tables["metadata"].set_index("key").loc["params", "value"])
+    record = RunRecord.from_json(tables["metadata"].set_index("key").loc["params", "value"])
     for n in ("households", "unplaced"):
         df = _index_from_columns(read[n])
         for c in ("grid_id", "block_id", "atom_id"):
@@ -197,6 +209,6 @@ def read_plan(path: str | os.PathLike) -> GridPlan:
     atoms["is_cell"] = atoms["is_cell"].astype(bool)
     return GridPlan(
         grids=grids, blocks=atoms, households=read["households"], unplaced=read["unplaced"],
-        status=tables["status"], edges=tables["edges"], roads=read["roads"], params=params,
+        status=tables["status"], edges=tables["edges"], roads=read["roads"], record=record,
         changes=_read_changes(path, names),
     )

@@ -287,6 +287,7 @@ def _reserve_legend(ax, legend) -> None:
 
 
 def _named_plans(plans) -> dict[str, GridPlan]:
+    from gridpart.plan import GridPlan  # only imported for type checking at the top
 
     if isinstance(plans, GridPlan):
         plans = {"plan": plans}
@@ -345,8 +346,8 @@ def plot_sizes(
 
         _, ax = plt.subplots(figsize=figsize)
     sizes = {name: p.grids["households"].to_numpy(dtype=float) for name, p in named.items()}
-    bands = {name: tuple(float(b) for b in p.params["band"]) for name, p in named.items()
-             if p.params and p.params.get("band") is not None and len(p.params["band"]) == 2}
+    bands = {name: tuple(float(b) for b in p.record.band) for name, p in named.items()
+             if p.record.band is not None and len(p.record.band) == 2}
     values = np.concatenate([v[np.isfinite(v)] for v in sizes.values()]) if sizes else np.zeros(0)
     lo_all = float(values.min()) if len(values) else 0.0
     hi_all = float(values.max()) if len(values) else 1.0
@@ -490,7 +491,7 @@ def plan_html(plan: GridPlan, *, image: bool = True, size_in: float = 4.0, dpi: 
     import io
 
     card = plan.score().summary
-    band = plan.params.get("band") if plan.params else None
+    band = plan.record.band
     hh = plan.households["households"].sum() if "households" in plan.households else float("nan")
     rows = [
         ("grids", f"{int(card['grids'])}"),

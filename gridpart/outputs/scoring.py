@@ -132,7 +132,7 @@ def score(plan, *, target: float | None = None, reference=None, stations=None,
     walk_m = walk_speed_kmh * 1000.0 / 60.0 * minutes
     walk = station_walk(plan, stations, max_m=walk_m) if stations is not None else None
     grids = plan.grids.set_index("grid_id")
-    lo, hi = plan.params.get("band", [np.nan, np.nan])
+    lo, hi = plan.record.band or (np.nan, np.nan)
     centre = target if target is not None else (lo + hi) / 2
     g_m = plan.grids.to_crs(_metric_crs(plan))
     area = g_m.geometry.area.to_numpy()
@@ -418,7 +418,7 @@ def _aligned(plan, reference) -> pd.DataFrame:
 def _metric_crs(plan):
     """The metric CRS a plan is measured in: its working CRS, else one picked for its grids."""
 
-    return plan.params.get("work_crs") or working_crs(plan.grids.crs, plan.grids.total_bounds)
+    return plan.record.work_crs or working_crs(plan.grids.crs, plan.grids.total_bounds)
 
 
 @dataclass(frozen=True)
@@ -614,7 +614,7 @@ def _read_stations(stations, plan, problems: Problems) -> gpd.GeoDataFrame | Non
     if len(st) == 0:
         problems.add("stations", "has no rows", fix="pass at least one station point, or leave stations out")
     if st.crs is None:
-        problems.add("stations", "has no CRS", fix="set it, e.g. stations.set_crs('EPSG:4326')")
+        problems.add("stations", "has no CRS", fix="set it, e.g. stations.set_crs('EPSG:4326')", crs=True)
     geom = st.geometry.values
     bad = shapely.is_missing(geom) | shapely.is_empty(geom) | (shapely.get_type_id(geom) != 0)
     if bad.any():

@@ -452,7 +452,7 @@ def tidy(geoms: gpd.GeoSeries, *, min_hole_m2: float = 1.0) -> gpd.GeoSeries:
 
 
 def work_crs(plan: GridPlan):
-    work = plan.params.get("work_crs") if plan.params else None
+    work = plan.record.work_crs
     if work:
         return work
     if plan.grids.crs is None or len(plan.grids) == 0:
@@ -463,7 +463,7 @@ def work_crs(plan: GridPlan):
 
 def attribution_line(plan: GridPlan, attribution: str | None) -> str | None:
     if attribution == "auto":
-        return (plan.params.get("attribution") if plan.params else None) or OSM_ATTRIBUTION
+        return plan.record.attribution or OSM_ATTRIBUTION
     return attribution
 
 

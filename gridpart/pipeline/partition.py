@@ -55,8 +55,10 @@ from gridpart.model.problem import (
     SubProblem,
     build_subproblems,
 )
+from gridpart.model.result import ForcedReason, NoteKind, UnplacedReason, has_note
 from gridpart.outputs.review import flag_column
 from gridpart.plan import GridPlan
+from gridpart.record import RunRecord
 from gridpart.rules.codes import reading_order
 from gridpart.rules.kinds import (
     COMPOUND_REASON,
@@ -542,7 +544,7 @@ def _study_area_in(study_area, user_crs, work_crs, system, problems: Problems):
         problems.add("study_area", f"has coordinates beyond ±180°/±90°, so they are not degrees although it is "
                                    f"taken to be in {geoms.crs.to_string()} (a shapely geometry is in the "
                                    "households' CRS).",
-                     fix="pass it as a GeoSeries with its own CRS: gpd.GeoSeries([area], crs='EPSG:...')")
+                     fix="pass it as a GeoSeries with its own CRS: gpd.GeoSeries([area], crs='EPSG:...')", crs=True)
         return None
     invalid = ~shapely.is_valid(polys)
     if invalid.any():
@@ -557,7 +559,7 @@ def _study_area_in(study_area, user_crs, work_crs, system, problems: Problems):
     geom = area.to_crs(work_crs).iloc[0]
     if geom is None or geom.is_empty or not np.isfinite(shapely.get_coordinates(geom)).all():
         problems.add("study_area", f"cannot be placed in the working CRS {work_crs.to_string()}.",
-                     fix="check its CRS (gpd.GeoSeries([area], crs='EPSG:...'))")
+                     fix="check its CRS (gpd.GeoSeries([area], crs='EPSG:...'))", crs=True)
         return None
     return shapely.make_valid(geom)
 
@@ -950,7 +952,9 @@ def partition(
             what = "covers less than 1 m²"
         problems.add("study_area", f"{what}, so there is no area to partition.",
                      fix="pass a study area that covers the households (and communities), with its CRS: "
-                         "gpd.GeoSeries([area], crs='EPSG:...'), or leave it out")
+                         "gpd.GeoSeries([area], crs='EPSG:...'), or leave it out",
+                     crs=w["communities"] is None and area is not None
+                     and not area.intersects(shapely.box(*hh.total_bounds).buffer(100.0)))
         problems.raise_if_any()
 
     blocks, segments, dead_ends = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"],
@@ -1035,13 +1039,13 @@ def partition(
     reviewed = flag_column(plan)
     plan.grids["flags"] = [("; ".join(x for x in (a, b) if x)) for a, b in zip(reviewed, plan.grids["flags"])]
     _warn_softened(plan.status)
-    plan.params.update(
-        target=repr(tgt), band=[band.lo, band.hi],
-        persons_band=None if band.persons_lo is None else [band.persons_lo, band.persons_hi, band.persons_hard],
+    plan.record = dataclasses.replace(
+        plan.record, target=tgt, band=(band.lo, band.hi),
+        persons_band=None if band.persons_lo is None else (band.persons_lo, band.persons_hi, band.persons_hard),
         roads_are=roads_are, strategy=_strategy_name(strategy), objective=objective,
         time_limit=float(time_limit), effort=None if effort is None else float(effort), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
         compactness=float(compactness), dead_ends=dead_ends,
-        coords=systems, repairs=[r.as_dict() for r in problems.repairs],
+        coords=systems, repairs=tuple(r.as_dict() for r in problems.repairs),
         work_crs=work_crs.to_string(), timings={
             "blocks_s": t_blocks - t_start, "graph_s": t_graph - t_blocks, "solve_s": t_solve - t_graph,
             "total_s": time.perf_counter() - t_start,
@@ -1171,13 +1175,13 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     comp_of_label[label[placed]] = comp_of[placed]
     grid_labels = g.index.to_numpy(dtype=np.int64)
     g["forced"] = forced_of_label[grid_labels]
-    g["forced_reason"] = np.where(g["forced"], "holds one indivisible place above the band", "")
+    g["forced_reason"] = np.where(g["forced"], ForcedReason.INDIVISIBLE.value, "")
     # a whole component below the band
     comp_total = np.array([s.total for s in subs])
     g["_comp"] = comp_of_label[grid_labels]
     small = comp_total[g["_comp"].to_numpy()] < band.lo
     g.loc[small, "forced"] = True
-    g.loc[small, "forced_reason"] = "its whole component holds fewer households than the band's lower limit"
+    g.loc[small, "forced_reason"] = ForcedReason.SMALL_COMPONENT.value
     height = math.sqrt(max(g["area_m2"].median(), 1.0))
     order = _reading_order(g, height)
     new_id = np.empty(len(g), dtype=np.int64)
@@ -1203,7 +1207,7 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     out_hh["grid_id"] = pd.array(atom_grid.reindex(hh["atom_id"].fillna(-1).astype(np.int64)).to_numpy(), dtype="Int64")
     out_hh.loc[hh["atom_id"].isna().to_numpy(), "grid_id"] = pd.NA
     unplaced = out_hh[out_hh["grid_id"].isna()].copy()
-    unplaced["reason"] = reasons.reindex(unplaced.index).replace("", "not attached to any atom")
+    unplaced["reason"] = reasons.reindex(unplaced.index).replace("", UnplacedReason.NOT_ATTACHED.value)
     status = pd.DataFrame(rows)
     forced_by_comp = g.groupby("_comp")["forced"].sum()
     status["forced_out"] = forced_by_comp.reindex(range(len(subs)), fill_value=0).astype(int).to_numpy()
@@ -1215,7 +1219,7 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
         status=status,
         edges=edges,
         roads=segments[segments["kind"].isin(["road", "street", "lane", "barrier"])].to_crs(user_crs),
-        params={"parcels": None if parcels is None else len(parcels), "community_codes": community_codes},
+        record=RunRecord(parcels=None if parcels is None else len(parcels), community_codes=community_codes),
     )
 
 
@@ -1296,8 +1300,8 @@ def _name_grids(g, atoms, subs, segments, parcels, communities, band: Band):
         out = (hh < np.ceil(band.lo - 1e-9)) | (hh > np.floor(band.hi + 1e-9))
         comp = g["_comp"].to_numpy()
         mark = dedicated[comp] & (out | g["forced"].to_numpy(dtype=bool))
-        indivisible = g["forced_reason"].to_numpy() == "holds one indivisible place above the band"
-        reason = np.array([COMPOUND_REASON if "kept-apart compound" in " ".join(s.notes) else DEDICATED_REASON
+        indivisible = g["forced_reason"].to_numpy() == ForcedReason.INDIVISIBLE
+        reason = np.array([COMPOUND_REASON if has_note(s.notes, NoteKind.DEDICATED_COMPOUND) else DEDICATED_REASON
                            for s in subs], dtype=object)
         g.loc[mark, "forced"] = True
         g.loc[mark & ~indivisible, "forced_reason"] = reason[comp][mark & ~indivisible]

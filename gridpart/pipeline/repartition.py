@@ -18,7 +18,7 @@ Persons follow :func:`gridpart.partition`: a soft persons band (the
 default) only adds the persons deviation cost of
 :func:`gridpart.solvers.cpsat.solve_window` to the balance in step 3, so it
 never makes a grid invalid nor moves a household on its own; grids left
-outside it are counted in ``plan.params["persons_out_of_band"]`` and named
+outside it are counted in ``plan.record.persons_out_of_band`` and named
 in a logged warning.  A hard persons band is part of validity, hard where
 feasible: a grid out of it is broken and repaired, and the repair puts as
 many grids in it as it can.  Two orders differ from ``solve_window``, where
@@ -59,6 +59,7 @@ codes that went out of use, so later repartitions skip them too).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -74,13 +75,15 @@ from ortools.sat.python import cp_model
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from gridpart.errors import Problems
-from gridpart.inputs.schema import Target, read_layer
+from gridpart.inputs.schema import read_layer
 from gridpart.model.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem, grid_count
+from gridpart.model.result import CP_STATUS, SOLVED, STATUS_RANK, Status, SubResult
+from gridpart.outputs.io import read_record
 from gridpart.pipeline.partition import partition
 from gridpart.plan import Changes, GridPlan
+from gridpart.record import RepartitionRecord, RunRecord
 from gridpart.rules.codes import CODE_DIGITS, carry_community_codes, carry_grid_codes
 from gridpart.solvers.cpsat import cut_terms, grid_roots, solve_window
-from gridpart.solvers.lns import SubResult
 from gridpart.solvers.seed import seed_plan
 
 __all__ = ["repartition", "Changes", "grid_mates_kept", "recode_grids", "read_old_grids", "FATES"]
@@ -90,9 +93,6 @@ log = logging.getLogger(__name__)
 #: What can become of an old grid (``Changes.grids["fate"]``).
 FATES = ("kept", "re-coded", "resized", "split", "merged", "dissolved")
 
-_STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE",
-           cp_model.UNKNOWN: "UNKNOWN", cp_model.MODEL_INVALID: "MODEL_INVALID"}
-_RANK = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2, "INFEASIBLE": 3, "MODEL_INVALID": 4}
 
 METHOD_KEPT = "repartition: old grids kept (all still valid)"
 METHOD_REPAIR = ("repartition: minimal-change repair (CP-SAT windows, rooted-order contiguity; objective: "
@@ -196,7 +196,7 @@ def read_old_grids(old, *, problems: Problems | None = None) -> gpd.GeoDataFrame
                 problems.add("old_grids['grid_id']", "must be unique", rows=grids.index[dup],
                              fix="give every old grid its own id")
         if grids.crs is None:
-            problems.add("old_grids", "has no CRS", fix="set it with old_grids.set_crs(...)")
+            problems.add("old_grids", "has no CRS", fix="set it with old_grids.set_crs(...)", crs=True)
         types = shapely.get_type_id(grids.geometry.values)
         poly = np.isin(types, (3, 6))
         if not poly.all():
@@ -471,7 +471,7 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
         prm.random_seed = int(seed)
         prm.max_deterministic_time = float(budget)
         prm.max_time_in_seconds = float(max(time_limit, 0.5))
-        return _STATUS.get(solver.solve(model), "UNKNOWN"), solver
+        return CP_STATUS.get(solver.solve(model), Status.UNKNOWN), solver
 
     def labels_from(solver: cp_model.CpSolver) -> np.ndarray:
         new = labels.copy()
@@ -483,7 +483,7 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     obj1 = sum(phase1)
     model.minimize(obj1)
     status1, solver = run(deterministic_time)
-    if status1 not in ("OPTIMAL", "FEASIBLE"):
+    if status1 not in SOLVED:
         return _Window(labels, status1, float("nan"), float("nan"))
     best1 = int(round(solver.objective_value))
     first = labels_from(solver)
@@ -494,8 +494,8 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     model.add(obj1 <= best1)
     model.minimize(sum(phase2))
     status2, solver2 = run(deterministic_time / 2)
-    new = labels_from(solver2) if status2 in ("OPTIMAL", "FEASIBLE") else first
-    status = status1 if _RANK[status1] >= _RANK.get(status2, 4) else status2
+    new = labels_from(solver2) if status2 in SOLVED else first
+    status = status1 if STATUS_RANK[status1] >= STATUS_RANK.get(status2, 4) else status2
     moved_atoms = sum(int(w[i]) - stay.get((int(ga[i]), int(owner[new[W[i]]])), 0)
                       for i in range(m) if w[i])
     return _Window(new, status, float(best1), float(moved_atoms))
@@ -617,10 +617,10 @@ class _Repair:
                 res = _solve_window(sub, labels, owner, atoms, self.stay, seed=seed,
                                     deterministic_time=self.window_time, time_limit=left)
                 windows += 1
-                if res.status in ("OPTIMAL", "FEASIBLE"):
+                if res.status in SOLVED:
                     improved += int(not np.array_equal(res.labels, labels))
                     labels = res.labels
-                status = res.status if status is None or _RANK[res.status] > _RANK[status] else status
+                status = res.status if status is None or STATUS_RANK[res.status] > STATUS_RANK[status] else status
                 bad = _out_of_band(sub, labels)
                 bad = np.r_[bad, np.zeros(len(owner) - len(bad), bool)] & ~locked
                 if not bad.any() or win[~locked].all() or time.perf_counter() - t0 > time_limit:
@@ -642,7 +642,7 @@ class _Repair:
                        if _persons_hard(sub) else "; persons deviation in the balance")
         if self.rebalance:
             method += "; rebalanced by LNS windows"
-        return SubResult(labels.astype(np.int64), status or "FEASIBLE", method, objective, float("nan"),
+        return SubResult(labels.astype(np.int64), status or Status.FEASIBLE, method, objective, float("nan"),
                          time.perf_counter() - t0, windows, improved)
 
     def _band_changed(self, band) -> bool:
@@ -940,30 +940,30 @@ def repartition(
                      fix="e.g. window_time=2")
     problems.raise_if_any()
 
-    params = {}
+    record = RunRecord()
     if isinstance(old_grids, GridPlan):
-        params = old_grids.params
+        record = old_grids.record
     elif isinstance(old_grids, (str, os.PathLike)):
-        params = _plan_params(old_grids)
-    band_param = params.get("band")
+        record = read_record(old_grids) or RunRecord()
     old_band = None
-    if isinstance(band_param, (list, tuple)) and len(band_param) == 2:
-        old_band = (float(band_param[0]), float(band_param[1]))
-    old_persons = _persons_band_of(params)
+    if record.band is not None and len(record.band) == 2:
+        old_band = (float(record.band[0]), float(record.band[1]))
+    old_persons = _persons_band_of(record)
     rep = _Repair(old, locked=locked_ids, rebalance=bool(rebalance), window_time=float(window_time),
                   max_rings=int(max_rings), scope=scope, old_band=old_band, old_persons=old_persons)
     plan = partition(roads, households, communities=communities, parcels=parcels, target=target,
                      tolerance=tolerance, roads_are=roads_are, barriers=barriers, study_area=study_area,
                      strategy=rep, time_limit=time_limit, seed=seed, on_atoms=rep.on_atoms)
-    plan = _carry_ids(plan, rep, old, communities, code_width, params)
-    plan.params.update(
-        strategy="repartition", rebalance=bool(rebalance), locked=sorted(locked_ids), scope=scope,
-        old_band=None if old_band is None else list(old_band),
-        old_persons_band=None if old_persons is None else list(old_persons),
-        old_grids=len(old), window_time=float(window_time), max_rings=int(max_rings),
+    plan = _carry_ids(plan, rep, old, communities, code_width, record)
+    plan.record = dataclasses.replace(
+        plan.record, strategy="repartition", repartition=RepartitionRecord(
+            rebalance=bool(rebalance), locked=tuple(sorted(locked_ids)), scope=scope, old_band=old_band,
+            old_persons_band=old_persons, old_grids=len(old), window_time=float(window_time),
+            max_rings=int(max_rings)),
     )
     _report_persons(plan, rep.band)
-    plan.params.setdefault("timings", {})["repartition_s"] = time.perf_counter() - t0
+    plan.record = dataclasses.replace(
+        plan.record, timings={**plan.record.timings, "repartition_s": time.perf_counter() - t0})
     return plan
 
 
@@ -975,7 +975,7 @@ def _report_persons(plan: GridPlan, band) -> None:
     p = plan.grids["persons"].astype(float)
     lo, hi = math.ceil(band.persons_lo - 1e-9), math.floor(band.persons_hi + 1e-9)
     outside = p.notna() & ((p < lo) | (p > hi))
-    plan.params["persons_out_of_band"] = int(outside.sum())
+    plan.record = dataclasses.replace(plan.record, persons_out_of_band=int(outside.sum()))
     if outside.any() and not band.persons_hard:
         ids = plan.grids.loc[outside, "grid_id"].tolist()
         log.warning("%d of %d grids hold persons outside the band %g-%g (grid_id %s%s): a soft persons band "
@@ -985,25 +985,9 @@ def _report_persons(plan: GridPlan, band) -> None:
                     ", ".join(str(g) for g in ids[:8]), ", ..." if len(ids) > 8 else "")
 
 
-def _plan_params(path) -> dict:
-    """The parameters a plan file was drawn with (empty for other files)."""
-    import json
-
-    import pyogrio
-
-    try:
-        if "metadata" not in {row[0] for row in pyogrio.list_layers(path)}:
-            return {}
-        meta = pyogrio.read_dataframe(path, layer="metadata", read_geometry=False).set_index("key")
-        params = json.loads(meta.loc["params", "value"])
-    except Exception:  # not a gridpart plan: nothing known
-        return {}
-    return params if isinstance(params, dict) else {}
-
-
-def _persons_band_of(params: dict) -> tuple | None:
-    """The persons band an old plan was drawn with: its ``persons_band`` param, else
-    read from its recorded target (plans written before that param existed).
+def _persons_band_of(record: RunRecord) -> tuple | None:
+    """The persons band an old plan was drawn with: its ``persons_band``, else
+    its target's (the target is always recorded with it, so the two agree).
 
     Returns
     -------
@@ -1014,44 +998,31 @@ def _persons_band_of(params: dict) -> tuple | None:
 
     Examples
     --------
-    >>> _persons_band_of({"target": "Target(households=300, persons=1000, tolerance=0.2, persons_hard=True)"})
+    >>> from gridpart.inputs.schema import Target
+    >>> _persons_band_of(RunRecord(target=Target(300, persons=1000, persons_hard=True)))
     (800.0, 1200.0, True)
-    >>> _persons_band_of({"target": "Target(households=300, persons=None, tolerance=0.2, persons_hard=False)"})
+    >>> _persons_band_of(RunRecord(target=Target(300)))
     (None, None, False)
-    >>> _persons_band_of({"persons_band": [800.0, 1200.0, True], "target": "?"})
+    >>> _persons_band_of(RunRecord(persons_band=(800.0, 1200.0, True)))
     (800.0, 1200.0, True)
-    >>> _persons_band_of({}) is None
+    >>> _persons_band_of(RunRecord()) is None
     True
     """
-    import ast
-
-
-    if "persons_band" in params:
-        band = params["persons_band"]
-        if band is None:
-            return (None, None, False)
-        if isinstance(band, (list, tuple)) and len(band) == 3:
-            return (float(band[0]), float(band[1]), bool(band[2]))
-    text = params.get("target")
-    if not isinstance(text, str):
-        return None
-    try:  # the repr of a Target: keyword literals only, never evaluated as code
-        node = ast.parse(text, mode="eval").body
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Target"
-                and not node.args):
-            return None
-        target = Target(**{kw.arg: ast.literal_eval(kw.value) for kw in node.keywords})
-    except (SyntaxError, ValueError, TypeError):  # InputError is a ValueError
+    band = record.persons_band
+    if band is not None and len(band) == 3:
+        return (float(band[0]), float(band[1]), bool(band[2]))
+    target = record.target
+    if target is None:
         return None
     band = target.persons_band
     return (None, None, False) if band is None else (float(band[0]), float(band[1]), bool(target.persons_hard))
 
 
-def _old_community_codes(old: gpd.GeoDataFrame, old_params: dict) -> tuple[dict, dict]:
-    """Old community codes (and their sources): from the old plan's params, else read off
+def _old_community_codes(old: gpd.GeoDataFrame, old_record: RunRecord) -> tuple[dict, dict]:
+    """Old community codes (and their sources): from the old plan's record, else read off
     its grid codes (the first 12 digits of the codes of each old community's grids)."""
 
-    known = old_params.get("community_codes")
+    known = old_record.community_codes
     if isinstance(known, dict) and known:
         codes = {str(k): v["code"] for k, v in known.items() if isinstance(v, dict) and v.get("code")}
         sources = {str(k): v.get("code_source", "given") for k, v in known.items() if isinstance(v, dict)}
@@ -1067,14 +1038,14 @@ def _old_community_codes(old: gpd.GeoDataFrame, old_params: dict) -> tuple[dict,
     return codes, {}
 
 
-def _carry_codes(plan: GridPlan, grids: pd.DataFrame, old: gpd.GeoDataFrame, communities, old_params: dict,
+def _carry_codes(plan: GridPlan, grids: pd.DataFrame, old: gpd.GeoDataFrame, communities, old_record: RunRecord,
                  code_width) -> tuple[pd.Series | None, dict | None]:
-    """Community and grid codes carried from the old plan; ``plan.params`` updated with the
+    """Community and grid codes carried from the old plan; ``plan.record`` updated with the
     community codes and the codes retired (old ones no longer in use)."""
 
-    old_cc, old_src = _old_community_codes(old, old_params)
-    retired = [str(c) for c in (old_params.get("retired_codes") or [])]
-    fresh = plan.params.get("community_codes") or {}
+    old_cc, old_src = _old_community_codes(old, old_record)
+    retired = [str(c) for c in (old_record.retired_codes or [])]
+    fresh = plan.record.community_codes or {}
     comm_codes = None
     if communities is not None:
 
@@ -1084,9 +1055,9 @@ def _carry_codes(plan: GridPlan, grids: pd.DataFrame, old: gpd.GeoDataFrame, com
         if has_given or old_cc or fresh:
             cc = carry_community_codes(comm, old_cc, old_sources=old_src, used=retired)
             comm_codes = cc["code"]
-            plan.params["community_codes"] = {
+            plan.record = dataclasses.replace(plan.record, community_codes={
                 cid: {"code": r["code"], "code_source": r["code_source"],
-                      "name": (fresh.get(cid) or {}).get("name")} for cid, r in cc.iterrows()}
+                      "name": (fresh.get(cid) or {}).get("name")} for cid, r in cc.iterrows()})
     old_codes = (pd.Series(old["code"].to_numpy(), index=old["grid_id"].to_numpy())
                  if "code" in old.columns else None)
     codes = recode_grids(grids[["grid_id", "community_id", "carried"]], old_codes=old_codes,
@@ -1094,14 +1065,14 @@ def _carry_codes(plan: GridPlan, grids: pd.DataFrame, old: gpd.GeoDataFrame, com
     live = set() if codes is None else {c for c in codes.dropna()}
     live |= set() if comm_codes is None else set(comm_codes.dropna())
     gone = set(retired) | set(old_cc.values()) | (set() if old_codes is None else set(old_codes.dropna().astype(str)))
-    plan.params["retired_codes"] = sorted(gone - live)
+    plan.record = dataclasses.replace(plan.record, retired_codes=tuple(sorted(gone - live)))
     return codes, comm_codes
 
 
 def _carry_ids(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, communities, code_width,
-               old_params: dict | None = None) -> GridPlan:
+               old_record: RunRecord | None = None) -> GridPlan:
     """Old ids for grids that carry on an old grid, new ids above them, codes and the change table."""
-    old_params = old_params or {}
+    old_record = old_record or RunRecord()
     atoms = plan.blocks
     aid = atoms["atom_id"].to_numpy(np.int64)
     first = atoms.drop_duplicates("grid_id")
@@ -1119,7 +1090,7 @@ def _carry_ids(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, communities,
     grids["grid_id"] = remap.reindex(grids["grid_id"]).to_numpy()
     grids["carried"] = ~fresh
     # codes (DESIGN §4: codes are stable)
-    codes, _ = _carry_codes(plan, grids, old, communities, old_params, code_width)
+    codes, _ = _carry_codes(plan, grids, old, communities, old_record, code_width)
     if codes is not None and "code" in grids.columns:
         grids["code"] = codes.to_numpy()
     elif codes is not None:

@@ -70,6 +70,7 @@ import shapely
 from gridpart.errors import Problems
 from gridpart.geometry.blocks import canonical_order
 from gridpart.model.problem import Band, SubProblem
+from gridpart.model.result import ForcedReason, Note, NoteKind, has_note
 
 __all__ = [
     "GRID_KINDS",
@@ -95,9 +96,9 @@ GRID_KINDS = ("unit", "compound", "street")
 KIND_ZH = {"unit": "单位型", "compound": "小区型", "street": "街巷型"}
 
 #: Reason recorded on a unit's dedicated grid.
-DEDICATED_REASON = "dedicated grid of a work unit (units='own'): not sized by the band"
+DEDICATED_REASON = ForcedReason.DEDICATED
 #: Why a grid of a compound kept apart with ``compounds="own"`` may lie outside the band.
-COMPOUND_REASON = "grid of a compound kept apart (compounds='own'): the compound cannot fill in-band grids alone"
+COMPOUND_REASON = ForcedReason.COMPOUND
 
 
 def _check_gdf(gdf, argument: str, columns: tuple[str, ...], problems: Problems) -> bool:
@@ -429,10 +430,11 @@ def dedicated_subproblems(subs: list[SubProblem], group: np.ndarray, kinds: np.n
             kind = kinds[sub.atoms]
             note = None
             if (kind == "unit").all():
-                note = f"work unit parcel {int(g[0])}: dedicated grid(s), shared with no other block (units='own')"
+                note = Note(f"work unit parcel {int(g[0])}: dedicated grid(s), shared with no other block "
+                            "(units='own')", NoteKind.DEDICATED_UNIT)
             elif compounds == "own" and (kind == "compound").all():
-                note = (f"kept-apart compound parcel {int(g[0])}: dedicated grid(s), shared with no other block "
-                        "(compounds='own')")
+                note = Note(f"kept-apart compound parcel {int(g[0])}: dedicated grid(s), shared with no other "
+                            "block (compounds='own')", NoteKind.DEDICATED_COMPOUND)
             if note is not None:
                 sub = dataclasses.replace(sub, notes=sub.notes + (note,))
         out.append(sub)
@@ -470,7 +472,8 @@ def labels_in_band(sub: SubProblem, labels: np.ndarray) -> bool:
 def is_dedicated(subs: list[SubProblem]) -> np.ndarray:
     """Whether each sub-problem is a unit's (or an owned compound's) dedicated grid
     (see :func:`dedicated_subproblems`)."""
-    return np.array([any("dedicated grid" in n for n in s.notes) for s in subs], dtype=bool)
+    return np.array([has_note(s.notes, NoteKind.DEDICATED_UNIT, NoteKind.DEDICATED_COMPOUND) for s in subs],
+                    dtype=bool)
 
 
 def unmix_compounds(sub: SubProblem, labels: np.ndarray, kind: np.ndarray, parcel: np.ndarray, *,

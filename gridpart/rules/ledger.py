@@ -91,7 +91,7 @@ def register(plan, *, language: str = "zh") -> pd.DataFrame:
         problems.add("plan.grids", f"has no {missing} columns: the plan was made before grids were named",
                      fix="partition again with this version of gridpart")
         problems.raise_if_any()
-    cc = plan.params.get("community_codes") or {}
+    cc = plan.record.community_codes or {}
     cid = g["community_id"].astype(str)
     name = cid.map(lambda c: (cc.get(c) or {}).get("name") or c)
     ccode = cid.map(lambda c: (cc.get(c) or {}).get("code") or str(g.loc[cid == c, "code"].iloc[0])[:12])

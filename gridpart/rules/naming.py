@@ -149,9 +149,10 @@ def recode(plan, *, codes: dict | None = None, prefix: str = DEFAULT_PREFIX, wid
     [15]
     """
 
-    metric = plan.params.get("work_crs") or working_crs(plan.grids.crs, plan.grids.total_bounds)
+    record = plan.record
+    metric = record.work_crs or working_crs(plan.grids.crs, plan.grids.total_bounds)
     g = plan.grids.to_crs(metric)
-    known = dict(plan.params.get("community_codes") or {})
+    known = dict(record.community_codes or {})
     ids = sorted(g["community_id"].astype(str).unique())
     given = {cid: v["code"] for cid, v in known.items() if v.get("code_source") == "given"}
     given.update({str(k): str(v) for k, v in (codes or {}).items()})
@@ -162,17 +163,17 @@ def recode(plan, *, codes: dict | None = None, prefix: str = DEFAULT_PREFIX, wid
     cc = community_codes(comm, prefix=prefix)
     grids = plan.grids.copy()
     grids["code"] = grid_codes(g, cc["code"], width=width, row_height_m=row_height_m)["code"].to_numpy()
-    params = dict(plan.params)
-    params["community_codes"] = {cid: {"code": cc.loc[cid, "code"], "code_source": cc.loc[cid, "code_source"],
+    community = {cid: {"code": cc.loc[cid, "code"], "code_source": cc.loc[cid, "code_source"],
                                        "name": comm.set_index("community_id")["name"].get(cid)} for cid in ids}
     # the one explicit renumbering (DESIGN §4): recorded, and the codes it dropped stay retired
     before = {cid: v.get("code") for cid, v in known.items() if isinstance(v, dict)}
     changed = {str(g): [a, b] for g, a, b in zip(plan.grids["grid_id"], plan.grids["code"], grids["code"]) if a != b}
-    params["recodes"] = [*(plan.params.get("recodes") or []), {
+    recodes = (*(record.recodes or ()), {
         "communities": {cid: [before.get(cid), cc.loc[cid, "code"]] for cid in ids
                         if before.get(cid) != cc.loc[cid, "code"]},
-        "grids": changed, "prefix": prefix, "width": width, "row_height_m": row_height_m}]
+        "grids": changed, "prefix": prefix, "width": width, "row_height_m": row_height_m})
     live = set(grids["code"]) | set(cc["code"])
     dropped = {c for c in [*before.values(), *plan.grids["code"]] if isinstance(c, str)} - live
-    params["retired_codes"] = sorted(set(plan.params.get("retired_codes") or []) | dropped)
-    return dataclasses.replace(plan, grids=grids, params=params)
+    retired = tuple(sorted(set(record.retired_codes or ()) | dropped))
+    record = dataclasses.replace(record, community_codes=community, recodes=recodes, retired_codes=retired)
+    return dataclasses.replace(plan, grids=grids, record=record)

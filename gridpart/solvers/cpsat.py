@@ -28,16 +28,11 @@ from ortools.sat.python import cp_model
 from scipy.sparse.csgraph import dijkstra
 
 from gridpart.model.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem
+from gridpart.model.result import CP_STATUS
 
 __all__ = ["WindowResult", "solve_window", "labels_objective", "pruned_pairs"]
 
-_STATUS = {
-    cp_model.OPTIMAL: "OPTIMAL",
-    cp_model.FEASIBLE: "FEASIBLE",
-    cp_model.INFEASIBLE: "INFEASIBLE",
-    cp_model.UNKNOWN: "UNKNOWN",
-    cp_model.MODEL_INVALID: "MODEL_INVALID",
-}
+_STATUS = CP_STATUS
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from gridpart.model.problem import SubProblem
+from gridpart.model.result import CP_STATUS, SubResult
 
 __all__ = ["CONTIGUITY", "CUT_NAME", "cut_objective", "plan_is_valid", "solve_exact_cut"]
 
@@ -73,13 +74,7 @@ CONTIGUITY = ("flow", "tree", "cuts")
 CUT_NAME = ("exact-cut: Hess assignment rooted at each grid's first atom, {contiguity} contiguity (exact), "
             "band {band}; objective: cut cost by road class")
 
-_STATUS = {
-    cp_model.OPTIMAL: "OPTIMAL",
-    cp_model.FEASIBLE: "FEASIBLE",
-    cp_model.INFEASIBLE: "INFEASIBLE",
-    cp_model.UNKNOWN: "UNKNOWN",
-    cp_model.MODEL_INVALID: "MODEL_INVALID",
-}
+_STATUS = CP_STATUS
 
 
 def cut_objective(sub: SubProblem, labels: np.ndarray) -> int:
@@ -512,8 +507,6 @@ def solve_exact_cut(
     >>> res.status, res.objective, res.bound     # a strip of 4 and two 2x2 squares: 6 streets of cost 50
     ('OPTIMAL', 300.0, 300.0)
     """
-    from gridpart.solvers.lns import SubResult
-
     if contiguity not in CONTIGUITY:
         raise ValueError(f"contiguity must be one of {CONTIGUITY}, got {contiguity!r}")
     t0 = time.perf_counter()

@@ -17,11 +17,11 @@ import dataclasses
 import logging
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 
 from gridpart.model.problem import SubProblem
+from gridpart.model.result import SubResult
 from gridpart.solvers.cpsat import (
     labels_objective,
     pruned_pairs,
@@ -65,38 +65,6 @@ _CONTIGUITY = "closer-neighbour contiguity (sufficient only)"
 SOFT_BAND = "softened band"
 _WINDOW = "window model (roots fixed from the current plan, rooted-order contiguity)"
 _LNS = "none: windowed search, no bound (each window: " + _WINDOW.removeprefix("window model (")
-
-
-@dataclass(frozen=True)
-class SubResult:
-    """Labels for a sub-problem and how they were found."""
-
-    labels: np.ndarray
-    status: str
-    method: str
-    objective: float
-    bound: float
-    wall_s: float
-    windows: int
-    improved: int
-    #: the wall-clock ``time_limit`` stopped the search before its deterministic
-    #: budget (or before the LNS ran out of windows): the labels depend on the
-    #: machine's speed and load, and a run with a larger ``time_limit`` may differ
-    time_capped: bool = False
-    #: what ``status`` and ``bound`` cover: :data:`PROOF_PROBLEM` when no
-    #: restriction of the model solved cuts off a plan the user's problem
-    #: allows, else the restrictions in force, ``"; "``-separated (pruned
-    #: centres, closer-neighbour contiguity, a softened band, a window model);
-    #: empty when the strategy does not say
-    proof: str = ""
-    #: CP-SAT deterministic seconds budgeted for the sub-problem (NaN: none)
-    effort: float = float("nan")
-
-    @property
-    def gap(self) -> float:
-        if not np.isfinite(self.bound) or self.objective == 0:
-            return 0.0 if self.objective == self.bound else float("nan")
-        return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
 
 
 def _badness(sub: SubProblem, labels: np.ndarray, k: int) -> np.ndarray:

@@ -51,7 +51,7 @@ from functools import partial
 import numpy as np
 
 from gridpart.model.problem import SubProblem
-from gridpart.solvers.lns import SubResult
+from gridpart.model.result import Status, SubResult
 
 __all__ = ["PEERS", "PEER_PACKAGES", "metis", "maxp", "skater", "azp", "regionkmeans", "gerrychain_recom"]
 
@@ -66,7 +66,7 @@ def _dense(labels: np.ndarray) -> np.ndarray:
 
 
 def _result(labels, method: str, t0: float) -> SubResult:
-    return SubResult(labels=_dense(labels), status="FEASIBLE", method=method, objective=float("nan"),
+    return SubResult(labels=_dense(labels), status=Status.FEASIBLE, method=method, objective=float("nan"),
                      bound=float("nan"), wall_s=time.perf_counter() - t0, windows=0, improved=0)
 
 
