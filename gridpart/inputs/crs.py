@@ -35,7 +35,7 @@ from pyproj.exceptions import CRSError as _ProjCRSError
 
 from gridpart.errors import CRSError, Problems
 
-__all__ = ["working_crs", "check_crs", "to_working", "prepare_crs", "is_web_mercator"]
+__all__ = ["working_crs", "metric_crs", "check_crs", "to_working", "prepare_crs", "is_web_mercator"]
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +181,40 @@ def working_crs(crs: Any, bounds: Sequence[float]) -> pyproj.CRS:
                        "coordinates are in (gdf.set_crs(..., allow_override=True))")
     lon, lat = _centre(west, south, east, north)
     return _working_crs_at(crs, lon, lat)
+
+
+def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, work_crs: Any = None) -> pyproj.CRS | None:
+    """The metric CRS to measure ``gdf`` in: the one function every module asks.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame or GeoSeries
+        The geometries to measure (a plan's grids, atoms or households).
+    work_crs : CRS-like, optional
+        The working CRS a plan was solved in (``plan.record.work_crs``); used
+        when given, so that everything about one plan is measured in one CRS.
+
+    Returns
+    -------
+    pyproj.CRS or None
+        ``work_crs``; else :func:`working_crs` of ``gdf``'s CRS and extent;
+        ``None`` when ``gdf`` has no CRS (its coordinates are taken as metres)
+        or is empty (nothing to measure; its own CRS is returned then).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> pts = gpd.GeoSeries([shapely.Point(24.94, 60.17)], crs="EPSG:4326")
+    >>> metric_crs(pts).to_epsg()
+    32635
+    >>> metric_crs(pts, work_crs="EPSG:3067").to_epsg()
+    3067
+    """
+    if work_crs is not None:
+        return _as_crs(work_crs)
+    if gdf.crs is None or len(gdf) == 0:
+        return gdf.crs
+    return working_crs(gdf.crs, gdf.total_bounds)
 
 
 def _working_crs_at(crs: pyproj.CRS, lon: float, lat: float) -> pyproj.CRS:
