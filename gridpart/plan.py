@@ -9,6 +9,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from gridpart.inputs.crs import metric_crs
 from gridpart.record import ParamsView, RunRecord
 
 __all__ = ["Changes", "GridPlan"]
@@ -86,6 +87,12 @@ class GridPlan:
     def crs(self):
         """The CRS results are in (the households')."""
         return self.grids.crs
+
+    @property
+    def metric_crs(self):
+        """The metric CRS the plan is measured in: its working CRS, else one picked for its grids
+        (:func:`gridpart.inputs.crs.metric_crs`); maps, scores, codes and the review all use it."""
+        return metric_crs(self.grids, work_crs=self.record.work_crs or None)
 
     def score(self, **options: Any):
         """Balance, contiguity and boundary figures (see :func:`gridpart.outputs.scoring.score`).

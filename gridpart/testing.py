@@ -102,7 +102,7 @@ def assert_valid_plan(plan, households: gpd.GeoDataFrame | None = None, *, area_
     # no overlap: the grid areas add up to the union's area (measured in metres)
     geoms = plan.grids.geometry
     if geoms.crs is not None and not geoms.crs.is_projected:
-        geoms = geoms.to_crs(plan.record.work_crs or geoms.estimate_utm_crs())
+        geoms = geoms.to_crs(plan.metric_crs)
     union = geoms.union_all().area
     slack = max(area_tol * max(union, 1.0), snap_m / 2 * float(geoms.length.sum()))
     assert abs(geoms.area.sum() - union) <= slack + 1e-6, "grids overlap"

@@ -68,7 +68,7 @@ with efficiency 0.8 and 75 m² per dwelling (:class:`HouseholdParams`).
   estimate, and replaces the formula (``use_flats=True``).
 * persons = households × 2.6 (a parameter), to one decimal.
 * Footprints are measured in the UTM zone of the buildings
-  (``estimate_utm_crs``); points are ``point_on_surface`` of each footprint, in
+  (:func:`gridpart.inputs.crs.metric_crs`); points are ``point_on_surface`` of each footprint, in
   the buildings' CRS, index kept.
 
 Comparison with the frozen reference layers (/work/shared/data)
@@ -144,6 +144,7 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from gridpart.errors import Problems
+from gridpart.inputs.crs import metric_crs
 from gridpart.inputs.schema import HIGHWAY_KIND
 
 __all__ = [
@@ -909,7 +910,7 @@ def estimate_households(buildings: gpd.GeoDataFrame, *, parcels: gpd.GeoDataFram
     source = pd.Series(np.where(levels.notna(), "building:levels", "default"), index=buildings.index)
 
     if len(buildings):  # footprints in metres, in the buildings' UTM zone
-        metric = np.asarray(buildings.geometry.to_crs(buildings.estimate_utm_crs()).area, dtype=float)
+        metric = np.asarray(buildings.geometry.to_crs(metric_crs(buildings)).area, dtype=float)
     else:
         metric = np.zeros(0)
     area = pd.Series(metric, index=buildings.index)

@@ -255,7 +255,6 @@ def review(plan, *, roads: gpd.GeoDataFrame | None = None) -> Review:
     >>> bool(0 <= rv.summary["polsby_popper_mean"] <= 1)
     True
     """
-    from gridpart.outputs.scoring import _metric_crs
 
     roads = plan.roads if roads is None else roads
     problems = Problems()
@@ -265,7 +264,7 @@ def review(plan, *, roads: gpd.GeoDataFrame | None = None) -> Review:
         if roads.crs is None:
             problems.add("roads.crs", "is not set", fix="roads = roads.set_crs(...)")
     problems.raise_if_any()
-    crs = _metric_crs(plan)
+    crs = plan.metric_crs
     g = plan.grids.to_crs(crs)
     ids = g["grid_id"].to_numpy()
     geoms = shapely.make_valid(np.asarray(g.geometry.values, dtype=object))

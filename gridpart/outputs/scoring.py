@@ -18,7 +18,6 @@ import shapely
 
 from gridpart.errors import Problems
 from gridpart.geometry.graph import labels_contiguous
-from gridpart.inputs.crs import working_crs
 from gridpart.inputs.schema import read_layer
 from gridpart.plan import GridPlan
 
@@ -134,7 +133,7 @@ def score(plan, *, target: float | None = None, reference=None, stations=None,
     grids = plan.grids.set_index("grid_id")
     lo, hi = plan.record.band or (np.nan, np.nan)
     centre = target if target is not None else (lo + hi) / 2
-    g_m = plan.grids.to_crs(_metric_crs(plan))
+    g_m = plan.grids.to_crs(plan.metric_crs)
     area = g_m.geometry.area.to_numpy()
     perim = g_m.geometry.length.to_numpy()
     pp = pd.Series(np.where(perim > 0, 4 * np.pi * area / np.maximum(perim, 1e-9) ** 2, 0.0), index=grids.index)
@@ -415,10 +414,6 @@ def _aligned(plan, reference) -> pd.DataFrame:
                          "changed": changed}, index=new.index)
 
 
-def _metric_crs(plan):
-    """The metric CRS a plan is measured in: its working CRS, else one picked for its grids."""
-
-    return plan.record.work_crs or working_crs(plan.grids.crs, plan.grids.total_bounds)
 
 
 @dataclass(frozen=True)
@@ -577,7 +572,7 @@ def walking_extent(plan, *, snap_m: float = 0.5) -> pd.Series:
     >>> bool((walk.dropna() > 0).all())
     True
     """
-    metric = _metric_crs(plan)
+    metric = plan.metric_crs
     grid_ids = plan.grids["grid_id"].to_numpy()
     out = pd.Series(np.nan, index=pd.Index(grid_ids, name="grid_id"), name="walk_extent_m")
     net = _RoadGraph.from_roads(plan.roads.to_crs(metric), snap_m=snap_m)
@@ -706,7 +701,7 @@ def station_walk(plan, stations, *, max_m: float | None = None, snap_m: float = 
     if not (shapely.get_type_id(lines) == 1).any():
         problems.add("plan.roads", "holds no road lines to walk along", fix="score a plan drawn by gp.partition")
     problems.raise_if_any()
-    metric = _metric_crs(plan)
+    metric = plan.metric_crs
     out = pd.Series(np.nan, index=plan.households.index, name="station_walk_m")
     net = _RoadGraph.from_roads(plan.roads.to_crs(metric), snap_m=snap_m)
     grids_m = plan.grids[["grid_id", plan.grids.geometry.name]].to_crs(metric)

@@ -24,8 +24,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridpart.inputs.crs import working_crs
-
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -452,13 +450,8 @@ def tidy(geoms: gpd.GeoSeries, *, min_hole_m2: float = 1.0) -> gpd.GeoSeries:
 
 
 def work_crs(plan: GridPlan):
-    work = plan.record.work_crs
-    if work:
-        return work
-    if plan.grids.crs is None or len(plan.grids) == 0:
-        return plan.grids.crs
-
-    return working_crs(plan.grids.crs, plan.grids.total_bounds)
+    """The metric CRS maps of ``plan`` are drawn in (:attr:`GridPlan.metric_crs`)."""
+    return plan.metric_crs
 
 
 def attribution_line(plan: GridPlan, attribution: str | None) -> str | None:

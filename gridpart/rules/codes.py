@@ -38,6 +38,7 @@ import pandas as pd
 import shapely
 
 from gridpart.errors import Problems
+from gridpart.inputs.crs import metric_crs
 
 __all__ = [
     "CODE_DIGITS",
@@ -61,7 +62,7 @@ _DIGITS = re.compile(r"^\d+$")
 
 def _metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if gdf.crs is not None and gdf.crs.is_geographic and len(gdf):
-        return gdf.to_crs(gdf.estimate_utm_crs())
+        return gdf.to_crs(metric_crs(gdf))
     return gdf
 
 

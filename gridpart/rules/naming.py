@@ -13,7 +13,6 @@ import dataclasses
 import geopandas as gpd
 import pandas as pd
 
-from gridpart.inputs.crs import working_crs
 from gridpart.rules.codes import DEFAULT_PREFIX, community_codes, grid_codes
 from gridpart.rules.four_limits import SIDES, four_limits
 from gridpart.rules.kinds import grid_kinds, grid_places
@@ -150,7 +149,7 @@ def recode(plan, *, codes: dict | None = None, prefix: str = DEFAULT_PREFIX, wid
     """
 
     record = plan.record
-    metric = record.work_crs or working_crs(plan.grids.crs, plan.grids.total_bounds)
+    metric = plan.metric_crs
     g = plan.grids.to_crs(metric)
     known = dict(record.community_codes or {})
     ids = sorted(g["community_id"].astype(str).unique())
