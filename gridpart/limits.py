@@ -212,6 +212,101 @@ def _sides_of_pieces(who, mid, normal, cen) -> pd.DataFrame:
     return pd.concat([rows, *extra], ignore_index=True) if extra else rows.reset_index(drop=True)
 
 
+#: Kinds of line whose names a side may take (the plan's roads: what the review measures against).
+_ROAD_KINDS = ("road", "street", "lane", "barrier")
+
+
+def _side_pieces(geoms: np.ndarray, spacing_m: float):
+    """Pieces of the whole outer boundary, each on the side its outward normal faces (within 45°),
+    wherever it lies: owner, side, midpoint, length, unit tangent.  These are the sides the
+    geometric check of issue 18 measures (``gridpart.review``), strips and the inner edges of an
+    L or a U included, so a name chosen on them is one that check can confirm."""
+    who, mid, length, normal = _pieces(geoms, spacing_m)
+    angle = np.degrees(np.arctan2(normal[:, 1], normal[:, 0])) if len(who) else np.zeros(0)
+    side = np.select([(angle > -45) & (angle <= 45), (angle > 45) & (angle <= 135), (angle <= -45) & (angle > -135)],
+                     ["east", "north", "south"], "west").astype(object)
+    tangent = np.column_stack([-normal[:, 1], normal[:, 0]]) if len(who) else np.zeros((0, 2))
+    return who, side, mid, length, tangent
+
+
+def _parallel_at_nearest(lines: np.ndarray, points: np.ndarray, direction: np.ndarray, max_angle_deg: float):
+    """Whether each line runs within ``max_angle_deg`` of ``direction`` where it passes nearest the
+    point (its direction over the 2 m around that place)."""
+    if not len(lines):
+        return np.zeros(0, dtype=bool)
+    at = shapely.line_locate_point(lines, points)
+    a = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.maximum(at - 1.0, 0.0)))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(lines, at + 1.0))
+    d = b - a
+    norm = np.hypot(d[:, 0], d[:, 1])
+    cos = np.abs(d[:, 0] * direction[:, 0] + d[:, 1] * direction[:, 1]) / np.maximum(norm, 1e-9)
+    return (norm > 1e-9) & (cos >= np.cos(np.radians(max_angle_deg)) - 1e-12)
+
+
+def _roads_along_sides(geoms, seg_geoms, seg_name, seg_rank, inside: pd.Series, *, spacing_m: float,
+                       near_m: float, max_angle_deg: float) -> pd.DataFrame:
+    """Each named road (all lines of one name: a corridor of carriageways, side roads and
+    sidewalks is one road) along each side of each grid: ``grid``, ``side``, ``name``, ``share``
+    (of the side's length whose pieces have a line of that name within ``near_m`` of their
+    midpoint, running within ``max_angle_deg`` of the piece where it passes nearest),
+    ``inside_m`` (from ``inside``, metres by grid and name inside the shrunk grid), ``rank`` (best
+    class), ``d`` (mean distance over the pieces it is along)."""
+    cols = ["grid", "side", "name", "share", "inside_m", "rank", "d"]
+    who, side, mid, length, tangent = _side_pieces(geoms, spacing_m)
+    named = np.flatnonzero(pd.notna(seg_name))
+    if not len(who) or not len(named):
+        return pd.DataFrame(columns=cols)
+    lines, names, ranks = seg_geoms[named], seg_name[named], seg_rank[named]
+    pts = shapely.points(mid)
+    pi, sj = shapely.STRtree(lines).query(pts, predicate="dwithin", distance=near_m)
+    keep = _parallel_at_nearest(lines[sj], pts[pi], tangent[pi], max_angle_deg)
+    pi, sj = pi[keep], sj[keep]
+    if not len(pi):
+        return pd.DataFrame(columns=cols)
+    near = pd.DataFrame({"piece": pi, "name": names[sj], "rank": ranks[sj],
+                         "dist": shapely.distance(pts[pi], lines[sj])})
+    near = near.groupby(["piece", "name"], sort=False).agg(rank=("rank", "min"), dist=("dist", "min")).reset_index()
+    p = near["piece"].to_numpy()
+    near["grid"], near["side"], near["len"] = who[p], side[p], length[p]
+    near["dlen"] = near["dist"] * near["len"]
+    out = near.groupby(["grid", "side", "name"], sort=False).agg(
+        len=("len", "sum"), rank=("rank", "min"), dlen=("dlen", "sum")).reset_index()
+    side_len = pd.Series(length).groupby([who, side]).sum()
+    out["share"] = out["len"].to_numpy() / side_len.reindex(
+        pd.MultiIndex.from_frame(out[["grid", "side"]])).to_numpy()
+    out["d"] = out["dlen"] / out["len"]
+    out["inside_m"] = inside.reindex(pd.MultiIndex.from_frame(out[["grid", "name"]])).fillna(0.0).to_numpy()
+    return out[cols]
+
+
+def _parts_households(geoms, seg_geoms, seg_name, pairs: pd.DataFrame, atoms) -> dict:
+    """For (grid, name) pairs: whether the lines of that name part the grid's households (the
+    grid cut along them has two or more parts holding an atom with households).  Unknown (no
+    atoms) is True: the road is then taken to cross the grid."""
+    out: dict = {}
+    if atoms is None or not len(atoms):
+        return {(g, nm): True for g, nm in zip(pairs["grid"], pairs["name"])}
+    held = atoms[atoms["households"].to_numpy(dtype=float) > 0] if "households" in atoms else atoms
+    pts = shapely.point_on_surface(np.asarray(held.geometry.values, dtype=object))
+    tree = shapely.STRtree(pts)
+    for g, nm in zip(pairs["grid"].to_numpy(), pairs["name"].to_numpy()):
+        geom = shapely.make_valid(geoms[g])
+        lines = seg_geoms[(seg_name == nm)]
+        lines = lines[shapely.intersects(lines, geom)]
+        inner = pts[tree.query(geom, predicate="contains")]
+        if len(inner) < 2 or not len(lines):
+            out[(g, nm)] = False
+            continue
+        try:
+            cut = shapely.difference(geom, shapely.buffer(shapely.union_all(lines), 0.5))
+        except shapely.errors.GEOSException:
+            cut = shapely.difference(geom, shapely.buffer(shapely.union_all(lines), 0.5), grid_size=1e-3)
+        parts = shapely.get_parts(cut)
+        pi, _ = shapely.STRtree(inner).query(parts, predicate="contains")
+        out[(g, nm)] = len(np.unique(pi)) >= 2
+    return out
+
+
 def _straight_parts(seg_geoms, max_len_m: float = 25.0):
     """The lines cut into straight two-point parts: start and end coordinates and owner index."""
     parts, owner = shapely.get_parts(seg_geoms, return_index=True)
@@ -346,7 +441,7 @@ def four_limits(
     min_named_share: float = 0.5,
     min_width_m: float = 12.0,
     near_m: float = 15.0,
-    max_angle_deg: float = 45.0,
+    max_angle_deg: float = 30.0,
     shrink_m: float = 15.0,
     max_inside_m: float = 20.0,
     min_area_ratio: float = 0.5,
@@ -509,13 +604,39 @@ def four_limits(
     total = side_len.reindex(pd.MultiIndex.from_frame(agg[["grid", "side"]])).to_numpy()
     agg["share"] = agg["len"].to_numpy() / total  # within near_m
     agg["pshare"] = agg["plen"].to_numpy() / total  # within near_m and along
-    agg["major"] = agg["share"] >= max(0.5, min_named_share) - 1e-9
-    # near enough of the side, and running along half of that: a cross street at the corner of
-    # a short side is near all of it but along none
-    ok = agg[(agg["share"] >= min_named_share - 1e-9) & (agg["pshare"] >= min_named_share / 2 - 1e-9)
-             & (agg["pshare"] > 0)]
-    best_named = (ok.sort_values(["grid", "side", "major", "rank", "pshare", "d", "name"],
-                                 ascending=[True, True, False, True, False, True, True])
+    # the name: a named road along at least ``min_named_share`` of the side as the geometric check
+    # measures it (the whole outer boundary, by outward normal) and not crossing the grid
+    road_line = np.isin(seg_kind, _ROAD_KINDS)
+    # crossing: the road's bounding lines run ``max_inside_m`` or more inside the grid shrunk by
+    # ``shrink_m``; or all its lines do (carriageways and side roads inside the street space a block
+    # took in, too) and they part the grid's households (land of the grid on both sides of the road)
+    inside_all = _inside_lengths(geoms, seg_geoms, np.where(road_line, seg_name, None), shrink_m=float(shrink_m))
+    along_sides = _roads_along_sides(geoms, seg_geoms, np.where(road_line, seg_name, None), rank, inside_all,
+                                     spacing_m=float(spacing_m), near_m=float(near_m),
+                                     max_angle_deg=float(max_angle_deg))
+    key = pd.MultiIndex.from_frame(along_sides[["grid", "name"]])
+    along_sides["inside_bounding_m"] = inside.reindex(key).fillna(0.0).to_numpy()
+    long_enough = (along_sides["share"] >= min_named_share - 1e-9) & (along_sides["share"] > 0)
+    if max_inside_m > 0:
+        crosses = along_sides["inside_bounding_m"] >= max_inside_m
+        doubt = long_enough & ~crosses & (along_sides["inside_m"] >= max_inside_m)
+        if doubt.any():
+            pairs = along_sides.loc[doubt, ["grid", "name"]].drop_duplicates()
+            parted = _parts_households(geoms, seg_geoms, seg_name, pairs, atoms)
+            crosses = crosses | (doubt & pd.Series(list(zip(along_sides["grid"], along_sides["name"])),
+                                                   index=along_sides.index).map(parted).fillna(True).astype(bool))
+    else:
+        crosses = pd.Series(True, index=along_sides.index) if len(along_sides) else pd.Series(dtype=bool)
+    ok = along_sides[long_enough & ~crosses]
+    # among those: the higher class, then the road along more of the side's body (strips left
+    # out, pieces on the far side of the centroid left out), then along more of the whole side,
+    # then the nearer
+    body = agg.set_index(["grid", "side", "name"])
+    key = pd.MultiIndex.from_frame(ok[["grid", "side", "name"]])
+    ok = ok.assign(body=body["pshare"].reindex(key).fillna(0.0).to_numpy(),
+                   body_d=body["d"].reindex(key).fillna(np.inf).to_numpy())
+    best_named = (ok.sort_values(["grid", "side", "rank", "body", "share", "body_d", "d", "name"],
+                                 ascending=[True, True, True, False, False, True, True, True])
                   .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["name"])
 
     # fallbacks: the nearest line along each piece
@@ -551,13 +672,7 @@ def four_limits(
     fb = rest.groupby(["grid", "side", "label"])["len"].sum().reset_index()
     best_fb = (fb.sort_values(["grid", "side", "len", "label"], ascending=[True, True, False, True])
                .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["label"])
-    # a side whose pieces all run along named roads, none of them long enough: the longest
-    runner = (agg[agg["pshare"] > 0].sort_values(["grid", "side", "pshare", "rank", "name"],
-                                                 ascending=[True, True, False, True, True])
-              .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["name"])
-    all_cov = rows.groupby(["grid", "side"])["covered"].all()
-    runner = runner[runner.index.isin(all_cov[all_cov].index)]
-    best = best_named.combine_first(runner).combine_first(best_fb)
+    best = best_named.combine_first(best_fb)
 
     out = pd.DataFrame(index=pd.RangeIndex(n))
     for s in SIDES:
