@@ -445,6 +445,7 @@ def four_limits(
     shrink_m: float = 15.0,
     max_inside_m: float = 20.0,
     min_area_ratio: float = 0.5,
+    corridor_bounds: bool = True,
     atoms: gpd.GeoDataFrame | None = None,
     parcels: gpd.GeoDataFrame | None = None,
     communities: gpd.GeoDataFrame | None = None,
@@ -479,6 +480,14 @@ def four_limits(
     min_area_ratio : float
         A grid whose area is below this share of its convex hull (the area its
         four limits enclose) is flagged ``limits_loose``.
+    corridor_bounds : bool
+        A grid whose edge runs along the middle of a wide road corridor (学清路:
+        four lines of one name across 48 m) holds carriageways of that road more
+        than ``shrink_m`` inside it.  True: those lines (the ones inside the street
+        space a block took in, ``street_space``) cross the grid only where they
+        part its households (needs ``atoms``), and the corridor names the side.
+        False: any line of the road inside the shrunk grid counts, as in the
+        geometric check of issue 18 (such a side then takes a fallback).
     atoms : GeoDataFrame, optional
         The atoms (``block_id``, ``parcel_name``, geometry): with them a piece
         along no line is 楼栋间 only where it cuts one block, and then names the
@@ -618,7 +627,7 @@ def four_limits(
     along_sides["inside_bounding_m"] = inside.reindex(key).fillna(0.0).to_numpy()
     long_enough = (along_sides["share"] >= min_named_share - 1e-9) & (along_sides["share"] > 0)
     if max_inside_m > 0:
-        crosses = along_sides["inside_bounding_m"] >= max_inside_m
+        crosses = along_sides["inside_bounding_m" if corridor_bounds else "inside_m"] >= max_inside_m
         doubt = long_enough & ~crosses & (along_sides["inside_m"] >= max_inside_m)
         if doubt.any():
             pairs = along_sides.loc[doubt, ["grid", "name"]].drop_duplicates()
@@ -668,7 +677,8 @@ def four_limits(
     covered = set(zip(*(named.loc[named["along"], c] for c in ("piece", "grid", "side"))))
     rows["covered"] = [k in covered for k in zip(rows["piece"], rows["grid"], rows["side"])]
     # pieces along a named road that names no side: out of the vote where other pieces remain
-    rest = rows[~rows["covered"] | ~rows.groupby(["grid", "side"])["covered"].transform("all")]
+    # (a side along named roads only, none of them along half of it, votes with all its pieces)
+    rest = rows[~rows["covered"] | rows.groupby(["grid", "side"])["covered"].transform("all")]
     fb = rest.groupby(["grid", "side", "label"])["len"].sum().reset_index()
     best_fb = (fb.sort_values(["grid", "side", "len", "label"], ascending=[True, True, False, True])
                .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["label"])
