@@ -197,9 +197,9 @@ def _sides_of_pieces(who, mid, normal, cen) -> pd.DataFrame:
     side[rel[:, 0] * sx + rel[:, 1] * sy <= 0] = None  # faces that way but lies on the other side
     rows = pd.DataFrame({"piece": np.arange(len(who)), "grid": who, "side": side}).dropna(subset=["side"])
     extra = []
-    have = set(zip(rows["grid"], rows["side"]))
+    owners = np.unique(who)
     for s in SIDES:
-        empty = np.array(sorted({g for g in np.unique(who) if (g, s) not in have}), dtype=np.int64)
+        empty = np.setdiff1d(owners, who[side == s]).astype(np.int64)
         if not len(empty):
             continue
         dx, dy = _SIDE_DIR[s]
@@ -602,9 +602,9 @@ def four_limits(
     in_space = (segments["street_space"].fillna(False).to_numpy(dtype=bool) if "street_space" in segments
                 else np.zeros(len(segments), bool))
     inside = _inside_lengths(geoms, seg_geoms, np.where(in_space, None, seg_name), shrink_m=float(shrink_m))
-    crossing = set(inside[inside >= max_inside_m].index) if max_inside_m > 0 else set(inside.index)
-    if crossing:
-        named = named[np.array([(g, nm) not in crossing for g, nm in zip(named["grid"], named["name"])], dtype=bool)]
+    crossing = inside.index[inside.to_numpy() >= max_inside_m] if max_inside_m > 0 else inside.index
+    if len(crossing) and len(named):
+        named = named[~pd.MultiIndex.from_arrays([named["grid"], named["name"]]).isin(crossing)]
     side_len = rows.groupby(["grid", "side"])["len"].sum()
     named = named.assign(dlen=named["d"] * named["len"], plen=named["len"] * named["along"])
     agg = named.groupby(["grid", "side", "name"]).agg(len=("len", "sum"), plen=("plen", "sum"), rank=("rank", "min"),
@@ -674,8 +674,9 @@ def four_limits(
         cut[pd.isna(cut)] = FALLBACK_ZH["none"]
         piece_label[lone] = cut
     rows["label"] = piece_label[rows["piece"].to_numpy()]
-    covered = set(zip(*(named.loc[named["along"], c] for c in ("piece", "grid", "side"))))
-    rows["covered"] = [k in covered for k in zip(rows["piece"], rows["grid"], rows["side"])]
+    keys = ["piece", "grid", "side"]
+    rows["covered"] = (pd.MultiIndex.from_frame(rows[keys]).isin(pd.MultiIndex.from_frame(named.loc[named["along"], keys]))
+                       if len(rows) else np.zeros(0, bool))
     # pieces along a named road that names no side: out of the vote where other pieces remain
     # (a side along named roads only, none of them along half of it, votes with all its pieces)
     rest = rows[~rows["covered"] | rows.groupby(["grid", "side"])["covered"].transform("all")]
