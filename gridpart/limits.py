@@ -2,28 +2,43 @@
 
 Rule (DESIGN §4 "Four limits", §8; issue 18)
 ---------------------------------------------
-1. Strips narrower than ``min_width_m`` are taken off each grid first
+1. A side's *body* (its fallback and the tie-break of rule 5): strips
+   narrower than ``min_width_m`` are taken off each grid first
    (the bits of road space between two carriageways that a grid can hold);
    a grid made only of such strips is kept whole.
-2. The outer boundary (exterior rings of the parts, holes ignored, rings
+2. The body's outer boundary (exterior rings of the parts, holes ignored, rings
    oriented counter-clockwise) is cut into pieces of at most ``spacing_m``.
    A piece is on the east side when its outward normal is within 45° of east
    *and* it lies east of the grid's centroid, and so on; pieces that face one
    way but lie on the other side (the inner edges of an L or a U) count for
    no side.  A side with no piece (a triangle, say) takes the pieces whose
    normals point most nearly that way.
-3. A named road *near* a piece lies within ``near_m`` (15 m) of its midpoint;
-   it runs *along* the piece when it is also beside it (not beyond its end)
-   and within ``max_angle_deg`` of parallel, or within ``snap_m`` of it.
-   Carriageways, sidewalks and the middle of street space lie up to about
-   15 m apart, so a side looks for its road in that band, not on the line.
-4. A named road with ``max_inside_m`` (20 m) or more inside the grid shrunk
-   by ``shrink_m`` (15 m) crosses the grid and names none of its sides.
-5. A side names a named road near at least ``min_named_share`` (half) of it
-   and along at least half of that; among several, the higher class (road,
-   street, lane, barrier) first, then the longer run along it, then the nearer.
+3. A side names a road only where issue 18's geometric check confirms it,
+   measured as that check measures (``gridpart.review``): the *whole* outer
+   boundary cut into pieces of ``spacing_m``, each on the side its outward
+   normal faces (strips and the inner edges of an L or a U included); a named
+   road (all lines of one name: a corridor of carriageways, side roads and
+   sidewalks is one road, measured from its nearest line) is along a piece when
+   one of its lines lies within ``near_m`` (15 m) of the piece's midpoint and
+   runs within ``max_angle_deg`` (30°) of it where it passes nearest.  The road
+   must be along at least ``min_named_share`` (half) of the side.
+4. A named road crosses the grid, and names none of its sides, when its lines
+   run ``max_inside_m`` (20 m) or more inside the grid shrunk by ``shrink_m``
+   (15 m): its bounding lines; or all its lines, carriageways inside the street
+   space a block took in included, when they part the grid's households (land
+   of the grid beyond the road).  A grid whose edge follows the middle of a
+   corridor wider than 30 m (学清路: four lines across 48 m) holds carriageways
+   of it more than 15 m inside: the corridor still names the side
+   (``corridor_bounds=False`` reads every line as crossing, as the check does).
+5. Among the roads that qualify: the higher class (road, street, lane,
+   barrier) first, then the one along more of the side's body (strips
+   narrower than ``min_width_m`` and pieces beyond the centroid left out), then
+   along more of the whole side, then the nearer.
 6. Otherwise the side takes the fallback of the lines along its pieces
-   (pieces along a named road left out where others remain), by length:
+   (pieces along a named road left out where others remain), by length, on
+   the side's body (strips narrower than ``min_width_m`` taken off, and a
+   piece counted for the side it faces only when it lies on that side of the
+   centroid):
    无名路 / 无名街 / 无名巷 / 无名界线 by class; along a community boundary the
    neighbouring community (与XX社区交界), along the study-area edge 辖区边界;
    along no line, 楼栋间 (between buildings).  Given the atoms, 楼栋间 is kept
@@ -514,10 +529,11 @@ def four_limits(
 
     Notes
     -----
-    The rules are those of the module docstring: a named road near (within
-    ``near_m``) at least ``min_named_share`` of a side, running along half of
-    that and not crossing the grid, names it (higher class first, then the
-    longer run, then the nearer); else the side's fallback by length.
+    The rules are those of the module docstring: a named road within
+    ``near_m`` of at least ``min_named_share`` of the whole side and parallel
+    to it there (the measure of issue 18's check), not crossing the grid, names
+    it (higher class first, then the longer run along the side's body, then
+    the nearer); else the side's fallback by length.
 
     Examples
     --------
