@@ -357,18 +357,26 @@ def _candidates(mid, tangent, seg_geoms, *, near_m: float, snap_m: float, max_an
     return pi, owner[k], dist, ok
 
 
-def _inside_lengths(geoms, seg_geoms, seg_names, *, shrink_m: float) -> pd.Series:
-    """Metres of each named road inside each grid shrunk by ``shrink_m``, by (grid, name)."""
-    shrunk = shapely.buffer(shapely.make_valid(geoms), -shrink_m)
+def _inside_table(geoms, seg_geoms, seg_names, *, shrink_m: float) -> pd.DataFrame:
+    """Metres of each named line inside each grid shrunk by ``shrink_m``: ``grid``, ``seg``, ``name``, ``m``."""
+    empty = pd.DataFrame({"grid": np.zeros(0, np.int64), "seg": np.zeros(0, np.int64), "name": [], "m": []})
     named = np.flatnonzero(pd.notna(seg_names))
-    if shapely.is_empty(shrunk).all() or not len(named):
-        return pd.Series(dtype=float)
+    if not len(geoms) or not len(named):
+        return empty
+    shrunk = shapely.buffer(shapely.make_valid(geoms), -shrink_m)
+    if shapely.is_empty(shrunk).all():
+        return empty
     gi, sj = shapely.STRtree(seg_geoms[named]).query(shrunk, predicate="intersects")
     if not len(gi):
-        return pd.Series(dtype=float)
+        return empty
     length = shapely.length(shapely.intersection(seg_geoms[named][sj], shrunk[gi]))
-    df = pd.DataFrame({"grid": gi, "name": seg_names[named][sj], "m": length})
-    return df.groupby(["grid", "name"])["m"].sum()
+    return pd.DataFrame({"grid": gi, "seg": named[sj], "name": seg_names[named][sj], "m": length})
+
+
+def _inside_lengths(geoms, seg_geoms, seg_names, *, shrink_m: float) -> pd.Series:
+    """Metres of each named road inside each grid shrunk by ``shrink_m``, by (grid, name)."""
+    table = _inside_table(geoms, seg_geoms, seg_names, shrink_m=shrink_m)
+    return table.groupby(["grid", "name"])["m"].sum() if len(table) else pd.Series(dtype=float)
 
 
 def _community_name(name, cid) -> str:
@@ -617,7 +625,16 @@ def four_limits(
     # median whose middle the grid's edge follows) are the road the grid is bounded by
     in_space = (segments["street_space"].fillna(False).to_numpy(dtype=bool) if "street_space" in segments
                 else np.zeros(len(segments), bool))
-    inside = _inside_lengths(geoms, seg_geoms, np.where(in_space, None, seg_name), shrink_m=float(shrink_m))
+    road_line = np.isin(seg_kind, _ROAD_KINDS)
+    # one overlay for both readings: the bounding lines, and every road line (rule 4)
+    table = _inside_table(geoms, seg_geoms, np.where(~in_space | road_line, seg_name, None), shrink_m=float(shrink_m))
+    seg_of = table["seg"].to_numpy()
+
+    def by_road(mask):
+        t = table[mask[seg_of]]
+        return t.groupby(["grid", "name"])["m"].sum() if len(t) else pd.Series(dtype=float)
+
+    inside, inside_all = by_road(~in_space), by_road(road_line)
     crossing = inside.index[inside.to_numpy() >= max_inside_m] if max_inside_m > 0 else inside.index
     if len(crossing) and len(named):
         named = named[~pd.MultiIndex.from_arrays([named["grid"], named["name"]]).isin(crossing)]
@@ -631,11 +648,9 @@ def four_limits(
     agg["pshare"] = agg["plen"].to_numpy() / total  # within near_m and along
     # the name: a named road along at least ``min_named_share`` of the side as the geometric check
     # measures it (the whole outer boundary, by outward normal) and not crossing the grid
-    road_line = np.isin(seg_kind, _ROAD_KINDS)
     # crossing: the road's bounding lines run ``max_inside_m`` or more inside the grid shrunk by
     # ``shrink_m``; or all its lines do (carriageways and side roads inside the street space a block
     # took in, too) and they part the grid's households (land of the grid on both sides of the road)
-    inside_all = _inside_lengths(geoms, seg_geoms, np.where(road_line, seg_name, None), shrink_m=float(shrink_m))
     along_sides = _roads_along_sides(geoms, seg_geoms, np.where(road_line, seg_name, None), rank, inside_all,
                                      spacing_m=float(spacing_m), near_m=float(near_m),
                                      max_angle_deg=float(max_angle_deg))
