@@ -211,7 +211,9 @@ def test_beijing_limits_and_codes(beijing):
     results = [named_side_ok(row.geometry, side, row[f"limit_{side}"], roads)
                for _, row in gm.iterrows() for side in SIDES
                if not is_fallback(row[f"limit_{side}"])]
-    assert len(results) >= len(g) // 2  # enough named sides to measure
+    # enough named sides to measure: a side names a road only where the road runs along half of
+    # the whole side (issue 18's check); most Beijing sides have no named line within 15 m at all
+    assert len(results) >= len(g) // 3
     assert np.mean(results) >= 0.9, np.mean(results)
     # issue 18: named sides have their road within 15 m along half the side, not crossing.
     # Measured against the lines that bound blocks: the carriageways and side roads inside the

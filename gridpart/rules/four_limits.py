@@ -2,28 +2,43 @@
 
 Rule (DESIGN §4 "Four limits", §8; issue 18)
 ---------------------------------------------
-1. Strips narrower than ``min_width_m`` are taken off each grid first
+1. A side's *body* (its fallback and the tie-break of rule 5): strips
+   narrower than ``min_width_m`` are taken off each grid first
    (the bits of road space between two carriageways that a grid can hold);
    a grid made only of such strips is kept whole.
-2. The outer boundary (exterior rings of the parts, holes ignored, rings
+2. The body's outer boundary (exterior rings of the parts, holes ignored, rings
    oriented counter-clockwise) is cut into pieces of at most ``spacing_m``.
    A piece is on the east side when its outward normal is within 45° of east
    *and* it lies east of the grid's centroid, and so on; pieces that face one
    way but lie on the other side (the inner edges of an L or a U) count for
    no side.  A side with no piece (a triangle, say) takes the pieces whose
    normals point most nearly that way.
-3. A named road *near* a piece lies within ``near_m`` (15 m) of its midpoint;
-   it runs *along* the piece when it is also beside it (not beyond its end)
-   and within ``max_angle_deg`` of parallel, or within ``snap_m`` of it.
-   Carriageways, sidewalks and the middle of street space lie up to about
-   15 m apart, so a side looks for its road in that band, not on the line.
-4. A named road with ``max_inside_m`` (20 m) or more inside the grid shrunk
-   by ``shrink_m`` (15 m) crosses the grid and names none of its sides.
-5. A side names a named road near at least ``min_named_share`` (half) of it
-   and along at least half of that; among several, the higher class (road,
-   street, lane, barrier) first, then the longer run along it, then the nearer.
+3. A side names a road only where issue 18's geometric check confirms it,
+   measured as that check measures (``gridpart.review``): the *whole* outer
+   boundary cut into pieces of ``spacing_m``, each on the side its outward
+   normal faces (strips and the inner edges of an L or a U included); a named
+   road (all lines of one name: a corridor of carriageways, side roads and
+   sidewalks is one road, measured from its nearest line) is along a piece when
+   one of its lines lies within ``near_m`` (15 m) of the piece's midpoint and
+   runs within ``max_angle_deg`` (30°) of it where it passes nearest.  The road
+   must be along at least ``min_named_share`` (half) of the side.
+4. A named road crosses the grid, and names none of its sides, when its lines
+   run ``max_inside_m`` (20 m) or more inside the grid shrunk by ``shrink_m``
+   (15 m): its bounding lines; or all its lines, carriageways inside the street
+   space a block took in included, when they part the grid's households (land
+   of the grid beyond the road).  A grid whose edge follows the middle of a
+   corridor wider than 30 m (学清路: four lines across 48 m) holds carriageways
+   of it more than 15 m inside: the corridor still names the side
+   (``corridor_bounds=False`` reads every line as crossing, as the check does).
+5. Among the roads that qualify: the higher class (road, street, lane,
+   barrier) first, then the one along more of the side's body (strips
+   narrower than ``min_width_m`` and pieces beyond the centroid left out), then
+   along more of the whole side, then the nearer.
 6. Otherwise the side takes the fallback of the lines along its pieces
-   (pieces along a named road left out where others remain), by length:
+   (pieces along a named road left out where others remain), by length, on
+   the side's body (strips narrower than ``min_width_m`` taken off, and a
+   piece counted for the side it faces only when it lies on that side of the
+   centroid):
    无名路 / 无名街 / 无名巷 / 无名界线 by class; along a community boundary the
    neighbouring community (与XX社区交界), along the study-area edge 辖区边界;
    along no line, 楼栋间 (between buildings).  Given the atoms, 楼栋间 is kept
@@ -197,9 +212,9 @@ def _sides_of_pieces(who, mid, normal, cen) -> pd.DataFrame:
     side[rel[:, 0] * sx + rel[:, 1] * sy <= 0] = None  # faces that way but lies on the other side
     rows = pd.DataFrame({"piece": np.arange(len(who)), "grid": who, "side": side}).dropna(subset=["side"])
     extra = []
-    have = set(zip(rows["grid"], rows["side"]))
+    owners = np.unique(who)
     for s in SIDES:
-        empty = np.array(sorted({g for g in np.unique(who) if (g, s) not in have}), dtype=np.int64)
+        empty = np.setdiff1d(owners, who[side == s]).astype(np.int64)
         if not len(empty):
             continue
         dx, dy = _SIDE_DIR[s]
@@ -210,6 +225,101 @@ def _sides_of_pieces(who, mid, normal, cen) -> pd.DataFrame:
         pick = facing[facing["dot"] >= top - 0.05]
         extra.append(pd.DataFrame({"piece": pick["piece"].to_numpy(), "grid": pick["grid"].to_numpy(), "side": s}))
     return pd.concat([rows, *extra], ignore_index=True) if extra else rows.reset_index(drop=True)
+
+
+#: Kinds of line whose names a side may take (the plan's roads: what the review measures against).
+_ROAD_KINDS = ("road", "street", "lane", "barrier")
+
+
+def _side_pieces(geoms: np.ndarray, spacing_m: float):
+    """Pieces of the whole outer boundary, each on the side its outward normal faces (within 45°),
+    wherever it lies: owner, side, midpoint, length, unit tangent.  These are the sides the
+    geometric check of issue 18 measures (``gridpart.review``), strips and the inner edges of an
+    L or a U included, so a name chosen on them is one that check can confirm."""
+    who, mid, length, normal = _pieces(geoms, spacing_m)
+    angle = np.degrees(np.arctan2(normal[:, 1], normal[:, 0])) if len(who) else np.zeros(0)
+    side = np.select([(angle > -45) & (angle <= 45), (angle > 45) & (angle <= 135), (angle <= -45) & (angle > -135)],
+                     ["east", "north", "south"], "west").astype(object)
+    tangent = np.column_stack([-normal[:, 1], normal[:, 0]]) if len(who) else np.zeros((0, 2))
+    return who, side, mid, length, tangent
+
+
+def _parallel_at_nearest(lines: np.ndarray, points: np.ndarray, direction: np.ndarray, max_angle_deg: float):
+    """Whether each line runs within ``max_angle_deg`` of ``direction`` where it passes nearest the
+    point (its direction over the 2 m around that place)."""
+    if not len(lines):
+        return np.zeros(0, dtype=bool)
+    at = shapely.line_locate_point(lines, points)
+    a = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.maximum(at - 1.0, 0.0)))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(lines, at + 1.0))
+    d = b - a
+    norm = np.hypot(d[:, 0], d[:, 1])
+    cos = np.abs(d[:, 0] * direction[:, 0] + d[:, 1] * direction[:, 1]) / np.maximum(norm, 1e-9)
+    return (norm > 1e-9) & (cos >= np.cos(np.radians(max_angle_deg)) - 1e-12)
+
+
+def _roads_along_sides(geoms, seg_geoms, seg_name, seg_rank, inside: pd.Series, *, spacing_m: float,
+                       near_m: float, max_angle_deg: float) -> pd.DataFrame:
+    """Each named road (all lines of one name: a corridor of carriageways, side roads and
+    sidewalks is one road) along each side of each grid: ``grid``, ``side``, ``name``, ``share``
+    (of the side's length whose pieces have a line of that name within ``near_m`` of their
+    midpoint, running within ``max_angle_deg`` of the piece where it passes nearest),
+    ``inside_m`` (from ``inside``, metres by grid and name inside the shrunk grid), ``rank`` (best
+    class), ``d`` (mean distance over the pieces it is along)."""
+    cols = ["grid", "side", "name", "share", "inside_m", "rank", "d"]
+    who, side, mid, length, tangent = _side_pieces(geoms, spacing_m)
+    named = np.flatnonzero(pd.notna(seg_name))
+    if not len(who) or not len(named):
+        return pd.DataFrame(columns=cols)
+    lines, names, ranks = seg_geoms[named], seg_name[named], seg_rank[named]
+    pts = shapely.points(mid)
+    pi, sj = shapely.STRtree(lines).query(pts, predicate="dwithin", distance=near_m)
+    keep = _parallel_at_nearest(lines[sj], pts[pi], tangent[pi], max_angle_deg)
+    pi, sj = pi[keep], sj[keep]
+    if not len(pi):
+        return pd.DataFrame(columns=cols)
+    near = pd.DataFrame({"piece": pi, "name": names[sj], "rank": ranks[sj],
+                         "dist": shapely.distance(pts[pi], lines[sj])})
+    near = near.groupby(["piece", "name"], sort=False).agg(rank=("rank", "min"), dist=("dist", "min")).reset_index()
+    p = near["piece"].to_numpy()
+    near["grid"], near["side"], near["len"] = who[p], side[p], length[p]
+    near["dlen"] = near["dist"] * near["len"]
+    out = near.groupby(["grid", "side", "name"], sort=False).agg(
+        len=("len", "sum"), rank=("rank", "min"), dlen=("dlen", "sum")).reset_index()
+    side_len = pd.Series(length).groupby([who, side]).sum()
+    out["share"] = out["len"].to_numpy() / side_len.reindex(
+        pd.MultiIndex.from_frame(out[["grid", "side"]])).to_numpy()
+    out["d"] = out["dlen"] / out["len"]
+    out["inside_m"] = inside.reindex(pd.MultiIndex.from_frame(out[["grid", "name"]])).fillna(0.0).to_numpy()
+    return out[cols]
+
+
+def _parts_households(geoms, seg_geoms, seg_name, pairs: pd.DataFrame, atoms) -> dict:
+    """For (grid, name) pairs: whether the lines of that name part the grid's households (the
+    grid cut along them has two or more parts holding an atom with households).  Unknown (no
+    atoms) is True: the road is then taken to cross the grid."""
+    out: dict = {}
+    if atoms is None or not len(atoms):
+        return {(g, nm): True for g, nm in zip(pairs["grid"], pairs["name"])}
+    held = atoms[atoms["households"].to_numpy(dtype=float) > 0] if "households" in atoms else atoms
+    pts = shapely.point_on_surface(np.asarray(held.geometry.values, dtype=object))
+    tree = shapely.STRtree(pts)
+    for g, nm in zip(pairs["grid"].to_numpy(), pairs["name"].to_numpy()):
+        geom = shapely.make_valid(geoms[g])
+        lines = seg_geoms[(seg_name == nm)]
+        lines = lines[shapely.intersects(lines, geom)]
+        inner = pts[tree.query(geom, predicate="contains")]
+        if len(inner) < 2 or not len(lines):
+            out[(g, nm)] = False
+            continue
+        try:
+            cut = shapely.difference(geom, shapely.buffer(shapely.union_all(lines), 0.5))
+        except shapely.errors.GEOSException:
+            cut = shapely.difference(geom, shapely.buffer(shapely.union_all(lines), 0.5), grid_size=1e-3)
+        parts = shapely.get_parts(cut)
+        pi, _ = shapely.STRtree(inner).query(parts, predicate="contains")
+        out[(g, nm)] = len(np.unique(pi)) >= 2
+    return out
 
 
 def _straight_parts(seg_geoms, max_len_m: float = 25.0):
@@ -247,18 +357,26 @@ def _candidates(mid, tangent, seg_geoms, *, near_m: float, snap_m: float, max_an
     return pi, owner[k], dist, ok
 
 
-def _inside_lengths(geoms, seg_geoms, seg_names, *, shrink_m: float) -> pd.Series:
-    """Metres of each named road inside each grid shrunk by ``shrink_m``, by (grid, name)."""
-    shrunk = shapely.buffer(shapely.make_valid(geoms), -shrink_m)
+def _inside_table(geoms, seg_geoms, seg_names, *, shrink_m: float) -> pd.DataFrame:
+    """Metres of each named line inside each grid shrunk by ``shrink_m``: ``grid``, ``seg``, ``name``, ``m``."""
+    empty = pd.DataFrame({"grid": np.zeros(0, np.int64), "seg": np.zeros(0, np.int64), "name": [], "m": []})
     named = np.flatnonzero(pd.notna(seg_names))
-    if shapely.is_empty(shrunk).all() or not len(named):
-        return pd.Series(dtype=float)
+    if not len(geoms) or not len(named):
+        return empty
+    shrunk = shapely.buffer(shapely.make_valid(geoms), -shrink_m)
+    if shapely.is_empty(shrunk).all():
+        return empty
     gi, sj = shapely.STRtree(seg_geoms[named]).query(shrunk, predicate="intersects")
     if not len(gi):
-        return pd.Series(dtype=float)
+        return empty
     length = shapely.length(shapely.intersection(seg_geoms[named][sj], shrunk[gi]))
-    df = pd.DataFrame({"grid": gi, "name": seg_names[named][sj], "m": length})
-    return df.groupby(["grid", "name"])["m"].sum()
+    return pd.DataFrame({"grid": gi, "seg": named[sj], "name": seg_names[named][sj], "m": length})
+
+
+def _inside_lengths(geoms, seg_geoms, seg_names, *, shrink_m: float) -> pd.Series:
+    """Metres of each named road inside each grid shrunk by ``shrink_m``, by (grid, name)."""
+    table = _inside_table(geoms, seg_geoms, seg_names, shrink_m=shrink_m)
+    return table.groupby(["grid", "name"])["m"].sum() if len(table) else pd.Series(dtype=float)
 
 
 def _community_name(name, cid) -> str:
@@ -346,10 +464,11 @@ def four_limits(
     min_named_share: float = 0.5,
     min_width_m: float = 12.0,
     near_m: float = 15.0,
-    max_angle_deg: float = 45.0,
+    max_angle_deg: float = 30.0,
     shrink_m: float = 15.0,
     max_inside_m: float = 20.0,
     min_area_ratio: float = 0.5,
+    corridor_bounds: bool = True,
     atoms: gpd.GeoDataFrame | None = None,
     parcels: gpd.GeoDataFrame | None = None,
     communities: gpd.GeoDataFrame | None = None,
@@ -384,6 +503,14 @@ def four_limits(
     min_area_ratio : float
         A grid whose area is below this share of its convex hull (the area its
         four limits enclose) is flagged ``limits_loose``.
+    corridor_bounds : bool
+        A grid whose edge runs along the middle of a wide road corridor (学清路:
+        four lines of one name across 48 m) holds carriageways of that road more
+        than ``shrink_m`` inside it.  True: those lines (the ones inside the street
+        space a block took in, ``street_space``) cross the grid only where they
+        part its households (needs ``atoms``), and the corridor names the side.
+        False: any line of the road inside the shrunk grid counts, as in the
+        geometric check of issue 18 (such a side then takes a fallback).
     atoms : GeoDataFrame, optional
         The atoms (``block_id``, ``parcel_name``, geometry): with them a piece
         along no line is 楼栋间 only where it cuts one block, and then names the
@@ -410,10 +537,11 @@ def four_limits(
 
     Notes
     -----
-    The rules are those of the module docstring: a named road near (within
-    ``near_m``) at least ``min_named_share`` of a side, running along half of
-    that and not crossing the grid, names it (higher class first, then the
-    longer run, then the nearer); else the side's fallback by length.
+    The rules are those of the module docstring: a named road within
+    ``near_m`` of at least ``min_named_share`` of the whole side and parallel
+    to it there (the measure of issue 18's check), not crossing the grid, names
+    it (higher class first, then the longer run along the side's body, then
+    the nearer); else the side's fallback by length.
 
     Examples
     --------
@@ -497,10 +625,19 @@ def four_limits(
     # median whose middle the grid's edge follows) are the road the grid is bounded by
     in_space = (segments["street_space"].fillna(False).to_numpy(dtype=bool) if "street_space" in segments
                 else np.zeros(len(segments), bool))
-    inside = _inside_lengths(geoms, seg_geoms, np.where(in_space, None, seg_name), shrink_m=float(shrink_m))
-    crossing = set(inside[inside >= max_inside_m].index) if max_inside_m > 0 else set(inside.index)
-    if crossing:
-        named = named[np.array([(g, nm) not in crossing for g, nm in zip(named["grid"], named["name"])], dtype=bool)]
+    road_line = np.isin(seg_kind, _ROAD_KINDS)
+    # one overlay for both readings: the bounding lines, and every road line (rule 4)
+    table = _inside_table(geoms, seg_geoms, np.where(~in_space | road_line, seg_name, None), shrink_m=float(shrink_m))
+    seg_of = table["seg"].to_numpy()
+
+    def by_road(mask):
+        t = table[mask[seg_of]]
+        return t.groupby(["grid", "name"])["m"].sum() if len(t) else pd.Series(dtype=float)
+
+    inside, inside_all = by_road(~in_space), by_road(road_line)
+    crossing = inside.index[inside.to_numpy() >= max_inside_m] if max_inside_m > 0 else inside.index
+    if len(crossing) and len(named):
+        named = named[~pd.MultiIndex.from_arrays([named["grid"], named["name"]]).isin(crossing)]
     side_len = rows.groupby(["grid", "side"])["len"].sum()
     named = named.assign(dlen=named["d"] * named["len"], plen=named["len"] * named["along"])
     agg = named.groupby(["grid", "side", "name"]).agg(len=("len", "sum"), plen=("plen", "sum"), rank=("rank", "min"),
@@ -509,13 +646,37 @@ def four_limits(
     total = side_len.reindex(pd.MultiIndex.from_frame(agg[["grid", "side"]])).to_numpy()
     agg["share"] = agg["len"].to_numpy() / total  # within near_m
     agg["pshare"] = agg["plen"].to_numpy() / total  # within near_m and along
-    agg["major"] = agg["share"] >= max(0.5, min_named_share) - 1e-9
-    # near enough of the side, and running along half of that: a cross street at the corner of
-    # a short side is near all of it but along none
-    ok = agg[(agg["share"] >= min_named_share - 1e-9) & (agg["pshare"] >= min_named_share / 2 - 1e-9)
-             & (agg["pshare"] > 0)]
-    best_named = (ok.sort_values(["grid", "side", "major", "rank", "pshare", "d", "name"],
-                                 ascending=[True, True, False, True, False, True, True])
+    # the name: a named road along at least ``min_named_share`` of the side as the geometric check
+    # measures it (the whole outer boundary, by outward normal) and not crossing the grid
+    # crossing: the road's bounding lines run ``max_inside_m`` or more inside the grid shrunk by
+    # ``shrink_m``; or all its lines do (carriageways and side roads inside the street space a block
+    # took in, too) and they part the grid's households (land of the grid on both sides of the road)
+    along_sides = _roads_along_sides(geoms, seg_geoms, np.where(road_line, seg_name, None), rank, inside_all,
+                                     spacing_m=float(spacing_m), near_m=float(near_m),
+                                     max_angle_deg=float(max_angle_deg))
+    key = pd.MultiIndex.from_frame(along_sides[["grid", "name"]])
+    along_sides["inside_bounding_m"] = inside.reindex(key).fillna(0.0).to_numpy()
+    long_enough = (along_sides["share"] >= min_named_share - 1e-9) & (along_sides["share"] > 0)
+    if max_inside_m > 0:
+        crosses = along_sides["inside_bounding_m" if corridor_bounds else "inside_m"] >= max_inside_m
+        doubt = long_enough & ~crosses & (along_sides["inside_m"] >= max_inside_m)
+        if doubt.any():
+            pairs = along_sides.loc[doubt, ["grid", "name"]].drop_duplicates()
+            parted = _parts_households(geoms, seg_geoms, seg_name, pairs, atoms)
+            crosses = crosses | (doubt & pd.Series(list(zip(along_sides["grid"], along_sides["name"])),
+                                                   index=along_sides.index).map(parted).fillna(True).astype(bool))
+    else:
+        crosses = pd.Series(True, index=along_sides.index) if len(along_sides) else pd.Series(dtype=bool)
+    ok = along_sides[long_enough & ~crosses]
+    # among those: the higher class, then the road along more of the side's body (strips left
+    # out, pieces on the far side of the centroid left out), then along more of the whole side,
+    # then the nearer
+    body = agg.set_index(["grid", "side", "name"])
+    key = pd.MultiIndex.from_frame(ok[["grid", "side", "name"]])
+    ok = ok.assign(body=body["pshare"].reindex(key).fillna(0.0).to_numpy(),
+                   body_d=body["d"].reindex(key).fillna(np.inf).to_numpy())
+    best_named = (ok.sort_values(["grid", "side", "rank", "body", "share", "body_d", "d", "name"],
+                                 ascending=[True, True, True, False, False, True, True, True])
                   .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["name"])
 
     # fallbacks: the nearest line along each piece
@@ -544,20 +705,16 @@ def four_limits(
         cut[pd.isna(cut)] = FALLBACK_ZH["none"]
         piece_label[lone] = cut
     rows["label"] = piece_label[rows["piece"].to_numpy()]
-    covered = set(zip(*(named.loc[named["along"], c] for c in ("piece", "grid", "side"))))
-    rows["covered"] = [k in covered for k in zip(rows["piece"], rows["grid"], rows["side"])]
+    keys = ["piece", "grid", "side"]
+    rows["covered"] = (pd.MultiIndex.from_frame(rows[keys]).isin(pd.MultiIndex.from_frame(named.loc[named["along"], keys]))
+                       if len(rows) else np.zeros(0, bool))
     # pieces along a named road that names no side: out of the vote where other pieces remain
-    rest = rows[~rows["covered"] | ~rows.groupby(["grid", "side"])["covered"].transform("all")]
+    # (a side along named roads only, none of them along half of it, votes with all its pieces)
+    rest = rows[~rows["covered"] | rows.groupby(["grid", "side"])["covered"].transform("all")]
     fb = rest.groupby(["grid", "side", "label"])["len"].sum().reset_index()
     best_fb = (fb.sort_values(["grid", "side", "len", "label"], ascending=[True, True, False, True])
                .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["label"])
-    # a side whose pieces all run along named roads, none of them long enough: the longest
-    runner = (agg[agg["pshare"] > 0].sort_values(["grid", "side", "pshare", "rank", "name"],
-                                                 ascending=[True, True, False, True, True])
-              .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["name"])
-    all_cov = rows.groupby(["grid", "side"])["covered"].all()
-    runner = runner[runner.index.isin(all_cov[all_cov].index)]
-    best = best_named.combine_first(runner).combine_first(best_fb)
+    best = best_named.combine_first(best_fb)
 
     out = pd.DataFrame(index=pd.RangeIndex(n))
     for s in SIDES:
