@@ -1,4 +1,4 @@
-"""Tests for gridpart.limits: sides named only where the geometric check of issue 18 confirms the
+"""Tests for gridpart.rules.four_limits: sides named only where the geometric check of issue 18 confirms the
 road (issue 18, 四至 that name the right road)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridpart.limits import SIDES, four_limits, is_fallback
+from gridpart.rules.four_limits import SIDES, four_limits, is_fallback
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0
@@ -47,7 +47,7 @@ def atoms(*cells) -> gpd.GeoDataFrame:
 
 def along_share(geom, road, *, near_m=15.0, piece_m=5.0, max_angle_deg=30.0):
     """The share of each side of ``geom`` whose 5 m pieces have ``road`` within 15 m of their midpoint,
-    running within 30° of the piece where it passes nearest (the measure of gridpart.review)."""
+    running within 30° of the piece where it passes nearest (the measure of gridpart.outputs.review)."""
     ring = shapely.segmentize(shapely.orient_polygons(geom).exterior, piece_m)
     xy = np.asarray(ring.coords)
     share = dict.fromkeys(SIDES, 0.0)
