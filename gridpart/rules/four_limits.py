@@ -14,7 +14,7 @@ Rule (DESIGN §4 "Four limits", §8; issue 18)
    no side.  A side with no piece (a triangle, say) takes the pieces whose
    normals point most nearly that way.
 3. A side names a road only where issue 18's geometric check confirms it,
-   measured as that check measures (``gridpart.review``): the *whole* outer
+   measured as that check measures (``gridpart.outputs.review``): the *whole* outer
    boundary cut into pieces of ``spacing_m``, each on the side its outward
    normal faces (strips and the inner edges of an L or a U included); a named
    road (all lines of one name: a corridor of carriageways, side roads and
@@ -234,7 +234,7 @@ _ROAD_KINDS = ("road", "street", "lane", "barrier")
 def _side_pieces(geoms: np.ndarray, spacing_m: float):
     """Pieces of the whole outer boundary, each on the side its outward normal faces (within 45°),
     wherever it lies: owner, side, midpoint, length, unit tangent.  These are the sides the
-    geometric check of issue 18 measures (``gridpart.review``), strips and the inner edges of an
+    geometric check of issue 18 measures (``gridpart.outputs.review``), strips and the inner edges of an
     L or a U included, so a name chosen on them is one that check can confirm."""
     who, mid, length, normal = _pieces(geoms, spacing_m)
     angle = np.degrees(np.arctan2(normal[:, 1], normal[:, 0])) if len(who) else np.zeros(0)
