@@ -720,9 +720,9 @@ def four_limits(
     for s in SIDES:
         col = best.xs(s, level="side") if s in best.index.get_level_values("side") else pd.Series(dtype=object)
         out[s] = col.reindex(range(n)).fillna(EDGE_ZH).to_numpy()
-    en_names = _english_names(segments)
+    en_names = english_names(segments)
     labels = pd.unique(out[list(SIDES)].to_numpy().ravel())
-    english = {v: en.get(v) or _english(v, en_names) for v in labels}
+    english = {v: en.get(v) or english_label(v, en_names) for v in labels}
     for s in SIDES:
         out[f"{s}_en"] = out[s].map(english)
     out["limits"] = limits_text(out, language="zh")
@@ -849,7 +849,16 @@ def is_fallback(label: str) -> bool:
             or (label.startswith("与") and label.endswith("交界")))
 
 
-def _english_names(segments: gpd.GeoDataFrame) -> dict[str, str]:
+def english_names(segments: gpd.GeoDataFrame) -> dict[str, str]:
+    """The English name of each Chinese road name: the most frequent ``name_en`` beside it.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> roads = gpd.GeoDataFrame({"name": ["学院路"] * 3, "name_en": ["Xueyuan Rd", "Xueyuan Road", "Xueyuan Road"]})
+    >>> english_names(roads)
+    {'学院路': 'Xueyuan Road'}
+    """
     if "name_en" not in segments.columns or "name" not in segments.columns:
         return {}
     pairs = segments.loc[segments["name"].notna() & segments["name_en"].notna(), ["name", "name_en"]]
@@ -860,7 +869,14 @@ def _english_names(segments: gpd.GeoDataFrame) -> dict[str, str]:
     return dict(zip(counts["name"].str.strip(), counts["name_en"].str.strip()))
 
 
-def _english(label: str, en_names: dict[str, str]) -> str:
+def english_label(label: str, en_names: dict[str, str]) -> str:
+    """A side label in English: the fallback's translation, the road's English name, else pinyin.
+
+    Examples
+    --------
+    >>> english_label("社区边界", {}), english_label("学院路", {"学院路": "Xueyuan Road"})
+    ('community boundary', 'Xueyuan Road')
+    """
     if label in FALLBACK_EN:
         return FALLBACK_EN[label]
     return en_names.get(label) or romanize(label)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from gridpart.errors import Problems
-from gridpart.rules.four_limits import SIDES, _english, _english_names, limits_text
+from gridpart.rules.four_limits import SIDES, english_label, english_names, limits_text
 from gridpart.rules.kinds import KIND_ZH
 
 __all__ = ["register", "write_register", "COLUMNS_ZH"]
@@ -113,9 +113,9 @@ def register(plan, *, language: str = "zh") -> pd.DataFrame:
     out["places"] = g["places"].fillna("").astype(str) if "places" in g else ""
     out = out.sort_values("code", kind="stable").reset_index(drop=True)
     if language == "en":
-        en = _english_names(plan.roads) if plan.roads is not None else {}
+        en = english_names(plan.roads) if plan.roads is not None else {}
         for s in SIDES:
-            out[s] = [_english(v, en) for v in out[s]]
+            out[s] = [english_label(v, en) for v in out[s]]
         out["limits"] = limits_text(pd.DataFrame({f"{s}_en": out[s] for s in SIDES}), language="en")
         return out
     out["kind"] = out["kind"].map(KIND_ZH).fillna(out["kind"])
