@@ -287,8 +287,6 @@ def _reserve_legend(ax, legend) -> None:
 
 
 def _named_plans(plans) -> dict[str, GridPlan]:
-    from gridpart.plan import GridPlan  # only imported for type checking at the top
-
     if isinstance(plans, GridPlan):
         plans = {"plan": plans}
     elif not isinstance(plans, dict):
