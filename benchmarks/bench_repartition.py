@@ -94,8 +94,8 @@ def run(n: int, seed: int, communities: int) -> list[dict]:
 
 
 def batch_times(n_areas: int = 20) -> dict:
-    from gridpart.pipeline.batch import dask_executor, run_batch
     from gridpart.datasets.synthetic import synthetic_city
+    from gridpart.pipeline.batch import dask_executor, run_batch
 
     out = {}
     with tempfile.TemporaryDirectory() as d:

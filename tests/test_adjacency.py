@@ -9,12 +9,12 @@ import pytest
 import shapely
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import atoms_and_edges, cities, study_box
 
+from gridpart.datasets.synthetic import synthetic_city
 from gridpart.geometry.adjacency import EDGE_KINDS, adjacency_graph, atom_edges
 from gridpart.geometry.blocks import blocks_from_roads
-from gridpart.datasets.synthetic import synthetic_city
 from gridpart.model.problem import Band, build_subproblems
-from strategies import atoms_and_edges, cities, study_box
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0
@@ -180,7 +180,6 @@ def test_a_single_atom_has_an_empty_integer_edge_table():
 
 
 def test_corner_contacts_are_marked_only_where_another_link_exists():
-    import pandas as pd
 
     from gridpart.geometry.adjacency import mark_corner_contacts
     from gridpart.model.problem import CORNER_COST, edge_costs

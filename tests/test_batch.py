@@ -16,9 +16,9 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 
 import gridpart as gp
-from gridpart.pipeline.batch import Area, dask_executor, find_areas, run_batch
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.errors import InputError
+from gridpart.pipeline.batch import Area, dask_executor, find_areas, run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 N_AREAS = 20

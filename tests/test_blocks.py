@@ -9,10 +9,10 @@ import pytest
 import shapely
 from hypothesis import given
 from hypothesis import strategies as st
-
-from gridpart.geometry.blocks import attach_households, blocks_from_roads, close_undershoots, split_big_blocks
-from gridpart.datasets.synthetic import synthetic_city
 from strategies import atoms_and_edges, cities, community_strip_case, study_box
+
+from gridpart.datasets.synthetic import synthetic_city
+from gridpart.geometry.blocks import attach_households, blocks_from_roads, close_undershoots, split_big_blocks
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0
@@ -546,8 +546,8 @@ def test_a_big_block_is_cut_along_its_dead_end_street_before_between_buildings()
     # issue 18 item 5: a 200 x 100 m block whose street stops 40 m short (a real gap, not joined):
     # the block holds more than the band allows; the cut follows the street and its straight
     # extension (x = 100), not the line between the buildings (x = 107.5 for these two)
-    from gridpart.geometry.adjacency import atom_edges
     from gridpart.errors import BigBlockWarning
+    from gridpart.geometry.adjacency import atom_edges
 
     roads = _roads([RING, [(100, 0), (100, 60)]])
     b = blocks_from_roads(roads, limit=_box(0, 0, 200, 100))

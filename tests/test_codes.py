@@ -10,8 +10,8 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridpart.rules.codes import CODE_DIGITS, DEFAULT_PREFIX, community_codes, grid_codes, reading_order
 from gridpart.errors import InputError
+from gridpart.rules.codes import CODE_DIGITS, DEFAULT_PREFIX, community_codes, grid_codes, reading_order
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
 
 import gridpart as gp
+from gridpart.errors import Problems
 from gridpart.inputs.coords import (
     bd09_to_gcj02,
     convert_layer,
@@ -27,7 +28,6 @@ from gridpart.inputs.coords import (
     to_wgs84_lonlat,
     wgs84_to_gcj02,
 )
-from gridpart.errors import Problems
 from gridpart.testing import assert_valid_plan
 
 GEOD = pyproj.Geod(ellps="WGS84")

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
-from gridpart.inputs.crs import check_crs, is_web_mercator, prepare_crs, to_working, working_crs
 from gridpart.errors import CRSError, InputError, Problems
+from gridpart.inputs.crs import check_crs, is_web_mercator, prepare_crs, to_working, working_crs
 
 BEIJING = (116.30, 39.95, 116.40, 40.02)  # Haidian, lon/lat
 HELSINKI = (24.90, 60.15, 24.98, 60.19)

@@ -14,9 +14,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from edge_cases import CASES, Case
 
 import gridpart as gp
-from edge_cases import CASES, Case
 from gridpart.errors import GridpartError, RepairWarning
 from gridpart.testing import assert_valid_plan
 

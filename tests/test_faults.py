@@ -17,12 +17,12 @@ import os
 import numpy as np
 import pyogrio
 import pytest
+from edge_cases import base
 
 import gridpart as gp
 import gridpart.cli as cli
 import gridpart.outputs.io as gio
 import gridpart.solvers.lns as lns
-from edge_cases import base
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.solvers.cpsat import WindowResult
 from gridpart.testing import assert_valid_plan

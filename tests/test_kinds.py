@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import gridpart as gp
 from gridpart.errors import InputError
+from gridpart.model.problem import Band
 from gridpart.rules.kinds import (
     COMPOUND_REASON,
     DEDICATED_REASON,
@@ -27,7 +28,6 @@ from gridpart.rules.kinds import (
     solver_edges,
     unmix_compounds,
 )
-from gridpart.model.problem import Band
 from gridpart.testing import assert_valid_plan, grid_subproblem, labels_contiguous
 
 CRS = "EPSG:32650"

@@ -11,8 +11,8 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridpart.geometry.blocks import noded_segments
 from gridpart.errors import InputError
+from gridpart.geometry.blocks import noded_segments
 from gridpart.rules.four_limits import (
     FALLBACK_ZH,
     SIDES,

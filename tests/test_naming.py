@@ -7,15 +7,14 @@ import re
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 
 import gridpart as gp
-from gridpart.rules.codes import reading_order
 from gridpart.errors import InputError
-from gridpart.rules.kinds import GRID_KINDS
+from gridpart.rules.codes import reading_order
 from gridpart.rules.four_limits import SIDES, check_limits, is_fallback
+from gridpart.rules.kinds import GRID_KINDS
 from gridpart.rules.naming import NAMING_COLUMNS, recode
 
 CRS = "EPSG:32650"
@@ -232,7 +231,6 @@ def test_beijing_limits_and_codes(beijing):
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
 from strategies import cities, study_box  # noqa: E402
 
 

@@ -131,7 +131,6 @@ def test_saved_figure_holds_the_legend(plan, tmp_path):
 def test_saved_figure_holds_the_legend_of_a_tall_map(plan, figsize):
     # a map taller than wide (Helsinki) shrank sideways in its slot and pushed the legend
     # past the figure's right edge
-    import shapely.affinity
 
     tall = dataclasses.replace(plan, grids=plan.grids.set_geometry(
         plan.grids.geometry.scale(xfact=0.4, yfact=1.0, origin=plan.grids.union_all().centroid)))

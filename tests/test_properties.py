@@ -29,12 +29,12 @@ import pytest
 import shapely
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import cities, study_box
 
 import gridpart as gp
-from gridpart.geometry.blocks import SNAP_DISTANCE_M
 from gridpart.errors import GridpartError, RepairWarning
+from gridpart.geometry.blocks import SNAP_DISTANCE_M
 from gridpart.testing import assert_valid_plan
-from strategies import cities, study_box
 
 CRS = "EPSG:32650"
 TIME_LIMIT = 2.0

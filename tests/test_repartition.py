@@ -10,16 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from geopandas.testing import assert_geodataframe_equal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gridpart as gp
-from gridpart.rules.codes import DEFAULT_PREFIX
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.errors import InputError
 from gridpart.model.problem import Band
 from gridpart.pipeline.repartition import FATES, _out_of_band, _solve_window, grid_mates_kept, recode_grids
+from gridpart.rules.codes import DEFAULT_PREFIX
 from gridpart.testing import assert_valid_plan, grid_subproblem
 
 TARGET = 300

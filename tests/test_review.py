@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gridpart as gp
-from gridpart.plan import GridPlan
 from gridpart.outputs.review import flag_column, is_fallback, parse_limits, review
+from gridpart.plan import GridPlan
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0

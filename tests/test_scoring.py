@@ -8,14 +8,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import given
 from hypothesis import strategies as st
-import shapely
 
 import gridpart as gp
 from gridpart.datasets.synthetic import synthetic_city
-from gridpart.plan import GridPlan
 from gridpart.outputs.scoring import compare, score
+from gridpart.plan import GridPlan
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0
@@ -250,8 +250,8 @@ def test_a_grid_carved_out_of_an_old_one_changes_its_households(hand_plan):
 def test_households_are_paired_by_a_maximum_weight_matching_not_by_largest_overlaps():
     # old o: 10 households to new n, 9 to new m; old p: 9 to n.  Mutual largest overlap pairs
     # o-n (10 kept, 18 changed); the best one-to-one pairing is o-m and p-n (18 kept, 10 changed).
-    from gridpart.pipeline.repartition import grid_mates_kept
     from gridpart.outputs.scoring import changed_households
+    from gridpart.pipeline.repartition import grid_mates_kept
 
     w = [10, 4, 5, 9]
     old = pd.DataFrame({"grid_id": ["o", "o", "o", "p"], "households": w}, index=[5, 6, 7, 8])
@@ -305,8 +305,8 @@ labels = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0,
 
 @given(rows=labels, seed=st.integers(0, 1000))
 def test_households_changed_is_the_fewest_under_any_pairing_symmetric_and_label_free(rows, seed):
-    from gridpart.pipeline.repartition import grid_mates_kept
     from gridpart.outputs.scoring import changed_households
+    from gridpart.pipeline.repartition import grid_mates_kept
 
     old, new, w = (list(v) for v in zip(*rows))
     a = pd.DataFrame({"grid_id": old, "households": w})

@@ -14,13 +14,13 @@ from geopandas.testing import assert_geodataframe_equal
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import connected_components
+from strategies import band_partition_exists, cities, community_strip_case, study_box
 
 import gridpart as gp
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.errors import BandWarning, GridCountWarning, InputError, SolverError, TimeLimitWarning
 from gridpart.solvers.lns import SubResult
 from gridpart.testing import assert_valid_plan
-from strategies import band_partition_exists, cities, community_strip_case, study_box
 
 CRS = "EPSG:32650"
 X0, Y0 = 441_000.0, 4_427_000.0

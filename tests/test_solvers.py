@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from strategies import band_partition_exists, lattice_weights
 
 from gridpart.model.problem import grid_count
 from gridpart.solvers.cpsat import labels_objective, solve_exact, solve_window
 from gridpart.solvers.lns import solve_subproblem
 from gridpart.solvers.seed import seed_plan
 from gridpart.testing import grid_subproblem, labels_contiguous
-from strategies import band_partition_exists, lattice_weights
 
 
 def _in_band(sub, labels) -> np.ndarray:

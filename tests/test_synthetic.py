@@ -11,10 +11,10 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import atoms_and_edges
 
 from gridpart.datasets.synthetic import synthetic_city
 from gridpart.inputs.schema import validate_communities, validate_households, validate_roads
-from strategies import atoms_and_edges
 
 
 def test_same_seed_same_city():
