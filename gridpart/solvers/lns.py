@@ -433,6 +433,13 @@ def _exact_cut(sub: SubProblem, *, seed: int, time_limit: float, t0: float, budg
                      start.windows, start.improved, capped, proof=proof, effort=budgeted)
 
 
+#: Balance windows (free roots, exact contiguity): at most this many grids and atoms.
+BALANCE_GRIDS = 8
+BALANCE_ATOMS = 40
+BALANCE_TIME = 0.5
+BALANCE_BAND_ONLY = False
+BALANCE_MIN_BAD = 1e6
+
 #: Up to this many grids, polish windows let atoms move anywhere in the window.
 SMALL_GRIDS = 400
 
@@ -445,7 +452,7 @@ def _default_polish(k: int) -> int:
 def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float, time_limit: float,
             window_time: float, max_window_grids: int, max_window_atoms: int, max_passes: int,
             polish_passes: int, n_jobs: int, reach: int | None,
-            effort: float | None = None) -> tuple[np.ndarray, int, int, bool, float]:
+            effort: float | None = None, balance_passes: int = 2) -> tuple[np.ndarray, int, int, bool, float]:
     """Large-neighbourhood search in rounds of disjoint windows.
 
     Repair passes free the grids outside ±10 % (worst first) with their
@@ -475,10 +482,20 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
     # repairs with small models first (atoms move one step, then ``reach``);
     # a district then polishes with atoms free to move anywhere in the window
     phases = [("repair", 1, max_passes), ("repair", reach, max_passes),
+              ("balance", None, balance_passes),
               ("polish", None if k <= SMALL_GRIDS else reach, polish_passes)]
     pool = None
     try:
         for phase, rch, passes in phases:
+            if phase == "balance":
+                if passes and time.perf_counter() - t0 <= time_limit:
+                    labels, w_, i_, h_ = _balance(sub, labels, k, seed=seed, t0=t0, time_limit=time_limit,
+                                                  window_time=window_time, max_grids=BALANCE_GRIDS,
+                                                  max_atoms=BALANCE_ATOMS, passes=passes)
+                    windows += w_
+                    improved += i_
+                    handed += h_
+                continue
             for _ in range(passes):
                 bad = _badness(sub, labels, k)
                 todo = np.lexsort((np.arange(k), -bad))
@@ -530,3 +547,106 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
         if pool is not None:
             pool.shutdown()
     return labels, windows, improved, capped, handed
+
+
+def _balance_windows(sub: SubProblem, labels: np.ndarray, k: int, bad: np.ndarray, *, max_grids: int,
+                     max_atoms: int, min_bad: float = 1e3) -> list[list[int]]:
+    """Disjoint windows for the balance phase: each grid outside ±10 % (worst
+    first) with its neighbouring grids, breadth first, up to ``max_grids``
+    grids and ``max_atoms`` atoms; neighbours furthest from the target first."""
+    nbrs = _grid_neighbours(sub, labels, k)
+    counts = np.bincount(labels, minlength=k)
+    used = np.zeros(k, bool)
+    out: list[list[int]] = []
+    for g in np.lexsort((np.arange(k), -bad)).tolist():
+        if bad[g] < min_bad or used[g]:
+            continue
+        window, count, frontier = [g], int(counts[g]), [g]
+        used[g] = True
+        while frontier and len(window) < max_grids:
+            nxt = []
+            for f in frontier:
+                cand = nbrs[f][~used[nbrs[f]]]
+                for h in cand[np.lexsort((cand, -bad[cand]))].tolist():
+                    if len(window) >= max_grids or count + counts[h] > max_atoms:
+                        continue
+                    window.append(h)
+                    used[h] = True
+                    count += int(counts[h])
+                    nxt.append(h)
+            frontier = nxt
+        if len(window) >= 2:
+            out.append(window)
+        else:
+            used[g] = False
+    return out
+
+
+def _balance_task(args) -> np.ndarray | None:
+    """Worker: a balance window re-solved with free roots and exact contiguity
+    (:func:`~gridpart.solvers.exact_cut.solve_exact_cut`, band soft: households
+    outside it first, then the cut cost); labels ``0..k-1`` or None."""
+    wsub, wlabels, seed, budget, cap = args
+    res = solve_exact_cut(wsub, wlabels, seed=seed, effort=budget, time_limit=cap, soft=True, cutoff=False, band_only=BALANCE_BAND_ONLY)
+    return res.labels if len(res.labels) == wsub.n else None
+
+
+def _balance(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float, time_limit: float,
+             window_time: float, max_grids: int, max_atoms: int, passes: int) -> tuple[np.ndarray, int, int, float]:
+    """Balance phase: windows around the grids outside ±10 % re-solved with free roots.
+
+    The repair windows keep each grid's root and its order, so an atom can move
+    only towards a grid it is already close to; with few atoms per grid (street
+    blocks of 100-300 households, a grid of three or four) that leaves grids out
+    of the band that a plan with other roots brings in.  Here a window is solved
+    again by the exact-contiguity model with free roots, first with the band
+    (when a grid of the window is out of it), then with the ±10 % band as the
+    one to meet; a result is kept only when it lowers the LNS objective
+    (:func:`~gridpart.solvers.cpsat.labels_objective`), so no grid leaves the
+    band for it.  Returns the labels, windows solved and improved, and the
+    deterministic seconds handed out.
+    """
+    labels = labels.copy()
+    windows = improved = 0
+    handed = 0.0
+    tried: set[tuple] = set()
+    version = np.zeros(k, dtype=np.int64)
+    ilo, ihi = sub.inner_band()
+    inner = dataclasses.replace(sub.band, lo=float(ilo), hi=float(ihi))
+    for _ in range(passes):
+        bad = _badness(sub, labels, k)
+        batch = _balance_windows(sub, labels, k, bad, max_grids=max_grids, max_atoms=max_atoms, min_bad=BALANCE_MIN_BAD)
+        progress = False
+        for window in batch:
+            out_of_band = bool((bad[window] >= 1e6).any())
+            key = (out_of_band, *sorted((h, int(version[h])) for h in window))
+            if key in tried:
+                continue
+            if time.perf_counter() - t0 > time_limit:
+                return labels, windows, improved, handed
+            tried.add(key)
+            atoms = np.flatnonzero(np.isin(labels, window))
+            wsub = sub.restrict(atoms, len(window))
+            if not out_of_band:
+                wsub = dataclasses.replace(wsub, band=inner)
+            budget = window_time * BALANCE_TIME
+            handed += budget
+            cap = max(0.5, time_limit - (time.perf_counter() - t0))
+            new = _balance_task((wsub, labels[atoms], seed, budget, cap))
+            windows += 1
+            if new is None:
+                continue
+            # keep the grid ids of the window, in the order of each new grid's first atom
+            _, first = np.unique(new, return_index=True)
+            ids = np.empty(len(window), dtype=np.int64)
+            ids[np.argsort(first, kind="stable")] = np.sort(window)
+            trial = labels.copy()
+            trial[atoms] = ids[new]
+            if labels_objective(sub, trial, atoms=atoms) < labels_objective(sub, labels, atoms=atoms) - 1e-6:
+                labels = trial
+                version[window] += 1
+                improved += 1
+                progress = True
+        if not progress:
+            break
+    return labels, windows, improved, handed
