@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridpart.problem import SubProblem
+from ortools.sat.python import cp_model
+
+from gridpart.problem import DEVIATION_COST, INNER_COST, SubProblem
 from gridpart.solvers.cpsat import (
     labels_objective,
     pruned_pairs,
@@ -434,11 +436,13 @@ def _exact_cut(sub: SubProblem, *, seed: int, time_limit: float, t0: float, budg
 
 
 #: Balance windows (free roots, exact contiguity): at most this many grids and atoms.
-BALANCE_GRIDS = 8
-BALANCE_ATOMS = 40
+BALANCE_GRIDS = 12
+BALANCE_ATOMS = 60
 BALANCE_TIME = 0.5
 BALANCE_BAND_ONLY = False
-BALANCE_MIN_BAD = 1e6
+BALANCE_INNER_GRIDS = 4
+BALANCE_INNER_ATOMS = 24
+BALANCE_SOFT = False
 
 #: Up to this many grids, polish windows let atoms move anywhere in the window.
 SMALL_GRIDS = 400
@@ -583,12 +587,49 @@ def _balance_windows(sub: SubProblem, labels: np.ndarray, k: int, bad: np.ndarra
 
 
 def _balance_task(args) -> np.ndarray | None:
-    """Worker: a balance window re-solved with free roots and exact contiguity
-    (:func:`~gridpart.solvers.exact_cut.solve_exact_cut`, band soft: households
-    outside it first, then the cut cost); labels ``0..k-1`` or None."""
+    """Worker: a balance window re-solved with free roots and exact contiguity.
+
+    The minimum-cut model of :mod:`~gridpart.solvers.exact_cut` (each grid
+    rooted at its first atom, parent-tree contiguity, the band hard, its
+    fixing rules) with the size terms of the LNS objective added: households
+    beyond ±10 % of the target (``INNER_COST``) and the deviation from it
+    (``DEVIATION_COST``), then the cut cost.  The window's current plan is the
+    hint when it is in the band.  Returns labels ``0..k-1``, or None when the
+    model finds no plan in its budget (or none exists).
+    """
+    from gridpart.solvers.exact_cut import _Model, _solver
+
     wsub, wlabels, seed, budget, cap = args
-    res = solve_exact_cut(wsub, wlabels, seed=seed, effort=budget, time_limit=cap, soft=True, cutoff=False, band_only=BALANCE_BAND_ONLY)
-    return res.labels if len(res.labels) == wsub.n else None
+    mdl = _Model(wsub, contiguity="tree", soft=False, fix=True)
+    m, x = mdl.model, mdl.x
+    w = wsub.weight.astype(np.int64)
+    total = int(w.sum())
+    ilo, ihi = wsub.inner_band()
+    centre = int(round(wsub.band.centre))
+    forced = set(wsub.forced.tolist())
+    members: dict[int, list[int]] = {}
+    for i, j in x:
+        members.setdefault(j, []).append(i)
+    terms = []
+    for j in mdl.roots:
+        if j in forced:
+            continue
+        size = sum(int(w[i]) * x[i, j] for i in members[j] if w[i])
+        inner = m.new_int_var(0, total, f"inner{j}")
+        m.add(inner >= ilo - size).only_enforce_if(x[j, j])
+        m.add(inner >= size - ihi)
+        dev = m.new_int_var(0, total + centre, f"dev{j}")
+        m.add(dev >= size - centre)
+        m.add(dev >= centre - size).only_enforce_if(x[j, j])
+        terms += [int(INNER_COST) * inner, int(DEVIATION_COST) * dev]
+    m.minimize(mdl.cut_expr + sum(terms))
+    if plan_is_valid(wsub, wlabels):
+        for var, val in mdl.plan_values(np.unique(wlabels, return_inverse=True)[1]).items():
+            m.add_hint(var, val)
+    solver = _solver(seed, budget, cap, 1, None)
+    if solver.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return mdl.labels(solver)
 
 
 def _balance(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float, time_limit: float,
@@ -615,7 +656,13 @@ def _balance(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: floa
     inner = dataclasses.replace(sub.band, lo=float(ilo), hi=float(ihi))
     for _ in range(passes):
         bad = _badness(sub, labels, k)
-        batch = _balance_windows(sub, labels, k, bad, max_grids=max_grids, max_atoms=max_atoms, min_bad=BALANCE_MIN_BAD)
+        # grids out of the band in wide windows (the band to meet), then those outside ±10 % in narrow ones
+        batch = _balance_windows(sub, labels, k, bad, max_grids=max_grids, max_atoms=max_atoms, min_bad=1e6)
+        taken = np.zeros(k, bool)
+        for window in batch:
+            taken[window] = True
+        batch += _balance_windows(sub, labels, k, np.where(taken, 0.0, bad), max_grids=BALANCE_INNER_GRIDS,
+                                  max_atoms=BALANCE_INNER_ATOMS, min_bad=1e3)
         progress = False
         for window in batch:
             out_of_band = bool((bad[window] >= 1e6).any())
@@ -627,26 +674,27 @@ def _balance(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: floa
             tried.add(key)
             atoms = np.flatnonzero(np.isin(labels, window))
             wsub = sub.restrict(atoms, len(window))
-            if not out_of_band:
-                wsub = dataclasses.replace(wsub, band=inner)
-            budget = window_time * BALANCE_TIME
-            handed += budget
-            cap = max(0.5, time_limit - (time.perf_counter() - t0))
-            new = _balance_task((wsub, labels[atoms], seed, budget, cap))
-            windows += 1
-            if new is None:
-                continue
-            # keep the grid ids of the window, in the order of each new grid's first atom
-            _, first = np.unique(new, return_index=True)
-            ids = np.empty(len(window), dtype=np.int64)
-            ids[np.argsort(first, kind="stable")] = np.sort(window)
-            trial = labels.copy()
-            trial[atoms] = ids[new]
-            if labels_objective(sub, trial, atoms=atoms) < labels_objective(sub, labels, atoms=atoms) - 1e-6:
-                labels = trial
-                version[window] += 1
-                improved += 1
-                progress = True
+            before = labels_objective(sub, labels, atoms=atoms)
+            for _attempt in (0,):
+                budget = window_time * BALANCE_TIME
+                handed += budget
+                cap = max(0.5, time_limit - (time.perf_counter() - t0))
+                new = _balance_task((wsub, labels[atoms], seed, budget, cap))
+                windows += 1
+                if new is None:
+                    continue
+                # keep the grid ids of the window, in the order of each new grid's first atom
+                _, first = np.unique(new, return_index=True)
+                ids = np.empty(len(window), dtype=np.int64)
+                ids[np.argsort(first, kind="stable")] = np.sort(window)
+                trial = labels.copy()
+                trial[atoms] = ids[new]
+                if labels_objective(sub, trial, atoms=atoms) < before - 1e-6:
+                    labels = trial
+                    version[window] += 1
+                    improved += 1
+                    progress = True
+                    break
         if not progress:
             break
     return labels, windows, improved, handed
