@@ -440,8 +440,8 @@ BALANCE_GRIDS = 12
 BALANCE_ATOMS = 60
 BALANCE_TIME = 0.5
 BALANCE_BAND_ONLY = False
-BALANCE_INNER_GRIDS = 4
-BALANCE_INNER_ATOMS = 24
+BALANCE_INNER_GRIDS = 6
+BALANCE_INNER_ATOMS = 30
 BALANCE_SOFT = False
 
 #: Up to this many grids, polish windows let atoms move anywhere in the window.
@@ -486,8 +486,8 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
     # repairs with small models first (atoms move one step, then ``reach``);
     # a district then polishes with atoms free to move anywhere in the window
     phases = [("repair", 1, max_passes), ("repair", reach, max_passes),
-              ("balance", None, balance_passes),
-              ("polish", None if k <= SMALL_GRIDS else reach, polish_passes)]
+              ("polish", None if k <= SMALL_GRIDS else reach, polish_passes),
+              ("balance", None, balance_passes)]
     pool = None
     try:
         for phase, rch, passes in phases:
