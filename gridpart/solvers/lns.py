@@ -183,6 +183,7 @@ def solve_subproblem(
     whole_grids: int = 3,
     max_passes: int = 8,
     polish_passes: int | None = None,
+    balance_passes: int = 2,
     effort: float | None = None,
     n_jobs: int = 1,
     reach: int | None = 2,
@@ -213,6 +214,10 @@ def solve_subproblem(
         ``time_capped=True`` and depends on the machine's speed.
     window_time : float
         CP-SAT deterministic time per window.
+    balance_passes : int
+        Passes of the balance phase (:func:`_balance`: windows around the
+        grids outside ±10 % re-solved with free roots and exact contiguity)
+        after the polish; 0 turns it off.
     effort : float, optional
         CP-SAT deterministic seconds for the sub-problem: the budget that
         decides the search, reproducibly.  ``exact``: for the exact model
@@ -282,7 +287,7 @@ def solve_subproblem(
         sub, labels, k, seed=seed, t0=t0, time_limit=time_limit, window_time=window_time,
         max_window_grids=max_window_grids, max_window_atoms=max_window_atoms, max_passes=max_passes,
         polish_passes=(polish_passes if polish_passes is not None else _default_polish(k)), n_jobs=n_jobs,
-        reach=reach, effort=None if effort is None else float(effort) - spent)
+        reach=reach, effort=None if effort is None else float(effort) - spent, balance_passes=balance_passes)
     obj = labels_objective(sub, labels)
     log.debug("community %s component %d: %d windows, %d improved", sub.community_id, sub.component, windows, improved)
     return SubResult(labels, "FEASIBLE", "lns: " + MODEL_NAME, obj, float("nan"),
@@ -439,10 +444,8 @@ def _exact_cut(sub: SubProblem, *, seed: int, time_limit: float, t0: float, budg
 BALANCE_GRIDS = 12
 BALANCE_ATOMS = 60
 BALANCE_TIME = 0.5
-BALANCE_BAND_ONLY = False
 BALANCE_INNER_GRIDS = 6
 BALANCE_INNER_ATOMS = 30
-BALANCE_SOFT = False
 
 #: Up to this many grids, polish windows let atoms move anywhere in the window.
 SMALL_GRIDS = 400
@@ -652,8 +655,6 @@ def _balance(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: floa
     handed = 0.0
     tried: set[tuple] = set()
     version = np.zeros(k, dtype=np.int64)
-    ilo, ihi = sub.inner_band()
-    inner = dataclasses.replace(sub.band, lo=float(ilo), hi=float(ihi))
     for _ in range(passes):
         bad = _badness(sub, labels, k)
         # grids out of the band in wide windows (the band to meet), then those outside ±10 % in narrow ones
@@ -675,26 +676,25 @@ def _balance(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: floa
             atoms = np.flatnonzero(np.isin(labels, window))
             wsub = sub.restrict(atoms, len(window))
             before = labels_objective(sub, labels, atoms=atoms)
-            for _attempt in (0,):
-                budget = window_time * BALANCE_TIME
-                handed += budget
-                cap = max(0.5, time_limit - (time.perf_counter() - t0))
-                new = _balance_task((wsub, labels[atoms], seed, budget, cap))
-                windows += 1
-                if new is None:
-                    continue
-                # keep the grid ids of the window, in the order of each new grid's first atom
-                _, first = np.unique(new, return_index=True)
-                ids = np.empty(len(window), dtype=np.int64)
-                ids[np.argsort(first, kind="stable")] = np.sort(window)
-                trial = labels.copy()
-                trial[atoms] = ids[new]
-                if labels_objective(sub, trial, atoms=atoms) < before - 1e-6:
-                    labels = trial
-                    version[window] += 1
-                    improved += 1
-                    progress = True
-                    break
+            # a grid out of the band: a wider window, and twice the budget
+            budget = window_time * BALANCE_TIME * (2 if out_of_band else 1)
+            handed += budget
+            cap = max(0.5, time_limit - (time.perf_counter() - t0))
+            new = _balance_task((wsub, labels[atoms], seed, budget, cap))
+            windows += 1
+            if new is None:
+                continue
+            # keep the grid ids of the window, in the order of each new grid's first atom
+            _, first = np.unique(new, return_index=True)
+            ids = np.empty(len(window), dtype=np.int64)
+            ids[np.argsort(first, kind="stable")] = np.sort(window)
+            trial = labels.copy()
+            trial[atoms] = ids[new]
+            if labels_objective(sub, trial, atoms=atoms) < before - 1e-6:
+                labels = trial
+                version[window] += 1
+                improved += 1
+                progress = True
         if not progress:
             break
     return labels, windows, improved, handed
