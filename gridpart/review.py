@@ -489,9 +489,35 @@ def _pieces(geoms: np.ndarray):
 
 
 def _parallel(lines: np.ndarray, points: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """Whether each line runs within :data:`PARALLEL_DEG` of ``direction`` where it passes nearest the point."""
+    """Whether each line runs within :data:`PARALLEL_DEG` of ``direction`` where it passes nearest the point.
+
+    The line's direction there is the chord between the points 1 m before and
+    after its nearest point.  On a straight line of two vertices that chord
+    runs along the line, so its direction is the line's own (computed in
+    numpy, without building points); other lines, and straight ones within
+    rounding of the angle, are measured along the line.
+    """
+    out = np.zeros(len(lines), dtype=bool)
     if not len(lines):
-        return np.zeros(0, dtype=bool)
+        return out
+    cos_max = np.cos(np.radians(PARALLEL_DEG))
+    xy, idx = shapely.get_coordinates(lines, return_index=True)
+    count = np.bincount(idx, minlength=len(lines))
+    first = np.cumsum(count) - count
+    simple = (count == 2) & (shapely.get_type_id(lines) == 1)
+    d = xy[np.minimum(first + 1, len(xy) - 1)] - xy[np.minimum(first, len(xy) - 1)] if len(xy) else np.zeros((len(lines), 2))
+    norm = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    cos = np.abs(d[:, 0] * direction[:, 0] + d[:, 1] * direction[:, 1]) / np.maximum(norm, 1e-300)
+    sure = simple & (norm > 1e-6) & (np.abs(cos - cos_max) > 1e-9)
+    out[sure] = cos[sure] >= cos_max
+    rest = np.flatnonzero(~sure)
+    if len(rest):
+        out[rest] = _parallel_along(lines[rest], points[rest], direction[rest])
+    return out
+
+
+def _parallel_along(lines: np.ndarray, points: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """:func:`_parallel` measured along the line (the chord ±1 m around the nearest point)."""
     at = shapely.line_locate_point(lines, points)
     a = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.maximum(at - 1.0, 0.0)))
     b = shapely.get_coordinates(shapely.line_interpolate_point(lines, at + 1.0))
