@@ -414,9 +414,14 @@ def _wraps(geoms, hull, area, ids) -> tuple[np.ndarray, list]:
     a, b = shapely.STRtree(geoms).query(hull, predicate="intersects")
     other = a != b
     a, b = a[other], b[other]
+    # the overlap of the bounding boxes bounds the overlap: most neighbours only touch the hull
+    hb, gb = shapely.bounds(hull), shapely.bounds(geoms)
+    box = (np.clip(np.minimum(hb[a, 2], gb[b, 2]) - np.maximum(hb[a, 0], gb[b, 0]), 0, None)
+           * np.clip(np.minimum(hb[a, 3], gb[b, 3]) - np.maximum(hb[a, 1], gb[b, 1]), 0, None))
+    maybe = (box >= 0.5 * area[b] * (1 - 1e-9) - 1e-3) & (area[b] > 0)
+    a, b = a[maybe], b[maybe]
     inter = shapely.area(_safe(shapely.intersection, hull[a], geoms[b])) if len(a) else np.zeros(0)
     hit = inter >= 0.5 * area[b] - 1e-6
-    hit &= area[b] > 0
     count = np.bincount(a[hit], minlength=n)
     wrapped = [[] for _ in range(n)]
     for i, j in zip(a[hit], b[hit]):
