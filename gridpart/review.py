@@ -321,7 +321,7 @@ def review(plan, *, roads: gpd.GeoDataFrame | None = None) -> Review:
     }, index=pd.Index(ids, name="grid_id"))
     per["enclave_allowed"] = per["enclave_of"].notna() & per["kind"].isin(["unit", "compound"])
     by = sides.groupby("grid_id")
-    per["fallback_sides"] = by["named"].apply(lambda s: int((~s).sum())).reindex(per.index, fill_value=4)
+    per["fallback_sides"] = (~sides["named"]).groupby(sides["grid_id"]).sum().reindex(per.index, fill_value=4)
     per["named_sides"] = by["named"].sum().reindex(per.index, fill_value=0).astype(int)
     per["missed_sides"] = by["missed"].sum().reindex(per.index, fill_value=0).astype(int)
     failed = sides["named"] & ~sides["passes"].fillna(True).astype(bool)
