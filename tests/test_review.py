@@ -306,3 +306,49 @@ def test_strips_of_atoms_see_a_median_glued_along_a_block():
     row = review(plan).per_grid.loc[1]
     assert row["strip_share"] == pytest.approx(0.0, abs=1e-6)
     assert row["strip_share_atoms"] == pytest.approx(1000 / 11000)
+
+
+def _random_lines(rng, n):
+    """Straight two-vertex lines, zero-length ones, bent lines and a multipart one."""
+    p0 = rng.uniform(0, 200, (n, 2))
+    p1 = p0 + rng.normal(0, 30, (n, 2))
+    p1[:5] = p0[:5]  # zero length
+    lines = list(shapely.linestrings(np.stack([p0, p1], 1)))
+    lines += [shapely.LineString(rng.uniform(0, 200, (k, 2))) for k in (3, 5, 8)]
+    lines.append(shapely.MultiLineString([[(0, 0), (50, 50)], [(60, 0), (60, 90)]]))
+    return np.array(lines, dtype=object)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_near_roads_finds_what_the_tree_finds(seed):
+    from importlib import import_module
+    rv = import_module("gridpart.outputs.review")
+    rng = np.random.default_rng(seed)
+    lines = _random_lines(rng, 300)
+    # points along rings, some exactly NEAR_M from the axis-parallel line y = 100
+    xy = rng.uniform(-20, 220, (2_000, 2))
+    xy[:50] = np.c_[np.linspace(0, 200, 50), np.full(50, 100.0 + rv.NEAR_M)]
+    tree = shapely.STRtree(np.r_[lines, [shapely.LineString([(0, 100), (200, 100)])]].astype(object))
+    ring = np.repeat(np.arange(100), 20)
+    pi, si = rv._near_roads(tree, xy, ring, rv.NEAR_M)
+    qi, qs = tree.query(shapely.points(xy), predicate="dwithin", distance=rv.NEAR_M)
+    assert np.all(np.diff(pi) >= 0)
+    assert sorted(zip(pi.tolist(), si.tolist())) == sorted(zip(qi.tolist(), qs.tolist()))
+    assert (pi < 50).sum() >= 50  # the points exactly NEAR_M away are near
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_parallel_shortcut_agrees_with_the_chord_along_the_line(seed):
+    from importlib import import_module
+    rv = import_module("gridpart.outputs.review")
+    rng = np.random.default_rng(seed)
+    lines = _random_lines(rng, 2_000)
+    xy = rng.uniform(0, 200, (len(lines), 2))
+    ang = rng.uniform(0, 2 * np.pi, len(lines))
+    direction = np.c_[np.cos(ang), np.sin(ang)]
+    # directions exactly PARALLEL_DEG off some straight lines
+    d = shapely.get_coordinates(shapely.get_point(lines[5:500], 1)) - shapely.get_coordinates(shapely.get_point(lines[5:500], 0))
+    t = np.arctan2(d[:, 1], d[:, 0]) + np.radians(rv.PARALLEL_DEG)
+    direction[5:500] = np.c_[np.cos(t), np.sin(t)]
+    expect = rv._parallel_along(lines, shapely.points(xy), direction)
+    assert np.array_equal(rv._parallel(lines, xy, direction), expect)

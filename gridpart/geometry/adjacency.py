@@ -105,7 +105,8 @@ def atom_edges(
     i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = i < j
     i, j = i[keep], j[keep]
-    shared = shapely.line_merge(shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j])))
+    rings = shapely.boundary(np.asarray(geoms, dtype=object))  # once per atom, not once per pair
+    shared = shapely.line_merge(shapely.intersection(rings[i], rings[j]))
     # keep the linear part (touching at points is not adjacency)
     parts, owner = shapely.get_parts(shared, return_index=True)
     linear = np.isin(shapely.get_type_id(parts), (1, 2))

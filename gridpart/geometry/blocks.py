@@ -823,6 +823,9 @@ def absorb_hubs(blocks: gpd.GeoDataFrame, *, min_neighbours: int = HUB_NEIGHBOUR
     i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = (i != j) & (comm[i] == comm[j]) & empty[i]
     i, j = i[keep], j[keep]
+    # a block touching fewer than min_neighbours blocks at all cannot share a line with that many
+    keep = np.bincount(i, minlength=len(blocks))[i] >= min_neighbours
+    i, j = i[keep], j[keep]
     shared = shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j]))
     linear = shapely.length(shared) > 1.0
     i, j, shared = i[linear], j[linear], shared[linear]

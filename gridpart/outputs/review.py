@@ -320,7 +320,7 @@ def review(plan, *, roads: gpd.GeoDataFrame | None = None) -> Review:
     }, index=pd.Index(ids, name="grid_id"))
     per["enclave_allowed"] = per["enclave_of"].notna() & per["kind"].isin(["unit", "compound"])
     by = sides.groupby("grid_id")
-    per["fallback_sides"] = by["named"].apply(lambda s: int((~s).sum())).reindex(per.index, fill_value=4)
+    per["fallback_sides"] = (~sides["named"]).groupby(sides["grid_id"]).sum().reindex(per.index, fill_value=4)
     per["named_sides"] = by["named"].sum().reindex(per.index, fill_value=0).astype(int)
     per["missed_sides"] = by["missed"].sum().reindex(per.index, fill_value=0).astype(int)
     failed = sides["named"] & ~sides["passes"].fillna(True).astype(bool)
@@ -413,9 +413,14 @@ def _wraps(geoms, hull, area, ids) -> tuple[np.ndarray, list]:
     a, b = shapely.STRtree(geoms).query(hull, predicate="intersects")
     other = a != b
     a, b = a[other], b[other]
+    # the overlap of the bounding boxes bounds the overlap: most neighbours only touch the hull
+    hb, gb = shapely.bounds(hull), shapely.bounds(geoms)
+    box = (np.clip(np.minimum(hb[a, 2], gb[b, 2]) - np.maximum(hb[a, 0], gb[b, 0]), 0, None)
+           * np.clip(np.minimum(hb[a, 3], gb[b, 3]) - np.maximum(hb[a, 1], gb[b, 1]), 0, None))
+    maybe = (box >= 0.5 * area[b] * (1 - 1e-9) - 1e-3) & (area[b] > 0)
+    a, b = a[maybe], b[maybe]
     inter = shapely.area(_safe(shapely.intersection, hull[a], geoms[b])) if len(a) else np.zeros(0)
     hit = inter >= 0.5 * area[b] - 1e-6
-    hit &= area[b] > 0
     count = np.bincount(a[hit], minlength=n)
     wrapped = [[] for _ in range(n)]
     for i, j in zip(a[hit], b[hit]):
@@ -468,7 +473,8 @@ def _inside_length(shrunk, lines, names) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pieces(geoms: np.ndarray):
-    """Pieces of the outer boundary: grid, side (by outward normal), midpoint, length."""
+    """Pieces of the outer boundary: grid, side (by outward normal), midpoint, length, direction
+    and the ring it is on (pieces of one ring are consecutive, in order)."""
     parts, owner = shapely.get_parts(geoms, return_index=True)
     poly = shapely.get_type_id(parts) == 3
     parts, owner = parts[poly], owner[poly]
@@ -476,21 +482,99 @@ def _pieces(geoms: np.ndarray):
     xy, ring = shapely.get_coordinates(shapely.segmentize(rings, PIECE_M), return_index=True)
     same = ring[1:] == ring[:-1]
     p, q = xy[:-1][same], xy[1:][same]
-    who = owner[ring[:-1][same]]
+    ring = ring[:-1][same]
+    who = owner[ring]
     d = q - p
     length = np.hypot(d[:, 0], d[:, 1])
     ok = length > 1e-9
-    p, q, d, length, who = p[ok], q[ok], d[ok], length[ok], who[ok]
+    p, q, d, length, who, ring = p[ok], q[ok], d[ok], length[ok], who[ok], ring[ok]
     ang = np.degrees(np.arctan2(-d[:, 0], d[:, 1]))  # outward normal (dy, -dx) of a CCW ring
     side = np.select([(ang > -45) & (ang <= 45), (ang > 45) & (ang <= 135), (ang <= -45) & (ang > -135)],
                      ["east", "north", "south"], "west")
-    return who, side, (p + q) / 2, length, d / length[:, None]
+    return who, side, (p + q) / 2, length, d / length[:, None], ring
 
 
-def _parallel(lines: np.ndarray, points: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """Whether each line runs within :data:`PARALLEL_DEG` of ``direction`` where it passes nearest the point."""
+def _near_roads(tree, xy: np.ndarray, ring: np.ndarray, distance: float, *, chunk: int = 8):
+    """Pairs (point, line of ``tree``) within ``distance``, as ``tree.query(points, predicate="dwithin")``
+    finds them, in order of the points (the lines of one point in any order).
+
+    Points are consecutive along rings (``ring``).  Runs of up to ``chunk``
+    points of one ring ask the tree once, with their bounding box grown by
+    ``distance``; a candidate pair whose line is a straight two-vertex line is
+    decided in numpy (the distance to the segment, as GEOS computes it), and
+    the points with any other candidate, or one within rounding of
+    ``distance``, are asked of the tree one by one.
+    """
+    n = len(xy)
+    if not n:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    start = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    local = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
+    first = np.flatnonzero((local % chunk) == 0)
+    count = np.diff(np.r_[first, n])
+    reach = distance + 1e-6
+    lo, hi = np.minimum.reduceat(xy, first, axis=0) - reach, np.maximum.reduceat(xy, first, axis=0) + reach
+    ci, li = tree.query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]), predicate="intersects")
+    rep = np.repeat(np.arange(len(ci)), count[ci])
+    pt = first[ci][rep] + (np.arange(len(rep)) - np.repeat(np.cumsum(count[ci]) - count[ci], count[ci]))
+    li = li[rep]
+    lines = tree.geometries
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    nco = np.bincount(idx, minlength=len(lines))
+    simple = (nco == 2) & (shapely.get_type_id(lines) == 1)
+    at = np.minimum(np.cumsum(nco) - nco, max(len(coords) - 2, 0))
+    a, b = (coords[at], coords[at + 1]) if len(coords) else (np.zeros((len(lines), 2)),) * 2
+    sa, sb, p = a[li], b[li], xy[pt]
+    dx, dy = sb[:, 0] - sa[:, 0], sb[:, 1] - sa[:, 1]
+    len2 = dx * dx + dy * dy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = ((p[:, 0] - sa[:, 0]) * dx + (p[:, 1] - sa[:, 1]) * dy) / len2
+        s = ((sa[:, 1] - p[:, 1]) * dx - (sa[:, 0] - p[:, 0]) * dy) / len2
+        dist = np.where(r <= 0, np.hypot(p[:, 0] - sa[:, 0], p[:, 1] - sa[:, 1]),
+                        np.where(r >= 1, np.hypot(p[:, 0] - sb[:, 0], p[:, 1] - sb[:, 1]), np.abs(s) * np.sqrt(len2)))
+    sure = simple[li] & (len2 > 1e-12) & np.isfinite(dist) & (np.abs(dist - distance) > 1e-7)
+    unsure = np.zeros(n, bool)
+    unsure[pt[~sure]] = True
+    keep = sure & (dist <= distance) & ~unsure[pt]
+    pi, si = pt[keep], li[keep]
+    ask = np.flatnonzero(unsure)
+    if len(ask):
+        qi, qs = tree.query(shapely.points(xy[ask]), predicate="dwithin", distance=distance)
+        pi, si = np.r_[pi, ask[qi]], np.r_[si, qs]
+    order = np.argsort(pi, kind="stable")
+    return pi[order], si[order]
+
+
+def _parallel(lines: np.ndarray, xy: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Whether each line runs within :data:`PARALLEL_DEG` of ``direction`` where it passes nearest the point ``xy``.
+
+    The line's direction there is the chord between the points 1 m before and
+    after its nearest point.  On a straight line of two vertices that chord
+    runs along the line, so its direction is the line's own (computed in
+    numpy, without building points); other lines, and straight ones within
+    rounding of the angle, are measured along the line.
+    """
+    out = np.zeros(len(lines), dtype=bool)
     if not len(lines):
-        return np.zeros(0, dtype=bool)
+        return out
+    cos_max = np.cos(np.radians(PARALLEL_DEG))
+    co, idx = shapely.get_coordinates(lines, return_index=True)
+    count = np.bincount(idx, minlength=len(lines))
+    first = np.cumsum(count) - count
+    simple = (count == 2) & (shapely.get_type_id(lines) == 1)
+    d = co[np.minimum(first + 1, len(co) - 1)] - co[np.minimum(first, len(co) - 1)] if len(co) else np.zeros((len(lines), 2))
+    norm = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    cos = np.abs(d[:, 0] * direction[:, 0] + d[:, 1] * direction[:, 1]) / np.maximum(norm, 1e-300)
+    sure = simple & (norm > 1e-6) & (np.abs(cos - cos_max) > 1e-9)
+    out[sure] = cos[sure] >= cos_max
+    rest = np.flatnonzero(~sure)
+    if len(rest):
+        out[rest] = _parallel_along(lines[rest], shapely.points(xy[rest]), direction[rest])
+    return out
+
+
+def _parallel_along(lines: np.ndarray, points: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """:func:`_parallel` measured along the line (the chord ±1 m around the nearest point)."""
     at = shapely.line_locate_point(lines, points)
     a = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.maximum(at - 1.0, 0.0)))
     b = shapely.get_coordinates(shapely.line_interpolate_point(lines, at + 1.0))
@@ -507,16 +591,15 @@ def _sides(grids, geoms, shrunk, ids, rgeom, rname) -> pd.DataFrame:
     labels = pd.DataFrame([parse_limits(t) for t in text.to_numpy()], columns=list(_SIDES))
     rows = labels.melt(ignore_index=False, var_name="side", value_name="label").reset_index(names="pos")
     rows["named"] = ~rows["label"].map(is_fallback)
-    who, side, mid, length, direction = _pieces(geoms)
+    who, side, mid, length, direction, ring = _pieces(geoms)
     side_len = pd.Series(length).groupby([who, side]).sum()
     rows["length_m"] = side_len.reindex(pd.MultiIndex.from_arrays([rows["pos"], rows["side"]])).fillna(0.0).to_numpy()
     named = rname != ""
     ngeom, nname = rgeom[named], rname[named]
     along = pd.DataFrame(columns=["pos", "side", "road", "len"])
     if len(ngeom) and len(mid):
-        points = shapely.points(mid)
-        pi, si = shapely.STRtree(ngeom).query(points, predicate="dwithin", distance=NEAR_M)
-        keep = _parallel(ngeom[si], points[pi], direction[pi])
+        pi, si = _near_roads(shapely.STRtree(ngeom), mid, ring, NEAR_M)
+        keep = _parallel(ngeom[si], mid[pi], direction[pi])
         pi, si = pi[keep], si[keep]
         near = pd.DataFrame({"piece": pi, "road": nname[si]}).drop_duplicates()
         near["pos"], near["side"], near["len"] = who[near["piece"]], side[near["piece"]], length[near["piece"]]

@@ -67,7 +67,7 @@ from ortools.sat.python import cp_model
 from gridpart.model.problem import SubProblem
 from gridpart.model.result import CP_STATUS, SubResult
 
-__all__ = ["CONTIGUITY", "CUT_NAME", "cut_objective", "plan_is_valid", "solve_exact_cut"]
+__all__ = ["CONTIGUITY", "CUT_NAME", "CutModel", "cut_objective", "cut_solver", "plan_is_valid", "solve_exact_cut"]
 
 CONTIGUITY = ("flow", "tree", "cuts")
 
@@ -215,7 +215,7 @@ def _components(members: list[int], inside: set[int], nbrs) -> list[list[int]]:
     return comps
 
 
-class _Model:
+class CutModel:
     """The CP-SAT model (built once; the ``cuts`` loop adds separators to it)."""
 
     def __init__(self, sub: SubProblem, *, contiguity: str, soft: bool, fix: bool, band_only: bool = False):
@@ -398,7 +398,8 @@ class _Model:
         return labels.astype(np.int64)
 
 
-def _solver(seed: int, budget: float, cap: float, workers: int, parameters: dict | None) -> cp_model.CpSolver:
+def cut_solver(seed: int, budget: float, cap: float, workers: int, parameters: dict | None) -> cp_model.CpSolver:
+    """A CP-SAT solver with a deterministic ``budget`` and a wall-clock ``cap`` (seconds), seeded."""
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.num_workers = int(workers)
@@ -415,7 +416,7 @@ def _solver(seed: int, budget: float, cap: float, workers: int, parameters: dict
     return solver
 
 
-def _separate(mdl: _Model, labels_root: np.ndarray) -> int:
+def _separate(mdl: CutModel, labels_root: np.ndarray) -> int:
     """Add the a–b separator inequalities violated by a solution; return how many."""
     added = 0
     x, m = mdl.x, mdl.model
@@ -510,7 +511,7 @@ def solve_exact_cut(
     if contiguity not in CONTIGUITY:
         raise ValueError(f"contiguity must be one of {CONTIGUITY}, got {contiguity!r}")
     t0 = time.perf_counter()
-    mdl = _Model(sub, contiguity=contiguity, soft=soft, fix=fix, band_only=soft and band_only)
+    mdl = CutModel(sub, contiguity=contiguity, soft=soft, fix=fix, band_only=soft and band_only)
     method = CUT_NAME.format(contiguity={"flow": "single-commodity flow", "tree": "parent-tree",
                                          "cuts": "separator cuts (re-solve loop)"}[contiguity],
                              band="soft (no plan fits it)" if soft else "hard")
@@ -534,7 +535,7 @@ def solve_exact_cut(
     while True:
         rounds += 1
         left_wall = max(0.5, time_limit - (time.perf_counter() - t0))
-        solver = _solver(seed, max(0.05, effort - spent), left_wall, num_workers, parameters)
+        solver = cut_solver(seed, max(0.05, effort - spent), left_wall, num_workers, parameters)
         code = solver.solve(mdl.model)
         name = _STATUS.get(code, "UNKNOWN")
         spent += solver.response_proto.deterministic_time
