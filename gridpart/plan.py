@@ -84,6 +84,15 @@ class GridPlan:
             self.record = RunRecord.from_dict(params)
 
     @property
+    def atoms(self) -> gpd.GeoDataFrame:
+        """The atoms the grids are made of: street blocks, or building cells of big blocks.
+
+        The same table as :attr:`blocks` (whose name, kept for compatibility,
+        undersells it: its ``block_id`` column names each atom's parent street block).
+        """
+        return self.blocks
+
+    @property
     def crs(self):
         """The CRS results are in (the households')."""
         return self.grids.crs
