@@ -1070,6 +1070,17 @@ def partition(
 ARTERIAL_CELL_STRATEGIES = ("auto", "lns", "seed")
 #: Times a cluster whose atoms could not be cut into in-band grids merges again.
 CELL_RETRIES = 2
+#: A component whose largest cluster of cells holds at least this share of its
+#: households is solved whole: its arterials end or leave gaps instead of
+#: closing cells (as in the Beijing and Helsinki OSM extracts), so cutting off
+#: the few closed cells at its edge gains little and a cluster that then misses
+#: the band would send the whole component to be solved again.
+OPEN_NETWORK_SHARE = 2 / 3
+#: A cluster merges again when its plan leaves a grid outside the band; one of
+#: at most this many grids also when a grid is outside the fit band: in a small cluster the arterials around it are
+#: what keeps a grid from the target; a larger one has room inside, and merging
+#: it would re-solve most of the component.
+CELL_RETRY_GRIDS = 6
 #: How ``SubResult.proof`` and ``method`` name a component solved cell by cell.
 ARTERIAL_CELLS = "arterial cells solved apart"
 
@@ -1094,9 +1105,12 @@ def _fit_band(sub: SubProblem) -> Band:
 
 
 def _fits(piece: SubProblem, labels: np.ndarray) -> bool:
-    """Every grid of a cluster's plan within the fit band (:func:`_fit_band`), or
-    holding an atom above the band."""
-    return labels_in_band(dataclasses.replace(piece, band=_fit_band(piece)), labels)
+    """Every grid of a cluster's plan inside the band and, in a cluster of at most
+    :data:`CELL_RETRY_GRIDS` grids, within the fit band (:func:`_fit_band`); a grid
+    holding an atom above the band always fits."""
+    if not labels_in_band(piece, labels):
+        return False
+    return piece.k > CELL_RETRY_GRIDS or labels_in_band(dataclasses.replace(piece, band=_fit_band(piece)), labels)
 
 
 def _cell_piece(sub: SubProblem, atoms: np.ndarray) -> SubProblem:
@@ -1153,6 +1167,9 @@ def _solve_by_cells(solved: list[SubProblem], solve_all, *, enabled: list[bool])
         if cells.max() == 0:
             continue
         clusters, why = cell_clusters(s, cells, fit=_fit_band(s))
+        held = np.bincount(clusters, weights=s.weight.astype(float))
+        if held.max() >= OPEN_NETWORK_SHARE * max(held.sum(), 1.0):
+            continue  # the arterials close no cells here: one cluster holds nearly everything
         state[i] = (cells, clusters, why)
     done: dict[tuple[int, bytes], SubResult] = {}
 
