@@ -1168,8 +1168,12 @@ def _solve_by_cells(solved: list[SubProblem], solve_all, *, enabled: list[bool])
             continue
         clusters, why = cell_clusters(s, cells, fit=_fit_band(s))
         held = np.bincount(clusters, weights=s.weight.astype(float))
-        if held.max() >= OPEN_NETWORK_SHARE * max(held.sum(), 1.0):
-            continue  # the arterials close no cells here: one cluster holds nearly everything
+        if clusters.max() > 0 and held.max() >= OPEN_NETWORK_SHARE * max(held.sum(), 1.0):
+            # the arterials close few cells here: one cluster holds nearly everything; solved whole
+            open_why = (f"the arterials here close few cells (one holds {held.max() / max(held.sum(), 1.0):.0%} "
+                        "of the households), so the area is solved whole")
+            why = {c: why.get(c, open_why) for c in range(int(cells.max()) + 1)}
+            clusters = np.zeros_like(clusters)
         state[i] = (cells, clusters, why)
     done: dict[tuple[int, bytes], SubResult] = {}
 
@@ -1264,12 +1268,13 @@ def _crossing_flags(plan: GridPlan, cell: np.ndarray, why: np.ndarray) -> pd.Ser
     ok = np.isfinite(gid) & (cell[aid] >= 0)
     df = pd.DataFrame({"grid_id": gid[ok].astype(np.int64), "cell": cell[aid[ok]], "why": why[aid[ok]]})
     if df.empty:
-        return pd.Series("", index=plan.grids.index)
+        return pd.Series("", index=plan.grids.index, name="flags", dtype=object)
     n_cells = df.groupby("grid_id")["cell"].nunique()
     reasons = df[df["why"] != ""].groupby("grid_id")["why"].agg(_join_reasons)
     text = {g: "arterial crossed: " + reasons.get(g, "cells merged across an arterial")
             for g in n_cells.index[n_cells > 1]}
-    return plan.grids["grid_id"].map(text).fillna("").rename("flags")
+    return pd.Series([text.get(g, "") for g in plan.grids["grid_id"]], index=plan.grids.index, name="flags",
+                     dtype=object)
 
 
 def _unmix(results: list[SubResult], subs: list[SubProblem], atoms: pd.DataFrame, glue: np.ndarray) -> list[SubResult]:
