@@ -324,9 +324,12 @@ def cell_clusters(sub: SubProblem, cells: np.ndarray | None = None, *,
     whole in-band grids (:func:`admits_whole_grids`) keeps its grids inside
     it; one that does not — a park, a few blocks between two arterials, a
     total between one grid's upper limit and two grids' lower limit — merges
-    with a neighbouring cluster across the cheapest arterial: the merger that
-    can hold whole grids first, then the fewest metres of arterial between
-    them, then the neighbour with the fewest households.  The smallest unfit
+    with a neighbouring cluster: the merger that can hold whole grids first,
+    then the most metres of arterial between them (a cell one block wide
+    between two arterials merges across its long side, so the cluster stays
+    compact: merged end-on it would make long strips; on the synthetic city
+    this gave 10 long thin grids instead of 19, and 95 % of grids within
+    ±10 % instead of 90 %), then the neighbour with the fewest households.  The smallest unfit
     cluster merges first, one merger at a time, until every cluster fits or
     has no neighbour left.
 
@@ -392,7 +395,7 @@ def cell_clusters(sub: SubProblem, cells: np.ndarray | None = None, *,
         best = min(cand, key=lambda d: (
             not admits_whole_grids(total[c] + total[d], band, (int(n_forced[c] + n_forced[d]),
                                                                forced_w[c] + forced_w[d])),
-            round(float(shared[d]), 6), total[d], d))
+            -round(float(shared[d]), 6), total[d], d))
         if c in must and fits[c]:
             reason = (f"its blocks ({total[c]:.0f} households between arterials) could not be cut into grids of "
                       f"{band.lo:g}–{band.hi:g} households")

@@ -1149,7 +1149,7 @@ def _solve_by_cells(solved: list[SubProblem], solve_all, *, enabled: list[bool])
     A grid should not straddle an arterial.  The land between arterials (an
     arterial cell, :func:`gridpart.problem.arterial_cells`) keeps its grids
     inside it when its households admit whole in-band grids; the cells that
-    do not merge with a neighbour across the cheapest arterial
+    do not merge with a neighbour across the arterial they share most of
     (:func:`gridpart.problem.cell_clusters`).  Each cluster is solved on its
     own, with its own grid count.  A cluster whose atoms the solver could not
     cut into in-band grids (an indivisible mix of blocks) merges again with a
