@@ -706,7 +706,8 @@ def four_limits(
         piece_label[lone] = cut
     rows["label"] = piece_label[rows["piece"].to_numpy()]
     keys = ["piece", "grid", "side"]
-    rows["covered"] = (pd.MultiIndex.from_frame(rows[keys]).isin(pd.MultiIndex.from_frame(named.loc[named["along"], keys]))
+    rows["covered"] = (pd.MultiIndex.from_frame(rows[keys])
+                       .isin(pd.MultiIndex.from_frame(named.loc[named["along"], keys]))
                        if len(rows) else np.zeros(0, bool))
     # pieces along a named road that names no side: out of the vote where other pieces remain
     # (a side along named roads only, none of them along half of it, votes with all its pieces)

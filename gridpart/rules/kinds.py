@@ -236,7 +236,8 @@ def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own",
     [0, -1, -1]
     >>> lumpy = atoms.assign(households=[400, 0, 100])   # 400: neither one grid nor two
     >>> lumpy = lumpy.assign(households=[400, 5, 100])
-    >>> separation_groups(lumpy, Band(240, 360, 300)).tolist(), separation_groups(lumpy, Band(240, 360, 300), compounds="own").tolist()
+    >>> (separation_groups(lumpy, Band(240, 360, 300)).tolist(),
+    ...  separation_groups(lumpy, Band(240, 360, 300), compounds="own").tolist())
     ([-1, 1, -1], [0, 1, -1])
     """
     if units not in UNITS_OPTIONS:
@@ -571,7 +572,8 @@ def unmix_compounds(sub: SubProblem, labels: np.ndarray, kind: np.ndarray, parce
             return None
         near = np.unique(labels[np.concatenate([nbrs[i] for i in move])])
         fits = [h for h in near.tolist() if h != g and compound_led(h) and excess(h, gain, pgain) <= excess(h)]
-        for h in sorted(fits, key=lambda h: (excess(h, gain, pgain) - excess(h), abs(by_class[h].sum() + gain - b.centre), h)):
+        for h in sorted(fits, key=lambda h: (excess(h, gain, pgain) - excess(h),
+                                             abs(by_class[h].sum() + gain - b.centre), h)):
             if connected(np.concatenate([np.flatnonzero(labels == h), move])):
                 return h
         return None
@@ -587,7 +589,8 @@ def unmix_compounds(sub: SubProblem, labels: np.ndarray, kind: np.ndarray, parce
             members = np.flatnonzero(labels == g)
             for p in np.unique(parcel[members[is_comp[members]]]).tolist():
                 piece = members[is_comp[members] & (parcel[members] == p)]
-                singles = [] if whole[piece].any() else [np.array([i]) for i in piece[np.argsort(-w[piece], kind="stable")]]
+                singles = ([] if whole[piece].any()
+                           else [np.array([i]) for i in piece[np.argsort(-w[piece], kind="stable")]])
                 for move in [piece, *singles]:
                     if not (labels[move] == g).all():
                         continue

@@ -538,7 +538,8 @@ def solve_exact_cut(
         code = solver.solve(mdl.model)
         name = _STATUS.get(code, "UNKNOWN")
         spent += solver.response_proto.deterministic_time
-        if name in ("FEASIBLE", "UNKNOWN") and solver.response_proto.deterministic_time < solver.parameters.max_deterministic_time:
+        ran = solver.response_proto.deterministic_time
+        if name in ("FEASIBLE", "UNKNOWN") and ran < solver.parameters.max_deterministic_time:
             capped = True
         if name == "INFEASIBLE":
             # a valid hint satisfies the model (its cutoff included), so this cannot
