@@ -106,7 +106,8 @@ def main() -> None:
         row = {"size": n, **json.loads(out.stdout.strip().splitlines()[-1])}
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
-    write_table(rows, f"strategy={args.strategy}, n_jobs={args.n_jobs}, communities={args.communities}, seed={args.seed}", args.out)
+    settings = f"strategy={args.strategy}, n_jobs={args.n_jobs}, communities={args.communities}, seed={args.seed}"
+    write_table(rows, settings, args.out)
 
 
 if __name__ == "__main__":

@@ -125,7 +125,8 @@ def run_one(args, kw, weight: float, seed: int, time_limit: float | None) -> dic
     return {"grids": float(len(plan.grids)), "polsby_popper_mean": card["polsby_popper_mean"],
             "road_share": card["road_share"], "share_within_10pct": card["share_within_10pct"],
             "share_in_band": card["share_in_band"], "snake_pp": rv["snake_pp"], "wraps": rv["wraps"],
-            "empty_land_m": empty_land_distance(plan), "forced_out": float(card.get("forced_out", float("nan"))), "wall_s": wall, "time_capped": capped}
+            "empty_land_m": empty_land_distance(plan), "forced_out": float(card.get("forced_out", float("nan"))),
+            "wall_s": wall, "time_capped": capped}
 
 
 def sweep(instances, weights, seeds, time_limit, csv: Path) -> pd.DataFrame:
@@ -240,7 +241,8 @@ def main(argv=None) -> None:
     settings = (f"gridpart {gp.__version__}, default band (300 ± 20 %)"
                 + (f", time_limit {a.time_limit:g} s" if a.time_limit is not None else "")
                 + f"; means over seeds {','.join(str(s) for s in sorted(df['seed'].unique()))}"
-                + f"; default weight {COMPACTNESS_WEIGHT:g}; per run: {csv.name}, figure: {a.out.with_suffix('.png').name}")
+                + f"; default weight {COMPACTNESS_WEIGHT:g}; per run: {csv.name}"
+                + f", figure: {a.out.with_suffix('.png').name}")
     write_table(table_rows(df), settings, a.out)
 
 

@@ -41,7 +41,8 @@ _moved.install()
 __all__ = [
     "__version__", "partition", "register_strategy", "Target", "GridPlan", "RunRecord", "read_osm",
     "estimate_households", "OSMData", "read_plan", "repartition", "score", "compare", "Scorecard", "datasets",
-    "errors", "GridpartError", "InputError", "CRSError", "SolverError", "RepairWarning", "TimeLimitWarning", "GridCountWarning", "coords",
+    "errors", "GridpartError", "InputError", "CRSError", "SolverError", "RepairWarning", "TimeLimitWarning",
+    "GridCountWarning", "coords",
     "recode", "review", "Review", "register", "write_register", "plot_compare", "plot_sizes",
 ]
 

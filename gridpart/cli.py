@@ -1,4 +1,5 @@
-"""The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render`` (map and atlas), ``register``, ``repartition``, ``batch`` and ``bench``.
+"""The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render`` (map and atlas), ``register``,
+``repartition``, ``batch`` and ``bench``.
 
 Errors gridpart raises on purpose (:class:`~gridpart.errors.GridpartError`)
 print their message on stderr and exit with code 2, without a traceback;

@@ -154,7 +154,10 @@ class GridPlan:
         return register(self, language=language)
 
     def to_register(self, path, *, language: str = "zh"):
-        """Write the register to ``.csv`` (UTF-8 with BOM) or ``.xlsx`` (see :func:`gridpart.rules.ledger.write_register`)."""
+        """Write the register to ``.csv`` (UTF-8 with BOM) or ``.xlsx``.
+
+        See :func:`gridpart.rules.ledger.write_register`.
+        """
         from gridpart.rules.ledger import write_register
 
         return write_register(self, path, language=language)

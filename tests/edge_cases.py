@@ -245,7 +245,8 @@ CASES: list[Case] = [
     Case("households in GCJ-02 labelled WGS 84",
          lambda: base(households=_gcj(base_households()), study_area=_study_ll()),
          "error", "households", match="GCJ-02", why="the error names the web-map offset and coords="),
-    Case("households in GCJ-02 declared", lambda: base(households=_gcj(base_households()), coords={"households": "gcj02"}),
+    Case("households in GCJ-02 declared",
+         lambda: base(households=_gcj(base_households()), coords={"households": "gcj02"}),
          "ok", why="converted to WGS 84 before any geometry work"),
     Case("roads and households in BD-09 declared",
          lambda: base(households=_gcj(base_households(), "bd09"), roads=_gcj(base_roads(), "bd09"),
@@ -496,7 +497,8 @@ CASES: list[Case] = [
         base_communities(), 0, box(*_xy(-10, -10), *_xy(150, H + 10)).difference(box(*_xy(10, 110), *_xy(140, 190)))),
         households=_hh_plus((75, 150)), study_area=None), "ok", unplaced=1, match="outside"),
     Case("a community without households", lambda: base(communities=_append(base_communities(), gpd.GeoDataFrame(
-        {"community_id": ["C"], "name": ["空社区"]}, geometry=[box(*_xy(W + 10, -10), *_xy(W + 200, H + 10))], crs=CRS)),
+        {"community_id": ["C"], "name": ["空社区"]},
+        geometry=[box(*_xy(W + 10, -10), *_xy(W + 200, H + 10))], crs=CRS)),
         study_area=None), "ok"),
     Case("communities 3D MultiPolygons", lambda: base(communities=base_communities().set_geometry(
         shapely.force_3d(shapely.multipolygons(shapely.get_parts(base_communities().geometry.values)

@@ -61,8 +61,10 @@ def test_atoms_take_the_parcel_covering_half_of_them():
 def test_nested_parcels_smallest_wins():
     atoms = cells(2)  # cells 0, 1 (south row), 2, 3 (north row)
     parcels = gpd.GeoDataFrame(
-        {"kind": ["compound", "unit", "unit", "compound"], "name": ["家属区", "中国农业大学东校区", "附属小学", "静淑苑"]},
-        geometry=[box(0, 0, 100, 100), box(-10, -10, 210, 210), box(100, 0, 200, 100), box(0, 100, 200, 210)],
+        {"kind": ["compound", "unit", "unit", "compound"],
+         "name": ["家属区", "中国农业大学东校区", "附属小学", "静淑苑"]},
+        geometry=[box(0, 0, 100, 100), box(-10, -10, 210, 210),
+                  box(100, 0, 200, 100), box(0, 100, 200, 210)],
         crs=CRS)
     out = atom_parcels(atoms, parcels)
     # the staff compound and the school inside the campus are themselves; the north row is

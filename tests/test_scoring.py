@@ -191,7 +191,8 @@ def _small_plan(lines, grids, households, *, crs: str = CRS) -> GridPlan:
                           geometry=shapely.points(np.c_[x, y] + [X0, Y0]), crs=CRS)
     ids = list(grids)
     g = gpd.GeoDataFrame({"grid_id": ids, "community_id": ["1"] * len(ids),
-                          "households": hh.groupby("grid_id")["households"].sum().reindex(ids, fill_value=0.0).to_numpy(),
+                          "households": (hh.groupby("grid_id")["households"].sum()
+                                         .reindex(ids, fill_value=0.0).to_numpy()),
                           "persons": np.nan, "forced": False},
                          geometry=[shift(geom) for geom in grids.values()], crs=CRS)
     atoms = g.assign(atom_id=np.arange(len(g)))
@@ -442,7 +443,8 @@ def test_bad_stations_and_paces_are_input_errors(straight_road, hand_plan):
     assert [(p.argument, p.rows) for p in err.value.problems] == [
         ("stations.geometry", (2,)), ("stations['grid_id']", (2,)), ("stations['grid_id']", (1,))]
     text = str(err.value)
-    assert "must be Points" in text and "is missing on some rows" in text and "names grids the plan does not have ([9])" in text
+    assert "must be Points" in text and "is missing on some rows" in text
+    assert "names grids the plan does not have ([9])" in text
     with pytest.raises(gp.CRSError, match="stations: has no CRS"):
         score(straight_road, stations=_stations((0, 0)).set_crs(None, allow_override=True))
     with pytest.raises(gp.InputError, match="stations: has no rows"):

@@ -177,7 +177,8 @@ def synthetic_city(
     ns_zh, ns_en = _line_names(nx + 1, _NS, ns_art, ns_unnamed)
     a = np.r_[ew_a, ns_a]
     b = np.r_[ew_b, ns_b]
-    kind = np.r_[np.where(ew_art[ew_line], "road", "street"), np.where(ns_art[ns_line], "road", "street")].astype(object)
+    kind = np.r_[np.where(ew_art[ew_line], "road", "street"),
+                 np.where(ns_art[ns_line], "road", "street")].astype(object)
     name = np.r_[ew_zh[ew_line], ns_zh[ns_line]]
     name_en = np.r_[ew_en[ew_line], ns_en[ns_line]]
     # communities: strips of block columns; each boundary steps sideways by one

@@ -81,7 +81,7 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(dtype, gpd.array.GeometryDtype):  # a second geometry column: as WKT text
             out[c] = pd.Series(shapely.to_wkt(np.asarray(out[c].values, dtype=object)), index=out.index,
                                dtype=object)
-        elif isinstance(dtype, pd.BooleanDtype) or dtype == bool:
+        elif isinstance(dtype, pd.BooleanDtype) or dtype == np.dtype(bool):
             out[c] = out[c].astype("int8")
         elif isinstance(dtype, pd.CategoricalDtype):
             out[c] = out[c].astype(object).map(lambda v: None if pd.isna(v) else str(v))
@@ -90,7 +90,7 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
             # anything GeoPackage has no type for (periods, intervals, complex numbers) as text
             out[c] = out[c].astype(object).map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
                                                else str(v))
-        elif dtype == object:
+        elif dtype == np.dtype(object):
             out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
     return out
 

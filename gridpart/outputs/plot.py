@@ -151,85 +151,123 @@ def plot_plan(
     >>> ax.get_title()
     'Xueyuan Road'
     """
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     crs = work_crs(plan)
     grids = to_metric(plan.grids, crs)
     if len(grids):
         grids = grids.set_geometry(tidy(grids.geometry))
     names = grid_labels(grids, short=not full_codes) if len(grids) else pd.Series(dtype=str)
-    texts = [title or ""]
     attribution_text = attribution_line(plan, attribution)
-    texts.append(attribution_text or "")
-    if labels:
-        texts += names.tolist()
     font = cjk_font()
     road_m = to_metric(plan.roads, crs) if plan.roads is not None and len(plan.roads) else None
     name_labels = pd.DataFrame(columns=["name", "x", "y", "angle", "length_m"])
     if roads and road_names and road_m is not None and len(grids):
-        named = displayable_names(road_m, font)
-        minx, miny, maxx, maxy = grids.total_bounds
-        # the longest few only: a wall map names its main roads, not every street
-        name_labels = road_name_labels(named, min_length_m=0.08 * max(maxx - minx, maxy - miny)).head(
-            _MAX_ROAD_NAMES)
-        texts += name_labels["name"].tolist()
-    needs_cjk = any(has_cjk(t) for t in texts)
-    if needs_cjk and font is None:
-        warn_no_cjk_font()
-    fontfamily = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
+        name_labels = _road_names_to_write(road_m, grids, font)
+    texts = [title or "", attribution_text or ""] + (names.tolist() if labels else []) + name_labels["name"].tolist()
+    fontfamily = _font_family(texts, font)
 
     own_figure = ax is None
     if own_figure:
-        import matplotlib.pyplot as plt
-
-        # constrained layout, with the legend's width reserved on the right (below), keeps the
-        # legend inside the figure, so that ax.figure.savefig(...) saves all of it without
-        # bbox_inches="tight"; the map keeps to the left of its slot
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-        ax.set_anchor("W")
+        ax = _new_map_axes(figsize)
     ax.set_aspect("equal")
 
     colours = grid_colours(plan)
     face = colours.reindex(grids["grid_id"].to_numpy()).to_numpy()
     if len(grids):
         grids.plot(ax=ax, color=face, edgecolor="none", linewidth=0, zorder=1)
-
-    present: list[str] = []
-    if roads and road_m is not None:
-        kinds = road_m["kind"].astype(str) if "kind" in road_m else pd.Series("street", index=road_m.index)
-        for kind, style in ROAD_STYLES.items():
-            part = road_m[(kinds == kind).to_numpy()]
-            if len(part):
-                part.plot(ax=ax, color=style["color"], linewidth=style["linewidth"],
-                          linestyle=style["linestyle"], zorder=3 if kind != "barrier" else 4)
-                present.append(kind)
-
+    present = _draw_roads(ax, road_m) if roads and road_m is not None else []
     if len(grids):
-        forced = grids["forced"].astype(bool).to_numpy() if "forced" in grids else np.zeros(len(grids), bool)
-        if forced.any():
-            grids[forced].plot(ax=ax, facecolor="none", edgecolor="#444444", hatch="///", linewidth=0, zorder=2)
-        grids.boundary.plot(ax=ax, color="black", linewidth=2.0, zorder=5)
-        if communities:
-            community_outlines(grids).plot(ax=ax, zorder=6, **COMMUNITY_STYLE)
-        minx, miny, maxx, maxy = grids.total_bounds
-        pad = max(maxx - minx, maxy - miny) * 0.03
-        ax.set_xlim(minx - pad, maxx + pad)
-        ax.set_ylim(miny - pad, maxy + pad)
-
+        _draw_boundaries(ax, grids, communities)
     if labels and len(grids):
-        points = grids.geometry.representative_point()
-        size = 8 if len(grids) <= 80 else 6
-        hh = grids["households"].to_numpy(dtype=float)
-        for name, pt, n in zip(names.to_numpy(), points, hh):
-            count = "–" if not np.isfinite(n) else f"{n:.0f}"
-            ax.text(pt.x, pt.y, f"{name}\n{count}", ha="center", va="center", fontsize=size,
-                    fontfamily=fontfamily, linespacing=1.0, zorder=10, clip_on=True, path_effects=halo(2.0))
+        _draw_grid_labels(ax, grids, names, fontfamily)
+    _draw_road_names(ax, name_labels, fontfamily)
+    legend = _legend(ax, grids, present, font=font, fontfamily=fontfamily, labels=labels,
+                     communities=communities, full_codes=full_codes)
+    _draw_furniture(ax, grids, fontfamily, attribution_text, title)
+    if own_figure:
+        _reserve_legend(ax, legend)
+    return ax
 
+
+def _road_names_to_write(road_m: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, font) -> pd.DataFrame:
+    """The road names the map writes: the longest few that are long enough for its scale."""
+    named = displayable_names(road_m, font)
+    minx, miny, maxx, maxy = grids.total_bounds
+    # the longest few only: a wall map names its main roads, not every street
+    return road_name_labels(named, min_length_m=0.08 * max(maxx - minx, maxy - miny)).head(
+        _MAX_ROAD_NAMES)
+
+
+def _font_family(texts: list[str], font) -> list[str]:
+    """The font family of the map's text; warns (once) when CJK text finds no CJK font."""
+    needs_cjk = any(has_cjk(t) for t in texts)
+    if needs_cjk and font is None:
+        warn_no_cjk_font()
+    return [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
+
+
+def _new_map_axes(figsize: tuple[float, float]) -> Axes:
+    """A new figure's axes, in constrained layout, with the map kept to the left."""
+    import matplotlib.pyplot as plt
+
+    # constrained layout, with the legend's width reserved on the right (below), keeps the
+    # legend inside the figure, so that ax.figure.savefig(...) saves all of it without
+    # bbox_inches="tight"; the map keeps to the left of its slot
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    ax.set_anchor("W")
+    return ax
+
+
+def _draw_roads(ax: Axes, road_m: gpd.GeoDataFrame) -> list[str]:
+    """Draw the roads by class; returns the classes drawn, for the legend."""
+    present: list[str] = []
+    kinds = road_m["kind"].astype(str) if "kind" in road_m else pd.Series("street", index=road_m.index)
+    for kind, style in ROAD_STYLES.items():
+        part = road_m[(kinds == kind).to_numpy()]
+        if len(part):
+            part.plot(ax=ax, color=style["color"], linewidth=style["linewidth"],
+                      linestyle=style["linestyle"], zorder=3 if kind != "barrier" else 4)
+            present.append(kind)
+    return present
+
+
+def _draw_boundaries(ax: Axes, grids: gpd.GeoDataFrame, communities: bool) -> None:
+    """Hatch forced grids, draw grid (and community) boundaries and frame the map on the grids."""
+    forced = grids["forced"].astype(bool).to_numpy() if "forced" in grids else np.zeros(len(grids), bool)
+    if forced.any():
+        grids[forced].plot(ax=ax, facecolor="none", edgecolor="#444444", hatch="///", linewidth=0, zorder=2)
+    grids.boundary.plot(ax=ax, color="black", linewidth=2.0, zorder=5)
+    if communities:
+        community_outlines(grids).plot(ax=ax, zorder=6, **COMMUNITY_STYLE)
+    minx, miny, maxx, maxy = grids.total_bounds
+    pad = max(maxx - minx, maxy - miny) * 0.03
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+
+
+def _draw_grid_labels(ax: Axes, grids: gpd.GeoDataFrame, names: pd.Series, fontfamily: list[str]) -> None:
+    """Write each grid's label and households at a point inside it."""
+    points = grids.geometry.representative_point()
+    size = 8 if len(grids) <= 80 else 6
+    hh = grids["households"].to_numpy(dtype=float)
+    for name, pt, n in zip(names.to_numpy(), points, hh):
+        count = "–" if not np.isfinite(n) else f"{n:.0f}"
+        ax.text(pt.x, pt.y, f"{name}\n{count}", ha="center", va="center", fontsize=size,
+                fontfamily=fontfamily, linespacing=1.0, zorder=10, clip_on=True, path_effects=halo(2.0))
+
+
+def _draw_road_names(ax: Axes, name_labels: pd.DataFrame, fontfamily: list[str]) -> None:
+    """Write the road names along their roads."""
     for row in name_labels.itertuples(index=False):
         ax.text(row.x, row.y, row.name, ha="center", va="center", rotation=row.angle, rotation_mode="anchor",
                 fontsize=7, color="#303030", fontstyle="italic", fontfamily=fontfamily, zorder=9,
                 clip_on=True, path_effects=halo(2.0), gid="road_name")
+
+
+def _legend(ax: Axes, grids: gpd.GeoDataFrame, present: list[str], *, font, fontfamily: list[str],
+            labels: bool, communities: bool, full_codes: bool):
+    """Draw the legend right of the map: road classes, boundaries, forced grids, what labels say."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     handles = []
     for kind in present:
@@ -248,7 +286,12 @@ def plot_plan(
                               if labels else None), title_fontsize=7,
                        prop={"family": fontfamily, "size": 8})
     legend.set_zorder(30)
+    return legend
 
+
+def _draw_furniture(ax: Axes, grids: gpd.GeoDataFrame, fontfamily: list[str],
+                    attribution_text: str | None, title: str | None) -> None:
+    """Add the scale bar, north arrow, attribution and title, and hide the axes' ticks."""
     if len(grids):
         scale_bar(ax, fontfamily)
     north_arrow(ax, ["DejaVu Sans"])
@@ -261,9 +304,6 @@ def plot_plan(
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    if own_figure:
-        _reserve_legend(ax, legend)
-    return ax
 
 
 def _reserve_legend(ax, legend) -> None:

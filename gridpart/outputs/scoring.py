@@ -148,9 +148,11 @@ def score(plan, *, target: float | None = None, reference=None, stations=None,
             ("length_m", "road_m", "street_m", "lane_m", "barrier_m", "non_road_m")}
     on_road = cols["road_m"] + cols["street_m"] + cols["lane_m"] + cols["barrier_m"]
     both = np.r_[ga[cut], gb[cut]]
-    boundary = pd.Series(np.r_[cols["length_m"][cut]] .tolist() * 2, dtype=float).groupby(both).sum() if cut.any() else pd.Series(dtype=float)
+    boundary = (pd.Series(np.r_[cols["length_m"][cut]] .tolist() * 2, dtype=float).groupby(both).sum()
+                if cut.any() else pd.Series(dtype=float))
     road_b = pd.Series(np.r_[on_road[cut], on_road[cut]]).groupby(both).sum() if cut.any() else pd.Series(dtype=float)
-    nonroad_b = pd.Series(np.r_[cols["non_road_m"][cut], cols["non_road_m"][cut]]).groupby(both).sum() if cut.any() else pd.Series(dtype=float)
+    nonroad_b = (pd.Series(np.r_[cols["non_road_m"][cut], cols["non_road_m"][cut]]).groupby(both).sum()
+                 if cut.any() else pd.Series(dtype=float))
     art_in = pd.Series(cols["road_m"][~cut]).groupby(ga[~cut]).sum() if (~cut).any() else pd.Series(dtype=float)
 
     pos = pd.Series(np.arange(len(atoms)), index=atoms["atom_id"].to_numpy())
@@ -210,7 +212,8 @@ def score(plan, *, target: float | None = None, reference=None, stations=None,
         "mean_abs_dev": float(absdev.mean()) if len(per) else float("nan"),
         "max_abs_dev": float(absdev.max()) if len(per) else float("nan"),
         "cv": float(hh.std(ddof=0) / hh.mean()) if len(per) and hh.mean() > 0 else float("nan"),
-        "persons_cv": float(persons.std(ddof=0) / persons.mean()) if persons.notna().any() and persons.mean() > 0 else float("nan"),
+        "persons_cv": (float(persons.std(ddof=0) / persons.mean())
+                       if persons.notna().any() and persons.mean() > 0 else float("nan")),
         "contiguous_share": float(per["contiguous"].mean()) if len(per) else float("nan"),
         "polsby_popper_mean": float(per["polsby_popper"].mean()) if len(per) else float("nan"),
         "road_share": float(on_road[cut].sum() / cut_len) if cut_len > 0 else 1.0,

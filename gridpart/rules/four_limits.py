@@ -567,38 +567,11 @@ def four_limits(
     >>> four_limits(gpd.GeoDataFrame(geometry=[box], crs=32650), segs).loc[0, "south"]
     '清华东路'
     """
-    problems = Problems()
-    for arg, gdf in (("grids", grids), ("segments", segments)):
-        if not isinstance(gdf, gpd.GeoDataFrame):
-            problems.add(arg, f"expected a GeoDataFrame, got {type(gdf).__name__}", fix="pass a GeoDataFrame")
-        elif gdf.crs is not None and gdf.crs.is_geographic:
-            problems.add(f"{arg}.crs", f"is geographic ({gdf.crs.to_string()}); limits are measured in metres",
-                         fix="project both, e.g. gdf.to_crs(gdf.estimate_utm_crs())")
-    problems.raise_if_any()
-    if grids.crs != segments.crs:
-        problems.add("segments.crs", f"{segments.crs} differs from grids.crs {grids.crs}",
-                     fix="segments = segments.to_crs(grids.crs)")
-    for arg, gdf in (("atoms", atoms), ("parcels", parcels), ("communities", communities)):
-        if gdf is not None and isinstance(gdf, gpd.GeoDataFrame) and gdf.crs != grids.crs:
-            problems.add(f"{arg}.crs", f"{gdf.crs} differs from grids.crs {grids.crs}",
-                         fix=f"{arg} = {arg}.to_crs(grids.crs)")
-        elif gdf is not None and not isinstance(gdf, gpd.GeoDataFrame):
-            problems.add(arg, f"expected a GeoDataFrame or None, got {type(gdf).__name__}", fix=f"{arg}=None")
-    if "kind" not in segments.columns:
-        problems.add("segments['kind']", "the column is missing", fix="pass noded segments with kind and name")
-    for name, value in (("min_width_m", min_width_m), ("shrink_m", shrink_m), ("max_inside_m", max_inside_m)):
-        if not (isinstance(value, (int, float)) and value >= 0):
-            problems.add(name, f"must be a number of metres >= 0, got {value!r}", fix="e.g. 12")
-    for name, value in (("spacing_m", spacing_m), ("snap_m", snap_m), ("near_m", near_m)):
-        if not (isinstance(value, (int, float)) and value > 0):
-            problems.add(name, f"must be a positive number of metres, got {value!r}", fix=f"e.g. {name}=5")
-    for name, value, hi in (("min_named_share", min_named_share, 1), ("min_area_ratio", min_area_ratio, 1),
-                            ("max_angle_deg", max_angle_deg, 90)):
-        if not (isinstance(value, (int, float)) and 0 <= value <= hi):
-            problems.add(name, f"must lie in [0, {hi}], got {value!r}", fix=f"e.g. {name}={hi / 2}")
-    problems.raise_if_any()
+    _check_args(grids, segments, atoms=atoms, parcels=parcels, communities=communities, spacing_m=spacing_m,
+                snap_m=snap_m, min_named_share=min_named_share, min_width_m=min_width_m, near_m=near_m,
+                max_angle_deg=max_angle_deg, shrink_m=shrink_m, max_inside_m=max_inside_m,
+                min_area_ratio=min_area_ratio)
 
-    n = len(grids)
     geoms = np.asarray(grids.geometry.values, dtype=object)
     who, mid, length, normal = _pieces(_opened(geoms, float(min_width_m)), float(spacing_m))
     cen = shapely.get_coordinates(shapely.centroid(geoms))
@@ -681,6 +654,63 @@ def four_limits(
 
     # fallbacks: the nearest line along each piece
     en: dict[str, str] = {}
+    piece_label = _fallback_labels(pi, sj, dist, along, mid=mid, who=who, normal=normal, pts=pts,
+                                   seg_geoms=seg_geoms, seg_kind=seg_kind, grids=grids, communities=communities,
+                                   atoms=atoms, parcels=parcels, near_m=near_m, en=en)
+    rows["label"] = piece_label[rows["piece"].to_numpy()]
+    keys = ["piece", "grid", "side"]
+    rows["covered"] = (pd.MultiIndex.from_frame(rows[keys])
+                       .isin(pd.MultiIndex.from_frame(named.loc[named["along"], keys]))
+                       if len(rows) else np.zeros(0, bool))
+    # pieces along a named road that names no side: out of the vote where other pieces remain
+    # (a side along named roads only, none of them along half of it, votes with all its pieces)
+    rest = rows[~rows["covered"] | rows.groupby(["grid", "side"])["covered"].transform("all")]
+    fb = rest.groupby(["grid", "side", "label"])["len"].sum().reset_index()
+    best_fb = (fb.sort_values(["grid", "side", "len", "label"], ascending=[True, True, False, True])
+               .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["label"])
+    best = best_named.combine_first(best_fb)
+
+    return _limits_table(best, grids, geoms, segments, en, min_area_ratio)
+
+
+def _check_args(grids, segments, *, atoms, parcels, communities, spacing_m, snap_m, min_named_share,
+                min_width_m, near_m, max_angle_deg, shrink_m, max_inside_m, min_area_ratio) -> None:
+    """Check :func:`four_limits`'s arguments; raises InputError naming every problem."""
+    problems = Problems()
+    for arg, gdf in (("grids", grids), ("segments", segments)):
+        if not isinstance(gdf, gpd.GeoDataFrame):
+            problems.add(arg, f"expected a GeoDataFrame, got {type(gdf).__name__}", fix="pass a GeoDataFrame")
+        elif gdf.crs is not None and gdf.crs.is_geographic:
+            problems.add(f"{arg}.crs", f"is geographic ({gdf.crs.to_string()}); limits are measured in metres",
+                         fix="project both, e.g. gdf.to_crs(gdf.estimate_utm_crs())")
+    problems.raise_if_any()
+    if grids.crs != segments.crs:
+        problems.add("segments.crs", f"{segments.crs} differs from grids.crs {grids.crs}",
+                     fix="segments = segments.to_crs(grids.crs)")
+    for arg, gdf in (("atoms", atoms), ("parcels", parcels), ("communities", communities)):
+        if gdf is not None and isinstance(gdf, gpd.GeoDataFrame) and gdf.crs != grids.crs:
+            problems.add(f"{arg}.crs", f"{gdf.crs} differs from grids.crs {grids.crs}",
+                         fix=f"{arg} = {arg}.to_crs(grids.crs)")
+        elif gdf is not None and not isinstance(gdf, gpd.GeoDataFrame):
+            problems.add(arg, f"expected a GeoDataFrame or None, got {type(gdf).__name__}", fix=f"{arg}=None")
+    if "kind" not in segments.columns:
+        problems.add("segments['kind']", "the column is missing", fix="pass noded segments with kind and name")
+    for name, value in (("min_width_m", min_width_m), ("shrink_m", shrink_m), ("max_inside_m", max_inside_m)):
+        if not (isinstance(value, (int, float)) and value >= 0):
+            problems.add(name, f"must be a number of metres >= 0, got {value!r}", fix="e.g. 12")
+    for name, value in (("spacing_m", spacing_m), ("snap_m", snap_m), ("near_m", near_m)):
+        if not (isinstance(value, (int, float)) and value > 0):
+            problems.add(name, f"must be a positive number of metres, got {value!r}", fix=f"e.g. {name}=5")
+    for name, value, hi in (("min_named_share", min_named_share, 1), ("min_area_ratio", min_area_ratio, 1),
+                            ("max_angle_deg", max_angle_deg, 90)):
+        if not (isinstance(value, (int, float)) and 0 <= value <= hi):
+            problems.add(name, f"must lie in [0, {hi}], got {value!r}", fix=f"e.g. {name}={hi / 2}")
+    problems.raise_if_any()
+
+
+def _fallback_labels(pi, sj, dist, along, *, mid, who, normal, pts, seg_geoms, seg_kind, grids, communities,
+                     atoms, parcels, near_m, en: dict[str, str]) -> np.ndarray:
+    """The fallback label of each boundary piece: the class of the nearest line along it, the edge, or the cut."""
     # lines of a kind with no fallback (a user's own) label nothing
     usable = along & np.isin(seg_kind[sj], list(_KIND_ORDER))
     near = pd.DataFrame({"piece": pi[usable], "seg": sj[usable], "d": dist[usable],
@@ -704,18 +734,13 @@ def four_limits(
             cut[unknown] = pd.Series(seg_kind[q]).map(FALLBACK_ZH).fillna(EDGE_ZH).to_numpy()
         cut[pd.isna(cut)] = FALLBACK_ZH["none"]
         piece_label[lone] = cut
-    rows["label"] = piece_label[rows["piece"].to_numpy()]
-    keys = ["piece", "grid", "side"]
-    rows["covered"] = (pd.MultiIndex.from_frame(rows[keys]).isin(pd.MultiIndex.from_frame(named.loc[named["along"], keys]))
-                       if len(rows) else np.zeros(0, bool))
-    # pieces along a named road that names no side: out of the vote where other pieces remain
-    # (a side along named roads only, none of them along half of it, votes with all its pieces)
-    rest = rows[~rows["covered"] | rows.groupby(["grid", "side"])["covered"].transform("all")]
-    fb = rest.groupby(["grid", "side", "label"])["len"].sum().reset_index()
-    best_fb = (fb.sort_values(["grid", "side", "len", "label"], ascending=[True, True, False, True])
-               .drop_duplicates(["grid", "side"]).set_index(["grid", "side"])["label"])
-    best = best_named.combine_first(best_fb)
+    return piece_label
 
+
+def _limits_table(best: pd.Series, grids: gpd.GeoDataFrame, geoms: np.ndarray, segments: gpd.GeoDataFrame,
+                  en: dict[str, str], min_area_ratio: float) -> pd.DataFrame:
+    """The sides' labels in Chinese and English, the four-limit texts and the looseness flags, one row a grid."""
+    n = len(grids)
     out = pd.DataFrame(index=pd.RangeIndex(n))
     for s in SIDES:
         col = best.xs(s, level="side") if s in best.index.get_level_values("side") else pd.Series(dtype=object)

@@ -236,7 +236,8 @@ def separation_groups(atoms: pd.DataFrame, band: Band, *, units: str = "own",
     [0, -1, -1]
     >>> lumpy = atoms.assign(households=[400, 0, 100])   # 400: neither one grid nor two
     >>> lumpy = lumpy.assign(households=[400, 5, 100])
-    >>> separation_groups(lumpy, Band(240, 360, 300)).tolist(), separation_groups(lumpy, Band(240, 360, 300), compounds="own").tolist()
+    >>> (separation_groups(lumpy, Band(240, 360, 300)).tolist(),
+    ...  separation_groups(lumpy, Band(240, 360, 300), compounds="own").tolist())
     ([-1, 1, -1], [0, 1, -1])
     """
     if units not in UNITS_OPTIONS:
@@ -524,86 +525,103 @@ def unmix_compounds(sub: SubProblem, labels: np.ndarray, kind: np.ndarray, parce
     labels = np.asarray(labels).copy()
     if sub.n == 0 or not (kind == "compound").any():
         return labels
-    w = sub.weight.astype(float)
-    b = sub.band
-    lo, hi = np.ceil(b.lo - 1e-9), np.floor(b.hi + 1e-9)
-    hard_persons = bool(sub.has_persons and b.persons_hard)
-    pw = np.round(sub.persons) if hard_persons else np.zeros(sub.n)
-    plo, phi = (np.ceil(b.persons_lo), np.floor(b.persons_hi)) if hard_persons else (0.0, np.inf)
     is_comp = kind == "compound"
-    code = np.select([kind == "unit", is_comp], [0, 1], 2)
-    nbrs = sub.neighbours()
-    movable = np.ones(sub.n, bool)
-    movable[sub.forced] = False
     whole = np.zeros(sub.n, bool) if keep_whole is None else np.asarray(keep_whole, bool)
-    k = int(labels.max()) + 1
-    by_class = np.zeros((k, 3))
-    np.add.at(by_class, (labels, code), w)
-    psize = np.bincount(labels, weights=pw, minlength=k)
-
-    def excess(g: int, gain: float = 0.0, pgain: float = 0.0) -> float:
-        size, persons = by_class[g].sum() + gain, psize[g] + pgain
-        out = max(0.0, lo - size, size - hi)
-        return out + (max(0.0, plo - persons, persons - phi) if hard_persons else 0.0)
-
-    def compound_led(g: int) -> bool:
-        # the grid kind rule: most households, ties to unit, then compound
-        return int(np.argmax(by_class[g])) == 1
-
-    def connected(members: np.ndarray) -> bool:
-        inside = np.zeros(sub.n, bool)
-        inside[members] = True
-        seen, stack = {int(members[0])}, [int(members[0])]
-        while stack:
-            for j in nbrs[stack.pop()].tolist():
-                if inside[j] and j not in seen:
-                    seen.add(j)
-                    stack.append(j)
-        return len(seen) == len(members)
-
-    def destination(g: int, move: np.ndarray) -> int | None:
-        """The grid ``move`` (atoms of grid ``g``) may join, or None."""
-        members = np.flatnonzero(labels == g)
-        if not movable[move].all() or len(move) == len(members):
-            return None
-        gain, pgain = w[move].sum(), pw[move].sum()
-        if excess(g, -gain, -pgain) > excess(g) or not connected(np.setdiff1d(members, move)):
-            return None
-        near = np.unique(labels[np.concatenate([nbrs[i] for i in move])])
-        fits = [h for h in near.tolist() if h != g and compound_led(h) and excess(h, gain, pgain) <= excess(h)]
-        for h in sorted(fits, key=lambda h: (excess(h, gain, pgain) - excess(h), abs(by_class[h].sum() + gain - b.centre), h)):
-            if connected(np.concatenate([np.flatnonzero(labels == h), move])):
-                return h
-        return None
-
+    grids = _ClassTally(sub, labels, np.select([kind == "unit", is_comp], [0, 1], 2))
+    w = grids.w
     # each move takes compound atoms into a grid the compound class leads, which it
     # keeps leading, so no atom moves twice and the loop ends
     moved = True
     while moved:
         moved = False
-        for g in range(k):
-            if compound_led(g) or by_class[g, 1] == 0:
+        for g in range(grids.k):
+            if grids.compound_led(g) or grids.by_class[g, 1] == 0:
                 continue
             members = np.flatnonzero(labels == g)
             for p in np.unique(parcel[members[is_comp[members]]]).tolist():
                 piece = members[is_comp[members] & (parcel[members] == p)]
-                singles = [] if whole[piece].any() else [np.array([i]) for i in piece[np.argsort(-w[piece], kind="stable")]]
+                singles = ([] if whole[piece].any()
+                           else [np.array([i]) for i in piece[np.argsort(-w[piece], kind="stable")]])
                 for move in [piece, *singles]:
                     if not (labels[move] == g).all():
                         continue
-                    h = destination(g, move)
+                    h = grids.destination(g, move)
                     if h is None:
                         continue
-                    labels[move] = h
-                    np.add.at(by_class, (np.full(len(move), g), code[move]), -w[move])
-                    np.add.at(by_class, (np.full(len(move), h), code[move]), w[move])
-                    psize[g] -= pw[move].sum()
-                    psize[h] += pw[move].sum()
+                    grids.move(move, g, h)
                     moved = True
                     if len(move) == len(piece):
                         break
     return labels
 
+
+class _ClassTally:
+    """The households of each grid by class (unit, compound, street) and its persons, as atoms move (in place)."""
+
+    def __init__(self, sub: SubProblem, labels: np.ndarray, code: np.ndarray):
+        self.sub, self.labels, self.code = sub, labels, code
+        self.w = w = sub.weight.astype(float)
+        b = self.band = sub.band
+        self.lo, self.hi = np.ceil(b.lo - 1e-9), np.floor(b.hi + 1e-9)
+        self.hard_persons = hard_persons = bool(sub.has_persons and b.persons_hard)
+        self.pw = pw = np.round(sub.persons) if hard_persons else np.zeros(sub.n)
+        self.plo, self.phi = (np.ceil(b.persons_lo), np.floor(b.persons_hi)) if hard_persons else (0.0, np.inf)
+        self.nbrs = sub.neighbours()
+        self.movable = np.ones(sub.n, bool)
+        self.movable[sub.forced] = False
+        self.k = k = int(labels.max()) + 1
+        self.by_class = np.zeros((k, 3))
+        np.add.at(self.by_class, (labels, code), w)
+        self.psize = np.bincount(labels, weights=pw, minlength=k)
+
+    def excess(self, g: int, gain: float = 0.0, pgain: float = 0.0) -> float:
+        """How far grid ``g`` (after gaining ``gain`` households, ``pgain`` persons) lies outside the band."""
+        size, persons = self.by_class[g].sum() + gain, self.psize[g] + pgain
+        out = max(0.0, self.lo - size, size - self.hi)
+        return out + (max(0.0, self.plo - persons, persons - self.phi) if self.hard_persons else 0.0)
+
+    def compound_led(self, g: int) -> bool:
+        """Whether the compound class leads grid ``g``."""
+        # the grid kind rule: most households, ties to unit, then compound
+        return int(np.argmax(self.by_class[g])) == 1
+
+    def connected(self, members: np.ndarray) -> bool:
+        """Whether ``members`` (atoms, at least one) form one connected piece."""
+        inside = np.zeros(self.sub.n, bool)
+        inside[members] = True
+        seen, stack = {int(members[0])}, [int(members[0])]
+        while stack:
+            for j in self.nbrs[stack.pop()].tolist():
+                if inside[j] and j not in seen:
+                    seen.add(j)
+                    stack.append(j)
+        return len(seen) == len(members)
+
+    def destination(self, g: int, move: np.ndarray) -> int | None:
+        """The grid ``move`` (atoms of grid ``g``) may join, or None."""
+        labels, excess = self.labels, self.excess
+        members = np.flatnonzero(labels == g)
+        if not self.movable[move].all() or len(move) == len(members):
+            return None
+        gain, pgain = self.w[move].sum(), self.pw[move].sum()
+        if excess(g, -gain, -pgain) > excess(g) or not self.connected(np.setdiff1d(members, move)):
+            return None
+        near = np.unique(labels[np.concatenate([self.nbrs[i] for i in move])])
+        fits = [h for h in near.tolist() if h != g and self.compound_led(h) and excess(h, gain, pgain) <= excess(h)]
+        for h in sorted(fits, key=lambda h: (excess(h, gain, pgain) - excess(h),
+                                             abs(self.by_class[h].sum() + gain - self.band.centre), h)):
+            if self.connected(np.concatenate([np.flatnonzero(labels == h), move])):
+                return h
+        return None
+
+    def move(self, move: np.ndarray, g: int, h: int) -> None:
+        """Move the atoms ``move`` from grid ``g`` to grid ``h``."""
+        w, pw, code = self.w, self.pw, self.code
+        self.labels[move] = h
+        np.add.at(self.by_class, (np.full(len(move), g), code[move]), -w[move])
+        np.add.at(self.by_class, (np.full(len(move), h), code[move]), w[move])
+        self.psize[g] -= pw[move].sum()
+        self.psize[h] += pw[move].sum()
 
 def grid_kinds(atoms: pd.DataFrame) -> pd.Series:
     """The kind of every grid (see the module rules).

@@ -218,7 +218,8 @@ def _components(members: list[int], inside: set[int], nbrs) -> list[list[int]]:
 class CutModel:
     """The CP-SAT model (built once; the ``cuts`` loop adds separators to it)."""
 
-    def __init__(self, sub: SubProblem, *, contiguity: str, soft: bool, fix: bool, band_only: bool = False):
+    def __init__(self, sub: SubProblem, *, contiguity: str, soft: bool, fix: bool,  # noqa: C901  (the model, read as one sequence)
+                 band_only: bool = False):
         self.sub = sub
         n, k = sub.n, sub.k
         self.order = _order(sub)
@@ -439,6 +440,37 @@ def _separate(mdl: CutModel, labels_root: np.ndarray) -> int:
     return added
 
 
+def _warm_start(mdl: _Model, sub: SubProblem, hint: np.ndarray | None, *, soft: bool, band_only: bool,
+                cutoff: bool) -> tuple[np.ndarray | None, float]:
+    """Hint the model with ``hint`` where it is a plan of it; returns the hint's labels and objective when valid.
+
+    A hint valid for the hard model also bounds the objective (``cutoff``); a plan of
+    the soft model only is a hint alone, and ``(None, inf)`` is returned.
+    """
+    best_labels, best_obj = None, float("inf")
+    if hint is not None and plan_is_valid(sub, hint):
+        best_labels = np.unique(hint, return_inverse=True)[1].astype(np.int64)
+        best_obj = 0.0 if soft and band_only else float(cut_objective(sub, best_labels))
+        for var, val in mdl.plan_values(best_labels).items():
+            mdl.model.add_hint(var, val)
+        if cutoff:
+            mdl.model.add(mdl.objective <= int(best_obj))
+    elif hint is not None and soft and plan_is_valid(sub, hint, band=False):
+        # a plan of the soft model: the hint only (its objective is not computed here)
+        for var, val in mdl.plan_values(np.unique(hint, return_inverse=True)[1]).items():
+            mdl.model.add_hint(var, val)
+    return best_labels, best_obj
+
+
+def _roots(mdl: _Model, solver, n: int) -> np.ndarray:
+    """The root each atom is assigned to in the solver's solution (-1 for none)."""
+    root = np.full(n, -1)
+    for (i, j), var in mdl.x.items():
+        if solver.boolean_value(var):
+            root[i] = j
+    return root
+
+
 def solve_exact_cut(
     sub: SubProblem,
     hint: np.ndarray | None = None,
@@ -505,7 +537,7 @@ def solve_exact_cut(
     --------
     >>> from gridpart.testing import grid_subproblem
     >>> res = solve_exact_cut(grid_subproblem(3, 4, k=3), seed=0, effort=5)
-    >>> res.status, res.objective, res.bound     # a strip of 4 and two 2x2 squares: 6 streets of cost 50
+    >>> str(res.status), res.objective, res.bound     # a strip of 4 and two 2x2 squares: 6 streets of cost 50
     ('OPTIMAL', 300.0, 300.0)
     """
     if contiguity not in CONTIGUITY:
@@ -515,18 +547,7 @@ def solve_exact_cut(
     method = CUT_NAME.format(contiguity={"flow": "single-commodity flow", "tree": "parent-tree",
                                          "cuts": "separator cuts (re-solve loop)"}[contiguity],
                              band="soft (no plan fits it)" if soft else "hard")
-    best_labels, best_obj = None, float("inf")
-    if hint is not None and plan_is_valid(sub, hint):
-        best_labels = np.unique(hint, return_inverse=True)[1].astype(np.int64)
-        best_obj = 0.0 if soft and band_only else float(cut_objective(sub, best_labels))
-        for var, val in mdl.plan_values(best_labels).items():
-            mdl.model.add_hint(var, val)
-        if cutoff:
-            mdl.model.add(mdl.objective <= int(best_obj))
-    elif hint is not None and soft and plan_is_valid(sub, hint, band=False):
-        # a plan of the soft model: the hint only (its objective is not computed here)
-        for var, val in mdl.plan_values(np.unique(hint, return_inverse=True)[1]).items():
-            mdl.model.add_hint(var, val)
+    best_labels, best_obj = _warm_start(mdl, sub, hint, soft=soft, band_only=band_only, cutoff=cutoff)
     spent = 0.0
     rounds = 0
     bound = float("-inf")
@@ -539,7 +560,8 @@ def solve_exact_cut(
         code = solver.solve(mdl.model)
         name = _STATUS.get(code, "UNKNOWN")
         spent += solver.response_proto.deterministic_time
-        if name in ("FEASIBLE", "UNKNOWN") and solver.response_proto.deterministic_time < solver.parameters.max_deterministic_time:
+        ran = solver.response_proto.deterministic_time
+        if name in ("FEASIBLE", "UNKNOWN") and ran < solver.parameters.max_deterministic_time:
             capped = True
         if name == "INFEASIBLE":
             # a valid hint satisfies the model (its cutoff included), so this cannot
@@ -561,10 +583,7 @@ def solve_exact_cut(
             status = name
             break
         # cuts: the model is a relaxation; its bound is valid for the real problem
-        root = np.full(sub.n, -1)
-        for (i, j), var in mdl.x.items():
-            if solver.boolean_value(var):
-                root[i] = j
+        root = _roots(mdl, solver, sub.n)
         bound = max(bound, float(solver.best_objective_bound))
         if _separate(mdl, root) == 0:
             labels = np.unique(root, return_inverse=True)[1].astype(np.int64)
@@ -585,6 +604,12 @@ def solve_exact_cut(
         stats.update(deterministic_s=spent, rounds=rounds, x_vars=len(mdl.x),
                      hinted=hint is not None and plan_is_valid(sub, hint, band=not soft))
     wall = time.perf_counter() - t0
+    return _result(best_labels, status, method, best_obj, bound, wall, rounds, capped)
+
+
+def _result(best_labels: np.ndarray | None, status: str, method: str, best_obj: float, bound: float, wall: float,
+            rounds: int, capped: bool) -> SubResult:
+    """The SubResult of a search: empty labels when it found no plan, NaN for an unknown bound."""
     if best_labels is None:
         return SubResult(np.zeros(0, np.int64), status, method, float("nan"),
                          bound if np.isfinite(bound) else float("nan"), wall, rounds, 0, capped)

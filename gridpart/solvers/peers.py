@@ -169,7 +169,8 @@ def maxp(sub: SubProblem, *, seed: int = 0, time_limit: float = 60.0) -> SubResu
     Examples
     --------
     >>> import gridpart as gp  # doctest: +SKIP
-    >>> plan = gp.partition(roads, households, strategy="maxp")  # after gridpart.bench.register_peers()  # doctest: +SKIP
+    >>> # after gridpart.bench.register_peers():
+    >>> plan = gp.partition(roads, households, strategy="maxp")  # doctest: +SKIP
     """
     t0 = time.perf_counter()
     if sub.n <= 1 or sub.total < sub.band.lo:
