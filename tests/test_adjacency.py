@@ -70,7 +70,7 @@ def test_adjacency_graph_carries_lengths_and_crs(cross):
     g = adjacency_graph(atoms, edges)
     assert g.number_of_nodes() == 4 and g.number_of_edges() == 4
     assert g.graph["crs"] == atoms.crs
-    for u, v, data in g.edges(data=True):
+    for _u, _v, data in g.edges(data=True):
         assert data["length_m"] == pytest.approx(50.0, abs=1e-6)
         assert data["name"] in ("学院路", "成府街")
 
@@ -187,7 +187,8 @@ def test_corner_contacts_are_marked_only_where_another_link_exists():
     # a 2 x 2 lattice of blocks round a crossing: 0-1, 1-3, 3-2, 2-0 along streets, and the
     # diagonals 0-3 and 1-2 touching for 2 m where the crossing's street space was shared out
     e = pd.DataFrame({"a": [0, 1, 2, 0, 0, 1, 4], "b": [1, 3, 3, 2, 3, 2, 5],
-                      "length_m": [100.0, 100.0, 100.0, 100.0, 2.0, 2.0, 3.0], "street_m": [100.0] * 4 + [2.0, 2.0, 3.0]})
+                      "length_m": [100.0, 100.0, 100.0, 100.0, 2.0, 2.0, 3.0],
+                      "street_m": [100.0] * 4 + [2.0, 2.0, 3.0]})
     out = mark_corner_contacts(e)
     assert out["corner"].tolist() == [False, False, False, False, True, True, False]  # 4-5: their only link
 

@@ -152,7 +152,8 @@ def _household_cells(roads, households) -> np.ndarray:
     the arterial lines and a frame around the roads."""
     art = roads[roads["kind"] == "road"].geometry.values
     frame = shapely.box(*roads.total_bounds).buffer(50.0).exterior
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.node(shapely.union_all(np.r_[art, [frame]])))))
+    noded = shapely.node(shapely.union_all(np.r_[art, [frame]]))
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     p, c = shapely.STRtree(faces).query(households.geometry.values, predicate="within")
     cell = np.full(len(households), -1)
     cell[p] = c

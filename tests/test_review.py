@@ -347,7 +347,8 @@ def test_parallel_shortcut_agrees_with_the_chord_along_the_line(seed):
     ang = rng.uniform(0, 2 * np.pi, len(lines))
     direction = np.c_[np.cos(ang), np.sin(ang)]
     # directions exactly PARALLEL_DEG off some straight lines
-    d = shapely.get_coordinates(shapely.get_point(lines[5:500], 1)) - shapely.get_coordinates(shapely.get_point(lines[5:500], 0))
+    some = lines[5:500]
+    d = shapely.get_coordinates(shapely.get_point(some, 1)) - shapely.get_coordinates(shapely.get_point(some, 0))
     t = np.arctan2(d[:, 1], d[:, 0]) + np.radians(rv.PARALLEL_DEG)
     direction[5:500] = np.c_[np.cos(t), np.sin(t)]
     expect = rv._parallel_along(lines, shapely.points(xy), direction)

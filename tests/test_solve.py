@@ -105,7 +105,7 @@ def test_grids_are_in_the_band_wherever_a_plan_can_be(city):
     assert_valid_plan(plan, city.households)
     lo, hi = plan.params["band"]
     lo, hi = math.ceil(lo), math.floor(hi)
-    for idx, edges, weights, grids in _components(plan):
+    for _idx, edges, weights, grids in _components(plan):
         if (weights > hi).any():
             continue  # forced: an indivisible atom above the band
         k = len(np.unique(grids))
@@ -404,7 +404,8 @@ def _returning(labels_of, **fields):
 MALFORMED = {
     "None": (lambda sub, **kw: None, "returned builtins.NoneType, not a SubResult"),
     "bare labels": (lambda sub, **kw: np.zeros(sub.n, int), "not a SubResult"),
-    "one label short": (_returning(lambda sub: np.zeros(sub.n - 1, int)), r"shape \(\d+,\); expected one label per atom"),
+    "one label short": (_returning(lambda sub: np.zeros(sub.n - 1, int)),
+                        r"shape \(\d+,\); expected one label per atom"),
     "labels -1": (_returning(lambda sub: np.full(sub.n, -1)), "negative labels"),
     "fractional labels": (_returning(lambda sub: np.full(sub.n, 0.5)), "not whole numbers"),
     "text labels": (_returning(lambda sub: np.array(["a"] * sub.n)), "expected whole numbers"),
@@ -564,7 +565,8 @@ def _boulevard(median_m: float):
     lines = [((0, 200 - h), (600, 200 - h), "road", "学院路"), ((0, 200 + h), (600, 200 + h), "road", "学院路"),
              ((0, 200 - h - 4), (600, 200 - h - 4), "lane", None), ((0, 200 + h + 4), (600, 200 + h + 4), "lane", None),
              ((300, 0), (300, 400), "street", "成府街")]
-    roads = gpd.GeoDataFrame({"kind": [k for *_, k, _ in lines], "name": pd.Series([n for *_, n in lines], dtype=object)},
+    roads = gpd.GeoDataFrame({"kind": [k for *_, k, _ in lines],
+                              "name": pd.Series([n for *_, n in lines], dtype=object)},
                              geometry=[shapely.LineString([(X0 + a[0], Y0 + a[1]), (X0 + b[0], Y0 + b[1])])
                                        for a, b, *_ in lines], crs=CRS)
     rng = np.random.default_rng(3)

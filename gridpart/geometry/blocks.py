@@ -629,7 +629,8 @@ def _on_boundaries(segments: gpd.GeoDataFrame, polys: np.ndarray, *, tol_m: floa
     out = np.zeros(len(segments), bool)
     if len(polys) and len(segments):
         rings = shapely.boundary(np.asarray(polys, dtype=object))
-        out[np.unique(shapely.STRtree(rings).query(_midpoints(segments), predicate="dwithin", distance=tol_m)[0])] = True
+        near = shapely.STRtree(rings).query(_midpoints(segments), predicate="dwithin", distance=tol_m)[0]
+        out[np.unique(near)] = True
     return out
 
 

@@ -19,7 +19,8 @@ from scipy.sparse.csgraph import connected_components
 
 from gridpart.errors import GridCountWarning
 
-__all__ = ["ARTERIAL_SHARE", "COMPACTNESS_WEIGHT", "CORNER_COST", "CUT_COST_PER_M", "INSIDE_COST_PER_M", "INNER_COST", "MAX_BAND_HOUSEHOLDS", "MAX_BAND_PERSONS", "Band",
+__all__ = ["ARTERIAL_SHARE", "COMPACTNESS_WEIGHT", "CORNER_COST", "CUT_COST_PER_M", "INSIDE_COST_PER_M", "INNER_COST",
+           "MAX_BAND_HOUSEHOLDS", "MAX_BAND_PERSONS", "Band",
            "SubProblem", "admits_whole_grids", "arterial_cells", "build_subproblems", "cell_clusters", "grid_count",
            "share_grids"]
 
@@ -373,7 +374,6 @@ def cell_clusters(sub: SubProblem, cells: np.ndarray | None = None, *,
     why: dict[int, str] = {}
     must = {int(c) for c in unfit}
     gave_up: set[int] = set()
-    first_merge = {int(c) for c in unfit}  # given clusters: their atoms, not their total, are the reason
     while True:
         m = int(label.max()) + 1
         total = np.bincount(label, weights=w, minlength=m)
@@ -535,7 +535,6 @@ def build_subproblems(
     firsts = order.groupby(["comm", "label"], sort=False)["atom"].min().reset_index()
     firsts = firsts.sort_values(["comm", "atom"]).reset_index(drop=True)
     firsts["component"] = firsts.groupby("comm").cumcount()
-    comp_of = dict(zip(zip(firsts["comm"], firsts["label"]), firsts["component"]))
     edge_label = label[a]
     edges_by_label = pd.Series(np.arange(len(a))).groupby(edge_label).apply(np.asarray).to_dict()
     atoms_by_label = pd.Series(np.arange(n)).groupby(label).apply(np.asarray).to_dict()

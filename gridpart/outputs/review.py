@@ -562,7 +562,10 @@ def _parallel(lines: np.ndarray, xy: np.ndarray, direction: np.ndarray) -> np.nd
     count = np.bincount(idx, minlength=len(lines))
     first = np.cumsum(count) - count
     simple = (count == 2) & (shapely.get_type_id(lines) == 1)
-    d = co[np.minimum(first + 1, len(co) - 1)] - co[np.minimum(first, len(co) - 1)] if len(co) else np.zeros((len(lines), 2))
+    if len(co):
+        d = co[np.minimum(first + 1, len(co) - 1)] - co[np.minimum(first, len(co) - 1)]
+    else:
+        d = np.zeros((len(lines), 2))
     norm = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
     cos = np.abs(d[:, 0] * direction[:, 0] + d[:, 1] * direction[:, 1]) / np.maximum(norm, 1e-300)
     sure = simple & (norm > 1e-6) & (np.abs(cos - cos_max) > 1e-9)
@@ -605,13 +608,15 @@ def _sides(grids, geoms, shrunk, ids, rgeom, rname) -> pd.DataFrame:
         near["pos"], near["side"], near["len"] = who[near["piece"]], side[near["piece"]], length[near["piece"]]
         along = near.groupby(["pos", "side", "road"], sort=True)["len"].sum().reset_index()
     key = pd.MultiIndex.from_arrays([rows["pos"], rows["side"]])
-    along["share"] = along["len"] / side_len.reindex(pd.MultiIndex.from_arrays([along["pos"], along["side"]])).to_numpy()
+    side_of = pd.MultiIndex.from_arrays([along["pos"], along["side"]])
+    along["share"] = along["len"] / side_len.reindex(side_of).to_numpy()
     best = along.sort_values(["pos", "side", "share", "road"], ascending=[True, True, False, True])
     best = best.drop_duplicates(["pos", "side"]).set_index(["pos", "side"])
     rows["best_road"] = best["road"].reindex(key).to_numpy()
     rows["best_along"] = best["share"].reindex(key).fillna(0.0).to_numpy()
     lab = along.set_index(["pos", "side", "road"])["share"]
-    rows["label_along"] = lab.reindex(pd.MultiIndex.from_arrays([rows["pos"], rows["side"], rows["label"]])).fillna(0.0).to_numpy()
+    key = pd.MultiIndex.from_arrays([rows["pos"], rows["side"], rows["label"]])
+    rows["label_along"] = lab.reindex(key).fillna(0.0).to_numpy()
     # missed: some named road along >= half of the side, and the side names none of them
     qualifies = along[along["share"] >= ALONG_SHARE - 1e-9]
     has_q = pd.Series(True, index=pd.MultiIndex.from_frame(qualifies[["pos", "side"]]).unique())

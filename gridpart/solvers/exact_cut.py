@@ -440,7 +440,7 @@ def _separate(mdl: CutModel, labels_root: np.ndarray) -> int:
     return added
 
 
-def _warm_start(mdl: _Model, sub: SubProblem, hint: np.ndarray | None, *, soft: bool, band_only: bool,
+def _warm_start(mdl: CutModel, sub: SubProblem, hint: np.ndarray | None, *, soft: bool, band_only: bool,
                 cutoff: bool) -> tuple[np.ndarray | None, float]:
     """Hint the model with ``hint`` where it is a plan of it; returns the hint's labels and objective when valid.
 
@@ -462,7 +462,7 @@ def _warm_start(mdl: _Model, sub: SubProblem, hint: np.ndarray | None, *, soft: 
     return best_labels, best_obj
 
 
-def _roots(mdl: _Model, solver, n: int) -> np.ndarray:
+def _roots(mdl: CutModel, solver, n: int) -> np.ndarray:
     """The root each atom is assigned to in the solver's solution (-1 for none)."""
     root = np.full(n, -1)
     for (i, j), var in mdl.x.items():

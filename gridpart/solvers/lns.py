@@ -461,23 +461,12 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
     version = np.zeros(k, dtype=np.int64)
     # repairs with small models first (atoms move one step, then ``reach``);
     # a district then polishes with atoms free to move anywhere in the window
+    # the balance phase (:func:`_balance`) comes after these, unless the effort ran out
     phases = [("repair", 1, max_passes), ("repair", reach, max_passes),
-              ("polish", None if k <= SMALL_GRIDS else reach, polish_passes),
-              ("balance", None, balance_passes)]
+              ("polish", None if k <= SMALL_GRIDS else reach, polish_passes)]
     pool = None
     try:
         for phase, rch, passes in phases:
-            if phase == "balance":
-                if passes and time.perf_counter() - t0 <= time_limit:
-                    labels, w_, i_, h_, c_ = _balance(sub, labels, k, seed=seed, t0=t0, time_limit=time_limit,
-                                                      window_time=window_time, max_grids=BALANCE_GRIDS,
-                                                      max_atoms=BALANCE_ATOMS, passes=passes,
-                                                      effort=None if effort is None else effort - handed)
-                    windows += w_
-                    improved += i_
-                    handed += h_
-                    capped |= c_
-                continue
             for _ in range(passes):
                 bad = _badness(sub, labels, k)
                 todo = np.lexsort((np.arange(k), -bad))
@@ -486,21 +475,9 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
                 if len(todo) == 0:
                     break
                 batch = _windows(sub, labels, k, todo, bad, max_window_grids, max_window_atoms)
-                tasks, keys = [], []
-                for window in batch:
-                    key = (rch, *sorted((h, int(version[h])) for h in window))
-                    if key in tried:
-                        continue
-                    budget = window_time * (1.5 if bad[window[0]] >= 1e6 else 1)
-                    if effort is not None and handed + budget > effort + 1e-9:
-                        spent_out = True  # the deterministic effort, not the clock, ends the search
-                        break
-                    handed += budget
-                    tried.add(key)
-                    atoms = np.flatnonzero(np.isin(labels, window))
-                    cap = max(0.5, time_limit - (time.perf_counter() - t0))
-                    tasks.append((sub.restrict(atoms, len(window)), labels[atoms], seed, budget, cap, rch))
-                    keys.append((window, atoms))
+                tasks, keys, handed, spent_out = _window_tasks(
+                    sub, labels, batch, bad, version, tried, rch, seed=seed, window_time=window_time,
+                    effort=effort, handed=handed, t0=t0, time_limit=time_limit)
                 if tasks and time.perf_counter() - t0 > time_limit:
                     # windows were left to try: the wall clock, not the search, ends here
                     return labels, windows, improved, True, handed
@@ -525,10 +502,53 @@ def _search(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float
                     break
             if spent_out:
                 break
+        if not spent_out:
+            labels, w_, i_, h_, c_ = _balance_phase(sub, labels, k, seed=seed, t0=t0, time_limit=time_limit,
+                                                    window_time=window_time, passes=balance_passes,
+                                                    effort=effort, handed=handed)
+            windows += w_
+            improved += i_
+            handed += h_
+            capped |= c_
     finally:
         if pool is not None:
             pool.shutdown()
     return labels, windows, improved, capped, handed
+
+
+def _window_tasks(sub: SubProblem, labels: np.ndarray, batch: list, bad: np.ndarray, version: np.ndarray,
+                  tried: set, rch: int | None, *, seed: int, window_time: float, effort: float | None,
+                  handed: float, t0: float, time_limit: float) -> tuple[list, list, float, bool]:
+    """The window solves of one pass of :func:`_search` (windows tried before at the same versions are
+    skipped; ``tried`` is updated): tasks, their (window, atoms), the deterministic seconds handed out
+    so far, and whether the ``effort`` ran out (the effort, not the clock, then ends the search)."""
+    tasks, keys = [], []
+    for window in batch:
+        key = (rch, *sorted((h, int(version[h])) for h in window))
+        if key in tried:
+            continue
+        budget = window_time * (1.5 if bad[window[0]] >= 1e6 else 1)
+        if effort is not None and handed + budget > effort + 1e-9:
+            return tasks, keys, handed, True
+        handed += budget
+        tried.add(key)
+        atoms = np.flatnonzero(np.isin(labels, window))
+        cap = max(0.5, time_limit - (time.perf_counter() - t0))
+        tasks.append((sub.restrict(atoms, len(window)), labels[atoms], seed, budget, cap, rch))
+        keys.append((window, atoms))
+    return tasks, keys, handed, False
+
+
+def _balance_phase(sub: SubProblem, labels: np.ndarray, k: int, *, seed: int, t0: float, time_limit: float,
+                   window_time: float, passes: int, effort: float | None,
+                   handed: float) -> tuple[np.ndarray, int, int, float, bool]:
+    """The balance phase of :func:`_search`, when it has passes and the wall clock allows:
+    labels, windows solved and improved, deterministic seconds handed out, whether the clock capped it."""
+    if not passes or time.perf_counter() - t0 > time_limit:
+        return labels, 0, 0, 0.0, False
+    return _balance(sub, labels, k, seed=seed, t0=t0, time_limit=time_limit, window_time=window_time,
+                    max_grids=BALANCE_GRIDS, max_atoms=BALANCE_ATOMS, passes=passes,
+                    effort=None if effort is None else effort - handed)
 
 
 def _balance_windows(sub: SubProblem, labels: np.ndarray, k: int, bad: np.ndarray, *, max_grids: int,
