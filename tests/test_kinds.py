@@ -15,19 +15,17 @@ from hypothesis import strategies as st
 import gridpart as gp
 from gridpart.errors import InputError
 from gridpart.model.problem import Band
-from gridpart.rules.kinds import (
+from gridpart.model.parcels import (
     COMPOUND_REASON,
     DEDICATED_REASON,
-    GRID_KINDS,
     atom_parcels,
     fold_empty_units,
-    grid_kinds,
-    grid_places,
     labels_in_band,
     separation_groups,
     solver_edges,
     unmix_compounds,
 )
+from gridpart.rules.kinds import GRID_KINDS, grid_kinds, grid_places
 from gridpart.testing import assert_valid_plan, grid_subproblem, labels_contiguous
 
 CRS = "EPSG:32650"

@@ -159,7 +159,7 @@ def test_statuses_are_the_enum(sample_plan):
 
 
 def test_reasons_are_enums_with_the_old_texts():
-    from gridpart.rules.kinds import COMPOUND_REASON, DEDICATED_REASON
+    from gridpart.model.parcels import COMPOUND_REASON, DEDICATED_REASON
 
     assert DEDICATED_REASON is ForcedReason.DEDICATED and COMPOUND_REASON is ForcedReason.COMPOUND
     assert ForcedReason.INDIVISIBLE == "holds one indivisible place above the band"

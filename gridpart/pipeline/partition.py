@@ -63,7 +63,7 @@ from gridpart.outputs.review import flag_column
 from gridpart.plan import GridPlan
 from gridpart.record import RunRecord
 from gridpart.rules.codes import reading_order
-from gridpart.rules.kinds import (
+from gridpart.model.parcels import (
     COMPOUND_REASON,
     DEDICATED_REASON,
     atom_parcels,
@@ -746,7 +746,7 @@ def partition(
     parcels : GeoDataFrame or path, optional
         Compounds and work units (``kind`` in {"compound", "unit"}, optional
         ``name``).  They decide grid kinds and keep compounds and units
-        together (rules in :mod:`gridpart.rules.kinds`).
+        together (rules in :mod:`gridpart.model.parcels`).
     target : number, (low, high) or Target
         Households per grid (DESIGN §3); ``gp.Target(households=300, persons=1000)``
         balances persons too.
@@ -765,7 +765,7 @@ def partition(
         no persons: a kiosk, a sports ground, an office block) gets no grid of
         its own: it joins a neighbouring grid, or, when it is enclosed by
         kept-apart parcels, the unit it shares the longest boundary with (its
-        parent unit); see :func:`gridpart.rules.kinds.fold_empty_units`.
+        parent unit); see :func:`gridpart.model.parcels.fold_empty_units`.
         ``"own-all"``: the 专属网格 rule without exception: every unit gets
         dedicated grids, empty ones too (grids of 0 households).
         ``"merge"``: units share grids with their neighbours.
@@ -776,7 +776,7 @@ def partition(
         band asks for it.  ``"own"``: every compound holding at least the
         band's lower limit is kept apart whatever the band says; its grids
         outside the band count as forced out, with the reason
-        :data:`gridpart.rules.kinds.COMPOUND_REASON`.  Smaller compounds share in
+        :data:`gridpart.model.parcels.COMPOUND_REASON`.  Smaller compounds share in
         both modes (they stay whole when they fit in one grid).
     n_grids : int or dict, optional
         Override the number of grids (per community with a dict).  A
@@ -1283,7 +1283,7 @@ def _crossing_flags(plan: GridPlan, cell: np.ndarray, why: np.ndarray) -> pd.Ser
 
 def _unmix(results: list[SubResult], subs: list[SubProblem], atoms: pd.DataFrame, glue: np.ndarray) -> list[SubResult]:
     """Compound atoms moved out of grids another class dominates where the band
-    allows it (:func:`gridpart.rules.kinds.unmix_compounds`)."""
+    allows it (:func:`gridpart.model.parcels.unmix_compounds`)."""
     if "parcel_kind" not in atoms:
         return results
     kind = atoms["parcel_kind"].fillna("street").to_numpy(dtype=object)
@@ -1498,7 +1498,7 @@ def _accepts_effort(fn) -> bool:
 def _parcel_policy(atoms, edges, parcels, band: Band, units: str, compounds: str, n_grids, solve_one):
     """Atoms with their parcel (``parcel_id``, ``parcel_kind``, ``parcel_name``), the
     edges the solver sees (kept-apart units and compounds cut off) and the group
-    of every atom (:mod:`gridpart.rules.kinds`).  With ``compounds="share"`` a
+    of every atom (:mod:`gridpart.model.parcels`).  With ``compounds="share"`` a
     compound is kept apart only when, solved alone, all its grids are in the
     band; with ``"own"`` whenever it can fill a grid.  Last, the compound checks
     the wall clock stopped (``"community/component (compound check)"``)."""
