@@ -16,6 +16,11 @@ Model (for the grids ``G`` of a window and their atoms ``W``):
   deviation) plus the cut cost by road class (:mod:`gridpart.model.problem`).
 
 ``OPTIMAL`` means proven optimal for this model: these roots, this order.
+
+:class:`WindowModel` builds the window's indexing, roots, distances,
+assignment literals, contiguity and weighted sums once; :func:`solve_window`
+adds the objective above, and :func:`gridpart.repartition`'s repair model its
+own band and move terms (``tests/test_window_model.py`` pins both models).
 """
 
 from __future__ import annotations
