@@ -72,7 +72,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from ortools.sat.python import cp_model
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 
 from gridpart.errors import Problems
 from gridpart.inputs.schema import read_layer
@@ -83,7 +83,7 @@ from gridpart.pipeline.partition import partition
 from gridpart.plan import Changes, GridPlan
 from gridpart.record import RepartitionRecord, RunRecord
 from gridpart.rules.codes import CODE_DIGITS, carry_community_codes, carry_grid_codes
-from gridpart.solvers.cpsat import cut_terms, grid_roots, solve_window
+from gridpart.solvers.cpsat import WindowModel, solve_window, window_solver
 from gridpart.solvers.seed import seed_plan
 
 __all__ = ["repartition", "Changes", "grid_mates_kept", "recode_grids", "read_old_grids", "FATES"]
@@ -312,52 +312,126 @@ class _Window:
     moved: float
 
 
+@dataclass(frozen=True)
+class _Weights:
+    """The repair model's dominating weights and the band in integers."""
+
+    per_grid: int
+    per_hh: int
+    per_pgrid: int = 0
+    per_person: int = 0
+
+
+def _repair_weights(sub: SubProblem, wm: WindowModel, total: int, lo: int, hi: int, centre: int,
+                    ptotal: int, pcentre: int) -> _Weights:
+    """Grids out of the households band, then households outside it, (with a hard
+    persons band, grids out of that band,) then moves: each outweighs the rest."""
+    per_hh = total + 1
+    per_grid = per_hh * (total + hi + 1)
+    if not _persons_hard(sub):
+        return _Weights(per_grid, per_hh)
+    K = wm.k
+    per_pgrid = total + 1
+    per_hh = per_pgrid * (K + 1)
+    per_grid = per_hh * (total + K * lo + 1)
+    # persons outside the band come first in phase 2 (after the moves: never a move for a person)
+    per_person = (int((DEVIATION_COST + INNER_COST) * (total + K * centre))
+                  + int(PERSONS_DEVIATION_COST) * (ptotal + K * pcentre) + int(np.abs(wm.costs).sum()) + 1)
+    return _Weights(per_grid, per_hh, per_pgrid, per_person)
+
+
+def _repair_persons(wm: WindowModel, li: int, p: np.ndarray, wt: _Weights, phase1: list, phase2: list) -> None:
+    """Persons terms of label ``li``: a deviation cost always; with a hard persons band,
+    out of it in phase 1 (after the households band) and persons outside it in phase 2."""
+    model, b = wm.model, wm.sub.band
+    used = wm.x[int(wm.roots[li]), li]
+    ptotal = int(p.sum())
+    plo, phi = math.ceil(b.persons_lo - 1e-9), math.floor(b.persons_hi + 1e-9)
+    pcentre = int(round(b.persons_centre))
+    psize = wm.add_sum(f"psize{li}", li, p, 0, ptotal)
+    pdev = model.new_int_var(0, ptotal + pcentre, f"pdev{li}")
+    model.add(pdev >= psize - pcentre)
+    model.add(pdev >= pcentre - psize).only_enforce_if(used)
+    phase2.append(int(PERSONS_DEVIATION_COST) * pdev)
+    if _persons_hard(wm.sub):  # an atom alone above the persons band lifts its grid's cap to its own persons
+        pcap = phi + sum(int(p[i] - phi) * wm.x[i, li] for i in wm.members(li) if p[i] > phi)
+        pexc = model.new_int_var(0, ptotal + plo, f"pexc{li}")
+        model.add(pexc >= psize - pcap)
+        model.add(pexc >= plo - psize).only_enforce_if(used)
+        pout = model.new_bool_var(f"pout{li}")
+        model.add(pexc == 0).only_enforce_if(pout.Not())
+        phase1.append(wt.per_pgrid * pout)
+        phase2.append(wt.per_person * pexc)
+
+
+def _repair_band(wm: WindowModel, li: int, w: np.ndarray, fw: np.ndarray, wt: _Weights, phase1: list,
+                 phase2: list) -> None:
+    """Households terms of label ``li``: out of the band and excess households in phase 1,
+    deviation and the ±10 % surcharge in phase 2; a grid may empty, and one rooted on an
+    atom above the band is exempt from it."""
+    model, sub = wm.model, wm.sub
+    b = sub.band
+    total = int(w.sum())
+    lo, hi, centre = math.ceil(b.lo - 1e-9), math.floor(b.hi + 1e-9), int(round(b.centre))
+    inner_lo, inner_hi = sub.inner_band()
+    r = int(wm.roots[li])
+    used = wm.x[r, li]
+    heavy = [wm.x[i, li] for i in wm.members(li) if fw[i]]
+    if len(heavy) > 1:
+        model.add(sum(heavy) <= 1)
+    size = wm.add_sum(f"size{li}", li, w, 0, total)
+    exempt = bool(fw[r])
+    cap = max(hi, int(w[r])) if exempt else hi
+    exc = model.new_int_var(0, total, f"exc{li}")
+    model.add(exc >= size - cap)
+    if not exempt:
+        model.add(exc >= lo - size).only_enforce_if(used)
+    out = model.new_bool_var(f"out{li}")
+    model.add(exc == 0).only_enforce_if(out.Not())
+    if sub.total < b.lo:  # one grid, out of the band whatever the plan
+        model.add(out == used)
+    phase1 += [wt.per_grid * out, wt.per_hh * exc]
+    dev = model.new_int_var(0, total + centre, f"dev{li}")
+    model.add(dev >= size - centre)
+    model.add(dev >= centre - size).only_enforce_if(used)
+    phase2.append(int(DEVIATION_COST) * dev)
+    if not exempt:  # households beyond ±10 % of the target pay more (as in partition)
+        far = model.new_int_var(0, total, f"far{li}")
+        model.add(far >= size - inner_hi)
+        model.add(far >= inner_lo - size).only_enforce_if(used)
+        phase2.append(int(INNER_COST) * far)
+
+
+def _repair_model(sub: SubProblem, labels: np.ndarray, window: np.ndarray, max_pairs: int) -> WindowModel:
+    """The shared window model with the repair's assignment: small windows may take any
+    label, larger ones labels within two touching steps (one for the largest), pairs
+    no closer neighbour can ever support dropped; each atom in one grid."""
+    wm = WindowModel(sub, labels, window)
+    m, K = wm.m, wm.k
+    touch = wm.touching()
+    # small windows: any label reachable; large ones: labels within two steps
+    reach = touch if m * K > max_pairs else (touch.astype(int) @ touch.astype(int) > 0) if K > 1 else touch
+    if m * K <= max_pairs // 4:
+        reach = np.ones((K, K), bool)
+    wm.add_assignment(reach[wm.cur] & np.isfinite(wm.dist.T))
+    wm.drop_unreachable()
+    wm.add_exactly_one()
+    return wm
+
+
 def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window: np.ndarray,
                   stay: dict[tuple[int, int], int], *, seed: int, deterministic_time: float,
                   time_limit: float, max_pairs: int = 8000) -> _Window:
-    """Re-solve the labels of ``window`` (local atoms, whole labels) with the move-aware model."""
-    W = np.sort(window)
-    m = len(W)
+    """Re-solve the labels of ``window`` (local atoms, whole labels) with the move-aware model:
+    :class:`~gridpart.solvers.cpsat.WindowModel` with the repair's band terms and its moves."""
+    wm = _repair_model(sub, labels, window, max_pairs)
+    W, L, x, model = wm.atoms, wm.grids, wm.x, wm.model
     ga = sub.atoms[W]  # global atom ids: ``stay`` is keyed by them
-    local = np.full(sub.n, -1)
-    local[W] = np.arange(m)
-    L = np.unique(labels[W])
-    K = len(L)
-    cur = np.searchsorted(L, labels[W])
-    e = sub.edges
-    inw = (local[e[:, 0]] >= 0) & (local[e[:, 1]] >= 0)
-    we = np.column_stack([local[e[inw, 0]], local[e[inw, 1]]])
-    wcost = sub.cut_cost[inw]
-    xy = sub.xy[W]
-    elen = np.hypot(*(xy[we[:, 0]] - xy[we[:, 1]]).T) + 1e-3 if len(we) else np.zeros(0)
-    big = float(elen.sum()) + 1.0
-    roots = local[grid_roots(sub, W, labels, L)]
-    dist = np.full((K, m), np.inf)
-    for li in range(K):
-        same = (cur[we[:, 0]] == li) & (cur[we[:, 1]] == li)
-        wgt = elen + np.where(same, 0.0, big)
-        graph = sp.coo_matrix((np.r_[wgt, wgt], (np.r_[we[:, 0], we[:, 1]], np.r_[we[:, 1], we[:, 0]])),
-                              shape=(m, m)).tocsr()
-        dist[li] = dijkstra(graph, indices=roots[li])
-    # labels that touch: an atom may only move to its own label or a touching one
-    touch = np.eye(K, dtype=bool)
-    if len(we):
-        touch[cur[we[:, 0]], cur[we[:, 1]]] = True
-        touch[cur[we[:, 1]], cur[we[:, 0]]] = True
-    nbrs: list[list[int]] = [[] for _ in range(m)]
-    for a, c in we.tolist():
-        nbrs[a].append(c)
-        nbrs[c].append(a)
-
     w = sub.weight[W].astype(np.int64)
     total = int(w.sum())
     forced = np.zeros(sub.n, bool)
     forced[sub.forced] = True
-    fw = forced[W]
     b = sub.band
-    lo, hi, centre = math.ceil(b.lo - 1e-9), math.floor(b.hi + 1e-9), int(round(b.centre))
-    all_out = sub.total < b.lo
-    inner_lo, inner_hi = sub.inner_band()
     # persons (as solve_window): a deviation cost always; with persons_hard,
     # grids out of the persons band count right after the households band and
     # before the moves, and persons outside it first in phase 2.  Unlike
@@ -367,117 +441,29 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     # persons outside the band do not outweigh moves: where the band cannot
     # hold, hundreds of households would move to bring a grid a few persons nearer
     p = np.round(sub.persons[W]).astype(np.int64) if sub.has_persons else None
-    p_hard = _persons_hard(sub)
-    if p is not None:
-        ptotal = int(p.sum())
-        plo, phi = math.ceil(b.persons_lo - 1e-9), math.floor(b.persons_hi + 1e-9)
-        pcentre = int(round(b.persons_centre))
-        p_heavy = p > phi
-
-    model = cp_model.CpModel()
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
-    # small windows: any label reachable; large ones: labels within two steps
-    reach = touch if m * K > max_pairs else (touch.astype(int) @ touch.astype(int) > 0) if K > 1 else touch
-    if m * K <= max_pairs // 4:
-        reach = np.ones((K, K), bool)
-    for i in range(m):
-        for li in np.flatnonzero(reach[cur[i]] & np.isfinite(dist[:, i])).tolist():
-            x[i, li] = model.new_bool_var(f"x{i}_{li}")
-    # contiguity (rooted order); drop the pairs that can never hold
-    changed = True
-    while changed:
-        changed = False
-        for (i, li) in list(x):
-            if i == roots[li]:
-                continue
-            if not any((j, li) in x and dist[li, j] < dist[li, i] for j in nbrs[i]):
-                del x[i, li]
-                changed = True
-    for i in range(m):
-        model.add_exactly_one([x[i, li] for li in range(K) if (i, li) in x])
-    per_hh = total + 1
-    per_grid = per_hh * (total + hi + 1)
-    if p_hard:  # households band, then grids out of the persons band, then moves: each outweighs the rest
-        per_pgrid = total + 1
-        per_hh = per_pgrid * (K + 1)
-        per_grid = per_hh * (total + K * lo + 1)
-        # persons outside the band come first in phase 2 (after the moves: never a move for a person)
-        per_person = (int((DEVIATION_COST + INNER_COST) * (total + K * centre))
-                      + int(PERSONS_DEVIATION_COST) * (ptotal + K * pcentre) + int(np.abs(wcost).sum()) + 1)
+    wt = _repair_weights(sub, wm, total, math.ceil(b.lo - 1e-9), math.floor(b.hi + 1e-9), int(round(b.centre)),
+                         int(p.sum()) if p is not None else 0,
+                         int(round(b.persons_centre)) if p is not None else 0)
     phase1, phase2 = [], []
-    for li in range(K):
-        r = int(roots[li])
-        used = x[r, li]
-        members = [i for i in range(m) if (i, li) in x]
-        for i in members:
-            if i == r:
-                continue
-            model.add_implication(x[i, li], used)
-            closer = [x[j, li] for j in nbrs[i] if (j, li) in x and dist[li, j] < dist[li, i]]
-            model.add_bool_or(closer).only_enforce_if(x[i, li])
-        heavy = [x[i, li] for i in members if fw[i]]
-        if len(heavy) > 1:
-            model.add(sum(heavy) <= 1)
-        size = model.new_int_var(0, total, f"size{li}")
-        model.add(size == sum(int(w[i]) * x[i, li] for i in members if w[i]))
-        exempt = bool(fw[r])
-        cap = max(hi, int(w[r])) if exempt else hi
-        exc = model.new_int_var(0, total, f"exc{li}")
-        model.add(exc >= size - cap)
-        if not exempt:
-            model.add(exc >= lo - size).only_enforce_if(used)
-        out = model.new_bool_var(f"out{li}")
-        model.add(exc == 0).only_enforce_if(out.Not())
-        if all_out:
-            model.add(out == used)
-        phase1 += [per_grid * out, per_hh * exc]
-        dev = model.new_int_var(0, total + centre, f"dev{li}")
-        model.add(dev >= size - centre)
-        model.add(dev >= centre - size).only_enforce_if(used)
-        phase2.append(int(DEVIATION_COST) * dev)
-        if not exempt:  # households beyond ±10 % of the target pay more (as in partition)
-            far = model.new_int_var(0, total, f"far{li}")
-            model.add(far >= size - inner_hi)
-            model.add(far >= inner_lo - size).only_enforce_if(used)
-            phase2.append(int(INNER_COST) * far)
+    for li in range(wm.k):
+        wm.add_contiguity(li, optional=True)
+        _repair_band(wm, li, w, forced[W], wt, phase1, phase2)
         if p is not None:
-            psize = model.new_int_var(0, ptotal, f"psize{li}")
-            model.add(psize == sum(int(p[i]) * x[i, li] for i in members if p[i]))
-            pdev = model.new_int_var(0, ptotal + pcentre, f"pdev{li}")
-            model.add(pdev >= psize - pcentre)
-            model.add(pdev >= pcentre - psize).only_enforce_if(used)
-            phase2.append(int(PERSONS_DEVIATION_COST) * pdev)
-            if p_hard:  # an atom alone above the persons band lifts its grid's cap to its own persons
-                pcap = phi + sum(int(p[i] - phi) * x[i, li] for i in members if p_heavy[i])
-                pexc = model.new_int_var(0, ptotal + plo, f"pexc{li}")
-                model.add(pexc >= psize - pcap)
-                model.add(pexc >= plo - psize).only_enforce_if(used)
-                pout = model.new_bool_var(f"pout{li}")
-                model.add(pexc == 0).only_enforce_if(pout.Not())
-                phase1.append(per_pgrid * pout)
-                phase2.append(per_person * pexc)
+            _repair_persons(wm, li, p, wt, phase1, phase2)
         own = int(owner[L[li]])
-        if own >= 0:
-            gains = [(stay.get((int(ga[i]), own), 0), x[i, li]) for i in members]
+        if own >= 0:  # the moves: households staying with their old grid
+            gains = [(stay.get((int(ga[i]), own), 0), x[i, li]) for i in wm.members(li)]
             phase1 += [-s * v for s, v in gains if s]
-    phase2 += cut_terms(model, x, we, wcost, K)
-    for (i, li), var in x.items():
-        model.add_hint(var, int(cur[i] == li))
+    phase2 += wm.cut_terms()
+    wm.hint(wm.cur)
 
     def run(budget: float) -> tuple[str, cp_model.CpSolver]:
-        solver = cp_model.CpSolver()
-        prm = solver.parameters
-        prm.num_workers = 1
-        prm.random_seed = int(seed)
-        prm.max_deterministic_time = float(budget)
-        prm.max_time_in_seconds = float(max(time_limit, 0.5))
+        solver = window_solver(seed=seed, deterministic_time=budget, time_limit=max(time_limit, 0.5))
         return CP_STATUS.get(solver.solve(model), Status.UNKNOWN), solver
 
     def labels_from(solver: cp_model.CpSolver) -> np.ndarray:
         new = labels.copy()
-        for (i, li), var in x.items():
-            if solver.boolean_value(var):
-                new[W[i]] = L[li]
+        new[W] = L[wm.chosen(solver)]
         return new
 
     obj1 = sum(phase1)
@@ -489,15 +475,14 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     first = labels_from(solver)
     # phase 2: balance and compactness without giving up any of phase 1
     model.clear_hints()
-    for (i, li), var in x.items():
-        model.add_hint(var, int(solver.boolean_value(var)))
+    wm.hint(wm.chosen(solver))
     model.add(obj1 <= best1)
     model.minimize(sum(phase2))
     status2, solver2 = run(deterministic_time / 2)
     new = labels_from(solver2) if status2 in SOLVED else first
     status = status1 if STATUS_RANK[status1] >= STATUS_RANK.get(status2, 4) else status2
     moved_atoms = sum(int(w[i]) - stay.get((int(ga[i]), int(owner[new[W[i]]])), 0)
-                      for i in range(m) if w[i])
+                      for i in range(wm.m) if w[i])
     return _Window(new, status, float(best1), float(moved_atoms))
 
 
@@ -556,7 +541,8 @@ class _Repair:
               .groupby(["atom", "old"], sort=True)["w"].sum().round().astype(np.int64))
         self.stay = {k: int(v) for k, v in st.items() if v}
         # atom -> old grid of most of its households, where it has some
-        by_hh = st.reset_index().sort_values(["atom", "w", "old"], ascending=[True, False, True]).drop_duplicates("atom")
+        by_hh = (st.reset_index().sort_values(["atom", "w", "old"], ascending=[True, False, True])
+                 .drop_duplicates("atom"))
         ref[by_hh["atom"].to_numpy()] = by_hh["old"].to_numpy()
         self.ref = ref
         # pieces: atoms of one old grid, one community, connected

@@ -16,6 +16,11 @@ Model (for the grids ``G`` of a window and their atoms ``W``):
   deviation) plus the cut cost by road class (:mod:`gridpart.model.problem`).
 
 ``OPTIMAL`` means proven optimal for this model: these roots, this order.
+
+:class:`WindowModel` builds the window's indexing, roots, distances,
+assignment literals, contiguity and weighted sums once; :func:`solve_window`
+adds the objective above, and :func:`gridpart.repartition`'s repair model its
+own band and move terms (``tests/test_window_model.py`` pins both models).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from scipy.sparse.csgraph import dijkstra
 from gridpart.model.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem
 from gridpart.model.result import CP_STATUS
 
-__all__ = ["WindowResult", "solve_window", "labels_objective", "pruned_pairs"]
+__all__ = ["WindowResult", "WindowModel", "window_solver", "solve_window", "labels_objective", "pruned_pairs"]
 
 _STATUS = CP_STATUS
 
@@ -156,6 +161,230 @@ def grid_roots(sub: SubProblem, atoms: np.ndarray, labels: np.ndarray, grids: np
     return roots
 
 
+class WindowModel:
+    """The CP-SAT model of a window: its indexing, assignment literals, contiguity and sums.
+
+    Shared by :func:`solve_window` (LNS windows) and the repair model of
+    :func:`gridpart.repartition`, which add their own objective terms on top.
+    Built from the sub-problem, the current ``labels`` of all its atoms and the
+    window's (local) ``atoms``; the attributes index the window:
+
+    * ``atoms`` (sorted), ``m``; ``grids`` (the labels in the window), ``k``;
+      ``cur``: the index in ``grids`` of each window atom's current label;
+    * ``edges`` (window indices, both ends inside) and their ``costs``;
+    * ``roots`` (window index of each grid's root, :func:`grid_roots`) and
+      ``dist``: ``(k, m)`` distances from each root, walking inside the current
+      grid first (each step out of it costs ``big``); ``nbrs``: neighbours;
+    * ``model`` and ``x[i, g]``: atom ``i`` joins grid ``g`` (absent: it cannot).
+
+    Examples
+    --------
+    >>> from gridpart.testing import grid_subproblem
+    >>> sub = grid_subproblem(2, 3, k=2)
+    >>> wm = WindowModel(sub, np.array([0, 0, 1, 0, 1, 1]), np.arange(6))
+    >>> wm.k, wm.cur.tolist(), wm.roots.tolist()
+    (2, [0, 0, 1, 0, 1, 1], [0, 5])
+    >>> wm.add_assignment(np.isfinite(wm.dist.T))
+    >>> len(wm.x)
+    12
+    """
+
+    def __init__(self, sub: SubProblem, labels: np.ndarray, atoms: np.ndarray):
+        self.sub = sub
+        self.atoms = np.sort(atoms)
+        m = self.m = len(self.atoms)
+        local = np.full(sub.n, -1)
+        local[self.atoms] = np.arange(m)
+        self.grids = np.unique(labels[self.atoms])
+        k = self.k = len(self.grids)
+        self.cur = np.searchsorted(self.grids, labels[self.atoms])
+        e = sub.edges
+        inside = (local[e[:, 0]] >= 0) & (local[e[:, 1]] >= 0)
+        we = self.edges = np.column_stack([local[e[inside, 0]], local[e[inside, 1]]])
+        self.costs = sub.cut_cost[inside]
+        # order for contiguity: distance from each root, inside the current grid first
+        xy = sub.xy[self.atoms]
+        elen = np.hypot(*(xy[we[:, 0]] - xy[we[:, 1]]).T) + 1e-3
+        self.big = float(elen.sum()) + 1.0
+        self.roots = local[grid_roots(sub, self.atoms, labels, self.grids)]
+        self.dist = np.full((k, m), np.inf)
+        for g in range(k):
+            same = (self.cur[we[:, 0]] == g) & (self.cur[we[:, 1]] == g)
+            wgt = elen + np.where(same, 0.0, self.big)
+            graph = sp.coo_matrix((np.r_[wgt, wgt], (np.r_[we[:, 0], we[:, 1]], np.r_[we[:, 1], we[:, 0]])),
+                                  shape=(m, m)).tocsr()
+            self.dist[g] = dijkstra(graph, indices=self.roots[g])
+        self.nbrs: list[list[int]] = [[] for _ in range(m)]
+        for a, c in we.tolist():
+            self.nbrs[a].append(c)
+            self.nbrs[c].append(a)
+        self.model = cp_model.CpModel()
+        self.x: dict[tuple[int, int], cp_model.IntVar] = {}
+
+    def touching(self) -> np.ndarray:
+        """``(k, k)``: the grids that touch inside the window (and each grid itself)."""
+        touch = np.eye(self.k, dtype=bool)
+        a, c = self.cur[self.edges[:, 0]], self.cur[self.edges[:, 1]]
+        touch[a, c] = True
+        touch[c, a] = True
+        return touch
+
+    def add_assignment(self, allowed: np.ndarray) -> None:
+        """A literal ``x[i, g]`` for each ``allowed[i, g]`` (``(m, k)``), atom by atom."""
+        for i in range(self.m):
+            for g in np.flatnonzero(allowed[i]).tolist():
+                self.x[i, g] = self.model.new_bool_var(f"x{i}_{g}")
+
+    def closer(self, i: int, g: int) -> list:
+        """The literals of ``i``'s neighbours in grid ``g`` that are closer to its root."""
+        d = self.dist[g]
+        return [self.x[j, g] for j in self.nbrs[i] if (j, g) in self.x and d[j] < d[i]]
+
+    def drop_unreachable(self) -> None:
+        """Forget the pairs no neighbour closer to the root can ever support (their
+        variables stay in the model, unconstrained), until none is left."""
+        changed = True
+        while changed:
+            changed = False
+            for (i, g) in list(self.x):
+                if i != self.roots[g] and not self.closer(i, g):
+                    del self.x[i, g]
+                    changed = True
+
+    def members(self, g: int) -> list[int]:
+        """The window atoms that may join grid ``g``."""
+        return [i for i in range(self.m) if (i, g) in self.x]
+
+    def add_exactly_one(self) -> None:
+        """Each atom in exactly one grid."""
+        for i in range(self.m):
+            self.model.add_exactly_one([self.x[i, g] for g in range(self.k) if (i, g) in self.x])
+
+    def add_contiguity(self, g: int, *, optional: bool = False) -> None:
+        """Rooted-order contiguity of grid ``g``: an atom joins it only next to a closer
+        atom of it.  ``optional``: the grid may empty (its atoms imply its root) instead
+        of holding its root."""
+        r = self.roots[g]
+        if not optional:
+            self.model.add(self.x[r, g] == 1)
+        for i in self.members(g):
+            if i == r:
+                continue
+            if optional:
+                self.model.add_implication(self.x[i, g], self.x[r, g])
+            closer = self.closer(i, g)
+            if closer:
+                self.model.add_bool_or(closer).only_enforce_if(self.x[i, g])
+            else:
+                self.model.add(self.x[i, g] == 0)
+
+    def add_sum(self, name: str, g: int, weights: np.ndarray, lb: int, ub: int) -> cp_model.IntVar:
+        """A new variable ``name`` in ``[lb, ub]`` equal to the ``weights`` grid ``g`` takes."""
+        var = self.model.new_int_var(lb, ub, name)
+        self.model.add(var == sum(int(weights[i]) * self.x[i, g] for i in self.members(g) if weights[i]))
+        return var
+
+    def cut_terms(self) -> list:
+        """:func:`cut_terms` of the window's edges."""
+        return cut_terms(self.model, self.x, self.edges, self.costs, self.k)
+
+    def hint(self, chosen: np.ndarray) -> None:
+        """Hint grid ``chosen[i]`` (an index in ``grids``) for each window atom."""
+        for (i, g), var in self.x.items():
+            self.model.add_hint(var, int(chosen[i] == g))
+
+    def chosen(self, solver: cp_model.CpSolver) -> np.ndarray:
+        """The index in ``grids`` each window atom takes in the solver's solution."""
+        out = np.empty(self.m, dtype=np.int64)
+        for (i, g), var in self.x.items():
+            if solver.boolean_value(var):
+                out[i] = g
+        return out
+
+
+def window_solver(*, seed: int, deterministic_time: float, time_limit: float, num_workers: int = 1
+                  ) -> cp_model.CpSolver:
+    """A CP-SAT solver for a window: seeded, with a deterministic budget and a wall-clock cap."""
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = num_workers
+    prm.random_seed = int(seed)
+    prm.max_deterministic_time = float(deterministic_time)
+    prm.max_time_in_seconds = float(time_limit)
+    return solver
+
+
+def _in_band(wm: WindowModel, w: np.ndarray, p: np.ndarray | None) -> bool:
+    """Whether every grid of the window is in the band now (households, and persons when hard)."""
+    b = wm.sub.band
+    lo, hi = int(np.ceil(b.lo)), int(np.floor(b.hi))
+    cur_sizes = np.bincount(wm.cur, weights=w, minlength=wm.k)
+    hard = bool(np.all((cur_sizes >= lo) & (cur_sizes <= hi)))
+    if p is not None and b.persons_hard:
+        cur_p = np.bincount(wm.cur, weights=p, minlength=wm.k)
+        hard = hard and bool(np.all((cur_p >= np.ceil(b.persons_lo)) & (cur_p <= np.floor(b.persons_hi))))
+    return hard
+
+
+def _persons_terms(wm: WindowModel, g: int, p: np.ndarray, hard: bool, out, per_hh: int) -> list:
+    """Persons deviation of grid ``g`` and, with a hard persons band, its limits."""
+    b, model = wm.sub.band, wm.model
+    ptot = int(p.sum())
+    psize = wm.add_sum(f"psize{g}", g, p, 0, ptot)
+    pc = int(round(b.persons_centre))
+    pdev = model.new_int_var(0, ptot + pc, f"pdev{g}")
+    model.add_abs_equality(pdev, psize - pc)
+    terms = [int(PERSONS_DEVIATION_COST) * pdev]
+    if b.persons_hard and hard:
+        model.add_linear_constraint(psize, int(np.ceil(b.persons_lo)), int(np.floor(b.persons_hi)))
+    elif b.persons_hard:
+        pexc = model.new_int_var(0, max(ptot, int(np.ceil(b.persons_lo))), f"pexc{g}")
+        model.add(pexc >= int(np.ceil(b.persons_lo)) - psize)
+        model.add(pexc >= psize - int(np.floor(b.persons_hi)))
+        model.add(pexc == 0).only_enforce_if(out.Not())
+        terms.append(per_hh * pexc)
+    return terms
+
+
+def _balance_terms(wm: WindowModel) -> list:
+    """solve_window's objective terms of each grid: out of the band and excess
+    households (dominating weights; hard limits when every grid is in the band
+    now), deviation, the ±10 % surcharge and persons."""
+    sub, model = wm.sub, wm.model
+    w = sub.weight[wm.atoms].astype(int)
+    total = int(w.sum())
+    per_hh, per_grid = _weights(sub, int(sub.weight.sum()))
+    b = sub.band
+    lo, hi, centre = int(np.ceil(b.lo)), int(np.floor(b.hi)), int(round(b.centre))
+    ilo, ihi = sub.inner_band()
+    terms = []
+    # when every grid of the window is in the band, keep it so (hard); else
+    # out-of-band grids and excess households are paid for with dominating weights
+    p = np.round(sub.persons[wm.atoms]).astype(int) if sub.has_persons else None
+    hard = _in_band(wm, w, p)
+    for g in range(wm.k):
+        size = wm.add_sum(f"size{g}", g, w, lo if hard else 0, hi if hard else total)
+        dev = model.new_int_var(0, total + centre, f"dev{g}")
+        model.add_abs_equality(dev, size - centre)
+        terms.append(int(DEVIATION_COST) * dev)
+        inner = model.new_int_var(0, total + centre, f"inner{g}")
+        model.add(inner >= ilo - size)
+        model.add(inner >= size - ihi)
+        terms.append(int(INNER_COST) * inner)
+        out = None
+        if not hard:
+            out = model.new_bool_var(f"out{g}")
+            # a grid can miss the lower limit by all of it when the band is above the total
+            exc = model.new_int_var(0, max(total, lo), f"exc{g}")
+            model.add(exc >= lo - size)
+            model.add(exc >= size - hi)
+            model.add(exc == 0).only_enforce_if(out.Not())
+            terms += [per_grid * out, per_hh * exc]
+        if p is not None:
+            terms += _persons_terms(wm, g, p, hard, out, per_hh)
+    return terms
+
+
 def solve_window(
     sub: SubProblem,
     labels: np.ndarray,
@@ -195,127 +424,31 @@ def solve_window(
         ``labels`` are the new labels of ``atoms`` (the current ones if the
         solver found nothing better).
     """
-    atoms = np.sort(atoms)
-    m = len(atoms)
-    local = np.full(sub.n, -1)
-    local[atoms] = np.arange(m)
+    wm = WindowModel(sub, labels, atoms)
+    atoms = wm.atoms
     cur = labels[atoms]
-    grids = np.unique(cur)
-    k = len(grids)
-    gidx = {g: i for i, g in enumerate(grids)}
-    cur_g = np.array([gidx[g] for g in cur])
-    e = sub.edges
-    ew = (local[e[:, 0]] >= 0) & (local[e[:, 1]] >= 0)
-    we = np.column_stack([local[e[ew, 0]], local[e[ew, 1]]])
-    wcost = sub.cut_cost[ew]
     start_obj = labels_objective(sub, labels, atoms=atoms)
-    # order for contiguity: distance from each root, inside the current grid first
-    xy = sub.xy[atoms]
-    elen = np.hypot(*(xy[we[:, 0]] - xy[we[:, 1]]).T) + 1e-3
-    roots = local[grid_roots(sub, atoms, labels, grids)]
-    big = elen.sum() + 1.0
-    dist = np.empty((k, m))
-    for gi in range(k):
-        same = (cur_g[we[:, 0]] == gi) & (cur_g[we[:, 1]] == gi)
-        wgt = elen + np.where(same, 0.0, big)
-        graph = sp.coo_matrix((np.r_[wgt, wgt], (np.r_[we[:, 0], we[:, 1]], np.r_[we[:, 1], we[:, 0]])), shape=(m, m)).tocsr()
-        dist[gi] = dijkstra(graph, indices=roots[gi])
-    nbrs = [[] for _ in range(m)]
-    for a, b in we:
-        nbrs[a].append(b)
-        nbrs[b].append(a)
-
-    model = cp_model.CpModel()
-    x = {}
     # each step out of the current grid costs ``big``: the number of steps is dist // big
-    limit = np.inf if reach is None else (reach + 1) * big
-    for i in range(m):
-        for gi in range(k):
-            if dist[gi, i] < limit:
-                x[i, gi] = model.new_bool_var(f"x{i}_{gi}")
-    for i in range(m):
-        model.add_exactly_one([x[i, gi] for gi in range(k) if (i, gi) in x])
-    for gi in range(k):
-        model.add(x[roots[gi], gi] == 1)
-        for i in range(m):
-            if (i, gi) not in x or i == roots[gi]:
-                continue
-            closer = [x[j, gi] for j in nbrs[i] if (j, gi) in x and dist[gi, j] < dist[gi, i]]
-            if closer:
-                model.add_bool_or(closer).only_enforce_if(x[i, gi])
-            else:
-                model.add(x[i, gi] == 0)
-    w = sub.weight[atoms].astype(int)
-    total = int(w.sum())
-    per_hh, per_grid = _weights(sub, int(sub.weight.sum()))
-    b = sub.band
-    lo, hi, centre = int(np.ceil(b.lo)), int(np.floor(b.hi)), int(round(b.centre))
-    ilo, ihi = sub.inner_band()
-    terms = []
-    # when every grid of the window is in the band, keep it so (hard); else
-    # out-of-band grids and excess households are paid for with dominating weights
-    cur_sizes = np.bincount(cur_g, weights=w, minlength=k)
-    hard = bool(np.all((cur_sizes >= lo) & (cur_sizes <= hi)))
-    p = np.round(sub.persons[atoms]).astype(int) if sub.has_persons else None
-    if p is not None and b.persons_hard:
-        cur_p = np.bincount(cur_g, weights=p, minlength=k)
-        hard = hard and bool(np.all((cur_p >= np.ceil(b.persons_lo)) & (cur_p <= np.floor(b.persons_hi))))
-    for gi in range(k):
-        size = model.new_int_var(lo if hard else 0, hi if hard else total, f"size{gi}")
-        model.add(size == sum(int(w[i]) * x[i, gi] for i in range(m) if (i, gi) in x and w[i]))
-        dev = model.new_int_var(0, total + centre, f"dev{gi}")
-        model.add_abs_equality(dev, size - centre)
-        terms.append(int(DEVIATION_COST) * dev)
-        inner = model.new_int_var(0, total + centre, f"inner{gi}")
-        model.add(inner >= ilo - size)
-        model.add(inner >= size - ihi)
-        terms.append(int(INNER_COST) * inner)
-        if not hard:
-            out = model.new_bool_var(f"out{gi}")
-            # a grid can miss the lower limit by all of it when the band is above the total
-            exc = model.new_int_var(0, max(total, lo), f"exc{gi}")
-            model.add(exc >= lo - size)
-            model.add(exc >= size - hi)
-            model.add(exc == 0).only_enforce_if(out.Not())
-            terms += [per_grid * out, per_hh * exc]
-        if p is not None:
-            ptot = int(p.sum())
-            psize = model.new_int_var(0, ptot, f"psize{gi}")
-            model.add(psize == sum(int(p[i]) * x[i, gi] for i in range(m) if (i, gi) in x and p[i]))
-            pc = int(round(b.persons_centre))
-            pdev = model.new_int_var(0, ptot + pc, f"pdev{gi}")
-            model.add_abs_equality(pdev, psize - pc)
-            terms.append(int(PERSONS_DEVIATION_COST) * pdev)
-            if b.persons_hard and hard:
-                model.add_linear_constraint(psize, int(np.ceil(b.persons_lo)), int(np.floor(b.persons_hi)))
-            elif b.persons_hard:
-                pexc = model.new_int_var(0, max(ptot, int(np.ceil(b.persons_lo))), f"pexc{gi}")
-                model.add(pexc >= int(np.ceil(b.persons_lo)) - psize)
-                model.add(pexc >= psize - int(np.floor(b.persons_hi)))
-                model.add(pexc == 0).only_enforce_if(out.Not())
-                terms.append(per_hh * pexc)
-    terms += cut_terms(model, x, we, wcost, k)
-    compact = compact_costs(sub, atoms, atoms[roots])
+    limit = np.inf if reach is None else (reach + 1) * wm.big
+    wm.add_assignment(wm.dist.T < limit)
+    wm.add_exactly_one()
+    for g in range(wm.k):
+        wm.add_contiguity(g)
+    terms = _balance_terms(wm)
+    terms += wm.cut_terms()
+    compact = compact_costs(sub, atoms, atoms[wm.roots])
     if compact.any():
-        terms += [int(compact[i, gi]) * var for (i, gi), var in x.items() if compact[i, gi]]
-    model.minimize(sum(terms))
-    for (i, gi), var in x.items():
-        model.add_hint(var, int(cur_g[i] == gi))
+        terms += [int(compact[i, g]) * var for (i, g), var in wm.x.items() if compact[i, g]]
+    wm.model.minimize(sum(terms))
+    wm.hint(wm.cur)
 
-    solver = cp_model.CpSolver()
-    prm = solver.parameters
-    prm.num_workers = num_workers
-    prm.random_seed = int(seed)
-    prm.max_deterministic_time = float(deterministic_time)
-    prm.max_time_in_seconds = float(time_limit)
-    status = solver.solve(model)
+    solver = window_solver(seed=seed, deterministic_time=deterministic_time, time_limit=time_limit,
+                           num_workers=num_workers)
+    status = solver.solve(wm.model)
     name = _STATUS.get(status, "UNKNOWN")
     capped = _wall_capped(solver, name)
     if name in ("OPTIMAL", "FEASIBLE"):
-        new = np.empty(m, dtype=np.int64)
-        for (i, gi), var in x.items():
-            if solver.boolean_value(var):
-                new[i] = grids[gi]
+        new = wm.grids[wm.chosen(solver)].astype(np.int64)
         trial = labels.copy()
         trial[atoms] = new
         obj = labels_objective(sub, trial, atoms=atoms)
@@ -391,7 +524,7 @@ def pruned_pairs(sub: SubProblem, radius_factor: float | None) -> int:
     return _pair_distance(sub, radius_factor)[1]
 
 
-def solve_exact(
+def solve_exact(  # noqa: C901 -- one free-centre model built in one pass, as its docstring reads
     sub: SubProblem,
     hint: np.ndarray | None = None,
     *,
