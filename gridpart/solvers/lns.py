@@ -213,7 +213,7 @@ def solve_subproblem(
     --------
     >>> from gridpart.testing import grid_subproblem
     >>> res = solve_subproblem(grid_subproblem(4, 4, k=2), strategy="exact", time_limit=30)
-    >>> res.status, int(res.labels.max()) + 1, res.time_capped, res.effort
+    >>> str(res.status), int(res.labels.max()) + 1, res.time_capped, res.effort
     ('OPTIMAL', 2, False, 12.0)
     >>> res.proof.split("; ")  # what the status covers: the model's restrictions
     ['closer-neighbour contiguity (sufficient only)', 'pruned centres (pairs within 1.5 grid radii)']
