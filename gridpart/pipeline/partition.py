@@ -304,7 +304,8 @@ def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units,
                      fix="pass one of those names, or a callable registered with gp.register_strategy")
     if (not isinstance(time_limit, (int, float, np.integer, np.floating)) or isinstance(time_limit, (bool, np.bool_))
             or not math.isfinite(time_limit) or time_limit <= 0):
-        problems.add("time_limit", f"must be a positive number of seconds, got {time_limit!r}", fix="e.g. time_limit=60")
+        problems.add("time_limit", f"must be a positive number of seconds, got {time_limit!r}",
+                     fix="e.g. time_limit=60")
     if effort is not None and (
             not isinstance(effort, (int, float, np.integer, np.floating)) or isinstance(effort, (bool, np.bool_))
             or not math.isfinite(effort) or effort <= 0):
@@ -367,11 +368,13 @@ def _check_n_grids(n_grids, communities, problems: Problems):
         out[text] = value
     if unknown:
         problems.add("n_grids", f"names {len(unknown)} communities that are not in communities['community_id']: "
-                                f"{', '.join(repr(k) for k in unknown[:5])} (known: {', '.join(repr(k) for k in known[:5])}"
+                                f"{', '.join(repr(k) for k in unknown[:5])} "
+                                f"(known: {', '.join(repr(k) for k in known[:5])}"
                                 f"{' ...' if len(known) > 5 else ''}).",
                      rows=unknown, fix="key n_grids by community_id, e.g. n_grids={%r: 4}" % known[0])
     if bad:
-        problems.add("n_grids", f"counts must be positive integers; found {', '.join(f'{k!r}: {n_grids[k]!r}' for k in bad[:5])}.",
+        found = ", ".join(f"{k!r}: {n_grids[k]!r}" for k in bad[:5])
+        problems.add("n_grids", f"counts must be positive integers; found {found}.",
                      rows=bad, fix="e.g. n_grids={%r: 4}" % known[0])
     return out
 
@@ -1281,7 +1284,7 @@ def _combine_cells(sub: SubProblem, parts: list[tuple[np.ndarray, SubResult]]) -
         proof="; ".join([f"{ARTERIAL_CELLS} (grids kept between arterials)"] + proofs), effort=float(effort))
 
 
-def _solve_by_cells(solved: list[SubProblem], solve_all, *, enabled: list[bool]):
+def _solve_by_cells(solved: list[SubProblem], solve, *, enabled: list[bool]):
     """Solve each component arterial cell by arterial cell (issue 18).
 
     A grid should not straddle an arterial.  The land between arterials (an
@@ -1294,80 +1297,109 @@ def _solve_by_cells(solved: list[SubProblem], solve_all, *, enabled: list[bool])
     neighbour and is solved anew, up to :data:`CELL_RETRIES` times; the band
     comes before the arterials.
 
-    Returns the results (one per component, as ``solve_all`` gives them) and,
-    per component, ``(cells, clusters, why)`` or ``None`` when it was solved whole.
+    ``solve`` solves a list of sub-problems.  Returns the results (one per
+    component, as ``solve`` gives them) and, per component, ``(cells,
+    clusters, why)`` or ``None`` when it was solved whole.
     """
-    state: list = [None] * len(solved)
-    for i, s in enumerate(solved):
-        if not enabled[i] or s.cell_edge is None or s.k <= 1 or s.n <= 1:
-            continue
-        cells = arterial_cells(s)
-        if cells.max() == 0:
-            continue
-        clusters, why = cell_clusters(s, cells, fit=_fit_band(s))
-        held = np.bincount(clusters, weights=s.weight.astype(float))
-        if clusters.max() > 0 and held.max() >= OPEN_NETWORK_SHARE * max(held.sum(), 1.0):
-            # the arterials close few cells here: one cluster holds nearly everything; solved whole
-            open_why = (f"the arterials here close few cells (one holds {held.max() / max(held.sum(), 1.0):.0%} "
-                        "of the households), so the area is solved whole")
-            why = {c: why.get(c, open_why) for c in range(int(cells.max()) + 1)}
-            clusters = np.zeros_like(clusters)
-        state[i] = (cells, clusters, why)
+    state: list = [_cell_state(s) if enabled[i] else None for i, s in enumerate(solved)]
     done: dict[tuple[int, bytes], SubResult] = {}
-
-    def key(i, atoms):
-        return i, np.asarray(atoms, dtype=np.int64).tobytes()
-
     for attempt in range(CELL_RETRIES + 1):
-        todo = []
-        for i, st in enumerate(state):
-            if st is None:
-                continue
-            clusters = st[1]
-            for c in range(int(clusters.max()) + 1):
-                atoms = np.flatnonzero(clusters == c)
-                if key(i, atoms) not in done:
-                    todo.append((i, atoms))
-        pieces = [solved[i] if len(atoms) == solved[i].n else _cell_piece(solved[i], atoms) for i, atoms in todo]
-        for (i, atoms), res in zip(todo, solve_all(pieces) if pieces else []):
-            done[key(i, atoms)] = res
-        if attempt == CELL_RETRIES:
+        _solve_clusters(solved, state, done, solve)
+        if attempt == CELL_RETRIES or not _merge_unfit(solved, state, done):
             break
-        again = False
-        for i, st in enumerate(state):
-            if st is None:
-                continue
-            cells, clusters, why = st
-            unfit = []
-            for c in range(int(clusters.max()) + 1):
-                atoms = np.flatnonzero(clusters == c)
-                piece = solved[i] if len(atoms) == solved[i].n else _cell_piece(solved[i], atoms)
-                if clusters.max() > 0 and not _fits(piece, done[key(i, atoms)].labels):
-                    unfit.append(c)
-            if not unfit:
-                continue
-            new, new_why = cell_clusters(solved[i], clusters, unfit=tuple(unfit), fit=_fit_band(solved[i]))
-            if np.array_equal(new, clusters):
-                continue
-            merged = dict(why)
-            for c, r in new_why.items():  # reasons of the clusters merged anew go to their cells
-                for cell in np.unique(cells[clusters == c]):
-                    merged.setdefault(int(cell), r)
-            state[i] = (cells, new, merged)
+    return _cell_results(solved, state, done, solve)
+
+
+def _cell_state(s: SubProblem):
+    """``(cells, clusters, why)`` for a component to solve cell by cell, else ``None``."""
+    if s.cell_edge is None or s.k <= 1 or s.n <= 1:
+        return None
+    cells = arterial_cells(s)
+    if cells.max() == 0:
+        return None
+    clusters, why = cell_clusters(s, cells, fit=_fit_band(s))
+    held = np.bincount(clusters, weights=s.weight.astype(float))
+    if clusters.max() > 0 and held.max() >= OPEN_NETWORK_SHARE * max(held.sum(), 1.0):
+        # the arterials close few cells here: one cluster holds nearly everything; solved whole
+        open_why = (f"the arterials here close few cells (one holds {held.max() / max(held.sum(), 1.0):.0%} "
+                    "of the households), so the area is solved whole")
+        why = {c: why.get(c, open_why) for c in range(int(cells.max()) + 1)}
+        clusters = np.zeros_like(clusters)
+    return cells, clusters, why
+
+
+def _cell_key(i: int, atoms) -> tuple[int, bytes]:
+    return i, np.asarray(atoms, dtype=np.int64).tobytes()
+
+
+def _cluster_piece(sub: SubProblem, atoms: np.ndarray) -> SubProblem:
+    return sub if len(atoms) == sub.n else _cell_piece(sub, atoms)
+
+
+def _solve_clusters(solved: list[SubProblem], state: list, done: dict, solve) -> None:
+    """The clusters not solved yet, solved (into ``done``)."""
+    todo = []
+    for i, st in enumerate(state):
+        if st is None:
+            continue
+        clusters = st[1]
+        for c in range(int(clusters.max()) + 1):
+            atoms = np.flatnonzero(clusters == c)
+            if _cell_key(i, atoms) not in done:
+                todo.append((i, atoms))
+    pieces = [_cluster_piece(solved[i], atoms) for i, atoms in todo]
+    for (i, atoms), res in zip(todo, solve(pieces) if pieces else []):
+        done[_cell_key(i, atoms)] = res
+
+
+def _merge_unfit(solved: list[SubProblem], state: list, done: dict) -> bool:
+    """Clusters whose plan does not fit merged with a neighbour (``state`` updated);
+    whether any cluster changed."""
+    again = False
+    for i, st in enumerate(state):
+        if st is None:
+            continue
+        new = _merged(solved[i], st, done, i)
+        if new is not None:
+            state[i] = new
             again = True
-        if not again:
-            break
+    return again
+
+
+def _merged(sub: SubProblem, st: tuple, done: dict, i: int):
+    """The component's ``(cells, clusters, why)`` with its unfit clusters merged anew; ``None`` when unchanged."""
+    cells, clusters, why = st
+    unfit = []
+    for c in range(int(clusters.max()) + 1):
+        atoms = np.flatnonzero(clusters == c)
+        piece = _cluster_piece(sub, atoms)
+        if clusters.max() > 0 and not _fits(piece, done[_cell_key(i, atoms)].labels):
+            unfit.append(c)
+    if not unfit:
+        return None
+    new, new_why = cell_clusters(sub, clusters, unfit=tuple(unfit), fit=_fit_band(sub))
+    if np.array_equal(new, clusters):
+        return None
+    merged = dict(why)
+    for c, r in new_why.items():  # reasons of the clusters merged anew go to their cells
+        for cell in np.unique(cells[clusters == c]):
+            merged.setdefault(int(cell), r)
+    return cells, new, merged
+
+
+def _cell_results(solved: list[SubProblem], state: list, done: dict, solve):
+    """One result per component (the whole ones solved now), and its cells or ``None``."""
     whole = [i for i, st in enumerate(state) if st is None]
     results: list[SubResult | None] = [None] * len(solved)
-    for i, res in zip(whole, solve_all([solved[i] for i in whole]) if whole else []):
+    for i, res in zip(whole, solve([solved[i] for i in whole]) if whole else []):
         results[i] = res
     cells_of: list = [None] * len(solved)
     for i, st in enumerate(state):
         if st is None:
             continue
         cells, clusters, why = st
-        parts = [(np.flatnonzero(clusters == c), None) for c in range(int(clusters.max()) + 1)]
-        parts = [(atoms, done[key(i, atoms)]) for atoms, _ in parts]
+        parts = [(atoms, done[_cell_key(i, atoms)])
+                 for atoms in (np.flatnonzero(clusters == c) for c in range(int(clusters.max()) + 1))]
         results[i] = parts[0][1] if len(parts) == 1 else _combine_cells(solved[i], parts)
         cells_of[i] = (cells, clusters, why)
     return results, cells_of
@@ -1556,8 +1588,8 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     atoms = atoms.drop(columns=["_label", "x", "y"])
     g, community_codes = _name_grids(g, atoms, subs, segments, parcels_work, communities, band)
     # the review's flags are added by partition once the plan exists; the 四至 check's comes first
-    g["flags"] = np.where(g["limits_loose"].to_numpy(dtype=bool), "limits_loose: " + g["limits_loose_reason"].astype(str),
-                          "") if "limits_loose" in g else ""
+    g["flags"] = np.where(g["limits_loose"].to_numpy(dtype=bool),
+                          "limits_loose: " + g["limits_loose_reason"].astype(str), "") if "limits_loose" in g else ""
     grids = g[["grid_id", "code", "community_id", "kind", "households", "persons", "n_atoms", "area_m2",
                "forced", "forced_reason", "flags", "limits", *NAMING_COLUMNS[3:], "geometry"]]
     grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=work_crs).to_crs(user_crs)

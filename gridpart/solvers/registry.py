@@ -199,7 +199,8 @@ def check_result(res, sub: SubProblem, name: str, *, contiguous: bool = True) ->
                  f"{np.flatnonzero(bad)[:5].tolist()}.")
     if sub.n and labels.min() < 0:
         neg = np.flatnonzero(labels < 0)
-        fail(f"returned negative labels (e.g. {labels[neg[0]].item()!r}) for {len(neg)} atoms, first {neg[:5].tolist()}; "
+        fail(f"returned negative labels (e.g. {labels[neg[0]].item()!r}) for {len(neg)} atoms, "
+             f"first {neg[:5].tolist()}; "
              "every atom must be given a grid.")
     _, dense = np.unique(labels.astype(np.int64), return_inverse=True)
     dense = dense.ravel().astype(np.int64)
