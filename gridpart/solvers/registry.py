@@ -138,7 +138,7 @@ def lookup_strategy(strategy: str | StrategyFn, *, objective: str = "compact") -
     {'strategy': 'exact', 'objective': 'cut'}
     """
     registered = isinstance(strategy, str)
-    fn = STRATEGIES[strategy] if registered else strategy
+    fn = STRATEGIES[strategy] if isinstance(strategy, str) else strategy
     if strategy == "exact" and objective == "cut":
         fn = functools.partial(solve_subproblem, strategy="exact", objective="cut")
     return Strategy(name=strategy_name(strategy), fn=fn, registered=registered)
