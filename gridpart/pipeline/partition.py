@@ -1524,9 +1524,42 @@ def _reading_order(grids: gpd.GeoDataFrame, band_m: float) -> np.ndarray:
 def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult], hh, hh_in, reasons,
               segments, user_crs, work_crs, band: Band, parcels, parcels_work=None,
               communities=None) -> GridPlan:
-    label = np.full(len(atoms), -1, dtype=np.int64)
+    label, forced_atoms, rows = _labels(len(atoms), subs, results)
+    atoms = atoms.assign(_label=label)
+    g = _dissolved(atoms)
+    _mark_forced(g, label, forced_atoms, subs, band)
+    g, relabel = _numbered(g, hh)
+    atoms["grid_id"] = relabel.reindex(label).to_numpy()
+    atoms = atoms.drop(columns=["_label", "x", "y"])
+    g, community_codes = _name_grids(g, atoms, subs, segments, parcels_work, communities, band)
+    # the review's flags are added by partition once the plan exists; the 四至 check's comes first
+    g["flags"] = np.where(g["limits_loose"].to_numpy(dtype=bool),
+                          "limits_loose: " + g["limits_loose_reason"].astype(str), "") if "limits_loose" in g else ""
+    grids = g[["grid_id", "code", "community_id", "kind", "households", "persons", "n_atoms", "area_m2",
+               "forced", "forced_reason", "flags", "limits", *NAMING_COLUMNS[3:], "geometry"]]
+    grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=work_crs).to_crs(user_crs)
+    out_hh, unplaced = _households_out(hh, hh_in, atoms, reasons)
+    status = pd.DataFrame(rows)
+    forced_by_comp = g.groupby("_comp")["forced"].sum()
+    status["forced_out"] = forced_by_comp.reindex(range(len(subs)), fill_value=0).astype(int).to_numpy()
+    return GridPlan(
+        grids=grids,
+        blocks=atoms.to_crs(user_crs),
+        households=out_hh,
+        unplaced=unplaced,
+        status=status,
+        edges=edges,
+        roads=segments[segments["kind"].isin(["road", "street", "lane", "barrier"])].to_crs(user_crs),
+        record=RunRecord(parcels=None if parcels is None else len(parcels), community_codes=community_codes),
+    )
+
+
+def _labels(n_atoms: int, subs: list[SubProblem], results: list[SubResult]):
+    """Per atom its grid label over the plan (-1 where none) and whether it is forced;
+    a status row per sub-problem."""
+    label = np.full(n_atoms, -1, dtype=np.int64)
     rows, offset = [], 0
-    forced_atoms = np.zeros(len(atoms), bool)
+    forced_atoms = np.zeros(n_atoms, bool)
     for sub, res in zip(subs, results):
         label[sub.atoms] = res.labels + offset
         forced_atoms[sub.atoms[sub.forced]] = True
@@ -1543,7 +1576,11 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
             "notes": "; ".join(sub.notes),
         })
         offset += k
-    atoms = atoms.assign(_label=label)
+    return label, forced_atoms, rows
+
+
+def _dissolved(atoms: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The atoms dissolved by ``_label``: one row per grid, its geometry valid and polygonal."""
     g = atoms.dissolve(by="_label", aggfunc={"community_id": "first", "households": "sum", "persons": "sum",
                                               "atom_id": "count", "area_m2": "sum"})
     g = g.rename(columns={"atom_id": "n_atoms"})
@@ -1556,9 +1593,14 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
         poly = np.isin(shapely.get_type_id(parts), (3, 6))
         fixed = np.array([shapely.union_all(parts[poly & (owner == i)]) for i in range(int(bad.sum()))], dtype=object)
         geom[bad] = fixed
-    g = g.set_geometry(geom)
+    return g.set_geometry(geom)
+
+
+def _mark_forced(g: gpd.GeoDataFrame, label: np.ndarray, forced_atoms: np.ndarray, subs: list[SubProblem],
+                 band: Band) -> None:
+    """``forced``, ``forced_reason`` and ``_comp`` (the grid's sub-problem) on the grids, in place."""
     # per grid (label): whether it holds a forced atom, and its sub-problem (all its atoms share one)
-    comp_of = np.full(len(atoms), -1)
+    comp_of = np.full(len(label), -1)
     for i, sub in enumerate(subs):
         comp_of[sub.atoms] = i
     placed = label >= 0
@@ -1575,6 +1617,10 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     small = comp_total[g["_comp"].to_numpy()] < band.lo
     g.loc[small, "forced"] = True
     g.loc[small, "forced_reason"] = ForcedReason.SMALL_COMPONENT.value
+
+
+def _numbered(g: gpd.GeoDataFrame, hh) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """The grids numbered 1.. in reading order, sorted by ``grid_id``; the grid id of each label."""
     height = math.sqrt(max(g["area_m2"].median(), 1.0))
     order = _reading_order(g, height)
     new_id = np.empty(len(g), dtype=np.int64)
@@ -1584,36 +1630,21 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     g = g.sort_values("grid_id").reset_index(drop=True)
     if not np.isfinite(g["persons"]).any() or hh["persons"].isna().all():
         g["persons"] = np.nan
-    atoms["grid_id"] = relabel.reindex(label).to_numpy()
-    atoms = atoms.drop(columns=["_label", "x", "y"])
-    g, community_codes = _name_grids(g, atoms, subs, segments, parcels_work, communities, band)
-    # the review's flags are added by partition once the plan exists; the 四至 check's comes first
-    g["flags"] = np.where(g["limits_loose"].to_numpy(dtype=bool),
-                          "limits_loose: " + g["limits_loose_reason"].astype(str), "") if "limits_loose" in g else ""
-    grids = g[["grid_id", "code", "community_id", "kind", "households", "persons", "n_atoms", "area_m2",
-               "forced", "forced_reason", "flags", "limits", *NAMING_COLUMNS[3:], "geometry"]]
-    grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=work_crs).to_crs(user_crs)
+    return g, relabel
+
+
+def _households_out(hh, hh_in, atoms, reasons):
+    """The user's households with ``block_id``, ``atom_id`` and ``grid_id``; the unplaced ones with a reason."""
     atom_grid = pd.Series(atoms["grid_id"].to_numpy(), index=atoms["atom_id"].to_numpy())
     out_hh = hh_in.copy()
     out_hh["block_id"] = hh["block_id"].to_numpy()
     out_hh["atom_id"] = hh["atom_id"].to_numpy()
-    out_hh["grid_id"] = pd.array(atom_grid.reindex(hh["atom_id"].fillna(-1).astype(np.int64)).to_numpy(), dtype="Int64")
+    out_hh["grid_id"] = pd.array(atom_grid.reindex(hh["atom_id"].fillna(-1).astype(np.int64)).to_numpy(),
+                                 dtype="Int64")
     out_hh.loc[hh["atom_id"].isna().to_numpy(), "grid_id"] = pd.NA
     unplaced = out_hh[out_hh["grid_id"].isna()].copy()
     unplaced["reason"] = reasons.reindex(unplaced.index).replace("", UnplacedReason.NOT_ATTACHED.value)
-    status = pd.DataFrame(rows)
-    forced_by_comp = g.groupby("_comp")["forced"].sum()
-    status["forced_out"] = forced_by_comp.reindex(range(len(subs)), fill_value=0).astype(int).to_numpy()
-    return GridPlan(
-        grids=grids,
-        blocks=atoms.to_crs(user_crs),
-        households=out_hh,
-        unplaced=unplaced,
-        status=status,
-        edges=edges,
-        roads=segments[segments["kind"].isin(["road", "street", "lane", "barrier"])].to_crs(user_crs),
-        record=RunRecord(parcels=None if parcels is None else len(parcels), community_codes=community_codes),
-    )
+    return out_hh, unplaced
 
 
 def _warn_time_capped(status: pd.DataFrame, capped_checks: list[str], time_limit: float) -> None:
