@@ -1206,6 +1206,7 @@ def partition(
                              compactness=float(compactness), timings=timings)
     return plan
 
+
 #: Strategies whose sub-problems are solved arterial cell by arterial cell
 #: (:func:`_solve_by_cells`); the exact models and peers see whole components.
 ARTERIAL_CELL_STRATEGIES = ("auto", "lns", "seed")
