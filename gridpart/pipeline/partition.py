@@ -1,4 +1,25 @@
-"""The front door: :func:`partition` and the strategy registry."""
+"""The front door: :func:`partition`, a list of stages.
+
+Each stage is a function that takes and returns plain data (a small frozen
+dataclass where it returns several things) and can be called on its own:
+
+1. :func:`read_inputs`: the layers read (an OSM path too) and validated, every
+   parameter checked; every problem is reported at once.
+2. :func:`to_working_crs`: the working (metric) CRS; layers and study area in it.
+3. :func:`study_area_geometry`: the area blocks are cut from.
+4. :func:`build_blocks`: the street blocks and the lines between them.
+5. :func:`build_atoms`: households attached, big blocks cut into building
+   cells (atoms), the atom graph.
+6. :func:`pose_subproblems`: the parcel policy and one sub-problem per
+   community and component.
+7. :func:`solve_all`: every sub-problem solved (worker processes, arterial cells).
+8. :func:`atom_results`: the results carried back to every atom.
+9. :func:`assemble`: the plan, its review flags.
+10. :func:`run_record`: the run record.
+
+The strategy registry lives in :mod:`gridpart.solvers.registry`;
+``STRATEGIES`` and :func:`register_strategy` are re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +44,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from gridpart._version import __version__
-from gridpart.errors import BandWarning, Problems, SolverError, TimeLimitWarning
+from gridpart.errors import BandWarning, GridpartError, Problems, TimeLimitWarning
 from gridpart.geometry.adjacency import atom_edges, mark_corner_contacts
 from gridpart.geometry.blocks import (
     absorb_hubs,
@@ -35,8 +56,9 @@ from gridpart.geometry.blocks import (
     split_big_blocks,
     surface_blocks,
 )
-from gridpart.inputs.coords import convert_layer, coords_by_layer
+from gridpart.inputs.coords import convert_layer, coords_by_layer, from_wgs84, to_wgs84
 from gridpart.inputs.crs import prepare_crs, to_working
+from gridpart.inputs.osm import estimate_households, read_osm
 from gridpart.inputs.schema import (
     Target,
     coerce_target,
@@ -77,9 +99,21 @@ from gridpart.model.parcels import (
 )
 from gridpart.rules.naming import NAMING_COLUMNS, name_grids
 from gridpart.solvers.cpsat import labels_objective
-from gridpart.solvers.lns import PROOF_PROBLEM, SOFT_BAND, SubResult, solve_subproblem
+from gridpart.solvers.lns import PROOF_PROBLEM, SOFT_BAND, SubResult
+from gridpart.solvers.registry import (
+    STRATEGIES,
+    Strategy,
+    accepts_effort,
+    check_result,
+    lookup_strategy,
+    register_strategy,
+    strategy_name,
+)
 
-__all__ = ["partition", "register_strategy", "STRATEGIES", "DEFAULT_MARGIN_M"]
+__all__ = ["partition", "register_strategy", "STRATEGIES", "DEFAULT_MARGIN_M", "read_inputs", "to_working_crs",
+           "study_area_geometry", "build_blocks", "build_atoms", "pose_subproblems", "solve_all", "atom_results",
+           "assemble", "run_record", "Inputs", "Working", "Blocks", "Atoms", "Subproblems", "Solution", "Outcome",
+           "SolveSettings", "network_area"]
 
 log = logging.getLogger(__name__)
 
@@ -91,182 +125,54 @@ OUTLIER_REACH_M = 30.0
 #: ``concave_hull`` ratio for the default study area of line input (0: tightest).
 HULL_RATIO = 0.05
 
-StrategyFn = Callable[..., SubResult]
-STRATEGIES: dict[str, StrategyFn] = {}
-
-
-def register_strategy(name: str, fn: StrategyFn) -> None:
-    """Register a strategy: ``fn(sub: SubProblem, *, seed, time_limit) -> SubResult``.
-
-    The strategy protocol.  :func:`partition` builds the atoms (street blocks
-    and the building cells of big blocks), their adjacency and one
-    :class:`~gridpart.model.problem.SubProblem` per community and connected
-    component, then calls ``fn`` once per sub-problem; ``partition(...,
-    strategy=name)`` then uses ``fn``.  The sub-problem holds, in local
-    indices ``0..sub.n-1``: ``weight`` (households per atom), ``persons``,
-    ``xy`` (centroids, metres), ``edges`` (adjacent pairs), ``cut_cost`` and
-    ``length`` per edge, ``band`` (``lo``, ``hi``, ``centre`` households),
-    ``k`` (the grid count) and ``forced`` (atoms above the band on their own).
-    ``fn`` returns a :class:`~gridpart.solvers.lns.SubResult` whose ``labels``
-    give each atom its grid, ``0..k'-1`` (any ``k'``: peers such as max-p
-    choose their own count); ``status`` is ``"OPTIMAL"``, ``"FEASIBLE"`` or
-    ``"UNKNOWN"``, ``objective`` and ``bound`` may be NaN.  ``seed`` and
-    ``time_limit`` (seconds per sub-problem) are passed by keyword; a strategy
-    may ignore them.
-
-    What ``fn`` returns is checked: a ``SubResult`` with one whole-number
-    label ``>= 0`` per atom (gaps in the numbering are closed), every grid one
-    connected piece of the atom graph (``sub.edges``).  Anything else raises a
-    :class:`~gridpart.errors.SolverError` naming the strategy, the
-    sub-problem and what is wrong.  A strategy whose grids may come in pieces
-    on purpose — a peer to be scored as it is, such as METIS without its
-    contiguous option — says so with the attribute ``fn.contiguous_labels =
-    False``; its grids are then kept as they come (the scorecard's contiguity
-    figure shows them).
-
-    With ``partition(..., n_jobs=2)`` or more, a registered strategy runs in
-    worker processes: ``fn`` itself is sent to them (so it must pickle: a
-    module-level function, or a :func:`functools.partial` of one; it need not
-    be registered in the workers).  One that does not pickle — a lambda, a
-    nested function — is run in the calling process, one sub-problem at a
-    time, with a log message saying so.  A callable passed directly as
-    ``partition(strategy=fn)`` always runs in the calling process.
-
-    Everything downstream — the plan, its scorecard
-    (:func:`gridpart.score`), maps — is the same for every strategy, which is
-    what :mod:`gridpart.bench` relies on to compare them; its peers' adapters
-    (:mod:`gridpart.solvers.peers`) are registered by
-    :func:`gridpart.bench.register_peers`.
-
-    Parameters
-    ----------
-    name : str
-        The name ``partition(strategy=...)`` and ``gridpart bench
-        --strategies`` accept; registering a name again replaces it.
-    fn : callable
-
-    Raises
-    ------
-    InputError
-        ``name`` is not a non-empty string or ``fn`` is not callable.
-
-    Examples
-    --------
-    >>> from gridpart.solvers.lns import solve_subproblem
-    >>> register_strategy("seed_only", lambda sub, **kw: solve_subproblem(sub, strategy="seed", **kw))
-    >>> "seed_only" in STRATEGIES
-    True
-    """
-    problems = Problems()
-    if not isinstance(name, str) or not name.strip():
-        problems.add("name", f"must be a non-empty string, got {name!r}", fix='e.g. register_strategy("mine", fn)')
-    if not callable(fn):
-        problems.add("fn", f"must be callable as fn(sub, *, seed, time_limit), got {type(fn).__name__}",
-                     fix="pass a function")
-    problems.raise_if_any()
-    STRATEGIES[name] = fn
-
-
-for _name in ("auto", "exact", "lns", "seed"):
-    # partials of a module-level function pickle, so worker processes get them as they are
-    register_strategy(_name, functools.partial(solve_subproblem, strategy=_name))
-
-
 #: Sub-problems with at least this many grids spread their LNS windows over
 #: the workers themselves; smaller ones are spread over the workers whole.
 WINDOW_PARALLEL_GRIDS = 40
 
 
-def _strategy_name(strategy) -> str:
-    """A strategy's name for messages: the registered name, else the callable's name."""
-    if isinstance(strategy, str):
-        return strategy
-    inner = getattr(strategy, "func", strategy)  # functools.partial
-    return getattr(inner, "__name__", None) or type(strategy).__name__
-
-
 def _solve_one(args: tuple) -> SubResult:
     """Solve one sub-problem with a strategy and check what it returned.
 
-    ``args`` is ``(sub, (name, fn), seed, time_limit[, n_jobs[, effort]])``;
-    ``fn`` is the strategy itself (sent to worker processes as is, so a
-    strategy registered in the parent works under any start method), ``name``
-    its name for messages.  ``effort`` is passed only when given (not None).
+    ``args`` is ``(sub, strategy, seed, time_limit[, n_jobs[, effort]])`` with
+    ``strategy`` a :class:`~gridpart.solvers.registry.Strategy`: its function
+    is sent to worker processes as is (so a strategy registered in the parent
+    works under any start method), its name is for messages.  ``effort`` is
+    passed only when given (not None).
     """
-    sub, (name, fn), seed, time_limit, *rest = args
+    sub, strategy, seed, time_limit, *rest = args
+    name, fn = strategy.name, strategy.fn
     kwargs = {}
     if rest and rest[0] > 1:
         kwargs["n_jobs"] = rest[0]
     if len(rest) > 1 and rest[1] is not None:
         kwargs["effort"] = rest[1]
     res = fn(sub, seed=seed, time_limit=time_limit, **kwargs)
-    return _checked(res, sub, name, contiguous=getattr(fn, "contiguous_labels", True))
+    return check_result(res, sub, name, contiguous=getattr(fn, "contiguous_labels", True))
 
 
-_SUBRESULT_FIX = ("return gridpart.solvers.lns.SubResult(labels=..., status='FEASIBLE', method='...', "
-                  "objective=float('nan'), bound=float('nan'), wall_s=..., windows=0, improved=0) with one "
-                  "label 0, 1, ... per atom of the sub-problem")
+@dataclasses.dataclass(frozen=True)
+class SolveSettings:
+    """How :func:`solve_all` solves: the strategy and the options of :func:`partition`
+    that reach it (``n_jobs=-1``: all cores)."""
 
+    strategy: Strategy
+    seed: int = 0
+    time_limit: float = 60.0
+    effort: float | None = None
+    n_jobs: int = 1
+    progress: bool = False
 
-def _checked(res, sub: SubProblem, name: str, *, contiguous: bool = True) -> SubResult:
-    """The strategy's result, checked: a SubResult with one whole label >= 0 per atom,
-    every grid connected (unless the strategy says its grids may come in pieces).
+    @property
+    def workers(self) -> int:
+        return (os.cpu_count() or 1) if self.n_jobs == -1 else int(self.n_jobs)
 
-    Labels are renumbered 0..k'-1 in the order of their values.  Anything else
-    raises a :class:`~gridpart.errors.SolverError` naming the strategy, the
-    sub-problem, what is wrong and what a strategy must return.
-    """
-    where = f"strategy {name!r} on community {sub.community_id!r}, component {sub.component} ({sub.n} atoms)"
+    def job(self, sub: SubProblem, n_jobs: int = 1) -> tuple:
+        """The arguments of :func:`_solve_one` for ``sub``."""
+        return (sub, self.strategy, int(self.seed), float(self.time_limit), n_jobs, self.effort)
 
-    def fail(what: str, fix: str = _SUBRESULT_FIX):
-        raise SolverError(f"{where}: {what} Fix: {fix}.")
-
-    if not isinstance(res, SubResult):
-        fail(f"returned {type(res).__module__}.{type(res).__qualname__}, not a SubResult.")
-    try:
-        labels = np.asarray(res.labels)
-    except (TypeError, ValueError) as exc:
-        fail(f"returned labels that are not an array ({type(exc).__name__}: {exc}).")
-    if labels.ndim != 1 or len(labels) != sub.n:
-        fail(f"returned labels of shape {labels.shape}; expected one label per atom, shape ({sub.n},).")
-    if labels.dtype.kind not in "iuf":
-        fail(f"returned labels of dtype {labels.dtype}; expected whole numbers (integers).")
-    if labels.dtype.kind == "f":
-        bad = ~np.isfinite(labels) | (labels != np.round(labels))
-        if bad.any():
-            fail(f"returned labels that are not whole numbers, e.g. {labels[bad][:3].tolist()} at atoms "
-                 f"{np.flatnonzero(bad)[:5].tolist()}.")
-    if sub.n and labels.min() < 0:
-        neg = np.flatnonzero(labels < 0)
-        fail(f"returned negative labels (e.g. {labels[neg[0]].item()!r}) for {len(neg)} atoms, first {neg[:5].tolist()}; "
-             "every atom must be given a grid.")
-    _, dense = np.unique(labels.astype(np.int64), return_inverse=True)
-    dense = dense.ravel().astype(np.int64)
-    if contiguous and sub.n:
-        pieces = _grid_pieces(sub, dense)
-        if len(pieces):
-            fail(f"{len(pieces)} of its {int(dense.max()) + 1} grids are not contiguous (labels "
-                 f"{np.unique(labels)[pieces][:5].tolist()} each cover atoms that no path inside the grid "
-                 "joins): a grid must be one connected piece of the atom graph (sub.edges).",
-                 fix="return contiguous labels (e.g. split each grid into its connected pieces), or set "
-                     "fn.contiguous_labels = False on a strategy whose pieces are to be scored as they are "
-                     "(a peer such as METIS without its contiguous option)")
-    if not np.array_equal(dense, labels):
-        res = dataclasses.replace(res, labels=dense)
-    return res
-
-
-def _grid_pieces(sub: SubProblem, labels: np.ndarray) -> np.ndarray:
-    """Labels whose atoms are not one connected piece of the sub-problem's graph."""
-    e = sub.edges
-    same = labels[e[:, 0]] == labels[e[:, 1]] if len(e) else np.zeros(0, bool)
-    graph = sp.coo_matrix((np.ones(int(same.sum())), (e[same, 0], e[same, 1])), shape=(sub.n, sub.n))
-    n_pieces, piece = connected_components(graph, directed=False)
-    k = int(labels.max()) + 1
-    # pieces per label: each piece lies in one label
-    owner = np.zeros(n_pieces, dtype=np.int64)
-    owner[piece] = labels
-    return np.flatnonzero(np.bincount(owner, minlength=k) > 1)
+    def solve_one(self, sub: SubProblem) -> SubResult:
+        """``sub`` solved in this process, its result checked."""
+        return _solve_one(self.job(sub))
 
 
 def _picklable(fn) -> bool:
@@ -275,7 +181,7 @@ def _picklable(fn) -> bool:
     except (pickle.PicklingError, AttributeError, TypeError, RecursionError) as exc:
         log.warning("strategy %s cannot be sent to worker processes (%s: %s): solving its sub-problems one "
                     "at a time in this process; define it as a module-level function to use n_jobs > 1",
-                    _strategy_name(fn), type(exc).__name__, exc)
+                    strategy_name(fn), type(exc).__name__, exc)
         return False
     return True
 
@@ -301,30 +207,6 @@ def _solve_in_workers(jobs: list[tuple], n_workers: int) -> list[SubResult]:
 def _bounding_lines(segments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The segments that still bound blocks (not the lines inside street space a block took in)."""
     return segments[~segments["street_space"]] if "street_space" in segments else segments
-
-
-def _limit_geometry(area, communities, households, crs, roads=None, roads_are="lines") -> Any:
-    """The area blocks are cut from: communities ∩ study area, else either, else
-    the road network's area (line input), else the households' hull + margin
-    (with block input, together with the blocks: a user's block is never cut).
-
-    ``area`` is the study area already checked and in the working CRS (see
-    :func:`_study_area_in`), or ``None``.
-    """
-    if communities is not None:
-        comm = shapely.union_all(communities.geometry.values)
-        return comm if area is None else shapely.intersection(comm, area)
-    if area is not None:
-        return area
-    pts = households.geometry.values
-    if roads is not None and roads_are == "lines":
-        network = network_area(roads, pts)
-        if network is not None:
-            return network
-    hull = shapely.buffer(shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(pts))), DEFAULT_MARGIN_M)
-    if roads is not None and roads_are == "blocks":
-        return shapely.union_all(np.r_[[hull], shapely.make_valid(roads.geometry.values)])
-    return hull
 
 
 def network_area(roads: gpd.GeoDataFrame, households: np.ndarray, *, reach_m: float = OUTLIER_REACH_M):
@@ -367,8 +249,6 @@ def _osm_inputs(roads, households, barriers, study_area, parcels):
     estimated from its buildings when ``households`` is that same file."""
     if not _is_osm_path(roads):
         return roads, households, barriers, study_area, parcels
-    from gridpart.inputs.osm import estimate_households, read_osm
-
     osm = _read_osm_checked(roads, read_osm)
     if _is_osm_path(households) and os.path.abspath(households) == os.path.abspath(roads):
         households = estimate_households(osm.buildings, parcels=osm.parcels)
@@ -383,8 +263,6 @@ def _osm_inputs(roads, households, barriers, study_area, parcels):
 
 def _read_osm_checked(path, read_osm):
     """``read_osm(path)``, with a missing or unreadable file reported as an InputError on ``roads``."""
-    from gridpart.errors import GridpartError
-
     problems = Problems()
     try:
         return read_osm(path)
@@ -426,14 +304,15 @@ def _check_params(problems: Problems, strategy, time_limit, seed, n_jobs, units,
                      fix="pass one of those names, or a callable registered with gp.register_strategy")
     if (not isinstance(time_limit, (int, float, np.integer, np.floating)) or isinstance(time_limit, (bool, np.bool_))
             or not math.isfinite(time_limit) or time_limit <= 0):
-        problems.add("time_limit", f"must be a positive number of seconds, got {time_limit!r}", fix="e.g. time_limit=60")
+        problems.add("time_limit", f"must be a positive number of seconds, got {time_limit!r}",
+                     fix="e.g. time_limit=60")
     if effort is not None and (
             not isinstance(effort, (int, float, np.integer, np.floating)) or isinstance(effort, (bool, np.bool_))
             or not math.isfinite(effort) or effort <= 0):
         problems.add("effort", f"must be a positive number of CP-SAT deterministic seconds or None, got {effort!r}",
                      fix="e.g. effort=20, or leave it out for the default")
-    elif effort is not None and not _accepts_effort(STRATEGIES.get(strategy) if isinstance(strategy, str) else strategy):
-        problems.add("effort", f"is given, but strategy {_strategy_name(strategy)!r} takes no effort= keyword",
+    elif effort is not None and not accepts_effort(STRATEGIES.get(strategy) if isinstance(strategy, str) else strategy):
+        problems.add("effort", f"is given, but strategy {strategy_name(strategy)!r} takes no effort= keyword",
                      fix="leave effort out, or add an effort=None keyword to the strategy")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**31:
         problems.add("seed", f"must be an integer from 0 to 2**31 - 1, got {seed!r}", fix="e.g. seed=0")
@@ -489,11 +368,13 @@ def _check_n_grids(n_grids, communities, problems: Problems):
         out[text] = value
     if unknown:
         problems.add("n_grids", f"names {len(unknown)} communities that are not in communities['community_id']: "
-                                f"{', '.join(repr(k) for k in unknown[:5])} (known: {', '.join(repr(k) for k in known[:5])}"
+                                f"{', '.join(repr(k) for k in unknown[:5])} "
+                                f"(known: {', '.join(repr(k) for k in known[:5])}"
                                 f"{' ...' if len(known) > 5 else ''}).",
                      rows=unknown, fix="key n_grids by community_id, e.g. n_grids={%r: 4}" % known[0])
     if bad:
-        problems.add("n_grids", f"counts must be positive integers; found {', '.join(f'{k!r}: {n_grids[k]!r}' for k in bad[:5])}.",
+        found = ", ".join(f"{k!r}: {n_grids[k]!r}" for k in bad[:5])
+        problems.add("n_grids", f"counts must be positive integers; found {found}.",
                      rows=bad, fix="e.g. n_grids={%r: 4}" % known[0])
     return out
 
@@ -593,8 +474,6 @@ def _share_inside(points, tree, weights) -> float:
 
 def _offset_hint(hh, blocks) -> tuple[str, str] | None:
     """Whether a web-map offset (GCJ-02, BD-09) explains households outside the blocks."""
-    from gridpart.inputs.coords import from_wgs84, to_wgs84
-
     if hh.crs is None or len(blocks) == 0:
         return None
     w = hh["households"].to_numpy(dtype=float)
@@ -645,31 +524,31 @@ def _check_placement(hh, blocks, block_of, problems: Problems) -> None:
                                     "every layer's CRS is the one its coordinates are in")
         problems.add("households", text + (hint[0] if hint else ""), rows=hh.index[out], fix=fix)
         problems.raise_if_any()
-    warnings.warn(f"households: {text} They are unplaced (see plan.unplaced).", UserWarning, stacklevel=3)
+    warnings.warn(f"households: {text} They are unplaced (see plan.unplaced).", UserWarning, stacklevel=4)
 
 
-def _block_cores(geoms: np.ndarray, limit) -> np.ndarray:
-    """The user's block polygons as a clean coverage inside ``limit``: one piece
+def _block_cores(geoms: np.ndarray, area) -> np.ndarray:
+    """The user's block polygons as a clean coverage inside ``area``: one piece
     per polygon part, overlaps given to one of the blocks, no slivers."""
-    parts = shapely.get_parts(shapely.intersection(shapely.make_valid(np.asarray(geoms, dtype=object)), limit))
+    parts = shapely.get_parts(shapely.intersection(shapely.make_valid(np.asarray(geoms, dtype=object)), area))
     parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 1.0)]
     clean = shapely.get_parts(shapely.coverage_clean(parts))
     return clean[(shapely.get_type_id(clean) == 3) & (shapely.area(clean) > 1.0)]
 
 
-def _blocks_and_segments(roads, roads_are, limit, barriers, communities, households=None):
+def _blocks_and_segments(roads, roads_are, area, barriers, communities, households=None):
     if roads_are == "lines":
-        b = blocks_from_roads(roads, limit=limit, barriers=barriers, communities=communities, households=households)
+        b = blocks_from_roads(roads, limit=area, barriers=barriers, communities=communities, households=households)
         de = b.dead_ends
         report = None if de is None else {"closed": int(de["closed"].sum()), "open": int((~de["closed"]).sum()),
                                           **{str(k): int(v) for k, v in de["reason"].value_counts().items()}}
         return b.blocks, b.segments, report
     crs = roads.crs
     if roads_are == "surfaces":
-        polys, _ = surface_blocks(roads, limit=limit, households=households)
+        polys, _ = surface_blocks(roads, limit=area, households=households)
     else:  # blocks: each given polygon is a block; the space between them is shared out like road space
-        polys = _block_cores(roads.geometry.values, limit)
-        polys = share_out_gaps(polys, limit=limit)
+        polys = _block_cores(roads.geometry.values, area)
+        polys = share_out_gaps(polys, limit=area)
     polys = shapely.get_parts(polys)
     polys = polys[shapely.area(polys) > 1.0]
     blocks = gpd.GeoDataFrame(geometry=polys, crs=crs)
@@ -697,6 +576,400 @@ def _blocks_and_segments(roads, roads_are, limit, barriers, communities, househo
     blocks = canonical_order(blocks[blocks["area_m2"] > 1.0], ["community_id"])
     blocks.insert(0, "block_id", np.arange(len(blocks)))
     return blocks, segs, None
+
+
+# ---------------------------------------------------------------------------
+# The stages of partition(), in the order it calls them.  Each takes and
+# returns plain data and can be called on its own.
+
+
+@dataclasses.dataclass(frozen=True)
+class Inputs:
+    """What :func:`read_inputs` returns: the layers validated (web-map coordinates
+    converted), the checked parameters that later stages need, and the collector
+    whose repairs go on the run record."""
+
+    #: households, roads, communities, parcels, barriers (``None`` when not given)
+    layers: dict[str, gpd.GeoDataFrame | None]
+    #: households as read, before validation: their user columns return on the plan
+    households_given: gpd.GeoDataFrame | None
+    #: the study area as given (or the OSM file's bounds); :func:`to_working_crs` checks it
+    study_area: Any
+    roads_are: str
+    target: Target
+    #: ``n_grids``, a dict keyed by community id text when given per community
+    n_grids: int | dict | None
+    #: the web-map coordinate system per layer (``coords=``)
+    coords: dict[str, str]
+    problems: Problems
+
+
+def read_inputs(roads, households, *, communities=None, parcels=None, barriers=None, study_area=None,
+                target=300, tolerance=0.2, roads_are="auto", units="own", compounds="share", n_grids=None,
+                strategy="auto", time_limit=60.0, effort=None, seed=0, n_jobs=1,
+                compactness=COMPACTNESS_WEIGHT, objective="compact", coords=None) -> Inputs:
+    """Stage 1: read the layers (an OSM path too), validate them and check every
+    parameter of :func:`partition`; every problem is reported at once.
+
+    Raises
+    ------
+    InputError
+        Listing every problem with the layers and the parameters.
+    """
+    roads, households, barriers, study_area, parcels = _osm_inputs(roads, households, barriers, study_area, parcels)
+    problems = Problems()
+    given = {name: read_layer(layer, argument=name, problems=problems) for name, layer in (
+        ("roads", roads), ("households", households), ("communities", communities), ("parcels", parcels),
+        ("barriers", barriers))}
+    layers, roads_are = _validated(given, roads_are, problems)
+    tgt = coerce_target(target, tolerance, problems)
+    _check_target_size(tgt, problems)
+    _check_params(problems, strategy, time_limit, seed, n_jobs, units, n_grids, compounds, effort)
+    _check_objective(problems, compactness, objective)
+    _check_required(problems, roads, households, tgt, layers["households"])
+    systems = coords_by_layer(coords, problems)
+    n_grids = _check_n_grids(n_grids, layers["communities"], problems)
+    problems.raise_if_any()
+    layers = _convert_coords(layers, systems, problems)
+    problems.raise_if_any()
+    return Inputs(layers=layers, households_given=given["households"], study_area=study_area, roads_are=roads_are,
+                  target=tgt, n_grids=n_grids, coords=systems, problems=problems)
+
+
+def _validated(given: dict, roads_are: str, problems: Problems) -> tuple[dict, str]:
+    """The layers read, validated (``roads_are`` decided), keyed households first."""
+    road_v, roads_are = (validate_roads(given["roads"], roads_are=roads_are, problems=problems)
+                         if given["roads"] is not None else (None, roads_are))
+    validate = {"households": validate_households, "communities": validate_communities,
+                "parcels": validate_parcels, "barriers": validate_barriers}
+    out = {name: None if given[name] is None else fn(given[name], problems=problems) for name, fn in validate.items()}
+    return {"households": out["households"], "roads": road_v, "communities": out["communities"],
+            "parcels": out["parcels"], "barriers": out["barriers"]}, roads_are
+
+
+def _check_objective(problems: Problems, compactness, objective) -> None:
+    if (not isinstance(compactness, (int, float, np.integer, np.floating)) or isinstance(compactness, bool)
+            or not math.isfinite(compactness) or not 0 <= compactness <= 1000):
+        problems.add("compactness", f"must be a number from 0 to 1000, got {compactness!r}",
+                     fix=f"e.g. compactness={COMPACTNESS_WEIGHT:g} (the default), or 0 for cut costs alone")
+    if objective not in ("compact", "cut"):
+        problems.add("objective", f"must be 'compact' or 'cut', got {objective!r}", fix='objective="cut"')
+
+
+def _check_required(problems: Problems, roads, households, tgt: Target | None, hh_v) -> None:
+    if roads is None:
+        problems.add("roads", "is required", fix="pass road centrelines, blocks or road surfaces")
+    if households is None:
+        problems.add("households", "is required", fix="pass household points")
+    if tgt is not None and tgt.persons is not None and hh_v is not None and hh_v["persons"].isna().all():
+        problems.add("target", "asks for a persons band but households has no 'persons' column",
+                     fix="add a 'persons' column to households, or drop persons= from the Target")
+
+
+@dataclasses.dataclass(frozen=True)
+class Working:
+    """What :func:`to_working_crs` returns: the layers in the working (metric) CRS."""
+
+    layers: dict[str, gpd.GeoDataFrame | None]
+    user_crs: Any
+    work_crs: Any
+    #: the study area given, checked and in the working CRS (``None`` when not given)
+    study_area: Any
+
+
+def to_working_crs(inputs: Inputs) -> Working:
+    """Stage 2: choose the working CRS over every layer and reproject the layers and
+    the study area into it (:mod:`gridpart.inputs.crs`)."""
+    problems = inputs.problems
+    user_crs, work_crs = prepare_crs(inputs.layers, problems=problems)
+    problems.raise_if_any()
+    area = _study_area_in(inputs.study_area, user_crs, work_crs, inputs.coords.get("study_area"), problems)
+    problems.raise_if_any()
+    return Working(layers=to_working(inputs.layers, work_crs), user_crs=user_crs, work_crs=work_crs,
+                   study_area=area)
+
+
+def study_area_geometry(work: Working, *, roads_are: str = "lines", problems: Problems | None = None):
+    """Stage 3: the area blocks are cut from, in the working CRS: communities ∩ study
+    area, else either, else the road network's area (line input, :func:`network_area`),
+    else the households' hull + :data:`DEFAULT_MARGIN_M` (with block input, together
+    with the blocks: a user's block is never cut).
+
+    Raises
+    ------
+    InputError
+        The area is empty (e.g. a study area far from the households).
+    """
+    problems = Problems() if problems is None else problems
+    hh, communities, roads = work.layers["households"], work.layers["communities"], work.layers["roads"]
+    area = shapely.make_valid(_default_area(work.study_area, communities, hh, roads=roads, roads_are=roads_are))
+    if area.is_empty or area.area < 1.0:
+        _no_area(work, problems)
+    return area
+
+
+def _default_area(area, communities, households, *, roads=None, roads_are="lines"):
+    """:func:`study_area_geometry`'s area before repair."""
+    if communities is not None:
+        comm = shapely.union_all(communities.geometry.values)
+        return comm if area is None else shapely.intersection(comm, area)
+    if area is not None:
+        return area
+    pts = households.geometry.values
+    if roads is not None and roads_are == "lines":
+        network = network_area(roads, pts)
+        if network is not None:
+            return network
+    hull = shapely.buffer(shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(pts))), DEFAULT_MARGIN_M)
+    if roads is not None and roads_are == "blocks":
+        return shapely.union_all(np.r_[[hull], shapely.make_valid(roads.geometry.values)])
+    return hull
+
+
+def _no_area(work: Working, problems: Problems) -> None:
+    """Raise: there is no area to partition, saying why."""
+    hh, area = work.layers["households"], work.study_area
+    far = (work.layers["communities"] is None and area is not None
+           and not area.intersects(shapely.box(*hh.total_bounds).buffer(100.0)))
+    if work.layers["communities"] is not None:
+        what = "does not overlap the communities"
+    elif far:
+        away = area.distance(shapely.box(*hh.total_bounds)) / 1000.0
+        what = (f"lies {away:,.0f} km from the households (a shapely geometry is taken in the households' "
+                f"CRS, {work.user_crs.to_string()}; one drawn in degrees or in another CRS lands elsewhere)")
+    else:
+        what = "covers less than 1 m²"
+    problems.add("study_area", f"{what}, so there is no area to partition.",
+                 fix="pass a study area that covers the households (and communities), with its CRS: "
+                     "gpd.GeoSeries([area], crs='EPSG:...'), or leave it out",
+                 crs=far)
+    problems.raise_if_any()
+
+
+@dataclasses.dataclass(frozen=True)
+class Blocks:
+    """What :func:`build_blocks` returns."""
+
+    #: street blocks with ``block_id``, ``community_id``, ``area_m2``
+    blocks: gpd.GeoDataFrame
+    #: the noded lines between blocks (roads, barriers, community boundaries) with ``kind`` and ``name``
+    segments: gpd.GeoDataFrame
+    #: dead ends closed and left open (line input), for the run record
+    dead_ends: dict | None
+
+
+def build_blocks(work: Working, area, *, roads_are: str) -> Blocks:
+    """Stage 4: the street blocks inside ``area`` (:mod:`gridpart.geometry.blocks`)."""
+    hh = work.layers["households"]
+    blocks, segments, dead_ends = _blocks_and_segments(
+        work.layers["roads"], roads_are, area, work.layers["barriers"], work.layers["communities"],
+        households=hh.geometry.values)
+    return Blocks(blocks=blocks, segments=segments, dead_ends=dead_ends)
+
+
+@dataclasses.dataclass(frozen=True)
+class Atoms:
+    """What :func:`build_atoms` returns: the atom graph and the households on it."""
+
+    #: street blocks and building cells of big blocks, with ``households``, ``persons``, ``x``, ``y``
+    atoms: gpd.GeoDataFrame
+    #: adjacent atom pairs ``a``, ``b`` with the boundary between them
+    edges: pd.DataFrame
+    #: the households in the working CRS, with ``block_id`` and ``atom_id`` (NA where not placed)
+    households: gpd.GeoDataFrame
+    #: per household, why it is attached to no block ("" where it is)
+    unattached: pd.Series
+    segments: gpd.GeoDataFrame
+
+
+def build_atoms(households: gpd.GeoDataFrame, blocks: Blocks, *, band: Band, roads_are: str = "lines",
+                problems: Problems | None = None) -> Atoms:
+    """Stage 5: households attached to blocks, big blocks split into building cells
+    (atoms), the atoms' households and persons summed, and their adjacency.
+
+    Raises
+    ------
+    InputError
+        (Almost) every household lies outside the blocks.
+    """
+    problems = Problems() if problems is None else problems
+    hh, segments = households, blocks.segments
+    block_of, reasons = attach_households(hh, blocks.blocks, id_col="block_id")
+    _check_placement(hh, blocks.blocks, block_of, problems)
+    hh = hh.assign(block_id=block_of)
+    placed = hh["block_id"].notna()
+    held = (hh.loc[placed].groupby(hh.loc[placed, "block_id"].astype(np.int64))["households"].sum()
+            .reindex(blocks.blocks["block_id"], fill_value=0.0).to_numpy())
+    merged = absorb_hubs(blocks.blocks.assign(households=held))
+    atoms, hh_atom = split_big_blocks(merged, hh.loc[placed], max_households=band.hi, target=band.centre,
+                                      roads=_bounding_lines(segments) if roads_are == "lines" else None)
+    atoms = atoms.set_geometry(_edge_matched(atoms.geometry.values))
+    hh["atom_id"] = pd.Series(hh_atom, dtype="Int64").reindex(hh.index)
+    has_persons = hh["persons"].notna().any()
+    grouped = hh.loc[placed].groupby(hh.loc[placed, "atom_id"].astype(np.int64))
+    atoms["households"] = grouped["households"].sum().reindex(atoms["atom_id"], fill_value=0.0).to_numpy()
+    atoms["persons"] = (grouped["persons"].sum().reindex(atoms["atom_id"], fill_value=0.0).to_numpy()
+                        if has_persons else np.nan)
+    atoms["area_m2"] = atoms.geometry.area
+    cen = shapely.point_on_surface(atoms.geometry.values)
+    atoms["x"], atoms["y"] = shapely.get_x(cen), shapely.get_y(cen)
+    edges = mark_corner_contacts(atom_edges(atoms, segments))
+    return Atoms(atoms=atoms, edges=edges, households=hh, unattached=reasons, segments=segments)
+
+
+@dataclasses.dataclass(frozen=True)
+class Subproblems:
+    """What :func:`pose_subproblems` returns."""
+
+    #: the atoms with their parcel (``parcel_id``, ``parcel_kind``, ``parcel_name``)
+    atoms: gpd.GeoDataFrame
+    #: one sub-problem per community and connected component (after the parcel policy)
+    subs: list[SubProblem]
+    #: per sub-problem, what the solver sees and the contracted atom of each atom
+    #: (``None`` when nothing is contracted): a compound that fits in one grid is one atom
+    contracted: list[tuple[SubProblem, np.ndarray | None]]
+    #: a group id per atom for compounds kept whole (-1 elsewhere)
+    glue: np.ndarray
+    #: per sub-problem, whether its grid count is fixed (``n_grids``, dedicated): solved whole
+    fixed_k: list[bool]
+    #: the compound checks the wall clock stopped (``"community/component (compound check)"``)
+    capped_checks: list[str]
+
+    @property
+    def solved(self) -> list[SubProblem]:
+        """The sub-problems the solver sees (:func:`solve_all`'s input)."""
+        return [c for c, _ in self.contracted]
+
+
+def pose_subproblems(atoms: Atoms, parcels, *, band: Band, units: str = "own", compounds: str = "share",
+                     n_grids=None, compactness: float = COMPACTNESS_WEIGHT,
+                     solve_one: Callable[[SubProblem], SubResult]) -> Subproblems:
+    """Stage 6: the parcel policy (work units and compounds kept apart, :mod:`gridpart.rules.kinds`)
+    and the sub-problems, compounds that fit in one grid contracted to one atom.
+
+    ``solve_one`` solves a compound alone to see whether it keeps apart
+    (``compounds="share"``); ``parcels`` are in the working CRS (or ``None``).
+    """
+    with_parcels, solver_e, groups, capped = _parcel_policy(atoms.atoms, atoms.edges, parcels, band, units,
+                                                            compounds, n_grids, solve_one)
+    subs = build_subproblems(with_parcels, solver_e, band, n_grids=n_grids, compactness=float(compactness))
+    subs = dedicated_subproblems(subs, groups, with_parcels["parcel_kind"].to_numpy(), compounds=compounds)
+    # a compound that fits in one grid stays whole: its atoms are solved as one
+    glue = _compound_glue(with_parcels, solver_e, groups, band)
+    contracted = [s.contract(glue[s.atoms]) if (glue[s.atoms] >= 0).any() else (s, None) for s in subs]
+    contracted = [(c, i) if c.n >= c.k else (s, None) for s, (c, i) in zip(subs, contracted)]
+    return Subproblems(atoms=with_parcels, subs=subs, contracted=contracted, glue=glue,
+                       fixed_k=_fixed_k(subs, n_grids), capped_checks=capped)
+
+
+@dataclasses.dataclass(frozen=True)
+class Solution:
+    """What :func:`solve_all` returns."""
+
+    #: one result per sub-problem, in order
+    results: list[SubResult]
+    #: per sub-problem, ``(cells, clusters, why)`` when solved arterial cell by cell, else ``None``
+    cells: list
+
+
+def solve_all(subs: list[SubProblem], settings: SolveSettings, *, whole: list[bool] | None = None) -> Solution:
+    """Stage 7: every sub-problem solved, arterial cell by arterial cell where the
+    strategy allows it (:func:`_solve_by_cells`) and ``whole`` does not forbid it,
+    in ``settings.n_jobs`` processes.  The plan does not depend on ``n_jobs``."""
+    strategy = settings.strategy
+    # grids stay between arterials where the households there admit whole grids (issue 18)
+    by_cells = strategy.registered and strategy.name in ARTERIAL_CELL_STRATEGIES
+    whole = [False] * len(subs) if whole is None else whole
+    results, cells_of = _solve_by_cells(subs, functools.partial(_solve_list, settings=settings),
+                                        enabled=[by_cells and not w for w in whole])
+    return Solution(results=results, cells=cells_of)
+
+
+def _solve_list(problems_: list[SubProblem], settings: SolveSettings) -> list[SubResult]:
+    """The sub-problems solved, in order.  Large ones use the workers for their
+    windows (one at a time); the others are shared out whole."""
+    n_workers, strategy, progress = settings.workers, settings.strategy, settings.progress
+    large = [i for i, s in enumerate(problems_)
+             if n_workers > 1 and strategy.registered and strategy.name in ("auto", "lns")
+             and s.k >= WINDOW_PARALLEL_GRIDS]
+    small = [i for i in range(len(problems_)) if i not in set(large)]
+    out: list[SubResult | None] = [None] * len(problems_)
+    for i in large:
+        out[i] = _solve_one(settings.job(problems_[i], n_workers))
+        if progress:
+            log.info("solved sub-problem %s/%d (%d grids)", problems_[i].community_id, problems_[i].component,
+                     problems_[i].k)
+    jobs = [settings.job(problems_[i]) for i in small]
+    # a registered strategy runs in the workers (the function itself is sent, so it
+    # need not be registered there); a callable passed directly runs here, serially
+    if n_workers > 1 and len(jobs) > 1 and strategy.registered and _picklable(strategy.fn):
+        for i, res in zip(small, _solve_in_workers(jobs, n_workers)):
+            out[i] = res
+    else:
+        for done, (i, job) in enumerate(zip(small, jobs)):
+            out[i] = _solve_one(job)
+            if progress:
+                log.info("solved %d/%d sub-problems", done + 1, len(jobs))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What :func:`atom_results` returns: results on every atom, and per atom id its
+    arterial cell (-1 where not known) and why its cells merged across arterials."""
+
+    results: list[SubResult]
+    arterial_cell: np.ndarray
+    arterial_why: np.ndarray
+
+
+def atom_results(subproblems: Subproblems, solution: Solution) -> Outcome:
+    """Stage 8: the results carried back from contracted compounds to their atoms,
+    compound atoms moved out of grids another class dominates (:func:`_unmix`)."""
+    cell, why = _arterial_reasons(subproblems.subs, subproblems.contracted, solution.cells,
+                                  len(subproblems.atoms))
+    results = [r if index is None else dataclasses.replace(r, labels=r.labels[index])
+               for r, (_, index) in zip(solution.results, subproblems.contracted)]
+    results = _unmix(results, subproblems.subs, subproblems.atoms, subproblems.glue)
+    return Outcome(results=results, arterial_cell=cell, arterial_why=why)
+
+
+def assemble(inputs: Inputs, work: Working, atoms: Atoms, subproblems: Subproblems, outcome: Outcome, *,
+             band: Band, time_limit: float) -> GridPlan:
+    """Stage 9: the plan (grids named and coded, households and atoms with their
+    grid, the status table), its review flags, and the warnings on the search."""
+    plan = _assemble(
+        atoms=subproblems.atoms, edges=atoms.edges, subs=subproblems.subs, results=outcome.results,
+        hh=atoms.households, hh_in=_with_user_columns(inputs.layers["households"], inputs.households_given),
+        reasons=atoms.unattached, segments=atoms.segments, user_crs=work.user_crs, work_crs=work.work_crs,
+        band=band, parcels=inputs.layers["parcels"], parcels_work=work.layers["parcels"],
+        communities=work.layers["communities"],
+    )
+    _warn_time_capped(plan.status, subproblems.capped_checks, float(time_limit))
+    # what a street office would not publish: strips, rings, enclaves, arterials inside, weak 四至
+    reviewed = flag_column(plan)
+    crossed = _crossing_flags(plan, outcome.arterial_cell, outcome.arterial_why)
+    plan.grids["flags"] = [("; ".join(x for x in (a, c, b) if x))
+                           for a, c, b in zip(reviewed, crossed, plan.grids["flags"])]
+    _warn_softened(plan.status)
+    return plan
+
+
+def run_record(record: RunRecord, *, inputs: Inputs, work: Working, blocks: Blocks, band: Band,
+               settings: SolveSettings, objective: str, units: str, compounds: str, compactness: float,
+               timings: dict[str, float]) -> RunRecord:
+    """Stage 10: the run record (``plan.record``): what was asked and how it was solved."""
+    effort = settings.effort
+    return dataclasses.replace(
+        record, target=inputs.target, band=(band.lo, band.hi),
+        persons_band=None if band.persons_lo is None else (band.persons_lo, band.persons_hi, band.persons_hard),
+        roads_are=inputs.roads_are, strategy=settings.strategy.name, objective=objective,
+        time_limit=float(settings.time_limit), effort=None if effort is None else float(effort),
+        seed=int(settings.seed), n_jobs=int(settings.n_jobs), units=units, compounds=compounds,
+        version=__version__, compactness=float(compactness), dead_ends=blocks.dead_ends,
+        coords=inputs.coords, repairs=tuple(r.as_dict() for r in inputs.problems.repairs),
+        work_crs=work.work_crs.to_string(), timings=timings,
+    )
 
 
 def partition(
@@ -900,172 +1173,37 @@ def partition(
     ['status', 'proof', 'effort']
     """
     t_start = time.perf_counter()
-    roads, households, barriers, study_area, parcels = _osm_inputs(roads, households, barriers, study_area, parcels)
-    problems = Problems()
-    roads_in = read_layer(roads, argument="roads", problems=problems)
-    hh_in = read_layer(households, argument="households", problems=problems)
-    comm_in = read_layer(communities, argument="communities", problems=problems)
-    parcels_in = read_layer(parcels, argument="parcels", problems=problems)
-    barriers_in = read_layer(barriers, argument="barriers", problems=problems)
-    road_v, roads_are = validate_roads(roads_in, roads_are=roads_are, problems=problems) if roads_in is not None else (None, roads_are)
-    hh_v = validate_households(hh_in, problems=problems) if hh_in is not None else None
-    comm_v = validate_communities(comm_in, problems=problems) if comm_in is not None else None
-    parcels_v = validate_parcels(parcels_in, problems=problems) if parcels_in is not None else None
-    barriers_v = validate_barriers(barriers_in, problems=problems) if barriers_in is not None else None
-    tgt = coerce_target(target, tolerance, problems)
-    _check_target_size(tgt, problems)
-    _check_params(problems, strategy, time_limit, seed, n_jobs, units, n_grids, compounds, effort)
-    if (not isinstance(compactness, (int, float, np.integer, np.floating)) or isinstance(compactness, bool)
-            or not math.isfinite(compactness) or not 0 <= compactness <= 1000):
-        problems.add("compactness", f"must be a number from 0 to 1000, got {compactness!r}",
-                     fix=f"e.g. compactness={COMPACTNESS_WEIGHT:g} (the default), or 0 for cut costs alone")
-    if objective not in ("compact", "cut"):
-        problems.add("objective", f"must be 'compact' or 'cut', got {objective!r}", fix='objective="cut"')
-    if roads is None:
-        problems.add("roads", "is required", fix="pass road centrelines, blocks or road surfaces")
-    if households is None:
-        problems.add("households", "is required", fix="pass household points")
-    if tgt is not None and tgt.persons is not None and hh_v is not None and hh_v["persons"].isna().all():
-        problems.add("target", "asks for a persons band but households has no 'persons' column",
-                     fix="add a 'persons' column to households, or drop persons= from the Target")
-    systems = coords_by_layer(coords, problems)
-    n_grids = _check_n_grids(n_grids, comm_v, problems)
-    problems.raise_if_any()
-    layers = {"households": hh_v, "roads": road_v, "communities": comm_v, "parcels": parcels_v, "barriers": barriers_v}
-    layers = _convert_coords(layers, systems, problems)
-    problems.raise_if_any()
-    hh_v = layers["households"]
-    user_crs, work_crs = prepare_crs(layers, problems=problems)
-    problems.raise_if_any()
-    area = _study_area_in(study_area, user_crs, work_crs, systems.get("study_area"), problems)
-    problems.raise_if_any()
-    w = to_working(layers, work_crs)
-    hh = w["households"]
-    band = Band.from_target(tgt)
-    limit = shapely.make_valid(_limit_geometry(area, w["communities"], hh, work_crs,
-                                               roads=w["roads"], roads_are=roads_are))
-    if limit.is_empty or limit.area < 1.0:
-        if w["communities"] is not None:
-            what = "does not overlap the communities"
-        elif area is not None and not area.intersects(shapely.box(*hh.total_bounds).buffer(100.0)):
-            away = area.distance(shapely.box(*hh.total_bounds)) / 1000.0
-            what = (f"lies {away:,.0f} km from the households (a shapely geometry is taken in the households' "
-                    f"CRS, {user_crs.to_string()}; one drawn in degrees or in another CRS lands elsewhere)")
-        else:
-            what = "covers less than 1 m²"
-        problems.add("study_area", f"{what}, so there is no area to partition.",
-                     fix="pass a study area that covers the households (and communities), with its CRS: "
-                         "gpd.GeoSeries([area], crs='EPSG:...'), or leave it out",
-                     crs=w["communities"] is None and area is not None
-                     and not area.intersects(shapely.box(*hh.total_bounds).buffer(100.0)))
-        problems.raise_if_any()
-
-    blocks, segments, dead_ends = _blocks_and_segments(w["roads"], roads_are, limit, w["barriers"], w["communities"],
-                                            households=hh.geometry.values)
+    inputs = read_inputs(roads, households, communities=communities, parcels=parcels, barriers=barriers,
+                         study_area=study_area, target=target, tolerance=tolerance, roads_are=roads_are,
+                         units=units, compounds=compounds, n_grids=n_grids, strategy=strategy,
+                         time_limit=time_limit, effort=effort, seed=seed, n_jobs=n_jobs,
+                         compactness=compactness, objective=objective, coords=coords)
+    problems, roads_are, n_grids = inputs.problems, inputs.roads_are, inputs.n_grids
+    work = to_working_crs(inputs)
+    band = Band.from_target(inputs.target)
+    area = study_area_geometry(work, roads_are=roads_are, problems=problems)
+    blocks = build_blocks(work, area, roads_are=roads_are)
     t_blocks = time.perf_counter()
-    block_of, reasons = attach_households(hh, blocks, id_col="block_id")
-    _check_placement(hh, blocks, block_of, problems)
-    hh = hh.assign(block_id=block_of)
-    placed = hh["block_id"].notna()
-    blocks["households"] = (
-        hh.loc[placed].groupby(hh.loc[placed, "block_id"].astype(np.int64))["households"].sum()
-        .reindex(blocks["block_id"], fill_value=0.0).to_numpy()
-    )
-    blocks = absorb_hubs(blocks)
-    atoms, hh_atom = split_big_blocks(blocks, hh.loc[placed], max_households=band.hi, target=band.centre,
-                                      roads=_bounding_lines(segments) if roads_are == "lines" else None)
-    atoms = atoms.set_geometry(_edge_matched(atoms.geometry.values))
-    hh["atom_id"] = pd.Series(hh_atom, dtype="Int64").reindex(hh.index)
-    has_persons = hh["persons"].notna().any()
-    grouped = hh.loc[placed].groupby(hh.loc[placed, "atom_id"].astype(np.int64))
-    atoms["households"] = grouped["households"].sum().reindex(atoms["atom_id"], fill_value=0.0).to_numpy()
-    atoms["persons"] = (grouped["persons"].sum().reindex(atoms["atom_id"], fill_value=0.0).to_numpy()
-                        if has_persons else np.nan)
-    atoms["area_m2"] = atoms.geometry.area
-    cen = shapely.point_on_surface(atoms.geometry.values)
-    atoms["x"], atoms["y"] = shapely.get_x(cen), shapely.get_y(cen)
-    edges = mark_corner_contacts(atom_edges(atoms, segments))
+    atoms = build_atoms(work.layers["households"], blocks, band=band, roads_are=roads_are, problems=problems)
     if on_atoms is not None:
-        on_atoms(atoms, edges, hh)
-    spec = (_strategy_name(strategy), STRATEGIES[strategy] if isinstance(strategy, str) else strategy)
-    if strategy == "exact" and objective == "cut":
-        spec = ("exact", functools.partial(solve_subproblem, strategy="exact", objective="cut"))
-    atoms, solver_e, groups, capped_checks = _parcel_policy(
-        atoms, edges, w["parcels"], band, units, compounds, n_grids,
-        lambda sub: _solve_one((sub, spec, int(seed), float(time_limit), 1, effort)))
-    subs = build_subproblems(atoms, solver_e, band, n_grids=n_grids, compactness=float(compactness))
-    subs = dedicated_subproblems(subs, groups, atoms["parcel_kind"].to_numpy(), compounds=compounds)
-    # a compound that fits in one grid stays whole: its atoms are solved as one
-    glue = _compound_glue(atoms, solver_e, groups, band)
-    contracted = [s.contract(glue[s.atoms]) if (glue[s.atoms] >= 0).any() else (s, None) for s in subs]
-    contracted = [(c, i) if c.n >= c.k else (s, None) for s, (c, i) in zip(subs, contracted)]
+        on_atoms(atoms.atoms, atoms.edges, atoms.households)
+    settings = SolveSettings(lookup_strategy(strategy, objective=objective), seed=int(seed),
+                             time_limit=float(time_limit), effort=effort, n_jobs=int(n_jobs), progress=progress)
+    subproblems = pose_subproblems(atoms, work.layers["parcels"], band=band, units=units, compounds=compounds,
+                                   n_grids=n_grids, compactness=float(compactness), solve_one=settings.solve_one)
     t_graph = time.perf_counter()
     if progress:
-        log.info("%d atoms, %d edges, %d sub-problems", len(atoms), len(edges), len(subs))
-
-    n_workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
-    # large components use the workers for their windows (one at a time);
-    # the others are shared out whole; either way the plan does not depend on n_jobs
-    solved = [c for c, _ in contracted]
-
-    def solve_all(problems_: list[SubProblem]) -> list[SubResult]:
-        large = [i for i, s in enumerate(problems_)
-                 if n_workers > 1 and strategy in ("auto", "lns") and s.k >= WINDOW_PARALLEL_GRIDS]
-        small = [i for i in range(len(problems_)) if i not in set(large)]
-        out: list[SubResult | None] = [None] * len(problems_)
-        for i in large:
-            out[i] = _solve_one((problems_[i], spec, int(seed), float(time_limit), n_workers, effort))
-            if progress:
-                log.info("solved sub-problem %s/%d (%d grids)", problems_[i].community_id, problems_[i].component,
-                         problems_[i].k)
-        jobs = [(problems_[i], spec, int(seed), float(time_limit), 1, effort) for i in small]
-        # a registered strategy runs in the workers (the function itself is sent, so it
-        # need not be registered there); a callable passed directly runs here, serially
-        if n_workers > 1 and len(jobs) > 1 and isinstance(strategy, str) and _picklable(spec[1]):
-            for i, res in zip(small, _solve_in_workers(jobs, n_workers)):
-                out[i] = res
-        else:
-            for done, (i, job) in enumerate(zip(small, jobs)):
-                out[i] = _solve_one(job)
-                if progress:
-                    log.info("solved %d/%d sub-problems", done + 1, len(jobs))
-        return out
-
-    # grids stay between arterials where the households there admit whole grids (issue 18)
-    by_cells = isinstance(strategy, str) and strategy in ARTERIAL_CELL_STRATEGIES
-    fixed_k = _fixed_k(subs, n_grids)
-    results, cells_of = _solve_by_cells(solved, solve_all, enabled=[by_cells and not f for f in fixed_k])
-    arterial_why = _arterial_reasons(subs, contracted, cells_of, len(atoms))
-    results = [r if index is None else dataclasses.replace(r, labels=r.labels[index])
-               for r, (_, index) in zip(results, contracted)]
-    results = _unmix(results, subs, atoms, glue)
+        log.info("%d atoms, %d edges, %d sub-problems", len(subproblems.atoms), len(atoms.edges),
+                 len(subproblems.subs))
+    solution = solve_all(subproblems.solved, settings, whole=subproblems.fixed_k)
+    outcome = atom_results(subproblems, solution)
     t_solve = time.perf_counter()
-
-    plan = _assemble(
-        atoms=atoms, edges=edges, subs=subs, results=results, hh=hh, hh_in=_with_user_columns(hh_v, hh_in),
-        reasons=reasons,
-        segments=segments, user_crs=user_crs, work_crs=work_crs, band=band, parcels=parcels_v,
-        parcels_work=w["parcels"], communities=w["communities"],
-    )
-    _warn_time_capped(plan.status, capped_checks, float(time_limit))
-    # what a street office would not publish: strips, rings, enclaves, arterials inside, weak 四至
-    reviewed = flag_column(plan)
-    crossed = _crossing_flags(plan, *arterial_why)
-    plan.grids["flags"] = [("; ".join(x for x in (a, c, b) if x))
-                           for a, c, b in zip(reviewed, crossed, plan.grids["flags"])]
-    _warn_softened(plan.status)
-    plan.record = dataclasses.replace(
-        plan.record, target=tgt, band=(band.lo, band.hi),
-        persons_band=None if band.persons_lo is None else (band.persons_lo, band.persons_hi, band.persons_hard),
-        roads_are=roads_are, strategy=_strategy_name(strategy), objective=objective,
-        time_limit=float(time_limit), effort=None if effort is None else float(effort), seed=int(seed), n_jobs=int(n_jobs), units=units, compounds=compounds, version=__version__,
-        compactness=float(compactness), dead_ends=dead_ends,
-        coords=systems, repairs=tuple(r.as_dict() for r in problems.repairs),
-        work_crs=work_crs.to_string(), timings={
-            "blocks_s": t_blocks - t_start, "graph_s": t_graph - t_blocks, "solve_s": t_solve - t_graph,
-            "total_s": time.perf_counter() - t_start,
-        },
-    )
+    plan = assemble(inputs, work, atoms, subproblems, outcome, band=band, time_limit=settings.time_limit)
+    timings = {"blocks_s": t_blocks - t_start, "graph_s": t_graph - t_blocks, "solve_s": t_solve - t_graph,
+               "total_s": time.perf_counter() - t_start}
+    plan.record = run_record(plan.record, inputs=inputs, work=work, blocks=blocks, band=band, settings=settings,
+                             objective=objective, units=units, compounds=compounds,
+                             compactness=float(compactness), timings=timings)
     return plan
 
 
@@ -1147,7 +1285,7 @@ def _combine_cells(sub: SubProblem, parts: list[tuple[np.ndarray, SubResult]]) -
         proof="; ".join([f"{ARTERIAL_CELLS} (grids kept between arterials)"] + proofs), effort=float(effort))
 
 
-def _solve_by_cells(solved: list[SubProblem], solve_all, *, enabled: list[bool]):
+def _solve_by_cells(solved: list[SubProblem], solve, *, enabled: list[bool]):
     """Solve each component arterial cell by arterial cell (issue 18).
 
     A grid should not straddle an arterial.  The land between arterials (an
@@ -1160,80 +1298,109 @@ def _solve_by_cells(solved: list[SubProblem], solve_all, *, enabled: list[bool])
     neighbour and is solved anew, up to :data:`CELL_RETRIES` times; the band
     comes before the arterials.
 
-    Returns the results (one per component, as ``solve_all`` gives them) and,
-    per component, ``(cells, clusters, why)`` or ``None`` when it was solved whole.
+    ``solve`` solves a list of sub-problems.  Returns the results (one per
+    component, as ``solve`` gives them) and, per component, ``(cells,
+    clusters, why)`` or ``None`` when it was solved whole.
     """
-    state: list = [None] * len(solved)
-    for i, s in enumerate(solved):
-        if not enabled[i] or s.cell_edge is None or s.k <= 1 or s.n <= 1:
-            continue
-        cells = arterial_cells(s)
-        if cells.max() == 0:
-            continue
-        clusters, why = cell_clusters(s, cells, fit=_fit_band(s))
-        held = np.bincount(clusters, weights=s.weight.astype(float))
-        if clusters.max() > 0 and held.max() >= OPEN_NETWORK_SHARE * max(held.sum(), 1.0):
-            # the arterials close few cells here: one cluster holds nearly everything; solved whole
-            open_why = (f"the arterials here close few cells (one holds {held.max() / max(held.sum(), 1.0):.0%} "
-                        "of the households), so the area is solved whole")
-            why = {c: why.get(c, open_why) for c in range(int(cells.max()) + 1)}
-            clusters = np.zeros_like(clusters)
-        state[i] = (cells, clusters, why)
+    state: list = [_cell_state(s) if enabled[i] else None for i, s in enumerate(solved)]
     done: dict[tuple[int, bytes], SubResult] = {}
-
-    def key(i, atoms):
-        return i, np.asarray(atoms, dtype=np.int64).tobytes()
-
     for attempt in range(CELL_RETRIES + 1):
-        todo = []
-        for i, st in enumerate(state):
-            if st is None:
-                continue
-            clusters = st[1]
-            for c in range(int(clusters.max()) + 1):
-                atoms = np.flatnonzero(clusters == c)
-                if key(i, atoms) not in done:
-                    todo.append((i, atoms))
-        pieces = [solved[i] if len(atoms) == solved[i].n else _cell_piece(solved[i], atoms) for i, atoms in todo]
-        for (i, atoms), res in zip(todo, solve_all(pieces) if pieces else []):
-            done[key(i, atoms)] = res
-        if attempt == CELL_RETRIES:
+        _solve_clusters(solved, state, done, solve)
+        if attempt == CELL_RETRIES or not _merge_unfit(solved, state, done):
             break
-        again = False
-        for i, st in enumerate(state):
-            if st is None:
-                continue
-            cells, clusters, why = st
-            unfit = []
-            for c in range(int(clusters.max()) + 1):
-                atoms = np.flatnonzero(clusters == c)
-                piece = solved[i] if len(atoms) == solved[i].n else _cell_piece(solved[i], atoms)
-                if clusters.max() > 0 and not _fits(piece, done[key(i, atoms)].labels):
-                    unfit.append(c)
-            if not unfit:
-                continue
-            new, new_why = cell_clusters(solved[i], clusters, unfit=tuple(unfit), fit=_fit_band(solved[i]))
-            if np.array_equal(new, clusters):
-                continue
-            merged = dict(why)
-            for c, r in new_why.items():  # reasons of the clusters merged anew go to their cells
-                for cell in np.unique(cells[clusters == c]):
-                    merged.setdefault(int(cell), r)
-            state[i] = (cells, new, merged)
+    return _cell_results(solved, state, done, solve)
+
+
+def _cell_state(s: SubProblem):
+    """``(cells, clusters, why)`` for a component to solve cell by cell, else ``None``."""
+    if s.cell_edge is None or s.k <= 1 or s.n <= 1:
+        return None
+    cells = arterial_cells(s)
+    if cells.max() == 0:
+        return None
+    clusters, why = cell_clusters(s, cells, fit=_fit_band(s))
+    held = np.bincount(clusters, weights=s.weight.astype(float))
+    if clusters.max() > 0 and held.max() >= OPEN_NETWORK_SHARE * max(held.sum(), 1.0):
+        # the arterials close few cells here: one cluster holds nearly everything; solved whole
+        open_why = (f"the arterials here close few cells (one holds {held.max() / max(held.sum(), 1.0):.0%} "
+                    "of the households), so the area is solved whole")
+        why = {c: why.get(c, open_why) for c in range(int(cells.max()) + 1)}
+        clusters = np.zeros_like(clusters)
+    return cells, clusters, why
+
+
+def _cell_key(i: int, atoms) -> tuple[int, bytes]:
+    return i, np.asarray(atoms, dtype=np.int64).tobytes()
+
+
+def _cluster_piece(sub: SubProblem, atoms: np.ndarray) -> SubProblem:
+    return sub if len(atoms) == sub.n else _cell_piece(sub, atoms)
+
+
+def _solve_clusters(solved: list[SubProblem], state: list, done: dict, solve) -> None:
+    """The clusters not solved yet, solved (into ``done``)."""
+    todo = []
+    for i, st in enumerate(state):
+        if st is None:
+            continue
+        clusters = st[1]
+        for c in range(int(clusters.max()) + 1):
+            atoms = np.flatnonzero(clusters == c)
+            if _cell_key(i, atoms) not in done:
+                todo.append((i, atoms))
+    pieces = [_cluster_piece(solved[i], atoms) for i, atoms in todo]
+    for (i, atoms), res in zip(todo, solve(pieces) if pieces else []):
+        done[_cell_key(i, atoms)] = res
+
+
+def _merge_unfit(solved: list[SubProblem], state: list, done: dict) -> bool:
+    """Clusters whose plan does not fit merged with a neighbour (``state`` updated);
+    whether any cluster changed."""
+    again = False
+    for i, st in enumerate(state):
+        if st is None:
+            continue
+        new = _merged(solved[i], st, done, i)
+        if new is not None:
+            state[i] = new
             again = True
-        if not again:
-            break
+    return again
+
+
+def _merged(sub: SubProblem, st: tuple, done: dict, i: int):
+    """The component's ``(cells, clusters, why)`` with its unfit clusters merged anew; ``None`` when unchanged."""
+    cells, clusters, why = st
+    unfit = []
+    for c in range(int(clusters.max()) + 1):
+        atoms = np.flatnonzero(clusters == c)
+        piece = _cluster_piece(sub, atoms)
+        if clusters.max() > 0 and not _fits(piece, done[_cell_key(i, atoms)].labels):
+            unfit.append(c)
+    if not unfit:
+        return None
+    new, new_why = cell_clusters(sub, clusters, unfit=tuple(unfit), fit=_fit_band(sub))
+    if np.array_equal(new, clusters):
+        return None
+    merged = dict(why)
+    for c, r in new_why.items():  # reasons of the clusters merged anew go to their cells
+        for cell in np.unique(cells[clusters == c]):
+            merged.setdefault(int(cell), r)
+    return cells, new, merged
+
+
+def _cell_results(solved: list[SubProblem], state: list, done: dict, solve):
+    """One result per component (the whole ones solved now), and its cells or ``None``."""
     whole = [i for i, st in enumerate(state) if st is None]
     results: list[SubResult | None] = [None] * len(solved)
-    for i, res in zip(whole, solve_all([solved[i] for i in whole]) if whole else []):
+    for i, res in zip(whole, solve([solved[i] for i in whole]) if whole else []):
         results[i] = res
     cells_of: list = [None] * len(solved)
     for i, st in enumerate(state):
         if st is None:
             continue
         cells, clusters, why = st
-        parts = [(np.flatnonzero(clusters == c), None) for c in range(int(clusters.max()) + 1)]
-        parts = [(atoms, done[key(i, atoms)]) for atoms, _ in parts]
+        parts = [(atoms, done[_cell_key(i, atoms)])
+                 for atoms in (np.flatnonzero(clusters == c) for c in range(int(clusters.max()) + 1))]
         results[i] = parts[0][1] if len(parts) == 1 else _combine_cells(solved[i], parts)
         cells_of[i] = (cells, clusters, why)
     return results, cells_of
@@ -1358,9 +1525,42 @@ def _reading_order(grids: gpd.GeoDataFrame, band_m: float) -> np.ndarray:
 def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult], hh, hh_in, reasons,
               segments, user_crs, work_crs, band: Band, parcels, parcels_work=None,
               communities=None) -> GridPlan:
-    label = np.full(len(atoms), -1, dtype=np.int64)
+    label, forced_atoms, rows = _labels(len(atoms), subs, results)
+    atoms = atoms.assign(_label=label)
+    g = _dissolved(atoms)
+    _mark_forced(g, label, forced_atoms, subs, band)
+    g, relabel = _numbered(g, hh)
+    atoms["grid_id"] = relabel.reindex(label).to_numpy()
+    atoms = atoms.drop(columns=["_label", "x", "y"])
+    g, community_codes = _name_grids(g, atoms, subs, segments, parcels_work, communities, band)
+    # the review's flags are added by partition once the plan exists; the 四至 check's comes first
+    g["flags"] = np.where(g["limits_loose"].to_numpy(dtype=bool),
+                          "limits_loose: " + g["limits_loose_reason"].astype(str), "") if "limits_loose" in g else ""
+    grids = g[["grid_id", "code", "community_id", "kind", "households", "persons", "n_atoms", "area_m2",
+               "forced", "forced_reason", "flags", "limits", *NAMING_COLUMNS[3:], "geometry"]]
+    grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=work_crs).to_crs(user_crs)
+    out_hh, unplaced = _households_out(hh, hh_in, atoms, reasons)
+    status = pd.DataFrame(rows)
+    forced_by_comp = g.groupby("_comp")["forced"].sum()
+    status["forced_out"] = forced_by_comp.reindex(range(len(subs)), fill_value=0).astype(int).to_numpy()
+    return GridPlan(
+        grids=grids,
+        blocks=atoms.to_crs(user_crs),
+        households=out_hh,
+        unplaced=unplaced,
+        status=status,
+        edges=edges,
+        roads=segments[segments["kind"].isin(["road", "street", "lane", "barrier"])].to_crs(user_crs),
+        record=RunRecord(parcels=None if parcels is None else len(parcels), community_codes=community_codes),
+    )
+
+
+def _labels(n_atoms: int, subs: list[SubProblem], results: list[SubResult]):
+    """Per atom its grid label over the plan (-1 where none) and whether it is forced;
+    a status row per sub-problem."""
+    label = np.full(n_atoms, -1, dtype=np.int64)
     rows, offset = [], 0
-    forced_atoms = np.zeros(len(atoms), bool)
+    forced_atoms = np.zeros(n_atoms, bool)
     for sub, res in zip(subs, results):
         label[sub.atoms] = res.labels + offset
         forced_atoms[sub.atoms[sub.forced]] = True
@@ -1377,7 +1577,11 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
             "notes": "; ".join(sub.notes),
         })
         offset += k
-    atoms = atoms.assign(_label=label)
+    return label, forced_atoms, rows
+
+
+def _dissolved(atoms: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The atoms dissolved by ``_label``: one row per grid, its geometry valid and polygonal."""
     g = atoms.dissolve(by="_label", aggfunc={"community_id": "first", "households": "sum", "persons": "sum",
                                               "atom_id": "count", "area_m2": "sum"})
     g = g.rename(columns={"atom_id": "n_atoms"})
@@ -1390,9 +1594,14 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
         poly = np.isin(shapely.get_type_id(parts), (3, 6))
         fixed = np.array([shapely.union_all(parts[poly & (owner == i)]) for i in range(int(bad.sum()))], dtype=object)
         geom[bad] = fixed
-    g = g.set_geometry(geom)
+    return g.set_geometry(geom)
+
+
+def _mark_forced(g: gpd.GeoDataFrame, label: np.ndarray, forced_atoms: np.ndarray, subs: list[SubProblem],
+                 band: Band) -> None:
+    """``forced``, ``forced_reason`` and ``_comp`` (the grid's sub-problem) on the grids, in place."""
     # per grid (label): whether it holds a forced atom, and its sub-problem (all its atoms share one)
-    comp_of = np.full(len(atoms), -1)
+    comp_of = np.full(len(label), -1)
     for i, sub in enumerate(subs):
         comp_of[sub.atoms] = i
     placed = label >= 0
@@ -1409,6 +1618,10 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     small = comp_total[g["_comp"].to_numpy()] < band.lo
     g.loc[small, "forced"] = True
     g.loc[small, "forced_reason"] = ForcedReason.SMALL_COMPONENT.value
+
+
+def _numbered(g: gpd.GeoDataFrame, hh) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """The grids numbered 1.. in reading order, sorted by ``grid_id``; the grid id of each label."""
     height = math.sqrt(max(g["area_m2"].median(), 1.0))
     order = _reading_order(g, height)
     new_id = np.empty(len(g), dtype=np.int64)
@@ -1418,36 +1631,21 @@ def _assemble(*, atoms, edges, subs: list[SubProblem], results: list[SubResult],
     g = g.sort_values("grid_id").reset_index(drop=True)
     if not np.isfinite(g["persons"]).any() or hh["persons"].isna().all():
         g["persons"] = np.nan
-    atoms["grid_id"] = relabel.reindex(label).to_numpy()
-    atoms = atoms.drop(columns=["_label", "x", "y"])
-    g, community_codes = _name_grids(g, atoms, subs, segments, parcels_work, communities, band)
-    # the review's flags are added by partition once the plan exists; the 四至 check's comes first
-    g["flags"] = np.where(g["limits_loose"].to_numpy(dtype=bool), "limits_loose: " + g["limits_loose_reason"].astype(str),
-                          "") if "limits_loose" in g else ""
-    grids = g[["grid_id", "code", "community_id", "kind", "households", "persons", "n_atoms", "area_m2",
-               "forced", "forced_reason", "flags", "limits", *NAMING_COLUMNS[3:], "geometry"]]
-    grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=work_crs).to_crs(user_crs)
+    return g, relabel
+
+
+def _households_out(hh, hh_in, atoms, reasons):
+    """The user's households with ``block_id``, ``atom_id`` and ``grid_id``; the unplaced ones with a reason."""
     atom_grid = pd.Series(atoms["grid_id"].to_numpy(), index=atoms["atom_id"].to_numpy())
     out_hh = hh_in.copy()
     out_hh["block_id"] = hh["block_id"].to_numpy()
     out_hh["atom_id"] = hh["atom_id"].to_numpy()
-    out_hh["grid_id"] = pd.array(atom_grid.reindex(hh["atom_id"].fillna(-1).astype(np.int64)).to_numpy(), dtype="Int64")
+    out_hh["grid_id"] = pd.array(atom_grid.reindex(hh["atom_id"].fillna(-1).astype(np.int64)).to_numpy(),
+                                 dtype="Int64")
     out_hh.loc[hh["atom_id"].isna().to_numpy(), "grid_id"] = pd.NA
     unplaced = out_hh[out_hh["grid_id"].isna()].copy()
     unplaced["reason"] = reasons.reindex(unplaced.index).replace("", UnplacedReason.NOT_ATTACHED.value)
-    status = pd.DataFrame(rows)
-    forced_by_comp = g.groupby("_comp")["forced"].sum()
-    status["forced_out"] = forced_by_comp.reindex(range(len(subs)), fill_value=0).astype(int).to_numpy()
-    return GridPlan(
-        grids=grids,
-        blocks=atoms.to_crs(user_crs),
-        households=out_hh,
-        unplaced=unplaced,
-        status=status,
-        edges=edges,
-        roads=segments[segments["kind"].isin(["road", "street", "lane", "barrier"])].to_crs(user_crs),
-        record=RunRecord(parcels=None if parcels is None else len(parcels), community_codes=community_codes),
-    )
+    return out_hh, unplaced
 
 
 def _warn_time_capped(status: pd.DataFrame, capped_checks: list[str], time_limit: float) -> None:
@@ -1463,7 +1661,7 @@ def _warn_time_capped(status: pd.DataFrame, capped_checks: list[str], time_limit
         "machine's speed and load, so another run may differ.  Raise time_limit (e.g. "
         f"time_limit={max(2 * time_limit, 60):g}) for a plan that is the same on every run; "
         "plan.status['time_capped'] marks them.",
-        TimeLimitWarning, stacklevel=3)
+        TimeLimitWarning, stacklevel=4)
 
 
 def _warn_softened(status: pd.DataFrame) -> None:
@@ -1479,20 +1677,7 @@ def _warn_softened(status: pd.DataFrame) -> None:
         "in the band, so grids outside it are paid for instead.  This is not a proof that no such plan "
         "exists: those grids are not marked forced.  plan.status['proof'] names the softened band; a wider "
         "band, another n_grids, or a larger effort may find an in-band plan.",
-        BandWarning, stacklevel=3)
-
-
-def _accepts_effort(fn) -> bool:
-    """Whether a strategy callable takes an ``effort=`` keyword (or ``**kwargs``)."""
-    import inspect
-
-    if not callable(fn):
-        return True  # an unknown strategy is reported on its own
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return True  # cannot tell: let the call say
-    return any(p.name == "effort" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        BandWarning, stacklevel=4)
 
 
 def _parcel_policy(atoms, edges, parcels, band: Band, units: str, compounds: str, n_grids, solve_one):
