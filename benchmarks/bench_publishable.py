@@ -138,7 +138,8 @@ def table(results: dict[str, dict], settings: str) -> str:
             v = results[n].get(key, float("nan"))
             cells.append("n/a" if math.isnan(v) else fmt.format(v))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "Definitions: `gridpart/outputs/review.py` (module docstring). Counts are grids unless the row says sides."]
+    lines += ["", "Definitions: `gridpart/outputs/review.py` (module docstring). "
+              "Counts are grids unless the row says sides."]
     return "\n".join(lines)
 
 

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 import gridpart as gp
 from gridpart.errors import InputError
-from gridpart.model.problem import Band
 from gridpart.model.parcels import (
     COMPOUND_REASON,
     DEDICATED_REASON,
@@ -25,6 +24,7 @@ from gridpart.model.parcels import (
     solver_edges,
     unmix_compounds,
 )
+from gridpart.model.problem import Band
 from gridpart.rules.kinds import GRID_KINDS, grid_kinds, grid_places
 from gridpart.testing import assert_valid_plan, grid_subproblem, labels_contiguous
 

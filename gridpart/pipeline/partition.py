@@ -69,6 +69,18 @@ from gridpart.inputs.schema import (
     validate_parcels,
     validate_roads,
 )
+from gridpart.model.parcels import (
+    COMPOUND_REASON,
+    DEDICATED_REASON,
+    atom_parcels,
+    compound_subproblems,
+    dedicated_subproblems,
+    is_dedicated,
+    labels_in_band,
+    separation_groups,
+    solver_edges,
+    unmix_compounds,
+)
 from gridpart.model.problem import (
     COMPACTNESS_WEIGHT,
     MAX_BAND_HOUSEHOLDS,
@@ -85,18 +97,6 @@ from gridpart.outputs.review import flag_column
 from gridpart.plan import GridPlan
 from gridpart.record import RunRecord
 from gridpart.rules.codes import reading_order
-from gridpart.model.parcels import (
-    COMPOUND_REASON,
-    DEDICATED_REASON,
-    atom_parcels,
-    compound_subproblems,
-    dedicated_subproblems,
-    is_dedicated,
-    labels_in_band,
-    separation_groups,
-    solver_edges,
-    unmix_compounds,
-)
 from gridpart.rules.naming import NAMING_COLUMNS, name_grids
 from gridpart.solvers.cpsat import labels_objective
 from gridpart.solvers.lns import PROOF_PROBLEM, SOFT_BAND, SubResult
@@ -844,7 +844,7 @@ class Subproblems:
 def pose_subproblems(atoms: Atoms, parcels, *, band: Band, units: str = "own", compounds: str = "share",
                      n_grids=None, compactness: float = COMPACTNESS_WEIGHT,
                      solve_one: Callable[[SubProblem], SubResult]) -> Subproblems:
-    """Stage 6: the parcel policy (work units and compounds kept apart, :mod:`gridpart.rules.kinds`)
+    """Stage 6: the parcel policy (work units and compounds kept apart, :mod:`gridpart.model.parcels`)
     and the sub-problems, compounds that fit in one grid contracted to one atom.
 
     ``solve_one`` solves a compound alone to see whether it keeps apart
