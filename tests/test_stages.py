@@ -18,9 +18,9 @@ import shapely
 import gridpart as gp
 import gridpart.solvers.registry as registry
 from gridpart.errors import CRSError, InputError, SolverError
+from gridpart.model.parcels import labels_in_band
 from gridpart.model.problem import Band
 from gridpart.pipeline import partition as stages
-from gridpart.rules.kinds import labels_in_band
 from gridpart.solvers.lns import SubResult
 from gridpart.testing import grid_subproblem
 
