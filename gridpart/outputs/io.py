@@ -2,7 +2,9 @@
 
 A plan file holds the layers ``grids``, ``atoms``, ``households``,
 ``unplaced``, ``roads`` and the attribute tables ``edges``, ``status`` and
-``metadata`` (parameters, seed, version and working CRS as JSON).  It is
+``metadata`` (parameters, seed, version and working CRS as JSON), and, for a
+plan edited by hand, ``history`` (one row per step of ``plan.history``; the
+locks are the ``locked`` column of ``grids``).  It is
 written to a temporary file next to the target and renamed into place, so an
 interrupted write never leaves a half-written plan behind.
 """
@@ -20,10 +22,11 @@ import pyogrio
 import shapely
 
 from gridpart.errors import InputError, Problems
+from gridpart.history import EditLog, HistoryEntry
 from gridpart.plan import Changes, GridPlan
 from gridpart.record import RunRecord
 
-__all__ = ["write_plan", "read_plan", "read_record", "atomic_path"]
+__all__ = ["write_plan", "read_plan", "read_record", "atomic_path", "history_table"]
 
 _SPATIAL = ("grids", "atoms", "households", "unplaced", "roads")
 _TABLES = ("edges", "status")
@@ -138,9 +141,59 @@ def write_plan(plan: GridPlan, path: str | os.PathLike) -> None:
             pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=os.path.exists(tmp))
         for name, df in (("edges", plan.edges), ("status", plan.status), ("metadata", meta)):
             pyogrio.write_dataframe(_plain(df), tmp, layer=name, driver="GPKG", append=True)
+        if plan.history:
+            pyogrio.write_dataframe(history_table(plan), tmp, layer="history", driver="GPKG", append=True)
         if getattr(plan, "changes", None) is not None:  # gp.repartition's change table
             for name, df in _change_layers(plan.changes).items():
                 pyogrio.write_dataframe(_plain(df), tmp, layer=name, driver="GPKG", append=True)
+
+
+def history_table(plan: GridPlan) -> pd.DataFrame:
+    """``plan.history`` as a table, one row per step (lists as ``;``-separated text), oldest first.
+
+    Examples
+    --------
+    >>> import gridpart as gp
+    >>> s = gp.datasets.load_sample()
+    >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
+    >>> history_table(plan.lock([1], author="li"))[["step", "author", "action", "grids", "undone"]].to_dict("records")
+    [{'step': 1, 'author': 'li', 'action': 'lock', 'grids': '1', 'undone': False}]
+    """
+    rows = []
+    for i, e in enumerate(plan.history, start=1):
+        d = e.as_dict()
+        for k in ("atoms", "from_grids", "grids", "came_along"):
+            d[k] = ";".join(str(v) for v in d[k])
+        d["to_grid"] = pd.NA if d["to_grid"] is None else d["to_grid"]
+        rows.append({"step": i, **d})
+    cols = ["step", "time", "author", "action", "atoms", "from_grids", "to_grid", "grids", "households_moved",
+            "came_along", "note", "undone"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["to_grid"] = out["to_grid"].astype("Int64")
+    out["undone"] = out["undone"].astype(bool)
+    return out
+
+
+def _ints(text) -> tuple:
+    return tuple(int(v) for v in str(text).split(";") if v.strip()) if isinstance(text, str) else ()
+
+
+def _read_history(path, names: set[str]) -> EditLog | None:
+    """The edit log of the ``history`` layer (steps read back cannot be undone: their state is not stored)."""
+    if "history" not in names:
+        return None
+    df = pyogrio.read_dataframe(path, layer="history", read_geometry=False).sort_values("step")
+    entries, undone = [], set()
+    for i, r in enumerate(df.itertuples(index=False)):
+        came = tuple(v for v in str(r.came_along).split(";") if v) if isinstance(r.came_along, str) else ()
+        entries.append(HistoryEntry(
+            time=str(r.time), author=str(r.author), action=str(r.action), atoms=_ints(r.atoms),
+            from_grids=_ints(r.from_grids), to_grid=None if pd.isna(r.to_grid) else int(r.to_grid),
+            grids=_ints(r.grids), households_moved=float(r.households_moved), came_along=came,
+            note="" if r.note is None or (isinstance(r.note, float) and np.isnan(r.note)) else str(r.note)))
+        if bool(r.undone):
+            undone.add(i)
+    return EditLog(tuple(entries), frozenset(undone))
 
 
 def _change_layers(changes) -> dict[str, pd.DataFrame]:
@@ -205,10 +258,12 @@ def read_plan(path: str | os.PathLike) -> GridPlan:
         read[n] = df
     grids = read["grids"]
     grids["forced"] = grids["forced"].astype(bool)
+    if "locked" in grids:
+        grids["locked"] = grids["locked"].fillna(0).astype(bool)
     atoms = read["atoms"]
     atoms["is_cell"] = atoms["is_cell"].astype(bool)
     return GridPlan(
         grids=grids, blocks=atoms, households=read["households"], unplaced=read["unplaced"],
         status=tables["status"], edges=tables["edges"], roads=read["roads"], record=record,
-        changes=_read_changes(path, names),
+        changes=_read_changes(path, names), edit_log=_read_history(path, names),
     )

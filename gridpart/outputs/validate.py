@@ -156,6 +156,7 @@ def _pieces(grids, atoms, edges) -> list[dict]:
     ok = labels_contiguous(len(ids), e.reshape(-1, 2), labels)
     rows = []
     geoms = atoms.geometry.to_numpy()[placed]
+    households = atoms["households"].to_numpy(dtype=float)[placed]
     by_id = grids.set_index("grid_id", drop=False)
     for lab in np.flatnonzero(~ok):
         g = int(uniq[lab])
@@ -163,11 +164,14 @@ def _pieces(grids, atoms, edges) -> list[dict]:
             continue
         grid = by_id.loc[g]
         members = np.flatnonzero(labels == lab)
-        # the smaller pieces are where to look: the atoms outside the largest piece
+        # the smaller pieces are where to look: the atoms outside the main piece
         sub = pd.Series(np.arange(len(members)), index=members)
         inner = np.isin(e[:, 0], members) & np.isin(e[:, 1], members)
         comp = _components(len(members), sub.reindex(e[inner, 0]).to_numpy(), sub.reindex(e[inner, 1]).to_numpy())
-        main = np.bincount(comp).argmax()
+        # the main piece holds the most households (then the most area)
+        hh = np.bincount(comp, weights=households[members])
+        area = np.bincount(comp, weights=shapely.area(geoms[members]))
+        main = np.lexsort((-area, -hh))[0]
         stray = members[comp != main]
         n_parts = int(comp.max()) + 1
         rows.append(_finding(
@@ -282,7 +286,8 @@ def _band(grids, record) -> list[dict]:
 
 def _enclaves(plan) -> list[dict]:
     grids = plan.grids
-    live = grids[~grids.geometry.is_empty & grids.geometry.notna()]
+    arr = grids.geometry.to_numpy()
+    live = grids[~shapely.is_missing(arr) & ~shapely.is_empty(arr)]
     if len(live) < 2:
         return []
     m = live.to_crs(plan.metric_crs) if live.crs is not None and live.crs.is_geographic else live

@@ -434,9 +434,12 @@ def undo(plan: GridPlan) -> GridPlan:
     current = plan.edit_log or EditLog()
     i = current.undo_index()
     if i is None or current.entries[i].state is None:
-        raise InputError(_nothing("undo", "no step in effect to undo" if i is None else
-                                  f"step {i} ({current.entries[i].action}) was read from a file and cannot be undone",
-                                  "edit the plan first (plan.move, plan.lock), or plan.redo() a step undone"))
+        if i is None:
+            raise InputError(_nothing("undo", "the plan has no step in effect to undo",
+                                      "edit the plan first (plan.move, plan.lock), or plan.redo() a step undone"))
+        raise InputError(_nothing("undo", f"step {i + 1} ({current.entries[i].action}) was read from a file and "
+                                  "cannot be undone", "undo it by hand: plan.move the atoms back (the step's "
+                                  "atoms and from_grids), or plan.unlock / plan.lock the grids"))
     return _apply(plan, current.entries[i].state, current.entries[i], forward=False, edit_log=current.mark(i, True))
 
 
