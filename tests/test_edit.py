@@ -1,0 +1,237 @@
+"""Hand edits (gridpart.pipeline.edit): move, lock, undo/redo, drop_empty, history.
+
+Invariants: an edit returns a new plan and leaves the old one as it was;
+households are conserved (each in exactly one grid, that of its atom) after
+any sequence of moves; moves followed by as many undos give the original
+plan back exactly; untouched grids keep their rows.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import warnings
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gridpart as gp
+from gridpart.errors import GridpartError, InputError
+from gridpart.pipeline.edit import grid_ids
+
+
+@pytest.fixture(scope="module")
+def plan():
+    s = gp.datasets.load_sample()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gp.partition(s.roads, s.households, study_area=s.study_area)
+
+
+def _same(a, b):
+    """The plans are the same: assignments, codes, 四至 and every column (history left out)."""
+    pdt.assert_frame_equal(a.grids, b.grids)
+    pdt.assert_frame_equal(a.blocks, b.blocks)
+    pdt.assert_frame_equal(a.households, b.households)
+    assert a.record == b.record
+
+
+def _conserved(p, original):
+    """Every placed household in exactly one grid, the grid of its atom; totals unchanged."""
+    hh = p.households
+    atom_grid = p.blocks.set_index("atom_id")["grid_id"]
+    placed = hh["atom_id"].notna()
+    assert (hh.loc[placed, "grid_id"].astype(int).to_numpy()
+            == atom_grid.reindex(hh.loc[placed, "atom_id"].astype(int)).astype(int).to_numpy()).all()
+    assert hh.index.equals(original.households.index)
+    assert hh.loc[placed, "grid_id"].isin(p.grids["grid_id"]).all()
+    per_grid = hh.groupby("grid_id")["households"].sum()
+    g = p.grids.set_index("grid_id")["households"]
+    assert (per_grid.reindex(g.index, fill_value=0).to_numpy() == g.to_numpy()).all()
+    assert g.sum() == original.grids["households"].sum()
+    assert not p.validate()["check"].isin(["households_lost", "households_twice", "duplicate_code"]).any()
+
+
+def _neighbour_of(p, grid_id):
+    g = p.blocks.set_index("atom_id")["grid_id"]
+    e = p.edges
+    ga, gb = g.reindex(e["a"]).to_numpy(), g.reindex(e["b"]).to_numpy()
+    return int(pd.Series(gb[(ga == grid_id) & (gb != grid_id)]).iloc[0])
+
+
+def test_a_move_returns_a_new_plan_and_leaves_the_old_one_as_it_was(plan):
+    before = copy.deepcopy(plan)
+    a = int(plan.blocks["atom_id"].iloc[3])
+    g = int(plan.blocks["grid_id"].iloc[3])
+    to = _neighbour_of(plan, g)
+    moved = plan.move(atoms=[a], to=to, note="管理处在此")
+    _same(plan, before)
+    assert plan.history == []
+    assert int(moved.blocks.set_index("atom_id").loc[a, "grid_id"]) == to
+    e = moved.history[-1]
+    assert (e.action, e.atoms, e.from_grids, e.to_grid, e.note) == ("move", (a,), (g,), to, "管理处在此")
+    assert e.households_moved == float(plan.blocks["households"].iloc[3])
+    assert e.author == (os.environ.get("USER") or e.author)
+    _conserved(moved, plan)
+
+
+def test_only_the_touched_grids_change(plan):
+    a = int(plan.blocks["atom_id"].iloc[3])
+    g = int(plan.blocks["grid_id"].iloc[3])
+    to = _neighbour_of(plan, g)
+    moved = plan.move(atoms=[a], to=plan.grids.set_index("grid_id").loc[to, "code"])  # by code
+    untouched = ~plan.grids["grid_id"].isin([g, to])
+    pdt.assert_frame_equal(moved.grids[untouched], plan.grids[untouched])
+    new = moved.grids.set_index("grid_id")
+    old = plan.grids.set_index("grid_id")
+    hh = float(plan.blocks["households"].iloc[3])
+    assert new.loc[g, "households"] == old.loc[g, "households"] - hh
+    assert new.loc[to, "households"] == old.loc[to, "households"] + hh
+    assert new.loc[to, "n_atoms"] == old.loc[to, "n_atoms"] + 1
+    assert new.loc[[g, to], "code"].tolist() == old.loc[[g, to], "code"].tolist()
+    assert new.loc[to, "limits"].startswith("东至")
+    assert new.loc[to, "area_m2"] > old.loc[to, "area_m2"]
+
+
+def test_a_move_by_households_takes_their_whole_atom_and_says_who_came_along(plan):
+    hh = plan.households
+    counts = hh.groupby("atom_id").size()
+    atom = int(counts[counts >= 2].index[0])
+    mates = hh.index[hh["atom_id"] == atom].tolist()
+    g = int(plan.blocks.set_index("atom_id").loc[atom, "grid_id"])
+    moved = plan.move(households=[mates[0]], to=_neighbour_of(plan, g))
+    assert moved.history[-1].atoms == (atom,)
+    assert set(moved.history[-1].came_along) == set(mates[1:])
+    _conserved(moved, plan)
+
+
+def test_a_move_by_blocks_takes_every_atom_of_the_block(plan):
+    cells = plan.blocks.groupby("block_id")["atom_id"].agg(list)
+    block = int(cells[cells.map(len) >= 2].index[0])
+    moved = plan.move(blocks=[block], to="new")
+    new_id = int(plan.grids["grid_id"].max()) + 1
+    assert set(moved.blocks.loc[moved.blocks["block_id"] == block, "grid_id"]) == {new_id}
+    _conserved(moved, plan)
+
+
+def test_a_new_grid_takes_the_next_free_number_and_code(plan):
+    moved = plan.move(atoms=[int(plan.blocks["atom_id"].iloc[0])], to="new")
+    row = moved.grids.iloc[-1]
+    assert int(row["grid_id"]) == int(plan.grids["grid_id"].max()) + 1
+    numbers = sorted(int(c[12:]) for c in plan.grids["code"])
+    assert row["code"] == plan.grids["code"].iloc[0][:12] + f"{numbers[-1] + 1:02d}"
+    assert not moved.grids["code"].duplicated().any()
+
+
+def test_an_emptied_grid_stays_until_drop_empty_and_its_code_is_never_given_again(plan):
+    g = int(plan.grids["grid_id"].iloc[-1])
+    atoms = plan.blocks.loc[plan.blocks["grid_id"] == g, "atom_id"].tolist()
+    moved = plan.move(atoms=atoms, to=_neighbour_of(plan, g))
+    row = moved.grids.set_index("grid_id").loc[g]
+    assert (row["households"], row["n_atoms"], row["code"]) == (0, 0, plan.grids["code"].iloc[-1])
+    assert row.geometry.is_empty
+    dropped = moved.drop_empty()
+    assert g not in set(dropped.grids["grid_id"])
+    assert plan.grids["code"].iloc[-1] in dropped.record.retired_codes
+    again = dropped.move(atoms=atoms[:1], to="new")
+    assert again.grids["code"].iloc[-1] not in set(plan.grids["code"])
+    _same(dropped.undo(), moved)
+
+
+def test_bad_moves_name_the_ids_and_the_fix(plan):
+    a = int(plan.blocks["atom_id"].iloc[0])
+    with pytest.raises(InputError, match="exactly one"):
+        plan.move(atoms=[a], blocks=[1], to=1)
+    with pytest.raises(InputError, match=r"99999.*Fix"):
+        plan.move(atoms=[a, 99999], to=1)
+    with pytest.raises(InputError, match=r"nope.*Fix"):
+        plan.move(atoms=[a], to="nope")
+    with pytest.raises(InputError, match="households"):
+        plan.move(households=["no such address"], to=1)
+    grids = plan.grids.copy()
+    grids["community_id"] = grids["community_id"].astype(object)
+    other = int(grids["grid_id"].iloc[-1])
+    grids.loc[grids.index[-1], "community_id"] = "另一社区"
+    two = dataclasses.replace(plan, grids=grids)
+    with pytest.raises(InputError, match=rf"community.*\b{a}\b.*Fix: move them to a grid of their own community"):
+        two.move(atoms=[a], to=other)
+    with pytest.raises(GridpartError, match="undo"):
+        plan.undo()
+    with pytest.raises(GridpartError, match="redo"):
+        plan.redo()
+
+
+def test_grid_ids_accepts_ids_and_codes(plan):
+    codes = plan.grids["code"].tolist()
+    assert grid_ids(plan, [codes[2], 4, "5"]) == [3, 4, 5]
+    with pytest.raises(InputError, match="ids"):
+        grid_ids(plan, ["00000000009999"])
+
+
+def test_lock_and_unlock_by_id_or_code_survive_the_file(plan, tmp_path):
+    code = plan.grids["code"].iloc[2]
+    locked = plan.lock([1, code], author="王工")
+    assert "locked" not in plan.grids
+    assert locked.grids.loc[locked.grids["locked"], "grid_id"].tolist() == [1, 3]
+    assert [e.action for e in locked.history] == ["lock"] and locked.history[0].author == "王工"
+    path = tmp_path / "grids.gpkg"
+    locked.unlock([1], author="王工").to_file(path)
+    back = gp.read_plan(path)
+    assert back.grids.loc[back.grids["locked"], "grid_id"].tolist() == [3]
+    assert [(e.action, e.grids, e.author) for e in back.history] == [("lock", (1, 3), "王工"), ("unlock", (1,), "王工")]
+    _same(locked.undo(), plan)
+
+
+def test_a_hand_move_into_a_locked_grid_is_allowed(plan):
+    g = int(plan.grids["grid_id"].iloc[0])
+    a = int(plan.blocks.loc[plan.blocks["grid_id"] == _neighbour_of(plan, g), "atom_id"].iloc[0])
+    moved = plan.lock([g]).move(atoms=[a], to=g)
+    assert bool(moved.grids.set_index("grid_id").loc[g, "locked"])
+
+
+def test_undo_redo_and_the_record_of_undone_steps(plan):
+    a = int(plan.blocks["atom_id"].iloc[3])
+    one = plan.move(atoms=[a], to="new")
+    two = one.move(atoms=[int(plan.blocks["atom_id"].iloc[5])], to="new")
+    back = two.undo()
+    _same(back, one)
+    assert [e.undone for e in back.history] == [False, True]
+    again = back.redo()
+    _same(again, two)
+    assert [e.undone for e in again.history] == [False, False]
+    # a new edit after an undo: the undone step stays in the record and can no longer be redone
+    branch = back.lock([1])
+    assert [(e.action, e.undone) for e in branch.history] == [("move", False), ("move", True), ("lock", False)]
+    with pytest.raises(InputError, match="redo"):
+        branch.redo()
+    _same(branch.undo().undo(), plan)
+
+
+def test_history_round_trips_through_the_geopackage(plan, tmp_path):
+    edited = plan.move(atoms=[0], to="new", author="li", note="测试").lock([2]).move(atoms=[1], to="new").undo()
+    path = tmp_path / "p.gpkg"
+    edited.to_file(path)
+    back = gp.read_plan(path)
+    strip = [dict(e.as_dict()) for e in edited.history]
+    assert [e.as_dict() for e in back.history] == strip
+    with pytest.raises(InputError, match="read from a file"):
+        back.undo()
+
+
+@settings(max_examples=10)
+@given(steps=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 10_000), st.booleans()),
+                      min_size=1, max_size=4))
+def test_any_moves_conserve_households_and_as_many_undos_give_the_plan_back(plan, steps):
+    atoms = plan.blocks["atom_id"].astype(int).tolist()
+    p = plan
+    for ai, gi, new in steps:
+        grids = p.grids["grid_id"].astype(int).tolist()
+        p = p.move(atoms=[atoms[ai % len(atoms)]], to="new" if new else grids[gi % len(grids)])
+        _conserved(p, plan)
+    for _ in steps:
+        p = p.undo()
+    _same(p, plan)
