@@ -1,5 +1,5 @@
 """The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render`` (map and atlas), ``register``,
-``repartition``, ``batch`` and ``bench``.
+``repartition``, ``batch``, ``bench``, ``validate`` and ``history``.
 
 Errors gridpart raises on purpose (:class:`~gridpart.errors.GridpartError`)
 print their message on stderr and exit with code 2, without a traceback;
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_INPUT = 2
+#: ``gridpart validate``: the plan has errors.
+EXIT_FINDINGS = 1
 _OSM_SUFFIXES = (".osm", ".pbf")
 
 
@@ -343,6 +345,46 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import gridpart as gp
+    from gridpart.outputs.io import atomic_path
+
+    plan = gp.read_plan(args.plan)
+    findings = plan.validate()
+    table = pd.DataFrame(findings.drop(columns="geometry"))
+    table["atom_ids"] = table["atom_ids"].map(lambda ids: " ".join(map(str, ids)))
+    n_err = int((table["severity"] == "error").sum())
+    if len(table):
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 120):
+            print(table[["severity", "check", "grid_id", "code", "message"]].to_string(index=False))
+        print()
+    print(f"{n_err} errors, {len(table) - n_err} warnings in {len(plan.grids)} grids")
+    if args.xlsx:
+        with atomic_path(args.xlsx) as tmp:
+            table.to_excel(tmp, index=False, sheet_name="findings", engine="openpyxl")
+        print(f"wrote {args.xlsx}")
+    return EXIT_FINDINGS if n_err else EXIT_OK
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import gridpart as gp
+    from gridpart.outputs.io import history_table
+
+    plan = gp.read_plan(args.plan)
+    table = history_table(plan)
+    if not len(table):
+        print("no edits")
+        return EXIT_OK
+    table["undone"] = table["undone"].map({True: "undone", False: ""})
+    with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+        print(table.drop(columns=["came_along"]).to_string(index=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gridpart`` command.
 
@@ -514,6 +556,18 @@ def build_parser() -> argparse.ArgumentParser:
     size_options(bat)
     bat.set_defaults(func=_cmd_batch)
 
+    val = sub.add_parser(
+        "validate", parents=[common], help="check a plan: errors and warnings, one line each",
+        description="Check a plan (plan.validate()): print one line per finding; exit 1 when there are errors.")
+    val.add_argument("plan", metavar="PLAN.gpkg")
+    val.add_argument("--xlsx", metavar="FINDINGS.xlsx", help="also write the findings (needs openpyxl)")
+    val.set_defaults(func=_cmd_validate)
+
+    his = sub.add_parser("history", parents=[common], help="print a plan's edit history",
+                         description="Print the hand edits stored in a plan file, oldest first.")
+    his.add_argument("plan", metavar="PLAN.gpkg")
+    his.set_defaults(func=_cmd_history)
+
     _add_bench_parser(sub, common)
     return parser
 
@@ -529,7 +583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 for a usage or input error (message on stderr), 130
+        0 on success (1: `validate` found errors), 2 for a usage or input error (message on stderr), 130
         when interrupted.
 
     Examples

@@ -235,3 +235,37 @@ def test_any_moves_conserve_households_and_as_many_undos_give_the_plan_back(plan
     for _ in steps:
         p = p.undo()
     _same(p, plan)
+
+
+# ------------------------------------------------------------------------------------ command line
+
+
+def test_cli_validate_prints_the_findings_and_exits_1_on_errors(plan, tmp_path, capsys):
+    pytest.importorskip("openpyxl")
+    from gridpart.cli import main
+
+    good = tmp_path / "good.gpkg"
+    plan.to_file(good)
+    assert main(["validate", str(good), "--xlsx", str(tmp_path / "f.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert "0 errors" in out and "enclave" in out
+    assert set(pd.read_excel(tmp_path / "f.xlsx")["check"]) == set(plan.validate()["check"])
+    grids = plan.grids.copy()
+    grids.loc[grids.index[1], "code"] = grids["code"].iloc[0]
+    bad = tmp_path / "bad.gpkg"
+    dataclasses.replace(plan, grids=grids).to_file(bad)
+    assert main(["validate", str(bad)]) == 1
+    assert "duplicate_code" in capsys.readouterr().out
+
+
+def test_cli_history_prints_the_steps(plan, tmp_path, capsys):
+    from gridpart.cli import main
+
+    path = tmp_path / "p.gpkg"
+    plan.to_file(path)
+    assert main(["history", str(path)]) == 0
+    assert "no edits" in capsys.readouterr().out
+    plan.move(atoms=[0], to="new", author="li", note="网格员住址").lock([1]).undo().to_file(path)
+    assert main(["history", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "网格员住址" in out and "undone" in out and "lock" in out
