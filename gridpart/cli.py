@@ -360,7 +360,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 120):
             print(table[["severity", "check", "grid_id", "code", "message"]].to_string(index=False))
         print()
-    print(f"{n_err} errors, {len(table) - n_err} warnings in {len(plan.grids)} grids")
+    n_warn = len(table) - n_err
+    print(f"{n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)} in {len(plan.grids)} grids")
     if args.xlsx:
         with atomic_path(args.xlsx) as tmp:
             table.to_excel(tmp, index=False, sheet_name="findings", engine="openpyxl")
