@@ -494,7 +494,7 @@ def lock(plan: GridPlan, ids, *, author: str | None = None, note: str = "") -> G
     >>> s = gp.datasets.load_sample()
     >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
     >>> locked = lock(plan, [1, 2])
-    >>> locked.grids["locked"].sum(), "locked" in plan.grids
+    >>> int(locked.grids["locked"].sum()), "locked" in plan.grids
     (2, False)
     """
     return _set_locked(plan, ids, True, author=author, note=note)
