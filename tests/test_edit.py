@@ -269,3 +269,35 @@ def test_cli_history_prints_the_steps(plan, tmp_path, capsys):
     assert main(["history", str(path)]) == 0
     out = capsys.readouterr().out
     assert "网格员住址" in out and "undone" in out and "lock" in out
+
+
+def test_the_offices_columns_travel_through_edits_and_the_file(plan, tmp_path):
+    grids = plan.grids.copy()
+    grids["网格员"] = [f"员{i}" for i in range(len(grids))]
+    staffed = dataclasses.replace(plan, grids=grids)
+    g = int(grids["grid_id"].iloc[3])
+    a = int(plan.blocks.loc[plan.blocks["grid_id"] == _neighbour_of(plan, g), "atom_id"].iloc[0])
+    moved = staffed.move(atoms=[a], to=g).move(atoms=[a], to="new")
+    assert moved.grids["网格员"].iloc[:-1].tolist() == grids["网格员"].tolist()
+    assert pd.isna(moved.grids["网格员"].iloc[-1])
+    moved.to_file(tmp_path / "s.gpkg")
+    assert gp.read_plan(tmp_path / "s.gpkg").grids["网格员"].iloc[:-1].tolist() == grids["网格员"].tolist()
+
+
+def test_a_move_to_the_grid_the_atoms_are_in_changes_nothing(plan):
+    a = int(plan.blocks["atom_id"].iloc[0])
+    same = plan.move(atoms=[a], to=int(plan.blocks["grid_id"].iloc[0]))
+    _same(same, plan)
+    assert same.history == []
+
+
+def test_an_atom_without_a_grid_moved_and_undone_has_no_grid_again(plan):
+    atoms = plan.blocks.copy()
+    atoms["grid_id"] = atoms["grid_id"].astype("Int64")
+    atoms.loc[atoms.index[0], "grid_id"] = pd.NA
+    hh = plan.households.copy()
+    hh.loc[hh["atom_id"] == atoms["atom_id"].iloc[0], "grid_id"] = pd.NA
+    loose = dataclasses.replace(plan, blocks=atoms, households=hh)
+    moved = loose.move(atoms=[int(atoms["atom_id"].iloc[0])], to="new")
+    assert moved.history[-1].from_grids == ()
+    _same(moved.undo(), loose)

@@ -228,6 +228,9 @@ def move(plan: GridPlan, *, atoms=None, blocks=None, households=None, to, author
     gid, is_new = _target(plan, to, comm, table.loc[rows, "atom_id"].astype(int).to_numpy())
     before = np.asarray(pd.array(table.loc[rows, "grid_id"], dtype="Int64").fillna(-1), dtype=np.int64)
     moving = before != gid
+    if not moving.any():  # every atom is in `to` already: nothing to do, nothing recorded
+        log.info("move: atoms %s are in grid %s already", ids.tolist(), gid)
+        return dataclasses.replace(plan)
     atom_ids = table.loc[rows, "atom_id"].astype(int).to_numpy()[moving]
     from_grids = sorted({int(g) for g in before[moving] if g >= 0})
     touched = sorted(set(from_grids) | {gid})
@@ -279,8 +282,15 @@ def _assign(atoms: gpd.GeoDataFrame, atom_ids: np.ndarray, gids) -> gpd.GeoDataF
     out = atoms.copy()
     where = out["atom_id"].astype(int).to_numpy()
     pos = pd.Series(np.arange(len(out)), index=where).reindex(atom_ids).to_numpy()
+    gids = np.broadcast_to(np.asarray(gids), (len(pos),))
+    if (gids < 0).any():  # back to no grid (an atom that had none before the move)
+        col = pd.array(out["grid_id"], dtype="Int64")
+        col[pos] = pd.array(np.where(gids < 0, 0, gids), dtype="Int64")
+        col[pos[gids < 0]] = pd.NA
+        out["grid_id"] = pd.Series(col, index=out.index).astype(atoms["grid_id"].dtype)
+        return out
     col = out["grid_id"].to_numpy().copy()
-    col[pos] = np.broadcast_to(np.asarray(gids), (len(pos),)) if len(pos) else col[pos]
+    col[pos] = gids
     out["grid_id"] = pd.Series(col, index=out.index).astype(atoms["grid_id"].dtype)
     return out
 
@@ -394,8 +404,9 @@ def _move_households(hh: gpd.GeoDataFrame, atom_ids: np.ndarray, gids: np.ndarra
     new = pd.Series(gids, index=atom_ids)
     hit = np.asarray(aid.isin(atom_ids).fillna(False), dtype=bool)
     vals = new.reindex(np.asarray(aid[hit], dtype=np.int64)).to_numpy()
-    col = out["grid_id"].copy()
-    col.loc[hit] = vals
+    col = out["grid_id"].astype("Int64")
+    col.loc[hit] = pd.array(np.where(vals < 0, 0, vals), dtype="Int64")
+    col.loc[col.index[hit][vals < 0]] = pd.NA
     out["grid_id"] = col.astype(hh["grid_id"].dtype)
     return out
 
