@@ -9,7 +9,7 @@ record, where they can no longer be redone.
 An entry says what was done (time, author, action, atoms, grids from → to,
 households moved, note).  What undo needs to give the plan back exactly (the
 grid rows before and after, the atoms' grids before and after) rides along
-in ``state``, which is not part of an entry's identity.
+in ``state`` (:class:`StepState`), which is not part of an entry's identity.
 
 Examples
 --------
@@ -29,7 +29,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ACTIONS", "EditLog", "HistoryEntry", "default_author", "now"]
+__all__ = ["ACTIONS", "EditLog", "HistoryEntry", "StepState", "default_author", "now"]
 
 #: Actions an entry can record.
 ACTIONS = ("move", "lock", "unlock", "drop_empty")
@@ -49,6 +49,35 @@ def default_author() -> str:
         return getpass.getuser()
     except Exception:  # no login name on this system
         return "unknown"
+
+
+@dataclass(frozen=True)
+class StepState:
+    """What undo and redo need to give a step's plan back exactly.
+
+    Attributes
+    ----------
+    rows_before, rows_after : GeoDataFrame
+        The rows of ``plan.grids`` the step replaced and the ones it put in
+        (same index labels; a grid made by the step has no row before, a
+        grid dropped none after).
+    atom_ids : ndarray of int
+        The atoms the step moved.
+    grids_before, grids_after : ndarray of int
+        Their grids before and after (-1: none).
+    added_locked : bool
+        The step added the ``locked`` column.
+    records : tuple
+        ``(before, after)`` run records when the step changed the record (codes retired), else empty.
+    """
+
+    rows_before: Any
+    rows_after: Any
+    atom_ids: Any
+    grids_before: Any
+    grids_after: Any
+    added_locked: bool = False
+    records: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -77,8 +106,9 @@ class HistoryEntry:
     note : str
     undone : bool
         The step was undone (it stays in the record).
-    state : object
-        What undo and redo need (not part of the entry's identity; not stored in files).
+    state : StepState or None
+        What undo and redo need (not part of the entry's identity; stored in
+        the GeoPackage's ``history_grids``, ``history_atoms`` and ``history_state`` layers).
     """
 
     time: str

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -34,7 +33,7 @@ import pandas as pd
 import shapely
 
 from gridpart.errors import InputError, Problems
-from gridpart.history import EditLog, HistoryEntry, default_author, now
+from gridpart.history import EditLog, HistoryEntry, StepState, default_author, now
 from gridpart.model.result import ForcedReason
 from gridpart.plan import GridPlan
 from gridpart.rules.codes import CODE_DIGITS, carry_grid_codes
@@ -47,19 +46,6 @@ log = logging.getLogger(__name__)
 
 #: ``to="new"``: a new grid, with the next free number and code of the community.
 NEW = "new"
-
-
-@dataclass(frozen=True)
-class _State:
-    """What undo and redo need: grid rows before and after (by index label), atoms' grids before and after."""
-
-    rows_before: gpd.GeoDataFrame
-    rows_after: gpd.GeoDataFrame
-    atom_ids: np.ndarray
-    grids_before: np.ndarray
-    grids_after: np.ndarray
-    added_locked: bool = False
-    records: tuple = ()  # (before, after) when the step changed the run record
 
 
 # ----------------------------------------------------------------------------------------- grid refs
@@ -240,7 +226,7 @@ def move(plan: GridPlan, *, atoms=None, blocks=None, households=None, to, author
     new_atoms = _assign(table, atom_ids, gid)
     rows_after = _refresh(plan, grids, new_atoms, touched)
     hh_moved = float(table.loc[rows, "households"].to_numpy(dtype=float)[moving].sum())
-    state = _State(rows_before=plan.grids[plan.grids["grid_id"].isin(touched)].copy(), rows_after=rows_after,
+    state = StepState(rows_before=plan.grids[plan.grids["grid_id"].isin(touched)].copy(), rows_after=rows_after,
                    atom_ids=atom_ids, grids_before=before[moving], grids_after=np.full(len(atom_ids), gid))
     entry = HistoryEntry(time=now(), author=author or default_author(), action="move",
                          atoms=tuple(int(a) for a in atom_ids), from_grids=tuple(from_grids), to_grid=gid,
@@ -411,7 +397,7 @@ def _move_households(hh: gpd.GeoDataFrame, atom_ids: np.ndarray, gids: np.ndarra
     return out
 
 
-def _apply(plan: GridPlan, state: _State, entry: HistoryEntry, *, forward: bool = True,
+def _apply(plan: GridPlan, state: StepState, entry: HistoryEntry, *, forward: bool = True,
            edit_log: EditLog | None = None) -> GridPlan:
     """The plan with ``state`` applied (forward) or reverted, and the history given (else ``entry`` appended)."""
     old_rows, new_rows = (state.rows_before, state.rows_after) if forward else (state.rows_after, state.rows_before)
@@ -448,9 +434,9 @@ def undo(plan: GridPlan) -> GridPlan:
         if i is None:
             raise InputError(_nothing("undo", "the plan has no step in effect to undo",
                                       "edit the plan first (plan.move, plan.lock), or plan.redo() a step undone"))
-        raise InputError(_nothing("undo", f"step {i + 1} ({current.entries[i].action}) was read from a file and "
-                                  "cannot be undone", "undo it by hand: plan.move the atoms back (the step's "
-                                  "atoms and from_grids), or plan.unlock / plan.lock the grids"))
+        raise InputError(_nothing("undo", f"step {i + 1} ({current.entries[i].action}) was read from a file that "
+                                  "does not hold its undo state", "undo it by hand: plan.move the atoms back (the "
+                                  "step's atoms and from_grids), or plan.unlock / plan.lock the grids"))
     return _apply(plan, current.entries[i].state, current.entries[i], forward=False, edit_log=current.mark(i, True))
 
 
@@ -487,7 +473,7 @@ def _set_locked(plan: GridPlan, ids, value: bool, *, author: str | None, note: s
     hit = grids["grid_id"].astype(int).isin(gids)
     after = grids[hit].copy()
     after["locked"] = value
-    state = _State(rows_before=grids[hit].copy(), rows_after=after, atom_ids=np.zeros(0, np.int64),
+    state = StepState(rows_before=grids[hit].copy(), rows_after=after, atom_ids=np.zeros(0, np.int64),
                    grids_before=np.zeros(0, np.int64), grids_after=np.zeros(0, np.int64), added_locked=added)
     entry = HistoryEntry(time=now(), author=author or default_author(), action="lock" if value else "unlock",
                          grids=tuple(gids), note=note, state=state)
@@ -524,7 +510,7 @@ def drop_empty(plan: GridPlan, *, author: str | None = None, note: str = "") -> 
     codes = [c for c in gone["code"] if isinstance(c, str)]
     retired = tuple(sorted(set(plan.record.retired_codes or ()) | set(codes)))
     records = (plan.record, dataclasses.replace(plan.record, retired_codes=retired)) if codes else ()
-    state = _State(rows_before=gone.copy(), rows_after=gone.iloc[:0].copy(), atom_ids=np.zeros(0, np.int64),
+    state = StepState(rows_before=gone.copy(), rows_after=gone.iloc[:0].copy(), atom_ids=np.zeros(0, np.int64),
                    grids_before=np.zeros(0, np.int64), grids_after=np.zeros(0, np.int64), records=records)
     entry = HistoryEntry(time=now(), author=author or default_author(), action="drop_empty",
                          grids=tuple(int(g) for g in gone["grid_id"]), note=note, state=state)
