@@ -211,3 +211,15 @@ def test_a_fresh_plan_of_a_random_city_has_no_errors(city):
     f = validate(p)
     assert not (f["severity"] == "error").any(), f[["check", "message"]].to_string()
     assert np.isin(f["check"], list(CHECKS)).all()
+
+
+def test_a_dedicated_grid_inside_another_is_no_enclave(plan):
+    f = plan.validate()
+    grid = int(f.loc[f["check"] == ENCLAVE, "grid_id"].iloc[0])
+    atoms = plan.blocks.loc[plan.blocks["grid_id"] == grid, "atom_id"].tolist()
+    total = float(plan.blocks.loc[plan.blocks["grid_id"] == grid, "households"].sum())
+    unit = _with_parcels(plan, atoms, "unit")
+    assert grid not in set(validate(unit).query("check == @ENCLAVE")["grid_id"])
+    compound = _with_parcels(plan, atoms, "compound")
+    compound = dataclasses.replace(compound, record=dataclasses.replace(plan.record, band=(total - 1, total + 1)))
+    assert grid not in set(validate(compound).query("check == @ENCLAVE")["grid_id"])

@@ -16,7 +16,8 @@ check                  severity  what it finds
 ``band``               warning   a grid outside the households band (or the persons band, when
                                  that band is hard); not for grids marked ``forced``
 ``enclave``            warning   a grid entirely inside one other grid (dedicated unit and
-                                 compound grids excepted)
+                                 compound grids, whose atoms are all of one kept-apart parcel,
+                                 excepted)
 ``compound_split``     warning   a compound the compound rule keeps apart, spread over more grids
                                  than its households need
 ``unit_mixed``         warning   a unit kept apart (``units="own"``) sharing a grid with open atoms
@@ -309,24 +310,44 @@ def _enclaves(plan) -> list[dict]:
     pb = by_pair.index.get_level_values(1).to_numpy()
     ok = (by_pair.to_numpy() >= 0.99 * olen[pa]) & (olen[pa] > 0)
     rows = []
-    kind = live["kind"].astype(str).to_numpy() if "kind" in live else np.full(len(live), "street")
+    dedicated = _dedicated_grids(plan)
     for i, j in zip(pa[ok], pb[ok]):
         grid, host = live.iloc[i], live.iloc[j]
-        if kind[i] in ("unit", "compound"):  # a dedicated grid of a unit or compound (专属网格)
+        if int(grid["grid_id"]) in dedicated:  # a dedicated grid of a unit or compound (专属网格)
             continue
         rows.append(_finding(ENCLAVE, grid, f"{_name(grid)} lies entirely inside {_name(host)}. Merge it into "
                              f"{_name(host)} or reach it out to another neighbour.", grid.geometry))
     return rows
 
 
-def _parcels(plan) -> list[dict]:
+def _groups(plan) -> np.ndarray | None:
+    """The kept-apart group of every atom (:func:`gridpart.model.parcels.separation_groups`), None without parcels."""
     atoms, record = plan.blocks, plan.record
     if "parcel_kind" not in atoms or record.band is None or not atoms["parcel_kind"].notna().any():
-        return []
+        return None
     lo, hi = (float(v) for v in record.band)
-    band = Band(lo, hi, (lo + hi) / 2)
+    return separation_groups(atoms, Band(lo, hi, (lo + hi) / 2), units=record.units or "own",
+                             compounds=record.compounds or "share", edges=plan.edges)
+
+
+def _dedicated_grids(plan) -> set[int]:
+    """Grids whose atoms all belong to one kept-apart unit or compound (专属网格)."""
+    group = _groups(plan)
+    if group is None:
+        return set()
+    gid = np.asarray(pd.array(plan.blocks["grid_id"], dtype="Int64").fillna(-1), dtype=np.int64)
+    df = pd.DataFrame({"grid": gid, "group": group})[gid >= 0]
+    per = df.groupby("grid")["group"].agg(["min", "max"])
+    return {int(g) for g, r in per.iterrows() if r["min"] >= 0 and r["min"] == r["max"]}
+
+
+def _parcels(plan) -> list[dict]:
+    atoms, record = plan.blocks, plan.record
+    group = _groups(plan)
+    if group is None:
+        return []
+    hi = float(record.band[1])
     units = record.units or "own"
-    group = separation_groups(atoms, band, units=units, compounds=record.compounds or "share", edges=plan.edges)
     kind = atoms["parcel_kind"].to_numpy()
     gid = np.asarray(pd.array(atoms["grid_id"], dtype="Int64").fillna(-1), dtype=np.int64)
     by_id = plan.grids.set_index("grid_id", drop=False)
