@@ -13,15 +13,19 @@ import dataclasses
 import os
 import warnings
 
+import geopandas as gpd
 import pandas as pd
 import pandas.testing as pdt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import cities, study_box
 
 import gridpart as gp
 from gridpart.errors import GridpartError, InputError
 from gridpart.pipeline.edit import grid_ids
+
+CRS = "EPSG:32650"
 
 
 @pytest.fixture(scope="module")
@@ -326,3 +330,26 @@ def test_an_atom_without_a_grid_moved_and_undone_has_no_grid_again(plan):
     moved = loose.move(atoms=[int(atoms["atom_id"].iloc[0])], to="new")
     assert moved.history[-1].from_grids == ()
     _same(moved.undo(), loose)
+
+
+@settings(max_examples=8)
+@given(city=cities(max_cells=3, communities=st.integers(1, 2)), data=st.data())
+def test_random_moves_on_random_cities_conserve_households_and_undo_exactly(city, data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kw = {} if city.communities is not None else {
+            "study_area": gpd.GeoSeries([study_box(city.roads.to_crs(CRS))], crs=CRS)}
+        original = gp.partition(city.roads, city.households, communities=city.communities, target=city.target,
+                                strategy="seed", time_limit=2.0, **kw)
+    atoms = original.blocks
+    p = original
+    for _ in range(data.draw(st.integers(1, 4))):
+        row = atoms.iloc[data.draw(st.integers(0, len(atoms) - 1))]
+        same = p.grids.loc[p.grids["community_id"].astype(str) == str(row["community_id"]), "grid_id"].tolist()
+        to = data.draw(st.sampled_from([*same, "new"]))
+        p = p.move(atoms=[int(row["atom_id"])], to=to)
+        _conserved(p, original)
+        assert not p.validate()["check"].isin(["outside_community"]).any()
+    while p.history and not all(e.undone for e in p.history):
+        p = p.undo()
+    _same(p, original)
