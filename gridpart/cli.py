@@ -349,6 +349,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     import gridpart as gp
+    from gridpart.errors import InputError, Problem
     from gridpart.outputs.io import atomic_path
 
     plan = gp.read_plan(args.plan)
@@ -363,6 +364,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     n_warn = len(table) - n_err
     print(f"{n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)} in {len(plan.grids)} grids")
     if args.xlsx:
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            raise InputError([Problem("--xlsx", "writing .xlsx needs openpyxl",
+                                      fix="pip install 'gridpart[excel]'")]) from None
         with atomic_path(args.xlsx) as tmp:
             table.to_excel(tmp, index=False, sheet_name="findings", engine="openpyxl")
         print(f"wrote {args.xlsx}")
