@@ -43,9 +43,10 @@ def _plan(name: str):
 def _neighbour_moves(plan, k: int) -> list[tuple[int, int]]:
     """``k`` (atom, grid) pairs: an atom and a grid of its community it touches, spread over the plan."""
     g = plan.blocks.set_index("atom_id")["grid_id"]
+    c = plan.blocks.set_index("atom_id")["community_id"].astype(str)
     e = plan.edges
     ga, gb = g.reindex(e["a"]).to_numpy(), g.reindex(e["b"]).to_numpy()
-    cross = np.flatnonzero(ga != gb)
+    cross = np.flatnonzero((ga != gb) & (c.reindex(e["a"]).to_numpy() == c.reindex(e["b"]).to_numpy()))
     pick = cross[np.linspace(0, len(cross) - 1, min(k, len(cross))).astype(int)]
     return [(int(e["a"].iloc[i]), int(gb[i])) for i in pick]
 
