@@ -1,5 +1,6 @@
 """The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render`` (map and atlas), ``register``,
-``repartition``, ``batch``, ``bench``, ``validate`` and ``history``.
+``repartition``, ``batch``, ``bench``, ``validate``, ``history`` and the hand edits ``move``, ``lock``,
+``unlock`` and ``undo`` (each writes the plan back atomically, its history with it).
 
 Errors gridpart raises on purpose (:class:`~gridpart.errors.GridpartError`)
 print their message on stderr and exit with code 2, without a traceback;
@@ -392,6 +393,83 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ids(values: list[str] | None) -> list:
+    """Command-line ids: integers where they read as one, else the text (a code, an address)."""
+    return [int(v) if v.strip().lstrip("-").isdigit() and not v.startswith("0") else v for v in values or []]
+
+
+def _write_edit(plan: GridPlan, args: argparse.Namespace) -> int:
+    out = args.output or args.plan
+    plan.to_file(out)
+    e = plan.history[-1] if plan.history else None
+    print(f"wrote {out}" + (f" (step {len(plan.history)}: {e.action}{' undone' if e.undone else ''})" if e else ""))
+    return EXIT_OK
+
+
+def _cmd_move(args: argparse.Namespace) -> int:
+    import gridpart as gp
+
+    plan = gp.read_plan(args.plan)
+    to = args.to if args.to == "new" else _ids([args.to])[0]
+    moved = plan.move(atoms=_ids(args.atoms) if args.atoms else None, blocks=_ids(args.blocks) if args.blocks else None,
+                      households=_ids(args.households) if args.households else None, to=to, author=args.author,
+                      note=args.note or "")
+    e = moved.history[-1] if len(moved.history) > len(plan.history) else None
+    if e is not None:
+        print(f"moved atoms {list(e.atoms)} ({e.households_moved:g} households) from grids {list(e.from_grids)} "
+              f"to grid {e.to_grid}" + (f"; came along: {list(e.came_along)}" if e.came_along else ""))
+    return _write_edit(moved, args)
+
+
+def _cmd_lock(args: argparse.Namespace) -> int:
+    import gridpart as gp
+
+    plan = gp.read_plan(args.plan)
+    edit = plan.lock if args.command == "lock" else plan.unlock
+    return _write_edit(edit(_ids(args.grids), author=args.author, note=args.note or ""), args)
+
+
+def _cmd_undo(args: argparse.Namespace) -> int:
+    import gridpart as gp
+
+    plan = gp.read_plan(args.plan)
+    return _write_edit(plan.redo() if args.redo else plan.undo(), args)
+
+
+def _add_edit_parsers(sub, common: argparse.ArgumentParser) -> None:
+    def edit_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("plan", metavar="PLAN.gpkg")
+        p.add_argument("-o", "--output", metavar="OUT.gpkg",
+                       help="write here (default: PLAN.gpkg, replaced atomically)")
+
+    def who(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--note", help="recorded in the history")
+        p.add_argument("--author", help="recorded in the history (default: $USER)")
+
+    mv = sub.add_parser("move", parents=[common], help="move atoms, street blocks or households to another grid",
+                        description="Move atoms (or whole street blocks, or the atoms of households) into a grid "
+                                    "(id or code) or a new one; writes the plan with the step in its history.")
+    edit_options(mv)
+    what = mv.add_mutually_exclusive_group(required=True)
+    what.add_argument("--atoms", nargs="+", metavar="ID")
+    what.add_argument("--blocks", nargs="+", metavar="ID")
+    what.add_argument("--households", nargs="+", metavar="ID")
+    mv.add_argument("--to", required=True, metavar="GRID", help="grid id, grid code, or 'new'")
+    who(mv)
+    mv.set_defaults(func=_cmd_move)
+    for name, text in (("lock", "lock grids (ids or codes)"), ("unlock", "unlock grids (ids or codes)")):
+        p = sub.add_parser(name, parents=[common], help=text, description=text.capitalize() + "; writes the plan.")
+        edit_options(p)
+        p.add_argument("grids", nargs="+", metavar="GRID")
+        who(p)
+        p.set_defaults(func=_cmd_lock)
+    un = sub.add_parser("undo", parents=[common], help="undo the last edit (--redo: redo it)",
+                        description="Undo the last step in effect of a plan's history (or redo the last undone one).")
+    edit_options(un)
+    un.add_argument("--redo", action="store_true", help="redo the last undone step instead")
+    un.set_defaults(func=_cmd_undo)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gridpart`` command.
 
@@ -575,6 +653,7 @@ def build_parser() -> argparse.ArgumentParser:
     his.add_argument("plan", metavar="PLAN.gpkg")
     his.set_defaults(func=_cmd_history)
 
+    _add_edit_parsers(sub, common)
     _add_bench_parser(sub, common)
     return parser
 

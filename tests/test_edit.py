@@ -353,3 +353,48 @@ def test_random_moves_on_random_cities_conserve_households_and_undo_exactly(city
     while p.history and not all(e.undone for e in p.history):
         p = p.undo()
     _same(p, original)
+
+
+def test_cli_move_lock_undo_write_the_plan_with_its_history(plan, tmp_path, capsys):
+    from gridpart.cli import main
+
+    path = tmp_path / "grids.gpkg"
+    plan.to_file(path)
+    g = int(plan.blocks["grid_id"].iloc[3])
+    to = _neighbour_of(plan, g)
+    code = plan.grids.set_index("grid_id").loc[to, "code"]
+    a = int(plan.blocks["atom_id"].iloc[3])
+    assert main(["move", str(path), "--atoms", str(a), "--to", code, "--note", "墙", "--author", "li"]) == 0
+    assert f"to grid {to}" in capsys.readouterr().out
+    assert main(["lock", str(path), code, "1"]) == 0
+    back = gp.read_plan(path)
+    assert [(e.action, e.author) for e in back.history][0] == ("move", "li")
+    assert set(back.grids.loc[back.grids["locked"], "grid_id"]) == {1, to}
+    assert main(["undo", str(path)]) == 0 and main(["undo", str(path)]) == 0
+    _same_shapes(gp.read_plan(path), _reread(plan, tmp_path))
+    assert main(["undo", str(path), "--redo", "-o", str(tmp_path / "redo.gpkg")]) == 0
+    assert int(gp.read_plan(tmp_path / "redo.gpkg").blocks.set_index("atom_id").loc[a, "grid_id"]) == to
+    assert main(["move", str(path), "--atoms", "99999", "--to", "new"]) == 2
+    assert "99999" in capsys.readouterr().err
+
+
+def _reread(plan, tmp_path):
+    plan.to_file(tmp_path / "orig.gpkg")
+    return gp.read_plan(tmp_path / "orig.gpkg")
+
+
+def test_a_file_held_open_gives_a_clear_message_and_loses_nothing(plan, tmp_path, monkeypatch):
+    from gridpart.outputs import io
+
+    path = tmp_path / "grids.gpkg"
+    plan.to_file(path)
+    before = path.read_bytes()
+
+    def held(*_a, **_k):
+        raise PermissionError("[WinError 32] held open")
+
+    monkeypatch.setattr(io.os, "replace", held)
+    with pytest.raises(InputError, match="another program holds it open.*Fix: close the file"):
+        plan.lock([1]).to_file(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["grids.gpkg"]

@@ -25,7 +25,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gridpart.errors import InputError, Problems
+from gridpart.errors import InputError, Problem, Problems
 from gridpart.history import EditLog, HistoryEntry, StepState
 from gridpart.plan import Changes, GridPlan
 from gridpart.record import RunRecord
@@ -67,10 +67,20 @@ class atomic_path:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            os.replace(self.tmp, self.path)
-            return
+            try:
+                os.replace(self.tmp, self.path)
+                return
+            except PermissionError:  # Windows: another program holds the target open
+                self._clean()
+                raise InputError([Problem(
+                    "path", f"could not replace {str(self.path)!r}: another program holds it open; "
+                    "nothing was written and the file is as it was",
+                    fix="close the file in QGIS, Excel or any other program, then run again")]) from None
         # failed or interrupted (KeyboardInterrupt included): remove the temporary file
         # and the side files SQLite (GeoPackage) may leave next to it
+        self._clean()
+
+    def _clean(self) -> None:
         for suffix in ("", "-journal", "-wal", "-shm"):
             try:
                 os.unlink(self.tmp + suffix)
