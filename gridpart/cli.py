@@ -1,5 +1,5 @@
 """The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render`` (map and atlas), ``register``,
-``repartition``, ``batch``, ``bench``, ``validate``, ``history`` and the hand edits ``move``, ``lock``,
+``repartition``, ``batch``, ``bench``, ``validate``, ``history``, ``diff`` and the hand edits ``move``, ``lock``,
 ``unlock`` and ``undo`` (each writes the plan back atomically, its history with it).
 
 Errors gridpart raises on purpose (:class:`~gridpart.errors.GridpartError`)
@@ -393,6 +393,30 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import gridpart as gp
+    from gridpart.outputs.diff import diff_plans
+
+    table = diff_plans(gp.read_plan(args.a), gp.read_plan(args.b))
+    shown = table if args.all else table[table["state"] != "same"]
+    if len(shown):
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+            print(shown.to_string(index=False))
+        print()
+    counts = table["state"].value_counts()
+    print(", ".join(f"{int(counts.get(k, 0))} {k}" for k in ("changed", "new", "gone", "same")) + " grids; "
+          f"{table['households_out'].sum():g} households changed grid")
+    if args.csv:
+        from gridpart.outputs.io import atomic_path
+
+        with atomic_path(args.csv) as tmp:
+            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        print(f"wrote {args.csv}")
+    return EXIT_OK
+
+
 def _ids(values: list[str] | None) -> list:
     """Command-line ids: integers where they read as one, else the text (a code, an address)."""
     return [int(v) if v.strip().lstrip("-").isdigit() and not v.startswith("0") else v for v in values or []]
@@ -463,6 +487,14 @@ def _add_edit_parsers(sub, common: argparse.ArgumentParser) -> None:
         p.add_argument("grids", nargs="+", metavar="GRID")
         who(p)
         p.set_defaults(func=_cmd_lock)
+    df = sub.add_parser("diff", parents=[common], help="the change table between two plans of one area",
+                        description="Print, grid by grid (matched by code), what changed from plan A to plan B: "
+                                    "households before and after, in and out, and where they came from and went.")
+    df.add_argument("a", metavar="A.gpkg")
+    df.add_argument("b", metavar="B.gpkg")
+    df.add_argument("--all", action="store_true", help="also list the grids that did not change")
+    df.add_argument("--csv", metavar="F.csv", help="also write the whole table (UTF-8 with BOM)")
+    df.set_defaults(func=_cmd_diff)
     un = sub.add_parser("undo", parents=[common], help="undo the last edit (--redo: redo it)",
                         description="Undo the last step in effect of a plan's history (or redo the last undone one).")
     edit_options(un)

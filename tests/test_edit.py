@@ -398,3 +398,24 @@ def test_a_file_held_open_gives_a_clear_message_and_loses_nothing(plan, tmp_path
         plan.lock([1]).to_file(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["grids.gpkg"]
+
+
+def test_diff_lists_the_grids_a_move_touched_by_code(plan, tmp_path, capsys):
+    from gridpart.cli import main
+    from gridpart.outputs.diff import diff_plans
+
+    g = int(plan.blocks["grid_id"].iloc[3])
+    to = _neighbour_of(plan, g)
+    hh = float(plan.blocks["households"].iloc[3])
+    moved = plan.move(atoms=[int(plan.blocks["atom_id"].iloc[3])], to=to)
+    d = diff_plans(plan, moved).set_index("grid_id_b")
+    assert set(d.index[d["state"] == "changed"]) == {g, to}
+    assert d.loc[g, "households_out"] == hh and d.loc[to, "households_in"] == hh
+    assert d.loc[to, "from"] == plan.grids.set_index("grid_id").loc[g, "code"]
+    assert (diff_plans(plan, plan)["state"] == "same").all()
+    plan.to_file(tmp_path / "a.gpkg")
+    moved.to_file(tmp_path / "b.gpkg")
+    assert main(["diff", str(tmp_path / "a.gpkg"), str(tmp_path / "b.gpkg"), "--csv", str(tmp_path / "d.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "2 changed" in out and f"{hh:g} households changed grid" in out
+    assert len(pd.read_csv(tmp_path / "d.csv")) == len(plan.grids)
