@@ -221,7 +221,9 @@ def _households(plan) -> list[dict]:
     lost = na & ~hh.index.isin(list(unplaced))
     gi = np.asarray(gid.fillna(-1), dtype=np.int64)
     ex = np.asarray(expected.fillna(-1), dtype=np.int64)
-    lost |= ~na & (~np.isin(gi, list(known)) | (gi != ex))
+    lost |= ~na & ~np.isin(gi, list(known))
+    if "atom_id" in hh:  # in a grid other than its atom's
+        lost |= ~na & (gi != ex)
     if lost.any():
         idx = hh.index[lost]
         rows.append(_finding(
