@@ -143,6 +143,7 @@ def test_an_emptied_grid_stays_until_drop_empty_and_its_code_is_never_given_agai
     assert plan.grids["code"].iloc[-1] in dropped.record.retired_codes
     again = dropped.move(atoms=atoms[:1], to="new")
     assert again.grids["code"].iloc[-1] not in set(plan.grids["code"])
+    assert int(again.grids["grid_id"].iloc[-1]) == g + 1  # the dropped grid's id is not given again either
     _same(dropped.undo(), moved)
 
 
@@ -216,7 +217,12 @@ def test_undo_redo_and_the_record_of_undone_steps(plan):
 
 
 def test_history_round_trips_through_the_geopackage(plan, tmp_path):
-    edited = plan.move(atoms=[0], to="new", author="li", note="测试").lock([2]).move(atoms=[1], to="new").undo()
+    hh = plan.households
+    atom = int(hh["atom_id"].value_counts().index[0])
+    mates = hh.index[hh["atom_id"] == atom].tolist()
+    edited = (plan.move(atoms=[0], to="new", author="li", note="测试").lock([2]).move(households=mates[:1], to="new")
+              .undo())
+    assert edited.history[-1].came_along == tuple(mates[1:])
     path = tmp_path / "p.gpkg"
     edited.to_file(path)
     back = gp.read_plan(path)

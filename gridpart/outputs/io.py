@@ -256,7 +256,8 @@ def _read_history(path, names: set[str], grids: gpd.GeoDataFrame) -> EditLog | N
     df = pyogrio.read_dataframe(path, layer="history", read_geometry=False).sort_values("step")
     entries, undone = [], set()
     for i, r in enumerate(df.itertuples(index=False)):
-        came = tuple(v for v in str(r.came_along).split(";") if v) if isinstance(r.came_along, str) else ()
+        came = tuple(int(v) if v.isdigit() else v for v in str(r.came_along).split(";") if v) \
+            if isinstance(r.came_along, str) else ()
         entries.append(HistoryEntry(
             time=str(r.time), author=str(r.author), action=str(r.action), atoms=_ints(r.atoms),
             from_grids=_ints(r.from_grids), to_grid=None if pd.isna(r.to_grid) else int(r.to_grid),

@@ -152,7 +152,10 @@ def _target(plan: GridPlan, to, communities: np.ndarray, atom_ids: np.ndarray) -
             problems.add("to", f"a new grid belongs to one community, but the atoms are of communities {comms}",
                          rows=atom_ids.tolist(), fix="move the atoms of each community separately")
             problems.raise_if_any()
-        return int(plan.grids["grid_id"].max()) + 1 if len(plan.grids) else 1, True
+        # never an id the plan's history has used (a grid dropped keeps its id out of use, as its code)
+        used = [int(g) for g in plan.grids["grid_id"]]
+        used += [g for e in (plan.edit_log.entries if plan.edit_log else ()) for g in (*e.grids, e.to_grid or 0)]
+        return max(used, default=0) + 1, True
     gid = grid_ids(plan, [to], argument="to")[0]
     cid = str(plan.grids.loc[plan.grids["grid_id"] == gid, "community_id"].iloc[0])
     other = atom_ids[communities != cid]
@@ -227,7 +230,7 @@ def move(plan: GridPlan, *, atoms=None, blocks=None, households=None, to, author
     rows_after = _refresh(plan, grids, new_atoms, touched)
     hh_moved = float(table.loc[rows, "households"].to_numpy(dtype=float)[moving].sum())
     state = StepState(rows_before=plan.grids[plan.grids["grid_id"].isin(touched)].copy(), rows_after=rows_after,
-                   atom_ids=atom_ids, grids_before=before[moving], grids_after=np.full(len(atom_ids), gid))
+                      atom_ids=atom_ids, grids_before=before[moving], grids_after=np.full(len(atom_ids), gid))
     entry = HistoryEntry(time=now(), author=author or default_author(), action="move",
                          atoms=tuple(int(a) for a in atom_ids), from_grids=tuple(from_grids), to_grid=gid,
                          grids=tuple(touched), households_moved=hh_moved, came_along=tuple(came), note=note,
