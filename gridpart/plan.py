@@ -28,7 +28,9 @@ class GridPlan:
         ``persons``, ``n_atoms``, ``area_m2``, ``forced`` (out of the band
         whatever the plan), ``forced_reason``, ``limits`` (四至, Chinese),
         ``limits_en``, ``places`` (compounds and units inside),
-        ``limit_east`` … ``limit_north`` (side labels), geometry.
+        ``limit_east`` … ``limit_north`` (side labels), geometry; ``locked``
+        once a grid was locked (:meth:`lock`). A grid emptied by :meth:`move`
+        stays, with 0 households and an empty geometry, until :meth:`drop_empty`.
     blocks : GeoDataFrame
         The atoms (street blocks, or building cells of big blocks): ``atom_id``,
         ``block_id`` (parent street block), ``community_id``, ``is_cell``,
