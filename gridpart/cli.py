@@ -1,5 +1,6 @@
 """The ``gridpart`` command line: ``demo``, ``partition``, ``score``, ``render`` (map and atlas), ``register``,
-``repartition``, ``batch`` and ``bench``.
+``repartition``, ``batch``, ``bench``, ``validate``, ``history``, ``diff`` and the hand edits ``move``, ``lock``,
+``unlock`` and ``undo`` (each writes the plan back atomically, its history with it).
 
 Errors gridpart raises on purpose (:class:`~gridpart.errors.GridpartError`)
 print their message on stderr and exit with code 2, without a traceback;
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_INPUT = 2
+#: ``gridpart validate``: the plan has errors.
+EXIT_FINDINGS = 1
 _OSM_SUFFIXES = (".osm", ".pbf")
 
 
@@ -343,6 +346,162 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import gridpart as gp
+    from gridpart.errors import InputError, Problem
+    from gridpart.outputs.io import atomic_path
+
+    plan = gp.read_plan(args.plan)
+    findings = plan.validate()
+    table = pd.DataFrame(findings.drop(columns="geometry"))
+    table["atom_ids"] = table["atom_ids"].map(lambda ids: " ".join(map(str, ids)))
+    n_err = int((table["severity"] == "error").sum())
+    if len(table):
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 120):
+            print(table[["severity", "check", "grid_id", "code", "message"]].to_string(index=False))
+        print()
+    n_warn = len(table) - n_err
+    print(f"{n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)} in {len(plan.grids)} grids")
+    if args.xlsx:
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            raise InputError([Problem("--xlsx", "writing .xlsx needs openpyxl",
+                                      fix="pip install 'gridpart[excel]'")]) from None
+        with atomic_path(args.xlsx) as tmp:
+            table.to_excel(tmp, index=False, sheet_name="findings", engine="openpyxl")
+        print(f"wrote {args.xlsx}")
+    return EXIT_FINDINGS if n_err else EXIT_OK
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import gridpart as gp
+    from gridpart.outputs.io import history_table
+
+    plan = gp.read_plan(args.plan)
+    table = history_table(plan)
+    if not len(table):
+        print("no edits")
+        return EXIT_OK
+    table["undone"] = table["undone"].map({True: "undone", False: ""})
+    with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+        print(table.drop(columns=["came_along"]).to_string(index=False))
+    return EXIT_OK
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import gridpart as gp
+    from gridpart.outputs.diff import diff_plans
+
+    table = diff_plans(gp.read_plan(args.a), gp.read_plan(args.b))
+    shown = table if args.all else table[table["state"] != "same"]
+    if len(shown):
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+            print(shown.to_string(index=False))
+        print()
+    counts = table["state"].value_counts()
+    print(", ".join(f"{int(counts.get(k, 0))} {k}" for k in ("changed", "new", "gone", "same")) + " grids; "
+          f"{table['households_out'].sum():g} households changed grid")
+    if args.csv:
+        from gridpart.outputs.io import atomic_path
+
+        with atomic_path(args.csv) as tmp:
+            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        print(f"wrote {args.csv}")
+    return EXIT_OK
+
+
+def _ids(values: list[str] | None) -> list:
+    """Command-line ids: integers where they read as one, else the text (a code, an address)."""
+    return [int(v) if v.strip().lstrip("-").isdigit() and not v.startswith("0") else v for v in values or []]
+
+
+def _write_edit(plan: GridPlan, args: argparse.Namespace) -> int:
+    out = args.output or args.plan
+    plan.to_file(out)
+    e = plan.history[-1] if plan.history else None
+    print(f"wrote {out}" + (f" (step {len(plan.history)}: {e.action}{' undone' if e.undone else ''})" if e else ""))
+    return EXIT_OK
+
+
+def _cmd_move(args: argparse.Namespace) -> int:
+    import gridpart as gp
+
+    plan = gp.read_plan(args.plan)
+    to = args.to if args.to == "new" else _ids([args.to])[0]
+    moved = plan.move(atoms=_ids(args.atoms) if args.atoms else None, blocks=_ids(args.blocks) if args.blocks else None,
+                      households=_ids(args.households) if args.households else None, to=to, author=args.author,
+                      note=args.note or "")
+    e = moved.history[-1] if len(moved.history) > len(plan.history) else None
+    if e is not None:
+        print(f"moved atoms {list(e.atoms)} ({e.households_moved:g} households) from grids {list(e.from_grids)} "
+              f"to grid {e.to_grid}" + (f"; came along: {list(e.came_along)}" if e.came_along else ""))
+    return _write_edit(moved, args)
+
+
+def _cmd_lock(args: argparse.Namespace) -> int:
+    import gridpart as gp
+
+    plan = gp.read_plan(args.plan)
+    edit = plan.lock if args.command == "lock" else plan.unlock
+    return _write_edit(edit(_ids(args.grids), author=args.author, note=args.note or ""), args)
+
+
+def _cmd_undo(args: argparse.Namespace) -> int:
+    import gridpart as gp
+
+    plan = gp.read_plan(args.plan)
+    return _write_edit(plan.redo() if args.redo else plan.undo(), args)
+
+
+def _add_edit_parsers(sub, common: argparse.ArgumentParser) -> None:
+    def edit_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("plan", metavar="PLAN.gpkg")
+        p.add_argument("-o", "--output", metavar="OUT.gpkg",
+                       help="write here (default: PLAN.gpkg, replaced atomically)")
+
+    def who(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--note", help="recorded in the history")
+        p.add_argument("--author", help="recorded in the history (default: $USER)")
+
+    mv = sub.add_parser("move", parents=[common], help="move atoms, street blocks or households to another grid",
+                        description="Move atoms (or whole street blocks, or the atoms of households) into a grid "
+                                    "(id or code) or a new one; writes the plan with the step in its history.")
+    edit_options(mv)
+    what = mv.add_mutually_exclusive_group(required=True)
+    what.add_argument("--atoms", nargs="+", metavar="ID")
+    what.add_argument("--blocks", nargs="+", metavar="ID")
+    what.add_argument("--households", nargs="+", metavar="ID")
+    mv.add_argument("--to", required=True, metavar="GRID", help="grid id, grid code, or 'new'")
+    who(mv)
+    mv.set_defaults(func=_cmd_move)
+    for name, text in (("lock", "lock grids (ids or codes)"), ("unlock", "unlock grids (ids or codes)")):
+        p = sub.add_parser(name, parents=[common], help=text, description=text.capitalize() + "; writes the plan.")
+        edit_options(p)
+        p.add_argument("grids", nargs="+", metavar="GRID")
+        who(p)
+        p.set_defaults(func=_cmd_lock)
+    df = sub.add_parser("diff", parents=[common], help="the change table between two plans of one area",
+                        description="Print, grid by grid (matched by code), what changed from plan A to plan B: "
+                                    "households before and after, in and out, and where they came from and went.")
+    df.add_argument("a", metavar="A.gpkg")
+    df.add_argument("b", metavar="B.gpkg")
+    df.add_argument("--all", action="store_true", help="also list the grids that did not change")
+    df.add_argument("--csv", metavar="F.csv", help="also write the whole table (UTF-8 with BOM)")
+    df.set_defaults(func=_cmd_diff)
+    un = sub.add_parser("undo", parents=[common], help="undo the last edit (--redo: redo it)",
+                        description="Undo the last step in effect of a plan's history (or redo the last undone one).")
+    edit_options(un)
+    un.add_argument("--redo", action="store_true", help="redo the last undone step instead")
+    un.set_defaults(func=_cmd_undo)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gridpart`` command.
 
@@ -514,6 +673,19 @@ def build_parser() -> argparse.ArgumentParser:
     size_options(bat)
     bat.set_defaults(func=_cmd_batch)
 
+    val = sub.add_parser(
+        "validate", parents=[common], help="check a plan: errors and warnings, one line each",
+        description="Check a plan (plan.validate()): print one line per finding; exit 1 when there are errors.")
+    val.add_argument("plan", metavar="PLAN.gpkg")
+    val.add_argument("--xlsx", metavar="FINDINGS.xlsx", help="also write the findings (needs openpyxl)")
+    val.set_defaults(func=_cmd_validate)
+
+    his = sub.add_parser("history", parents=[common], help="print a plan's edit history",
+                         description="Print the hand edits stored in a plan file, oldest first.")
+    his.add_argument("plan", metavar="PLAN.gpkg")
+    his.set_defaults(func=_cmd_history)
+
+    _add_edit_parsers(sub, common)
     _add_bench_parser(sub, common)
     return parser
 
@@ -529,7 +701,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 for a usage or input error (message on stderr), 130
+        0 on success (1: `validate` found errors), 2 for a usage or input error (message on stderr), 130
         when interrupted.
 
     Examples

@@ -9,6 +9,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from gridpart.history import EditLog, HistoryEntry
 from gridpart.inputs.crs import metric_crs
 from gridpart.record import ParamsView, RunRecord
 
@@ -27,7 +28,9 @@ class GridPlan:
         ``persons``, ``n_atoms``, ``area_m2``, ``forced`` (out of the band
         whatever the plan), ``forced_reason``, ``limits`` (四至, Chinese),
         ``limits_en``, ``places`` (compounds and units inside),
-        ``limit_east`` … ``limit_north`` (side labels), geometry.
+        ``limit_east`` … ``limit_north`` (side labels), geometry; ``locked``
+        once a grid was locked (:meth:`lock`). A grid emptied by :meth:`move`
+        stays, with 0 households and an empty geometry, until :meth:`drop_empty`.
     blocks : GeoDataFrame
         The atoms (street blocks, or building cells of big blocks): ``atom_id``,
         ``block_id`` (parent street block), ``community_id``, ``is_cell``,
@@ -61,6 +64,8 @@ class GridPlan:
         The record as a read-only dict (``plan.params["repairs"]``,
         ``plan.params["community_codes"]``; :class:`gridpart.record.ParamsView`).
         Passing ``params=`` a dict, or assigning one, sets the record from it.
+    edit_log : EditLog or None
+        The hand edits (:mod:`gridpart.history`); read it as :attr:`history`.
     changes : Changes or None
         What :func:`gridpart.repartition` changed against the old plan
         (:class:`gridpart.pipeline.repartition.Changes`); ``None`` for a fresh partition.
@@ -76,6 +81,7 @@ class GridPlan:
     params: InitVar[Mapping[str, Any] | None] = None
     changes: Any = None
     record: RunRecord = field(default=None)  # type: ignore[assignment]
+    edit_log: EditLog | None = field(default=None, repr=False)
 
     def __post_init__(self, params: Mapping[str, Any] | None) -> None:
         # a dict passed as params= sets the record (dataclasses.replace(plan, params={...}));
@@ -91,6 +97,55 @@ class GridPlan:
         undersells it: its ``block_id`` column names each atom's parent street block).
         """
         return self.blocks
+
+    @property
+    def history(self) -> list[HistoryEntry]:
+        """The hand edits, oldest first (:class:`gridpart.history.HistoryEntry`); undone steps are marked ``undone``."""
+        return [] if self.edit_log is None else self.edit_log.view()
+
+    def validate(self):
+        """The findings of the plan's checks, one row per finding (see :func:`gridpart.outputs.validate.validate`)."""
+        from gridpart.outputs.validate import validate
+
+        return validate(self)
+
+    def move(self, *, atoms=None, blocks=None, households=None, to, author: str | None = None,
+             note: str = "") -> GridPlan:
+        """A new plan with atoms moved to grid ``to``: an id, a code or ``"new"``
+        (see :func:`gridpart.pipeline.edit.move`)."""
+        from gridpart.pipeline.edit import move
+
+        return move(self, atoms=atoms, blocks=blocks, households=households, to=to, author=author, note=note)
+
+    def lock(self, ids, *, author: str | None = None, note: str = "") -> GridPlan:
+        """A new plan with grids ``ids`` (ids or codes) locked (see :func:`gridpart.pipeline.edit.lock`)."""
+        from gridpart.pipeline.edit import lock
+
+        return lock(self, ids, author=author, note=note)
+
+    def unlock(self, ids, *, author: str | None = None, note: str = "") -> GridPlan:
+        """A new plan with grids ``ids`` (ids or codes) unlocked (see :func:`gridpart.pipeline.edit.unlock`)."""
+        from gridpart.pipeline.edit import unlock
+
+        return unlock(self, ids, author=author, note=note)
+
+    def drop_empty(self, *, author: str | None = None, note: str = "") -> GridPlan:
+        """A new plan without its empty grids, their codes retired (see :func:`gridpart.pipeline.edit.drop_empty`)."""
+        from gridpart.pipeline.edit import drop_empty
+
+        return drop_empty(self, author=author, note=note)
+
+    def undo(self) -> GridPlan:
+        """The plan before its last step in effect (see :func:`gridpart.pipeline.edit.undo`)."""
+        from gridpart.pipeline.edit import undo
+
+        return undo(self)
+
+    def redo(self) -> GridPlan:
+        """The plan with the last undone step done again (see :func:`gridpart.pipeline.edit.redo`)."""
+        from gridpart.pipeline.edit import redo
+
+        return redo(self)
 
     @property
     def crs(self):

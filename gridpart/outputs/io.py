@@ -2,13 +2,19 @@
 
 A plan file holds the layers ``grids``, ``atoms``, ``households``,
 ``unplaced``, ``roads`` and the attribute tables ``edges``, ``status`` and
-``metadata`` (parameters, seed, version and working CRS as JSON).  It is
+``metadata`` (parameters, seed, version and working CRS as JSON), and, for a
+plan edited by hand, ``history`` (one row per step of ``plan.history``; the
+locks are the ``locked`` column of ``grids``) and what undo needs:
+``history_grids`` (the grid rows each step replaced and put in),
+``history_atoms`` (the atoms it moved, grids before and after) and
+``history_state``.  It is
 written to a temporary file next to the target and renamed into place, so an
 interrupted write never leaves a half-written plan behind.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -19,11 +25,12 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gridpart.errors import InputError, Problems
+from gridpart.errors import InputError, Problem, Problems
+from gridpart.history import EditLog, HistoryEntry, StepState
 from gridpart.plan import Changes, GridPlan
 from gridpart.record import RunRecord
 
-__all__ = ["write_plan", "read_plan", "read_record", "atomic_path"]
+__all__ = ["write_plan", "read_plan", "read_record", "atomic_path", "history_table"]
 
 _SPATIAL = ("grids", "atoms", "households", "unplaced", "roads")
 _TABLES = ("edges", "status")
@@ -60,10 +67,20 @@ class atomic_path:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            os.replace(self.tmp, self.path)
-            return
+            try:
+                os.replace(self.tmp, self.path)
+                return
+            except PermissionError:  # Windows: another program holds the target open
+                self._clean()
+                raise InputError([Problem(
+                    "path", f"could not replace {str(self.path)!r}: another program holds it open; "
+                    "nothing was written and the file is as it was",
+                    fix="close the file in QGIS, Excel or any other program, then run again")]) from None
         # failed or interrupted (KeyboardInterrupt included): remove the temporary file
         # and the side files SQLite (GeoPackage) may leave next to it
+        self._clean()
+
+    def _clean(self) -> None:
         for suffix in ("", "-journal", "-wal", "-shm"):
             try:
                 os.unlink(self.tmp + suffix)
@@ -138,9 +155,118 @@ def write_plan(plan: GridPlan, path: str | os.PathLike) -> None:
             pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=os.path.exists(tmp))
         for name, df in (("edges", plan.edges), ("status", plan.status), ("metadata", meta)):
             pyogrio.write_dataframe(_plain(df), tmp, layer=name, driver="GPKG", append=True)
+        if plan.history:
+            pyogrio.write_dataframe(history_table(plan), tmp, layer="history", driver="GPKG", append=True)
+            for name, df in _state_layers(plan).items():
+                pyogrio.write_dataframe(_plain(df), tmp, layer=name, driver="GPKG", append=True)
         if getattr(plan, "changes", None) is not None:  # gp.repartition's change table
             for name, df in _change_layers(plan.changes).items():
                 pyogrio.write_dataframe(_plain(df), tmp, layer=name, driver="GPKG", append=True)
+
+
+def history_table(plan: GridPlan) -> pd.DataFrame:
+    """``plan.history`` as a table, one row per step (lists as ``;``-separated text), oldest first.
+
+    Examples
+    --------
+    >>> import gridpart as gp
+    >>> s = gp.datasets.load_sample()
+    >>> plan = gp.partition(s.roads, s.households, study_area=s.study_area, strategy="seed")
+    >>> history_table(plan.lock([1], author="li"))[["step", "author", "action", "grids", "undone"]].to_dict("records")
+    [{'step': 1, 'author': 'li', 'action': 'lock', 'grids': '1', 'undone': False}]
+    """
+    rows = []
+    for i, e in enumerate(plan.history, start=1):
+        d = e.as_dict()
+        for k in ("atoms", "from_grids", "grids", "came_along"):
+            d[k] = ";".join(str(v) for v in d[k])
+        d["to_grid"] = pd.NA if d["to_grid"] is None else d["to_grid"]
+        rows.append({"step": i, **d})
+    cols = ["step", "time", "author", "action", "atoms", "from_grids", "to_grid", "grids", "households_moved",
+            "came_along", "note", "undone"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["to_grid"] = out["to_grid"].astype("Int64")
+    out["undone"] = out["undone"].astype(bool)
+    return out
+
+
+def _state_layers(plan: GridPlan) -> dict[str, pd.DataFrame]:
+    """The undo state of every step as three layers (nothing for steps without one)."""
+    rows, atoms, state = [], [], []
+    for step, e in enumerate(plan.edit_log.entries if plan.edit_log else (), start=1):
+        st = e.state
+        if st is None:
+            continue
+        for side, df in (("before", st.rows_before), ("after", st.rows_after)):
+            rows.append(df.reset_index(names="_index").assign(_step=step, _side=side))
+            state.append({"step": step, "side": side, "columns": json.dumps(list(df.columns), ensure_ascii=False),
+                          "added_locked": bool(st.added_locked),
+                          "record": st.records[0 if side == "before" else 1].to_json() if st.records else None})
+        atoms.append(pd.DataFrame({"step": step, "atom_id": np.asarray(st.atom_ids, dtype=np.int64),
+                                   "before": np.asarray(st.grids_before, dtype=np.int64),
+                                   "after": np.asarray(st.grids_after, dtype=np.int64)}))
+    if not state:
+        return {}
+    grids = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), geometry=plan.grids.geometry.name,
+                             crs=plan.grids.crs)
+    return {"history_grids": grids, "history_atoms": pd.concat(atoms, ignore_index=True),
+            "history_state": pd.DataFrame(state)}
+
+
+def _read_states(path, names: set[str], grids: gpd.GeoDataFrame) -> dict[int, StepState]:
+    """The undo state of each step stored in the file, by step number."""
+    if not {"history_grids", "history_atoms", "history_state"} <= names:
+        return {}
+    rows = gpd.read_file(path, layer="history_grids")
+    atoms = pyogrio.read_dataframe(path, layer="history_atoms", read_geometry=False)
+    meta = pyogrio.read_dataframe(path, layer="history_state", read_geometry=False)
+    out = {}
+    for step, m in meta.groupby("step"):
+        sides = {}
+        for side in ("before", "after"):
+            r = m[m["side"] == side].iloc[0]
+            cols = json.loads(r["columns"])
+            part = rows[(rows["_step"] == step) & (rows["_side"] == side)].set_index("_index")
+            part.index = part.index.astype(grids.index.dtype)
+            part.index.name = None
+            part = part[cols]
+            for c in ("forced", "locked"):
+                if c in part:
+                    part[c] = part[c].fillna(0).astype(bool)
+            sides[side] = (part, r["record"])
+        a = atoms[atoms["step"] == step]
+        recs = sides["before"][1], sides["after"][1]
+        out[int(step)] = StepState(
+            rows_before=sides["before"][0], rows_after=sides["after"][0],
+            atom_ids=a["atom_id"].to_numpy(dtype=np.int64), grids_before=a["before"].to_numpy(dtype=np.int64),
+            grids_after=a["after"].to_numpy(dtype=np.int64), added_locked=bool(m["added_locked"].iloc[0]),
+            records=tuple(RunRecord.from_json(x) for x in recs) if all(isinstance(x, str) for x in recs) else ())
+    return out
+
+
+def _ints(text) -> tuple:
+    return tuple(int(v) for v in str(text).split(";") if v.strip()) if isinstance(text, str) else ()
+
+
+def _read_history(path, names: set[str], grids: gpd.GeoDataFrame) -> EditLog | None:
+    """The edit log of the ``history`` layer, with the undo state of each step where the file holds it."""
+    if "history" not in names:
+        return None
+    states = _read_states(path, names, grids)
+    df = pyogrio.read_dataframe(path, layer="history", read_geometry=False).sort_values("step")
+    entries, undone = [], set()
+    for i, r in enumerate(df.itertuples(index=False)):
+        came = tuple(int(v) if v.isdigit() else v for v in str(r.came_along).split(";") if v) \
+            if isinstance(r.came_along, str) else ()
+        entries.append(HistoryEntry(
+            time=str(r.time), author=str(r.author), action=str(r.action), atoms=_ints(r.atoms),
+            from_grids=_ints(r.from_grids), to_grid=None if pd.isna(r.to_grid) else int(r.to_grid),
+            grids=_ints(r.grids), households_moved=float(r.households_moved), came_along=came,
+            note="" if r.note is None or (isinstance(r.note, float) and np.isnan(r.note)) else str(r.note),
+            state=states.get(int(r.step))))
+        if bool(r.undone):
+            undone.add(i)
+    return EditLog(tuple(entries), frozenset(undone))
 
 
 def _change_layers(changes) -> dict[str, pd.DataFrame]:
@@ -205,10 +331,12 @@ def read_plan(path: str | os.PathLike) -> GridPlan:
         read[n] = df
     grids = read["grids"]
     grids["forced"] = grids["forced"].astype(bool)
+    if "locked" in grids:
+        grids["locked"] = grids["locked"].fillna(0).astype(bool)
     atoms = read["atoms"]
     atoms["is_cell"] = atoms["is_cell"].astype(bool)
     return GridPlan(
         grids=grids, blocks=atoms, households=read["households"], unplaced=read["unplaced"],
         status=tables["status"], edges=tables["edges"], roads=read["roads"], record=record,
-        changes=_read_changes(path, names),
+        changes=_read_changes(path, names), edit_log=_read_history(path, names, grids),
     )
