@@ -34,7 +34,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -92,7 +92,7 @@ from gridpart.model.problem import (
     cell_clusters,
     grid_count,
 )
-from gridpart.model.result import ForcedReason, NoteKind, UnplacedReason, has_note
+from gridpart.model.result import ForcedReason, NoteKind, Status, UnplacedReason, has_note
 from gridpart.outputs.review import flag_column
 from gridpart.plan import GridPlan
 from gridpart.record import RunRecord
@@ -344,7 +344,7 @@ def _check_target_size(tgt: Target | None, problems: Problems) -> None:
 
 
 def _positive_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 1
+    return bool(isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 1)
 
 
 def _check_n_grids(n_grids, communities, problems: Problems):
@@ -632,6 +632,7 @@ def read_inputs(roads, households, *, communities=None, parcels=None, barriers=N
     problems.raise_if_any()
     layers = _convert_coords(layers, systems, problems)
     problems.raise_if_any()
+    assert tgt is not None  # coerce_target returns None only with a problem, raised above
     return Inputs(layers=layers, households_given=given["households"], study_area=study_area, roads_are=roads_are,
                   target=tgt, n_grids=n_grids, coords=systems, problems=problems)
 
@@ -729,6 +730,7 @@ def _default_area(area, communities, households, *, roads=None, roads_are="lines
 def _no_area(work: Working, problems: Problems) -> None:
     """Raise: there is no area to partition, saying why."""
     hh, area = work.layers["households"], work.study_area
+    assert hh is not None  # households are required
     far = (work.layers["communities"] is None and area is not None
            and not area.intersects(shapely.box(*hh.total_bounds).buffer(100.0)))
     if work.layers["communities"] is not None:
@@ -761,6 +763,7 @@ class Blocks:
 def build_blocks(work: Working, area, *, roads_are: str) -> Blocks:
     """Stage 4: the street blocks inside ``area`` (:mod:`gridpart.geometry.blocks`)."""
     hh = work.layers["households"]
+    assert hh is not None  # households are required
     blocks, segments, dead_ends = _blocks_and_segments(
         work.layers["roads"], roads_are, area, work.layers["barriers"], work.layers["communities"],
         households=hh.geometry.values)
@@ -856,7 +859,8 @@ def pose_subproblems(atoms: Atoms, parcels, *, band: Band, units: str = "own", c
     subs = dedicated_subproblems(subs, groups, with_parcels["parcel_kind"].to_numpy(), compounds=compounds)
     # a compound that fits in one grid stays whole: its atoms are solved as one
     glue = _compound_glue(with_parcels, solver_e, groups, band)
-    contracted = [s.contract(glue[s.atoms]) if (glue[s.atoms] >= 0).any() else (s, None) for s in subs]
+    contracted: list[tuple[SubProblem, np.ndarray | None]] = [
+        s.contract(glue[s.atoms]) if (glue[s.atoms] >= 0).any() else (s, None) for s in subs]
     contracted = [(c, i) if c.n >= c.k else (s, None) for s, (c, i) in zip(subs, contracted)]
     return Subproblems(atoms=with_parcels, subs=subs, contracted=contracted, glue=glue,
                        fixed_k=_fixed_k(subs, n_grids), capped_checks=capped)
@@ -910,7 +914,7 @@ def _solve_list(problems_: list[SubProblem], settings: SolveSettings) -> list[Su
             out[i] = _solve_one(job)
             if progress:
                 log.info("solved %d/%d sub-problems", done + 1, len(jobs))
-    return out
+    return cast(list[SubResult], out)  # every slot is filled above
 
 
 @dataclasses.dataclass(frozen=True)
@@ -962,7 +966,8 @@ def run_record(record: RunRecord, *, inputs: Inputs, work: Working, blocks: Bloc
     effort = settings.effort
     return dataclasses.replace(
         record, target=inputs.target, band=(band.lo, band.hi),
-        persons_band=None if band.persons_lo is None else (band.persons_lo, band.persons_hi, band.persons_hard),
+        persons_band=None if band.persons_lo is None else (band.persons_lo, cast(float, band.persons_hi),
+                                                            band.persons_hard),
         roads_are=inputs.roads_are, strategy=settings.strategy.name, objective=objective,
         time_limit=float(settings.time_limit), effort=None if effort is None else float(effort),
         seed=int(settings.seed), n_jobs=int(settings.n_jobs), units=units, compounds=compounds,
@@ -1277,7 +1282,7 @@ def _combine_cells(sub: SubProblem, parts: list[tuple[np.ndarray, SubResult]]) -
     methods = list(dict.fromkeys(r.method for r in results))
     effort = np.nansum([r.effort for r in results]) if any(np.isfinite(r.effort) for r in results) else float("nan")
     return SubResult(
-        labels=labels, status="FEASIBLE",
+        labels=labels, status=Status.FEASIBLE,
         method=f"{ARTERIAL_CELLS} ({len(parts)}): " + "; ".join(methods),
         objective=labels_objective(sub, labels), bound=float("nan"),
         wall_s=float(sum(r.wall_s for r in results)), windows=int(sum(r.windows for r in results)),
@@ -1463,7 +1468,7 @@ def _unmix(results: list[SubResult], subs: list[SubProblem], atoms: pd.DataFrame
             if not np.array_equal(labels, res.labels):
                 # the moves leave the solver's model: its bound and proof no longer apply
                 res = dataclasses.replace(res, labels=labels, method=res.method + "; compounds unmixed",
-                                          status="FEASIBLE", objective=labels_objective(sub, labels),
+                                          status=Status.FEASIBLE, objective=labels_objective(sub, labels),
                                           bound=float("nan"),
                                           proof="none: compounds moved after the solve" + (
                                               f"; {SOFT_BAND}" if SOFT_BAND in res.proof else ""))
