@@ -34,7 +34,7 @@ import os
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import geopandas as gpd
 import numpy as np
@@ -197,7 +197,7 @@ def _band(value: float | tuple[float, float], tolerance: float) -> tuple[float, 
         return (float(value[0]), float(value[1]))
     # Rounded so that 400 × (1 - 0.1) is 360.0, not 360.00000000000006: a grid of exactly
     # 360 households must be inside the band.
-    value = float(value)
+    value = float(cast(float, value))
     return (round(value * (1.0 - tolerance), _BAND_DIGITS),
             round(value * (1.0 + tolerance), _BAND_DIGITS))
 
@@ -205,14 +205,14 @@ def _band(value: float | tuple[float, float], tolerance: float) -> tuple[float, 
 def _centre(value: float | tuple[float, float]) -> float:
     if _is_pair(value):
         return (float(value[0]) + float(value[1])) / 2.0
-    return float(value)
+    return float(cast(float, value))
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def _is_pair(value: Any) -> bool:
+def _is_pair(value: Any) -> TypeGuard[Sequence[Any]]:
     return (isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, (str, bytes))
             and len(value) == 2)
 
@@ -290,7 +290,7 @@ def coerce_target(target: Any, tolerance: Any = 0.2,
     400.0
     """
     own = problems is None
-    problems = Problems() if own else problems
+    problems = Problems() if problems is None else problems
     before = len(problems.items)
     result: Target | None = None
     if isinstance(target, Target):
@@ -340,7 +340,7 @@ def read_layer(obj: Any, *, argument: str, problems: Problems | None = None,
     True
     """
     own = problems is None
-    problems = Problems() if own else problems
+    problems = Problems() if problems is None else problems
     result = None
     if obj is None:
         pass
@@ -824,7 +824,7 @@ def _highway_kind(value: Any) -> str | None:
         values = text.split(";") if text else []
     kinds = [HIGHWAY_KIND.get(v.strip().lower()) for v in values]
     kinds = [k for k in kinds if k is not None]
-    return min(kinds, key=_RANK.__getitem__) if kinds else None
+    return min(cast(list[str], kinds), key=_RANK.__getitem__) if kinds else None
 
 
 # --------------------------------------------------------------------------- households
@@ -1084,7 +1084,8 @@ def _resolve_overlaps(geoms: gpd.GeoSeries, ids: list, problems: Problems) -> gp
     area = shapely.area(values)
     shared = shapely.area(shapely.intersection(values[[a for a, _ in pairs]],
                                                values[[b for _, b in pairs]]))
-    big, small = [], []
+    big: list[tuple[int, int, float]] = []
+    small: list[tuple[int, int, float]] = []
     for (a, b), inter in zip(pairs, shared):
         smaller = min(area[a], area[b])
         if smaller <= 0 or inter <= 1e-9 * smaller:
