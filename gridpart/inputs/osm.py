@@ -132,10 +132,10 @@ import contextlib
 import logging
 import re
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -302,7 +302,7 @@ class HouseholdParams:
     use_flats: bool = True
 
     def __post_init__(self) -> None:
-        pairs = self.levels_by_type
+        pairs: Iterable[tuple[Any, Any]] | Mapping[str, float] = self.levels_by_type
         if isinstance(pairs, Mapping):
             pairs = pairs.items()
         object.__setattr__(self, "levels_by_type",
@@ -321,7 +321,8 @@ class HouseholdParams:
         if self.efficiency > 1:
             problems.add("params.efficiency", f"is a share of floor area, got {self.efficiency}",
                          fix="pass a value in (0, 1], e.g. 0.8")
-        bad = [k for k, v in self.levels_by_type if not (np.isfinite(v) and v > 0)]
+        levels = cast(tuple[tuple[str, float], ...], self.levels_by_type)  # a tuple since __post_init__ began
+        bad = [k for k, v in levels if not (np.isfinite(v) and v > 0)]
         if bad:
             problems.add("params.levels_by_type", f"floors must be positive for {bad}",
                          fix="give a positive number of floors per building type")
@@ -417,7 +418,8 @@ def parse_levels(values: pd.Series, *, how: Literal["mean", "sum"] = "mean") -> 
         grouped = numbers.groupby(level=0)
         out = (grouped.mean() if how == "mean" else grouped.sum()).reindex(range(len(values)))
         out.index = values.index
-    return out.where((out >= 0) & (out <= 200)).astype(float).rename(values.name)
+    # pandas-stubs: rename takes no plain Hashable, though any name is kept
+    return out.where((out >= 0) & (out <= 200)).astype(float).rename(values.name)  # type: ignore[call-overload]
 
 
 def read_bounds(path: str | Path) -> Polygon | None:
@@ -907,7 +909,7 @@ def estimate_households(buildings: gpd.GeoDataFrame, *, parcels: gpd.GeoDataFram
               else pd.Series(np.nan, index=buildings.index))
     by_type = btype.map(dict(params.levels_by_type)).astype(float).fillna(float(params.default_levels))
     floors = levels.fillna(by_type)
-    source = pd.Series(np.where(levels.notna(), "building:levels", "default"), index=buildings.index)
+    source: pd.Series = pd.Series(np.where(levels.notna(), "building:levels", "default"), index=buildings.index)
 
     if len(buildings):  # footprints in metres, in the buildings' UTM zone
         metric = np.asarray(buildings.geometry.to_crs(metric_crs(buildings)).area, dtype=float)
