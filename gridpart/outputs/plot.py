@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -168,6 +168,7 @@ def plot_plan(
     own_figure = ax is None
     if own_figure:
         ax = _new_map_axes(figsize)
+    assert ax is not None  # given, or made above
     ax.set_aspect("equal")
 
     colours = grid_colours(plan)
@@ -257,6 +258,7 @@ def _draw_grid_labels(ax: Axes, grids: gpd.GeoDataFrame, names: pd.Series, fontf
 
 def _draw_road_names(ax: Axes, name_labels: pd.DataFrame, fontfamily: list[str]) -> None:
     """Write the road names along their roads."""
+    row: Any  # a named tuple of the columns
     for row in name_labels.itertuples(index=False):
         ax.text(row.x, row.y, row.name, ha="center", va="center", rotation=row.angle, rotation_mode="anchor",
                 fontsize=7, color="#303030", fontstyle="italic", fontfamily=fontfamily, zorder=9,
@@ -269,7 +271,7 @@ def _legend(ax: Axes, grids: gpd.GeoDataFrame, present: list[str], *, font, font
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = []
+    handles: list[Line2D | Patch] = []
     for kind in present:
         style = ROAD_STYLES[kind]
         label = f"{style['zh']} {style['label']}" if font else style["label"]
@@ -412,7 +414,8 @@ def plot_sizes(
             ax.axvspan(lo, hi, color=colour_of[name], alpha=0.10, zorder=0, label=f"{name}: band {lo:g}–{hi:g}")
     many = len(sizes) > 1
     for k, (name, v) in enumerate(sizes.items()):
-        ax.hist(v[np.isfinite(v)], bins=edges, histtype="step" if many else "stepfilled",
+        # matplotlib's stubs omit arrays for bins, which hist takes
+        ax.hist(v[np.isfinite(v)], bins=edges, histtype="step" if many else "stepfilled",  # type: ignore[arg-type]
                 color=colour_of[name], alpha=1.0 if many else 0.75, linewidth=1.8, zorder=2 + k,
                 label=f"{name} ({len(v)} grids)")
     ax.set_xlabel("households per grid")
