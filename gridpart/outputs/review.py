@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -162,7 +163,8 @@ class Review:
         return self.per_grid["flags"]
 
     def _repr_html_(self) -> str:
-        return self.summary.to_frame("value")._repr_html_()
+        # pandas-stubs lack DataFrame._repr_html_ (mypy takes it for a column)
+        return self.summary.to_frame("value")._repr_html_()  # type: ignore[operator]
 
 
 def flag_column(plan, rv: Review | None = None) -> pd.Series:
@@ -422,7 +424,7 @@ def _wraps(geoms, hull, area, ids) -> tuple[np.ndarray, list]:
     inter = shapely.area(_safe(shapely.intersection, hull[a], geoms[b])) if len(a) else np.zeros(0)
     hit = inter >= 0.5 * area[b] - 1e-6
     count = np.bincount(a[hit], minlength=n)
-    wrapped = [[] for _ in range(n)]
+    wrapped: list[list[Any]] = [[] for _ in range(n)]
     for i, j in zip(a[hit], b[hit]):
         wrapped[i].append(ids[j])
     return count, wrapped
@@ -456,7 +458,7 @@ def _enclaves(geoms, ids) -> list:
 def _inside_length(shrunk, lines, names) -> tuple[np.ndarray, np.ndarray]:
     """Length of ``lines`` inside each shrunk grid, and the name of the longest (by name) there."""
     n = len(shrunk)
-    total = np.zeros(n)
+    total: np.ndarray = np.zeros(n)
     top = np.array([""] * n, dtype=object)
     if not len(lines):
         return total, top
@@ -637,7 +639,8 @@ def _sides(grids, geoms, shrunk, ids, rgeom, rname) -> pd.DataFrame:
             inside[np.flatnonzero(sel)] = np.bincount(a, weights=ln, minlength=sel.sum())
     rows["label_inside_m"] = inside
     passes = (rows["label_along"] >= ALONG_SHARE - 1e-9) & (rows["label_inside_m"] < CROSS_MAX_M)
-    rows["passes"] = pd.array(np.where(rows["named"], passes, pd.NA), dtype="boolean")
+    # numpy's stubs take no pd.NA in where; the object array it makes is what pd.array reads
+    rows["passes"] = pd.array(np.where(rows["named"], passes, pd.NA), dtype="boolean")  # type: ignore[call-overload]
     rows.insert(0, "grid_id", ids[rows["pos"].to_numpy()])
     order = {s: i for i, s in enumerate(_SIDES)}
     rows = rows.sort_values(["pos", "side"], key=lambda c: c.map(order) if c.name == "side" else c)
