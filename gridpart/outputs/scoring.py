@@ -9,7 +9,7 @@ an arterial edge inside a grid is an arterial the grid straddles.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -66,7 +66,8 @@ class Scorecard:
     summary: pd.Series
 
     def _repr_html_(self) -> str:
-        return self.summary.to_frame("value")._repr_html_()
+        # pandas-stubs lack DataFrame._repr_html_ (mypy takes it for a column)
+        return self.summary.to_frame("value")._repr_html_()  # type: ignore[operator]
 
 
 def score(plan, *, target: float | None = None, reference=None, stations=None,
@@ -181,7 +182,7 @@ def score(plan, *, target: float | None = None, reference=None, stations=None,
         "share_within_walk": np.nan,
     })
     if changes is not None:
-        moved = changes[changes["new"].notna()]
+        moved: pd.DataFrame | pd.Series = changes[changes["new"].notna()]
         moved = (moved["households"] * moved["changed"].astype(float)).groupby(moved["new"]).sum()
         per["households_changed"] = moved.reindex(grids.index, fill_value=0.0).astype(float)
     share_within_walk = float("nan")
@@ -404,6 +405,7 @@ def _aligned(plan, reference) -> pd.DataFrame:
                              rows=new.index[differ.to_numpy()],
                              fix="compare plans drawn from the same households layer")
     problems.raise_if_any()
+    assert new is not None and old is not None  # _grid_table returns None only with a problem, raised above
     old = old.reindex(new.index)
     weight = new["households"].fillna(old["households"]).fillna(1.0).to_numpy(dtype=float)
     in_new, in_old = new["grid_id"].notna().to_numpy(), old["grid_id"].notna().to_numpy()
@@ -411,7 +413,8 @@ def _aligned(plan, reference) -> pd.DataFrame:
     n_code, n_uniq = pd.factorize(new["grid_id"].to_numpy()[both])
     o_code, o_uniq = pd.factorize(old["grid_id"].to_numpy()[both])
     pair = _matched_pairs(o_code, n_code, weight[both], len(o_uniq), len(n_uniq))
-    changed = pd.array(np.where(in_new | in_old, True, pd.NA), dtype="boolean")
+    # numpy's stubs take no pd.NA in where; the object array it makes is what pd.array reads
+    changed: Any = pd.array(np.where(in_new | in_old, True, pd.NA), dtype="boolean")  # type: ignore[call-overload]
     changed[np.flatnonzero(both)] = pair[o_code] != n_code
     return pd.DataFrame({"new": new["grid_id"], "old": old["grid_id"], "households": weight,
                          "changed": changed}, index=new.index)
@@ -591,7 +594,9 @@ def walking_extent(plan, *, snap_m: float = 0.5) -> pd.Series:
     walk = pd.Series(net.walks(centres, h_xy, g_of, np.arange(len(hh))))
     # a grid with a household out of reach has no extent
     longest = walk.groupby(g_of).max()
-    out.iloc[longest.index.to_numpy()] = np.where(np.isfinite(longest.to_numpy()), longest.to_numpy(), np.nan)
+    # pandas-stubs take no array as the value (nor an untyped key), which pandas does
+    ext = np.where(np.isfinite(longest.to_numpy()), longest.to_numpy(), np.nan)
+    out.iloc[longest.index.to_numpy()] = ext  # type: ignore[call-overload]
     return out
 
 
@@ -707,8 +712,9 @@ def station_walk(plan, stations, *, max_m: float | None = None, snap_m: float = 
     metric = plan.metric_crs
     out = pd.Series(np.nan, index=plan.households.index, name="station_walk_m")
     net = _RoadGraph.from_roads(plan.roads.to_crs(metric), snap_m=snap_m)
+    assert net is not None  # None only without a line, raised above
     grids_m = plan.grids[["grid_id", plan.grids.geometry.name]].to_crs(metric)
-    st_m = st.to_crs(metric)
+    st_m = cast(gpd.GeoDataFrame, st).to_crs(metric)
     g_of_station, station = _station_pairs(grids_m, st_m)
     g_of_hh = pd.Index(plan.grids["grid_id"]).get_indexer(plan.households["grid_id"])
     placed = np.flatnonzero(g_of_hh >= 0)
@@ -724,5 +730,5 @@ def station_walk(plan, stations, *, max_m: float | None = None, snap_m: float = 
     if max_m is not None:
         walk[walk > limit] = np.inf
     best = pd.Series(walk).groupby(ph).min()
-    out.iloc[placed[best.index.to_numpy()]] = best.to_numpy()
+    out.iloc[placed[best.index.to_numpy()]] = best.to_numpy()  # type: ignore[call-overload]  # as in walking_extent
     return out
