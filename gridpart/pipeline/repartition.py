@@ -64,7 +64,9 @@ import logging
 import math
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -76,7 +78,7 @@ from scipy.sparse.csgraph import connected_components
 
 from gridpart.errors import Problems
 from gridpart.inputs.schema import read_layer
-from gridpart.model.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, SubProblem, grid_count
+from gridpart.model.problem import DEVIATION_COST, INNER_COST, PERSONS_DEVIATION_COST, Band, SubProblem, grid_count
 from gridpart.model.result import CP_STATUS, SOLVED, STATUS_RANK, Status, SubResult
 from gridpart.outputs.io import read_record
 from gridpart.pipeline.partition import partition
@@ -164,7 +166,7 @@ def read_old_grids(old, *, problems: Problems | None = None) -> gpd.GeoDataFrame
     1
     """
     own = problems is None
-    problems = Problems() if own else problems
+    problems = Problems() if problems is None else problems
     grids = None
     if isinstance(old, GridPlan):
         grids = old.grids
@@ -225,7 +227,7 @@ def _persons_hard(sub: SubProblem) -> bool:
     and some plan could meet it: the component holds at least its lower limit."""
     b = sub.band
     return bool(sub.has_persons and b.persons_hard
-                and float(np.round(sub.persons).sum()) >= math.ceil(b.persons_lo - 1e-9))
+                and float(np.round(sub.persons).sum()) >= math.ceil(cast(float, b.persons_lo) - 1e-9))
 
 
 def _out_of_band(sub: SubProblem, labels: np.ndarray) -> np.ndarray:
@@ -259,6 +261,7 @@ def _out_of_band(sub: SubProblem, labels: np.ndarray) -> np.ndarray:
     b = sub.band
     out = used & ((sizes < math.ceil(b.lo - 1e-9)) | (sizes > math.floor(b.hi + 1e-9)))
     if _persons_hard(sub):
+        assert b.persons_lo is not None and b.persons_hi is not None  # a persons band
         p = np.round(sub.persons)
         psizes = np.bincount(labels, weights=p, minlength=k)
         p_heavy = np.zeros(k, bool)
@@ -298,6 +301,7 @@ def _split_count(sub: SubProblem, idx: np.ndarray) -> int:
     k = grid_count(float(w.sum()), b, (len(forced), float(w[forced].sum())))
     if len(forced) or not (sub.has_persons and b.persons_hard):
         return k
+    assert b.persons_lo is not None and b.persons_hi is not None  # has_persons
     total, ptotal = float(w.sum()), float(np.round(sub.persons[idx]).sum())
     lo_k = max(math.ceil(total / b.hi), math.ceil(ptotal / b.persons_hi), 1)
     hi_k = min(math.floor(total / b.lo), math.floor(ptotal / b.persons_lo))
@@ -307,7 +311,7 @@ def _split_count(sub: SubProblem, idx: np.ndarray) -> int:
 @dataclass
 class _Window:
     labels: np.ndarray
-    status: str
+    status: Status
     objective: float
     moved: float
 
@@ -344,6 +348,7 @@ def _repair_persons(wm: WindowModel, li: int, p: np.ndarray, wt: _Weights, phase
     """Persons terms of label ``li``: a deviation cost always; with a hard persons band,
     out of it in phase 1 (after the households band) and persons outside it in phase 2."""
     model, b = wm.model, wm.sub.band
+    assert b.persons_lo is not None and b.persons_hi is not None and b.persons_centre is not None  # a persons band
     used = wm.x[int(wm.roots[li]), li]
     ptotal = int(p.sum())
     plo, phi = math.ceil(b.persons_lo - 1e-9), math.floor(b.persons_hi + 1e-9)
@@ -443,8 +448,9 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     p = np.round(sub.persons[W]).astype(np.int64) if sub.has_persons else None
     wt = _repair_weights(sub, wm, total, math.ceil(b.lo - 1e-9), math.floor(b.hi + 1e-9), int(round(b.centre)),
                          int(p.sum()) if p is not None else 0,
-                         int(round(b.persons_centre)) if p is not None else 0)
-    phase1, phase2 = [], []
+                         int(round(cast(float, b.persons_centre))) if p is not None else 0)
+    phase1: list[Any] = []
+    phase2: list[Any] = []
     for li in range(wm.k):
         wm.add_contiguity(li, optional=True)
         _repair_band(wm, li, w, forced[W], wt, phase1, phase2)
@@ -457,7 +463,7 @@ def _solve_window(sub: SubProblem, labels: np.ndarray, owner: np.ndarray, window
     phase2 += wm.cut_terms()
     wm.hint(wm.cur)
 
-    def run(budget: float) -> tuple[str, cp_model.CpSolver]:
+    def run(budget: float) -> tuple[Status, cp_model.CpSolver]:
         solver = window_solver(seed=seed, deterministic_time=budget, time_limit=max(time_limit, 0.5))
         return CP_STATUS.get(solver.solve(model), Status.UNKNOWN), solver
 
@@ -502,7 +508,7 @@ class _Repair:
         self.scope = scope
         self.old_band = old_band
         self.old_persons = old_persons
-        self.band = None  # the band of the sub-problems, once one is solved
+        self.band: Band | None = None  # the band of the sub-problems, once one is solved
 
     # -- called once by partition with the atoms in the working CRS
     def on_atoms(self, atoms: gpd.GeoDataFrame, edges: pd.DataFrame, hh: gpd.GeoDataFrame) -> None:
@@ -539,7 +545,7 @@ class _Repair:
         ok = has & (hh_old >= 0)
         st = (pd.DataFrame({"atom": aid.to_numpy()[ok].astype(np.int64), "old": hh_old[ok], "w": w[ok]})
               .groupby(["atom", "old"], sort=True)["w"].sum().round().astype(np.int64))
-        self.stay = {k: int(v) for k, v in st.items() if v}
+        self.stay = cast(dict[tuple[int, int], int], {k: int(v) for k, v in st.items() if v})  # keys (atom, old)
         # atom -> old grid of most of its households, where it has some
         by_hh = (st.reset_index().sort_values(["atom", "w", "old"], ascending=[True, False, True])
                  .drop_duplicates("atom"))
@@ -781,7 +787,7 @@ def recode_grids(grids: pd.DataFrame, *, old_codes: pd.Series | None,
     carried = grids["carried"].to_numpy(bool)
     prev = (old_codes.reindex(grids["grid_id"]).to_numpy() if old_codes is not None
             else np.full(len(grids), None, dtype=object))
-    prev = np.where(carried, prev, None)
+    prev = np.where(carried, prev, None)  # type: ignore[call-overload]  # numpy's stubs take no None here
     cc = pd.Series(dtype=object) if community_codes is None else community_codes
     taken = [*([] if old_codes is None else old_codes.tolist()), *used]
     out = carry_grid_codes(pd.DataFrame({"community_id": grids["community_id"].to_numpy(), "previous": prev},
@@ -925,6 +931,7 @@ def repartition(
         problems.add("window_time", f"must be a positive number of seconds, got {window_time!r}",
                      fix="e.g. window_time=2")
     problems.raise_if_any()
+    assert old is not None  # read_old_grids returns None only with a problem, raised above
 
     record = RunRecord()
     if isinstance(old_grids, GridPlan):
@@ -994,7 +1001,7 @@ def _persons_band_of(record: RunRecord) -> tuple | None:
     >>> _persons_band_of(RunRecord()) is None
     True
     """
-    band = record.persons_band
+    band: tuple[Any, ...] | None = record.persons_band
     if band is not None and len(band) == 3:
         return (float(band[0]), float(band[1]), bool(band[2]))
     target = record.target
@@ -1020,29 +1027,30 @@ def _old_community_codes(old: gpd.GeoDataFrame, old_record: RunRecord) -> tuple[
     ok = (text.str.len() > CODE_DIGITS) & text.str.fullmatch(r"\d+")
     heads = pd.DataFrame({"cid": g["community_id"].astype(str)[ok], "head": text[ok].str[:CODE_DIGITS]})
     one = heads.groupby("cid")["head"].nunique() == 1
-    codes = heads.drop_duplicates("cid").set_index("cid")["head"][one].to_dict()
+    codes = cast(dict[str, Any], heads.drop_duplicates("cid").set_index("cid")["head"][one].to_dict())
     return codes, {}
 
 
 def _carry_codes(plan: GridPlan, grids: pd.DataFrame, old: gpd.GeoDataFrame, communities, old_record: RunRecord,
-                 code_width) -> tuple[pd.Series | None, dict | None]:
+                 code_width) -> tuple[pd.Series | None, pd.Series | None]:
     """Community and grid codes carried from the old plan; ``plan.record`` updated with the
     community codes and the codes retired (old ones no longer in use)."""
 
     old_cc, old_src = _old_community_codes(old, old_record)
     retired = [str(c) for c in (old_record.retired_codes or [])]
-    fresh = plan.record.community_codes or {}
+    fresh: Mapping[Any, Any] = plan.record.community_codes or {}
     comm_codes = None
     if communities is not None:
 
         comm = read_layer(communities, argument="communities")
+        assert comm is not None  # communities were given; problems raise in read_layer
         comm = comm[comm["community_id"].astype(str).isin(set(grids["community_id"].astype(str)))]
         has_given = "code" in comm.columns and comm["code"].notna().any()
         if has_given or old_cc or fresh:
             cc = carry_community_codes(comm, old_cc, old_sources=old_src, used=retired)
             comm_codes = cc["code"]
             plan.record = dataclasses.replace(plan.record, community_codes={
-                cid: {"code": r["code"], "code_source": r["code_source"],
+                cast(str, cid): {"code": r["code"], "code_source": r["code_source"],
                       "name": (fresh.get(cid) or {}).get("name")} for cid, r in cc.iterrows()})
     old_codes = (pd.Series(old["code"].to_numpy(), index=old["grid_id"].to_numpy())
                  if "code" in old.columns else None)
@@ -1145,7 +1153,7 @@ def _changes(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, aid: np.ndarra
         kept_hh = float(stayed.get(g, 0.0)) if succ is not None else 0.0
         if succ is not None:
             ncode = new_grids.at[g, "code"] if "code" in new_grids.columns else pd.NA
-            ncomm = str(new_grids.at[g, "community_id"])
+            ncomm: Any = str(new_grids.at[g, "community_id"])  # pd.NA without a successor
             if dest == [g] and kept_hh == total and g not in gained:
                 recoded = (isinstance(ocode, str) and ncode != ocode) or (isinstance(ocomm, str) and ocomm != ncomm)
                 fate = "re-coded" if recoded else "kept"
@@ -1175,6 +1183,6 @@ def _changes(plan: GridPlan, rep: _Repair, old: gpd.GeoDataFrame, aid: np.ndarra
         "grids_old": float(len(old)),
         "grids_new": float(len(plan.grids)),
         "grids_touched": float(counts[["resized", "split", "merged", "dissolved"]].sum()),
-        **{f"grids_{k.replace('-', '_')}": float(v) for k, v in counts.items()},
+        **{f"grids_{cast(str, k).replace('-', '_')}": float(v) for k, v in counts.items()},
     })
     return Changes(grids=per_grid, households=per_hh, summary=summary)
