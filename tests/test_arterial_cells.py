@@ -12,6 +12,7 @@ import warnings
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 import gridpart as gp
@@ -111,7 +112,7 @@ def test_grids_stay_between_arterials_where_the_households_make_whole_grids():
     roads, hh, area = _city(6, 2, (3,), lambda i, j: 92 if i < 3 else 108)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plan = gp.partition(roads, hh, study_area=area, time_limit=20)
+        plan = gp.partition(roads, hh, study_area=area, time_limit=20, arterial_cells=True)
     cols = _grid_columns(plan, hh)
     assert len(cols) == 4
     for c in cols:
@@ -125,7 +126,7 @@ def test_a_grid_that_must_cross_says_why():
     roads, hh, area = _city(6, 2, (2, 3), lambda i, j: 60 if i == 2 else 150)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plan = gp.partition(roads, hh, study_area=area, time_limit=20)
+        plan = gp.partition(roads, hh, study_area=area, time_limit=20, arterial_cells=True)
     cols = _grid_columns(plan, hh)
     crossing = [g for g, c in cols.items() if len({0 if x < 2 else 1 if x == 2 else 2 for x in c}) > 1]
     assert crossing
@@ -143,7 +144,7 @@ def test_peers_and_given_counts_solve_whole_components():
     roads, hh, area = _city(6, 2, (3,), lambda i, j: 92 if i < 3 else 108)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plan = gp.partition(roads, hh, study_area=area, time_limit=20, n_grids=4)
+        plan = gp.partition(roads, hh, study_area=area, time_limit=20, n_grids=4, arterial_cells=True)
     assert not plan.status["proof"].str.contains("arterial cells").any()
 
 
@@ -166,7 +167,7 @@ def test_synthetic_city_grids_span_arterial_cells_only_with_a_reason():
     roads, hh, _ = synthetic_city(4000, seed=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plan = gp.partition(roads, hh, time_limit=30)
+        plan = gp.partition(roads, hh, time_limit=30, arterial_cells=True)
     cell = _household_cells(roads, plan.households)
     span = pd.Series(cell).groupby(plan.households["grid_id"].to_numpy()).nunique()
     spanning = span.index[span > 1]
@@ -175,3 +176,15 @@ def test_synthetic_city_grids_span_arterial_cells_only_with_a_reason():
     # before arterial cells: 7 of its 13 grids spanned arterial cells, none flagged
     assert len(spanning) < len(plan.grids)
     assert plan.score().summary["share_in_band"] == 1.0
+
+
+def test_arterial_cells_are_off_by_default_and_checked():
+    # off by default (on synthetic cities of 100k+ households they cost balance and time): the
+    # component is solved whole, as before the option existed
+    roads, hh, area = _city(6, 2, (3,), lambda i, j: 92 if i < 3 else 108)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = gp.partition(roads, hh, study_area=area, time_limit=20)
+    assert not plan.status["proof"].str.contains("arterial cells").any()
+    with pytest.raises(gp.InputError, match="arterial_cells"):
+        gp.partition(roads, hh, study_area=area, arterial_cells="yes")

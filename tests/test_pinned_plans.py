@@ -26,8 +26,8 @@ from gridpart.datasets.synthetic import synthetic_city
 PINNED = {
     "sample": "07614e1b0b7fc022",
     "helsinki": "334c7a27cfcdfebb",
-    "synthetic_100k": "64d895add1564f9e",
-    "repartition_merger": "5b6dd5f4e584884f",
+    "synthetic_100k": "c8c67352005f7c6f",
+    "repartition_merger": "9ce540928b1de519",
 }
 
 

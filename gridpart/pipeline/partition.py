@@ -44,7 +44,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from gridpart._version import __version__
-from gridpart.errors import BandWarning, GridpartError, Problems, TimeLimitWarning
+from gridpart.errors import BandWarning, GridpartError, InputError, Problems, TimeLimitWarning
 from gridpart.geometry.adjacency import atom_edges, mark_corner_contacts
 from gridpart.geometry.blocks import (
     absorb_hubs,
@@ -161,6 +161,7 @@ class SolveSettings:
     effort: float | None = None
     n_jobs: int = 1
     progress: bool = False
+    arterial_cells: bool = False
 
     @property
     def workers(self) -> int:
@@ -882,7 +883,7 @@ def solve_all(subs: list[SubProblem], settings: SolveSettings, *, whole: list[bo
     in ``settings.n_jobs`` processes.  The plan does not depend on ``n_jobs``."""
     strategy = settings.strategy
     # grids stay between arterials where the households there admit whole grids (issue 18)
-    by_cells = strategy.registered and strategy.name in ARTERIAL_CELL_STRATEGIES
+    by_cells = settings.arterial_cells and strategy.registered and strategy.name in ARTERIAL_CELL_STRATEGIES
     whole = [False] * len(subs) if whole is None else whole
     results, cells_of = _solve_by_cells(subs, functools.partial(_solve_list, settings=settings),
                                         enabled=[by_cells and not w for w in whole])
@@ -999,6 +1000,7 @@ def partition(
     progress: bool = False,
     compactness: float = COMPACTNESS_WEIGHT,
     objective: str = "compact",
+    arterial_cells: bool = False,
     on_atoms: Callable[[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame], None] | None = None,
     coords: str | dict | None = None,
 ) -> GridPlan:
@@ -1112,6 +1114,16 @@ def partition(
         and grids stay round; 0 leaves shapes to the cut costs alone.  The
         band always comes first.  ``benchmarks/bench_tradeoff.py`` plots
         what it costs in balance and boundary on roads.
+    arterial_cells : bool
+        Keep grids between arterials (default ``False``): land enclosed by
+        arterials (a *cell*) whose households make whole grids within ±10 %
+        of the target is solved on its own, other cells merge with a
+        neighbour, and a grid that still spans an arterial says why in
+        ``flags``.  Only for the ``auto``, ``lns`` and ``seed`` strategies, and
+        only where arterials close cells (one cell holding two-thirds of a
+        component's households leaves it whole).  Off by default: on synthetic
+        cities of 100k and 1M households it cost 12 and 9 points of the share
+        within ±10 % and made 1M 1.8× slower (``benchmarks/README.md``).
     on_atoms : callable, optional
         Called once as ``on_atoms(atoms, edges, households)`` when the atom
         graph is built, before any solver runs (atoms and households in the
@@ -1178,6 +1190,9 @@ def partition(
     ['status', 'proof', 'effort']
     """
     t_start = time.perf_counter()
+    if not isinstance(arterial_cells, (bool, np.bool_)):
+        raise InputError(f"arterial_cells: must be True or False, got {arterial_cells!r}. "
+                         "Fix: arterial_cells=True keeps grids between arterials where the households allow it")
     inputs = read_inputs(roads, households, communities=communities, parcels=parcels, barriers=barriers,
                          study_area=study_area, target=target, tolerance=tolerance, roads_are=roads_are,
                          units=units, compounds=compounds, n_grids=n_grids, strategy=strategy,
@@ -1193,7 +1208,8 @@ def partition(
     if on_atoms is not None:
         on_atoms(atoms.atoms, atoms.edges, atoms.households)
     settings = SolveSettings(lookup_strategy(strategy, objective=objective), seed=int(seed),
-                             time_limit=float(time_limit), effort=effort, n_jobs=int(n_jobs), progress=progress)
+                             time_limit=float(time_limit), effort=effort, n_jobs=int(n_jobs), progress=progress,
+                             arterial_cells=bool(arterial_cells))
     subproblems = pose_subproblems(atoms, work.layers["parcels"], band=band, units=units, compounds=compounds,
                                    n_grids=n_grids, compactness=float(compactness), solve_one=settings.solve_one)
     t_graph = time.perf_counter()
