@@ -78,6 +78,7 @@ import pandas as pd
 import shapely
 
 from gridpart.errors import Problems
+from gridpart.geometry.lines import parallel_at_nearest
 
 __all__ = ["FLAG_NAMES", "Review", "flag_column", "is_fallback", "parse_limits", "review"]
 
@@ -580,13 +581,7 @@ def _parallel(lines: np.ndarray, xy: np.ndarray, direction: np.ndarray) -> np.nd
 
 def _parallel_along(lines: np.ndarray, points: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """:func:`_parallel` measured along the line (the chord ±1 m around the nearest point)."""
-    at = shapely.line_locate_point(lines, points)
-    a = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.maximum(at - 1.0, 0.0)))
-    b = shapely.get_coordinates(shapely.line_interpolate_point(lines, at + 1.0))
-    d = b - a
-    norm = np.hypot(d[:, 0], d[:, 1])
-    cos = np.abs(d[:, 0] * direction[:, 0] + d[:, 1] * direction[:, 1]) / np.maximum(norm, 1e-9)
-    return (norm > 1e-9) & (cos >= np.cos(np.radians(PARALLEL_DEG)))
+    return parallel_at_nearest(lines, points, direction, PARALLEL_DEG)
 
 
 def _sides(grids, geoms, shrunk, ids, rgeom, rname) -> pd.DataFrame:

@@ -65,6 +65,7 @@ import pandas as pd
 import shapely
 
 from gridpart.errors import Problems
+from gridpart.geometry.lines import parallel_at_nearest
 
 __all__ = [
     "EDGE_ZH",
@@ -244,20 +245,6 @@ def _side_pieces(geoms: np.ndarray, spacing_m: float):
     return who, side, mid, length, tangent
 
 
-def _parallel_at_nearest(lines: np.ndarray, points: np.ndarray, direction: np.ndarray, max_angle_deg: float):
-    """Whether each line runs within ``max_angle_deg`` of ``direction`` where it passes nearest the
-    point (its direction over the 2 m around that place)."""
-    if not len(lines):
-        return np.zeros(0, dtype=bool)
-    at = shapely.line_locate_point(lines, points)
-    a = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.maximum(at - 1.0, 0.0)))
-    b = shapely.get_coordinates(shapely.line_interpolate_point(lines, at + 1.0))
-    d = b - a
-    norm = np.hypot(d[:, 0], d[:, 1])
-    cos = np.abs(d[:, 0] * direction[:, 0] + d[:, 1] * direction[:, 1]) / np.maximum(norm, 1e-9)
-    return (norm > 1e-9) & (cos >= np.cos(np.radians(max_angle_deg)) - 1e-12)
-
-
 def _roads_along_sides(geoms, seg_geoms, seg_name, seg_rank, inside: pd.Series, *, spacing_m: float,
                        near_m: float, max_angle_deg: float) -> pd.DataFrame:
     """Each named road (all lines of one name: a corridor of carriageways, side roads and
@@ -274,7 +261,7 @@ def _roads_along_sides(geoms, seg_geoms, seg_name, seg_rank, inside: pd.Series, 
     lines, names, ranks = seg_geoms[named], seg_name[named], seg_rank[named]
     pts = shapely.points(mid)
     pi, sj = shapely.STRtree(lines).query(pts, predicate="dwithin", distance=near_m)
-    keep = _parallel_at_nearest(lines[sj], pts[pi], tangent[pi], max_angle_deg)
+    keep = parallel_at_nearest(lines[sj], pts[pi], tangent[pi], max_angle_deg, slack=1e-12)
     pi, sj = pi[keep], sj[keep]
     if not len(pi):
         return pd.DataFrame(columns=cols)

@@ -637,12 +637,9 @@ def solve_exact(  # noqa: C901 -- one free-centre model built in one pass, as it
             for i in members:
                 if (i, c) in x:
                     model.add_hint(x[i, c], 1)
-    solver = cp_model.CpSolver()
+    solver = window_solver(seed=seed, deterministic_time=deterministic_time, time_limit=time_limit,
+                           num_workers=num_workers)
     prm = solver.parameters
-    prm.num_workers = num_workers
-    prm.random_seed = int(seed)
-    prm.max_deterministic_time = float(deterministic_time)
-    prm.max_time_in_seconds = float(time_limit)
     # no repair_hint: OR-Tools 9.15 aborts the whole process with "Check failed:
     # heuristics.fixed_search != nullptr" when a search with a repaired hint is
     # stopped at some points (measured here: every budget from 0.66 to 0.9
