@@ -116,7 +116,7 @@ def validate(plan) -> gpd.GeoDataFrame:
     rows += _parcels(plan)
     out = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
     if len(out):
-        out["grid_id"] = pd.array(out["grid_id"], dtype="Int64")
+        out["grid_id"] = out["grid_id"].astype("Int64")
         out = out.assign(_s=out["severity"].map(_SEVERITY_ORDER)).sort_values(
             ["_s", "check", "grid_id"], kind="stable").drop(columns="_s").reset_index(drop=True)
     else:
@@ -138,13 +138,13 @@ def _name(grid) -> str:
 
 def _atoms_of(atoms: pd.DataFrame) -> dict:
     ids = atoms["atom_id"].to_numpy()
-    gid = pd.array(atoms["grid_id"], dtype="Int64")
+    gid = atoms["grid_id"].astype("Int64").array
     placed = ~np.asarray(pd.isna(gid))
     return pd.Series(ids[placed]).groupby(np.asarray(gid[placed], dtype=np.int64)).agg(list).to_dict()
 
 
 def _pieces(grids, atoms, edges) -> list[dict]:
-    gid = pd.array(atoms["grid_id"], dtype="Int64")
+    gid = atoms["grid_id"].astype("Int64").array
     placed = ~np.asarray(pd.isna(gid))
     if not placed.any():
         return []
@@ -189,7 +189,7 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _outside_community(grids, atoms) -> list[dict]:
     comm = grids.set_index("grid_id")["community_id"].astype(str)
-    gid = pd.array(atoms["grid_id"], dtype="Int64")
+    gid = atoms["grid_id"].astype("Int64").array
     placed = ~np.asarray(pd.isna(gid))
     a = atoms[placed]
     theirs = comm.reindex(np.asarray(gid[placed], dtype=np.int64)).to_numpy()
@@ -340,7 +340,8 @@ def _dedicated_grids(plan) -> set[int]:
     gid = np.asarray(pd.array(plan.blocks["grid_id"], dtype="Int64").fillna(-1), dtype=np.int64)
     df = pd.DataFrame({"grid": gid, "group": group})[gid >= 0]
     per = df.groupby("grid")["group"].agg(["min", "max"])
-    return {int(g) for g, r in per.iterrows() if r["min"] >= 0 and r["min"] == r["max"]}
+    whole = per.index[(per["min"] >= 0) & (per["min"] == per["max"])]
+    return {int(g) for g in whole}
 
 
 def _parcels(plan) -> list[dict]:

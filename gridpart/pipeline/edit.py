@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -106,7 +107,7 @@ def _atoms_to_move(plan: GridPlan, atoms, blocks, households) -> tuple[np.ndarra
     if arg == "atoms":
         known = set(table["atom_id"].astype(int))
         bad = [v for v in values if _as_int(v) not in known]
-        chosen = np.array(sorted({_as_int(v) for v in values} - {None}), dtype=np.int64)
+        chosen = np.array(sorted({i for i in map(_as_int, values) if i is not None}), dtype=np.int64)
         came: tuple = ()
     elif arg == "blocks":
         known = set(table["block_id"].astype(int))
@@ -254,7 +255,7 @@ def _with_new_grid(plan: GridPlan, gid: int, community_id: str) -> gpd.GeoDataFr
     used = [*codes, *(plan.record.retired_codes or ())]
     code = carry_grid_codes(pd.DataFrame({"community_id": [str(community_id)], "previous": [None]}),
                             {str(community_id): ccode} if ccode else {}, width=width, used=used).iloc[0]
-    row = {c: pd.NA for c in grids.columns}
+    row: dict[str, Any] = {c: pd.NA for c in grids.columns}
     same = grids.loc[grids["community_id"].astype(str) == str(community_id), "community_id"]
     row.update(grid_id=gid, code=code, community_id=same.iloc[0] if len(same) else community_id, forced=False,
                forced_reason="", geometry=shapely.Polygon())
@@ -292,7 +293,7 @@ def _refresh(plan: GridPlan, grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, t
     gid = np.asarray(pd.array(am["grid_id"], dtype="Int64").fillna(-1), dtype=np.int64)
     mine = am[np.isin(gid, touched)]
     mgid = gid[np.isin(gid, touched)]
-    kinds = grid_kinds(mine if "parcel_kind" in mine else mine.assign(parcel_kind=None)) if len(mine) else {}
+    kinds: Any = grid_kinds(mine if "parcel_kind" in mine else mine.assign(parcel_kind=None)) if len(mine) else {}
     geoms = []
     for g in rows["grid_id"].astype(int):
         part = mine[mgid == g]
