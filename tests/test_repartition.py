@@ -662,3 +662,19 @@ def test_grids_moved_into_a_community_take_its_next_numbers(moved):
         new_codes = ng.loc[ng["community_id"] == cid, "code"].to_dict()
         assert new_codes == og.loc[og["community_id"] == cid, "code"].to_dict()
     assert ng["code"].is_unique
+
+
+def test_repartition_leaves_the_old_plan_unchanged():
+    """A plan is a value: re-partitioning after a merger builds a new plan and
+    changes nothing of the old one (grids, atoms, households, status, record)."""
+    roads, hh, comm = synthetic_city(3000, seed=4, communities=4)
+    old = gp.partition(roads, hh, communities=comm, target=TARGET, time_limit=10, seed=0)
+    before = {k: getattr(old, k).copy() for k in ("grids", "blocks", "households", "status", "edges")}
+    record = old.record
+    plan = gp.repartition(old, roads, hh, communities=_merge(comm, ["C3", "C4"], "C34"), target=TARGET,
+                          time_limit=10, seed=0)
+    assert plan is not old
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(getattr(old, name), frame, obj=name)
+    assert old.record == record
+    assert old.changes is None
