@@ -44,3 +44,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data folder {SHARED_DATA} is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_plan():
+    """The packaged sample partitioned with default options, once per session.
+
+    Tests must not change it (edits return new plans; tests of that rule check it)."""
+    import warnings
+
+    import gridpart as gp
+
+    s = gp.datasets.load_sample()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gp.partition(s.roads, s.households, study_area=s.study_area)

@@ -29,11 +29,8 @@ CRS = "EPSG:32650"
 
 
 @pytest.fixture(scope="module")
-def plan():
-    s = gp.datasets.load_sample()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return gp.partition(s.roads, s.households, study_area=s.study_area)
+def plan(sample_plan):
+    return sample_plan
 
 
 def _same(a, b):
