@@ -87,11 +87,11 @@ from gridpart.model.problem import (
     MAX_BAND_PERSONS,
     Band,
     SubProblem,
-    arterial_cells,
     build_subproblems,
     cell_clusters,
     grid_count,
 )
+from gridpart.model.problem import arterial_cells as problem_cells  # partition() has an arterial_cells= option
 from gridpart.model.result import ForcedReason, NoteKind, Status, UnplacedReason, has_note
 from gridpart.outputs.review import flag_column
 from gridpart.plan import GridPlan
@@ -1336,7 +1336,7 @@ def _cell_state(s: SubProblem):
     """``(cells, clusters, why)`` for a component to solve cell by cell, else ``None``."""
     if s.cell_edge is None or s.k <= 1 or s.n <= 1:
         return None
-    cells = arterial_cells(s)
+    cells = problem_cells(s)
     if cells.max() == 0:
         return None
     clusters, why = cell_clusters(s, cells, fit=_fit_band(s))
